@@ -1,0 +1,145 @@
+"""The ``passgate`` command line: run the server, manage the directory, issue passes, read the audit log.
+
+Bad input gives a non-zero exit and one clear line on stderr; read commands take ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+EXIT_ERROR = 1
+
+
+class CliError(Exception):
+    pass
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "passgate.config.settings")
+    import django
+
+    from passgate.config.env import ConfigError
+
+    try:
+        django.setup()
+    except ConfigError as exc:
+        raise CliError(f"configuration: {exc}") from None
+
+
+# --- parser -----------------------------------------------------------------------------------------
+
+def _positive(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}..{high}")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="passgate", description="Passgate: passkey-first identity provider")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="migrate, bootstrap a first admin if the directory is empty, and serve")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=_positive(1, 65535), default=8000)
+    s.add_argument("--workers", type=_positive(1, 64), default=2)
+    s.set_defaults(func="cmd_serve")
+    sub.add_parser("migrate", help="create or upgrade the database").set_defaults(func="cmd_migrate")
+
+    users = sub.add_parser("users", help="directory users").add_subparsers(dest="action", required=True)
+    a = users.add_parser("add")
+    a.add_argument("upn")
+    a.add_argument("--display-name")
+    a.add_argument("--global-admin", action="store_true", help="assign the Global Administrator role")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_users_add")
+    a = users.add_parser("list")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_users_list")
+    a = users.add_parser("show")
+    a.add_argument("user", help="UPN or object id")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_users_show")
+    for name in ("disable", "enable"):
+        a = users.add_parser(name)
+        a.add_argument("user", help="UPN or object id")
+        a.set_defaults(func=f"cmd_users_{name}")
+    a = users.add_parser("set-upn")
+    a.add_argument("user", help="current UPN or object id")
+    a.add_argument("new_upn")
+    a.set_defaults(func="cmd_users_set_upn")
+
+    groups = sub.add_parser("groups", help="security groups").add_subparsers(dest="action", required=True)
+    a = groups.add_parser("add")
+    a.add_argument("name")
+    a.add_argument("--description")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_groups_add")
+    a = groups.add_parser("list")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_groups_list")
+    for name in ("add-member", "remove-member"):
+        a = groups.add_parser(name)
+        a.add_argument("group", help="group name or id")
+        a.add_argument("user", help="UPN or object id")
+        a.set_defaults(func=f"cmd_groups_{name.replace('-', '_')}")
+    a = groups.add_parser("members")
+    a.add_argument("group", help="group name or id")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_groups_members")
+
+    tap = sub.add_parser("tap", help="Temporary Access Passes").add_subparsers(dest="action", required=True)
+    a = tap.add_parser("issue")
+    a.add_argument("--user", required=True, help="UPN or object id")
+    a.add_argument("--lifetime-minutes", type=_positive(10, 43_200), default=60)
+    once = a.add_mutually_exclusive_group()
+    once.add_argument("--once", action="store_true", default=True, help="usable once (the default)")
+    once.add_argument("--multi-use", action="store_true", help="usable until it expires")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_tap_issue")
+
+    audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="action", required=True)
+    a = audit.add_parser("tail")
+    a.add_argument("--limit", type=_positive(1, 10_000), default=20)
+    a.add_argument("--category", choices=["signIn", "securityInfo", "directory", "system"])
+    a.add_argument("--result", choices=["success", "failure"])
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_audit_tail")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        _setup_django()
+        from django.db import DatabaseError
+
+        from passgate.core.errors import PassgateError
+
+        try:
+            from passgate.cli import commands
+
+            if args.command not in {"serve", "migrate"}:
+                commands.migrate()
+            getattr(commands, args.func)(args)
+        except PassgateError as exc:
+            raise CliError(exc.message) from None
+        except DatabaseError as exc:
+            raise CliError(f"database: {exc}".splitlines()[0]) from None
+    except CliError as exc:
+        print(f"passgate: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

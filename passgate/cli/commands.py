@@ -1,0 +1,230 @@
+"""The CLI's commands. Imported only after Django is set up (see ``passgate.cli.main``)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Count
+from gunicorn.app.base import BaseApplication
+
+from passgate.audit.selectors import audit_event_as_dict, audit_events
+from passgate.audit.services import Actor
+from passgate.config.wsgi import application
+from passgate.credentials.services import tap_issue
+from passgate.directory.models import DirectoryRole, SecurityGroup, User
+from passgate.directory.services import (
+    group_add_member,
+    group_create,
+    group_get,
+    group_remove_member,
+    user_create,
+    user_get,
+    user_set_enabled,
+    user_set_upn,
+)
+
+
+def _emit(args: argparse.Namespace, data: Any, lines: Callable[[], Sequence[str]]) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, indent=2, default=str))
+    else:
+        for line in lines():
+            print(line)
+
+
+def _system_actor() -> Any:
+
+    return Actor.system(f"cli:{getpass.getuser()}")
+
+
+def _user_dict(user: Any) -> dict[str, Any]:
+    return {
+        "id": str(user.id), "userPrincipalName": user.user_principal_name, "displayName": user.display_name,
+        "accountEnabled": user.account_enabled, "createdDateTime": user.created_at.isoformat(),
+        "roles": [r.get_role_display() for r in user.role_assignments.all()],
+        "passkeys": user.passkeys.count(),
+    }
+
+
+# --- serve ------------------------------------------------------------------------------------------
+
+def bootstrap_first_admin(*, admin_upn: str | None = None) -> tuple[Any, str] | None:
+    """On an empty directory, create a Global Administrator and a one-time TAP for them."""
+
+
+    with transaction.atomic():
+        if User.objects.exists():
+            return None
+        upn = admin_upn or os.environ.get("PASSGATE_ADMIN_UPN") or f"admin@{settings.PASSGATE.rp_id}"
+        actor = Actor.system("passgate (first start)")
+        user = user_create(upn=upn, display_name="Administrator", actor=actor,
+                           roles=(DirectoryRole.GLOBAL_ADMINISTRATOR,))
+        _, plain = tap_issue(user=user, actor=actor, lifetime_minutes=60, usable_once=True)
+    return user, plain
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+
+    migrate()
+    made = bootstrap_first_admin()
+    origin = settings.PASSGATE.origin
+    if made:
+        user, plain = made
+        print("=" * 72)
+        print("Passgate first start: a Global Administrator was created.")
+        print(f"  User name:              {user.user_principal_name}")
+        print(f"  Temporary Access Pass:  {plain}   (one-time, valid 60 minutes)")
+        print(f"  Use it at:              {origin}/signin/tap?upn={user.user_principal_name}")
+        print("Then add a passkey on the Security info page. This pass is not shown again;")
+        print("issue another with: passgate tap issue --user " + user.user_principal_name)
+        print("=" * 72, flush=True)
+    print(f"Passgate listening on http://{args.host}:{args.port} (public origin {origin})", flush=True)
+    _run_gunicorn(args.host, args.port, args.workers)
+
+
+def _run_gunicorn(host: str, port: int, workers: int) -> None:
+    class App(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("limit_request_line", 8190)
+            self.cfg.set("timeout", 60)
+
+        def load(self) -> Any:
+            return application
+
+    App().run()
+
+
+def migrate(verbose: bool = False) -> None:
+    call_command("migrate", interactive=False, verbosity=1 if verbose else 0)
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    migrate(verbose=True)
+
+
+# --- users ------------------------------------------------------------------------------------------
+
+def cmd_users_add(args: argparse.Namespace) -> None:
+
+    roles = (DirectoryRole.GLOBAL_ADMINISTRATOR,) if args.global_admin else ()
+    user = user_create(upn=args.upn, display_name=args.display_name or args.upn.split("@")[0],
+                       actor=_system_actor(), roles=roles)
+    _emit(args, _user_dict(user), lambda: [f"Added {user.user_principal_name} (id {user.id})"])
+
+
+def cmd_users_list(args: argparse.Namespace) -> None:
+
+    users = list(User.objects.prefetch_related("role_assignments").all())
+    _emit(args, [_user_dict(u) for u in users], lambda: [
+        f"{u.user_principal_name:<40} {u.display_name:<24} {'enabled' if u.account_enabled else 'DISABLED':<9} {u.id}"
+        for u in users] or ["(no users)"])
+
+
+def cmd_users_show(args: argparse.Namespace) -> None:
+
+    user = user_get(upn_or_id=args.user)
+    data = _user_dict(user)
+    data["groups"] = [g.display_name for g in user.security_groups.all()]
+    _emit(args, data, lambda: [f"{k}: {v}" for k, v in data.items()])
+
+
+def _set_enabled(args: argparse.Namespace, enabled: bool) -> None:
+
+    user = user_set_enabled(user=user_get(upn_or_id=args.user), enabled=enabled, actor=_system_actor())
+    print(f"{user.user_principal_name} is now {'enabled' if enabled else 'disabled'}")
+
+
+def cmd_users_disable(args: argparse.Namespace) -> None:
+    _set_enabled(args, False)
+
+
+def cmd_users_enable(args: argparse.Namespace) -> None:
+    _set_enabled(args, True)
+
+
+def cmd_users_set_upn(args: argparse.Namespace) -> None:
+
+    user = user_get(upn_or_id=args.user)
+    old = user.user_principal_name
+    user_set_upn(user=user, upn=args.new_upn, actor=_system_actor())
+    print(f"{old} is now {user.user_principal_name} (id {user.id} unchanged; passkeys keep working)")
+
+
+# --- groups -----------------------------------------------------------------------------------------
+
+def cmd_groups_add(args: argparse.Namespace) -> None:
+
+    group = group_create(display_name=args.name, description=args.description or "", actor=_system_actor())
+    _emit(args, {"id": str(group.id), "displayName": group.display_name},
+          lambda: [f"Added group {group.display_name} (id {group.id})"])
+
+
+def cmd_groups_list(args: argparse.Namespace) -> None:
+
+
+    groups = list(SecurityGroup.objects.annotate(n=Count("members")))
+    _emit(args, [{"id": str(g.id), "displayName": g.display_name, "members": g.n} for g in groups],
+          lambda: [f"{g.display_name:<32} {g.n:>5} members  {g.id}" for g in groups] or ["(no groups)"])
+
+
+def _membership(args: argparse.Namespace, add: bool) -> None:
+
+    group, user = group_get(name_or_id=args.group), user_get(upn_or_id=args.user)
+    (group_add_member if add else group_remove_member)(group=group, user=user, actor=_system_actor())
+    print(f"{user.user_principal_name} {'added to' if add else 'removed from'} {group.display_name}")
+
+
+def cmd_groups_add_member(args: argparse.Namespace) -> None:
+    _membership(args, True)
+
+
+def cmd_groups_remove_member(args: argparse.Namespace) -> None:
+    _membership(args, False)
+
+
+def cmd_groups_members(args: argparse.Namespace) -> None:
+
+    group = group_get(name_or_id=args.group)
+    members = list(group.members.all())
+    _emit(args, [{"id": str(u.id), "userPrincipalName": u.user_principal_name} for u in members],
+          lambda: [u.user_principal_name for u in members] or ["(no members)"])
+
+
+# --- tap, audit -------------------------------------------------------------------------------------
+
+def cmd_tap_issue(args: argparse.Namespace) -> None:
+
+
+    user = user_get(upn_or_id=args.user)
+    row, plain = tap_issue(user=user, actor=_system_actor(), lifetime_minutes=args.lifetime_minutes,
+                           usable_once=not args.multi_use)
+    data = {"id": str(row.id), "user": user.user_principal_name, "temporaryAccessPass": plain,
+            "lifetimeInMinutes": row.lifetime_minutes, "isUsableOnce": row.is_usable_once,
+            "startDateTime": row.start_at.isoformat(),
+            "url": f"{settings.PASSGATE.origin}/signin/tap?upn={user.user_principal_name}"}
+    _emit(args, data, lambda: [
+        f"Temporary Access Pass for {user.user_principal_name}: {plain}",
+        f"  {'one-time' if row.is_usable_once else 'multi-use'}, valid {row.lifetime_minutes} minutes; "
+        f"shown once. Use it at {data['url']}",
+    ])
+
+
+def cmd_audit_tail(args: argparse.Namespace) -> None:
+
+    events = list(audit_events(limit=args.limit, category=args.category, result=args.result))[::-1]
+    _emit(args, [audit_event_as_dict(e) for e in events], lambda: [
+        f"{e.occurred_at:%Y-%m-%d %H:%M:%S}Z {e.category:<12} {e.activity:<24} {e.result:<7} "
+        f"{e.reason or '-':<28} actor={e.actor_name or '-'} target={e.target_name or e.target_id or '-'}"
+        for e in events] or ["(no events)"])
+

@@ -1,0 +1,144 @@
+"""Typed Passgate settings, read once from environment variables.
+
+Every variable is validated here; a bad value stops start-up with one clear line naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class ConfigError(Exception):
+    """A configuration value is invalid. The message names the variable and what is wrong."""
+
+
+@dataclass(frozen=True)
+class PassgateSettings:
+    data_dir: Path
+    database_url: str
+    origin: str
+    rp_id: str
+    rp_name: str
+    extra_origins: tuple[str, ...]
+    secret_key: str
+    debug: bool
+    session_idle_minutes: int
+    session_max_hours: int
+    redis_url: str | None
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        return (self.origin, *self.extra_origins)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.origin.startswith("https://")
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        hosts = {urlsplit(o).hostname or "" for o in self.origins}
+        return sorted(h for h in hosts if h)
+
+
+def _origin(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name}: {value!r} is not an origin like https://id.example.com")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ConfigError(f"{name}: {value!r} must be an origin only (scheme, host, optional port)")
+    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        raise ConfigError(f"{name}: {value!r} uses http; WebAuthn needs https except on localhost")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {value!r} has an invalid port") from exc
+    host = parts.hostname.lower()
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default_port else "")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {raw!r} is not a whole number") from exc
+    if not low <= value <= high:
+        raise ConfigError(f"{name}: {value} is outside {low}..{high}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name}: {raw!r} is not a boolean (true/false)")
+
+
+def _rp_id_valid_for(rp_id: str, origin: str) -> bool:
+    host = urlsplit(origin).hostname or ""
+    return host == rp_id or host.endswith("." + rp_id)
+
+
+def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
+    given = env.get("PASSGATE_SECRET_KEY")
+    if given:
+        if len(given) < 32:
+            raise ConfigError("PASSGATE_SECRET_KEY: must be at least 32 characters")
+        return given
+    path = data_dir / "secret_key"
+    if path.exists():
+        key = path.read_text(encoding="utf-8").strip()
+        if len(key) < 32:
+            raise ConfigError(f"{path}: the stored secret key is too short; delete it to generate a new one")
+        return key
+    key = secrets.token_urlsafe(48)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def load(env: Mapping[str, str] | None = None) -> PassgateSettings:
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("PASSGATE_DATA_DIR") or "./data").expanduser().resolve()
+    origin = _origin("PASSGATE_ORIGIN", env.get("PASSGATE_ORIGIN") or "http://localhost:8000")
+    extra = tuple(
+        _origin("PASSGATE_EXTRA_ORIGINS", o.strip())
+        for o in (env.get("PASSGATE_EXTRA_ORIGINS") or "").split(",")
+        if o.strip()
+    )
+    rp_id = (env.get("PASSGATE_RP_ID") or urlsplit(origin).hostname or "").lower()
+    for o in (origin, *extra):
+        if not _rp_id_valid_for(rp_id, o):
+            raise ConfigError(f"PASSGATE_RP_ID: {rp_id!r} is not {o}'s host nor a parent domain of it")
+    database_url = env.get("PASSGATE_DATABASE_URL") or f"sqlite:///{data_dir / 'passgate.sqlite3'}"
+    if not database_url.startswith(("sqlite:", "postgres:", "postgresql:")):
+        raise ConfigError("PASSGATE_DATABASE_URL: only sqlite:/// and postgresql:// URLs are supported")
+    redis_url = env.get("PASSGATE_REDIS_URL") or None
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("PASSGATE_REDIS_URL: must be a redis:// or rediss:// URL")
+    return PassgateSettings(
+        data_dir=data_dir,
+        database_url=database_url,
+        origin=origin,
+        rp_id=rp_id,
+        rp_name=(env.get("PASSGATE_RP_NAME") or "Passgate").strip()[:64] or "Passgate",
+        extra_origins=extra,
+        secret_key=_secret_key(env, data_dir),
+        debug=_bool(env, "PASSGATE_DEBUG"),
+        session_idle_minutes=_int(env, "PASSGATE_SESSION_IDLE_MINUTES", 60, 1, 24 * 60),
+        session_max_hours=_int(env, "PASSGATE_SESSION_MAX_HOURS", 12, 1, 24 * 7),
+        redis_url=redis_url,
+    )

@@ -1,0 +1,110 @@
+"""Django settings, derived entirely from the typed PassgateSettings (see env.py)."""
+
+from __future__ import annotations
+
+import dj_database_url
+
+from passgate.config.env import load
+
+PASSGATE = load()
+
+SECRET_KEY = PASSGATE.secret_key
+DEBUG = PASSGATE.debug
+ALLOWED_HOSTS = [*PASSGATE.allowed_hosts, "testserver"] if DEBUG else PASSGATE.allowed_hosts
+CSRF_TRUSTED_ORIGINS = list(PASSGATE.origins)
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.staticfiles",
+    "passgate.audit",
+    "passgate.directory",
+    "passgate.credentials",
+    "passgate.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "passgate.web.middleware.SessionLifetimeMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "passgate.config.urls"
+WSGI_APPLICATION = "passgate.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": dj_database_url.parse(PASSGATE.database_url, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + a busy timeout so several worker processes can share the embedded database.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file too (not :memory:), so live-server threads and parallel workers really share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(PASSGATE.data_dir / "test-passgate.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "directory.User"
+AUTHENTICATION_BACKENDS = ["passgate.directory.backends.DirectoryBackend"]
+AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
+LOGIN_URL = "/signin"
+
+# Sessions: server-side rows, so sign-out invalidates them. Idle and absolute limits are enforced by
+# SessionLifetimeMiddleware; the cookie itself lives at most the absolute lifetime.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_NAME = "passgate_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PASSGATE.secure_cookies
+SESSION_COOKIE_AGE = PASSGATE.session_max_hours * 3600
+CSRF_COOKIE_NAME = "passgate_csrf"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SECURE = PASSGATE.secure_cookies
+CSRF_FAILURE_VIEW = "passgate.web.views.errors.csrf_failure"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
+if PASSGATE.redis_url:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": PASSGATE.redis_url}}
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = None  # served from the package by WhiteNoise (finders); no collectstatic step
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"passgate": {"level": "INFO"}},
+}

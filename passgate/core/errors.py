@@ -1,0 +1,106 @@
+"""One typed error hierarchy for the core, each error carrying a reason code.
+
+Adapters map these exactly once: to an HTTP JSON error, to a template message, to an audit row.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum, unique
+
+
+@unique
+class RejectReason(StrEnum):
+    """Why a WebAuthn ceremony was refused (WebAuthn L3 §7.1 / §7.2 relying-party checks)."""
+
+    # Input shape (bad JSON, wrong types, non-base64url, truncated CBOR)
+    MALFORMED_CREDENTIAL = "malformed_credential"
+    MALFORMED_CLIENT_DATA = "malformed_client_data"
+    MALFORMED_AUTHENTICATOR_DATA = "malformed_authenticator_data"
+    MALFORMED_ATTESTATION_OBJECT = "malformed_attestation_object"
+    ID_MISMATCH = "id_mismatch"  # id != base64url(rawId)
+    WRONG_CREDENTIAL_TYPE = "wrong_credential_type"  # type != "public-key"
+    # Client data (§7.1 steps 7-11, §7.2 steps 10-14)
+    WRONG_CEREMONY_TYPE = "wrong_ceremony_type"  # C.type
+    CHALLENGE_MISMATCH = "challenge_mismatch"
+    ORIGIN_NOT_ALLOWED = "origin_not_allowed"
+    CROSS_ORIGIN_NOT_ALLOWED = "cross_origin_not_allowed"
+    TOP_ORIGIN_NOT_ALLOWED = "top_origin_not_allowed"
+    TOKEN_BINDING_INVALID = "token_binding_invalid"
+    # Authenticator data (§7.1 steps 14-20, §7.2 steps 15-19)
+    RP_ID_HASH_MISMATCH = "rp_id_hash_mismatch"
+    USER_NOT_PRESENT = "user_not_present"
+    USER_NOT_VERIFIED = "user_not_verified"
+    BACKUP_STATE_INCONSISTENT = "backup_state_inconsistent"  # BE=0 and BS=1
+    BACKUP_ELIGIBILITY_CHANGED = "backup_eligibility_changed"  # BE differs from the stored record
+    ATTESTED_DATA_MISSING = "attested_credential_data_missing"
+    ALGORITHM_NOT_ALLOWED = "algorithm_not_allowed"
+    # Attestation statement (§7.1 steps 21-22)
+    UNSUPPORTED_ATTESTATION_FORMAT = "unsupported_attestation_format"
+    ATTESTATION_INVALID = "attestation_invalid"
+    # Credential record (§7.1 steps 25-26, §7.2 steps 5-6, 21-22)
+    CREDENTIAL_ID_TOO_LONG = "credential_id_too_long"
+    CREDENTIAL_ALREADY_REGISTERED = "credential_already_registered"
+    CREDENTIAL_NOT_ALLOWED = "credential_not_allowed"  # not in allowCredentials
+    UNKNOWN_CREDENTIAL = "unknown_credential"
+    USER_HANDLE_MISMATCH = "user_handle_mismatch"
+    USER_HANDLE_MISSING = "user_handle_missing"
+    SIGNATURE_INVALID = "signature_invalid"
+    SIGN_COUNT_REGRESSION = "sign_count_regression"  # possible cloned authenticator
+    # Challenge lifecycle (adapter-level, but named here so every edge shares one vocabulary)
+    CHALLENGE_UNKNOWN = "challenge_unknown"
+    CHALLENGE_EXPIRED = "challenge_expired"
+    CHALLENGE_CONSUMED = "challenge_consumed"
+    CHALLENGE_WRONG_SESSION = "challenge_wrong_session"
+
+
+class PassgateError(Exception):
+    """Base of every error the core raises. ``code`` is stable and machine-readable."""
+
+    code: str = "passgate_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class CeremonyRejected(PassgateError):
+    """A WebAuthn registration or authentication response failed a relying-party check."""
+
+    def __init__(self, reason: RejectReason, message: str) -> None:
+        super().__init__(message, code=reason.value)
+        self.reason = reason
+
+
+class InvalidInput(PassgateError):
+    """A value given to the core is malformed (not a ceremony rejection: a caller error)."""
+
+    code = "invalid_input"
+
+
+class TemporaryAccessPassRejected(PassgateError):
+    """A Temporary Access Pass did not verify (wrong, expired, used up, not yet valid)."""
+
+    code = "tap_invalid"
+
+
+class NotFound(PassgateError):
+    """The named object does not exist (or the caller may not know it exists)."""
+
+    code = "not_found"
+
+
+class Conflict(PassgateError):
+    """The change clashes with existing state (a duplicate name, a member already in a group)."""
+
+    code = "conflict"
+
+
+class AccessDenied(PassgateError):
+    """The caller may not do this (disabled account, missing role, suspended credential)."""
+
+    code = "access_denied"

@@ -1,0 +1,90 @@
+"""Authentication methods (passkeys, Temporary Access Passes) and WebAuthn challenges."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from passgate.directory.models import User
+
+
+class Passkey(models.Model):
+    """A WebAuthn credential record (WebAuthn L3 §7.1 step 27), plus what security info shows."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="passkeys")
+    credential_id = models.BinaryField(max_length=1023, unique=True)
+    public_key = models.BinaryField()
+    algorithm = models.IntegerField()
+    sign_count = models.BigIntegerField(default=0)
+    aaguid = models.UUIDField()
+    attestation_format = models.CharField(max_length=32)
+    transports = models.JSONField(default=list, blank=True)
+    backup_eligible = models.BooleanField()
+    backup_state = models.BooleanField()
+    uv_initialized = models.BooleanField()
+    display_name = models.CharField(max_length=64)
+    attestation_object = models.BinaryField()
+    client_data_json = models.BinaryField()
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    possibly_cloned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.user_id})"
+
+    @property
+    def is_synced(self) -> bool:
+        """Backup eligible (BE=1) credentials are synced passkeys; BE=0 means device-bound."""
+        return self.backup_eligible
+
+
+class Ceremony(models.TextChoices):
+    REGISTRATION = "registration"
+    AUTHENTICATION = "authentication"
+    REAUTHENTICATION = "reauthentication"
+
+
+class Challenge(models.Model):
+    """An issued WebAuthn challenge: bound to a browser session and a ceremony, single use, short-lived.
+
+    ``consumed_at`` is set by one conditional UPDATE, so of any number of concurrent completions
+    across any number of app processes exactly one wins.
+    """
+
+    challenge = models.BinaryField(max_length=64, unique=True)
+    ceremony = models.CharField(max_length=20, choices=Ceremony.choices)
+    session_binding = models.BinaryField(max_length=32)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.ceremony} challenge {self.pk}"
+
+
+class TemporaryAccessPass(models.Model):
+    """A time-limited pass an administrator issues; only its keyed hash is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="temporary_access_passes")
+    digest = models.BinaryField(max_length=32)
+    created_at = models.DateTimeField()
+    start_at = models.DateTimeField()
+    lifetime_minutes = models.PositiveIntegerField()
+    is_usable_once = models.BooleanField(default=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveIntegerField(default=0)
+    created_by = models.CharField(max_length=256)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Temporary Access Pass {self.id} for {self.user_id}"

@@ -1,0 +1,327 @@
+"""Passkey and Temporary Access Pass services: load, call the core, persist, audit.
+
+Every refusal is audited with its reason code before the error goes back to the adapter.
+Challenges are consumed in their own committed statement first, so a failed verification can never
+"un-consume" one, and of concurrent completions of the same response exactly one gets further.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from passgate.audit.models import Category
+from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_failure, audit_record
+from passgate.core import tap as tap_rules
+from passgate.core import webauthn as core
+from passgate.core.directory import normalise_upn, validate_passkey_name
+from passgate.core.errors import (
+    AccessDenied,
+    CeremonyRejected,
+    PassgateError,
+    RejectReason,
+    TemporaryAccessPassRejected,
+)
+from passgate.credentials.models import Ceremony, Challenge, Passkey, TemporaryAccessPass
+from passgate.credentials.relying_party import relying_party
+from passgate.directory.models import User
+from passgate.directory.services import actor_for, user_target
+
+CHALLENGE_LIFETIME = timedelta(minutes=5)
+CHALLENGE_BYTES = 32
+
+
+@dataclass(frozen=True)
+class SignIn:
+    user: User
+    method: str  # "passkey" | "tap"
+    passkey: Passkey | None = None
+
+
+def passkey_target(passkey: Passkey) -> Target:
+    return Target(type="passkey", id=str(passkey.id), name=passkey.display_name)
+
+
+def _binding(session_key: str) -> bytes:
+    return hashlib.sha256(b"passgate-challenge-binding\x00" + session_key.encode()).digest()
+
+
+# --- challenges -------------------------------------------------------------------------------------
+
+def _challenge_issue(*, ceremony: Ceremony, session_key: str, user: User | None = None) -> bytes:
+    now = timezone.now()
+    value = secrets.token_bytes(CHALLENGE_BYTES)
+    Challenge.objects.create(challenge=value, ceremony=ceremony, session_binding=_binding(session_key),
+                             user=user, created_at=now, expires_at=now + CHALLENGE_LIFETIME)
+    return value
+
+
+def _challenge_consume(*, challenge: bytes, ceremony: Ceremony, session_key: str,
+                       user: User | None = None) -> None:
+    """Check and consume an issued challenge atomically, or raise with the precise reason."""
+    row = Challenge.objects.filter(challenge=challenge).first()
+    now = timezone.now()
+    if row is None or row.ceremony != ceremony or (user is not None and row.user_id != user.pk):
+        raise CeremonyRejected(RejectReason.CHALLENGE_UNKNOWN, "This sign-in request is unknown. Start again.")
+    if not secrets.compare_digest(bytes(row.session_binding), _binding(session_key)):
+        raise CeremonyRejected(RejectReason.CHALLENGE_WRONG_SESSION,
+                               "This request was started in another browser session. Start again.")
+    if row.consumed_at is not None:
+        raise CeremonyRejected(RejectReason.CHALLENGE_CONSUMED, "This request was already used. Start again.")
+    if row.expires_at <= now:
+        raise CeremonyRejected(RejectReason.CHALLENGE_EXPIRED, "This request has expired. Start again.")
+    won = Challenge.objects.filter(pk=row.pk, consumed_at__isnull=True).update(consumed_at=now)
+    if won != 1:
+        raise CeremonyRejected(RejectReason.CHALLENGE_CONSUMED, "This request was already used. Start again.")
+
+
+def challenges_purge(*, older_than: timedelta = timedelta(hours=1)) -> int:
+    deleted, _ = Challenge.objects.filter(expires_at__lt=timezone.now() - older_than).delete()
+    return deleted
+
+
+# --- registration -----------------------------------------------------------------------------------
+
+def _descriptors(passkeys: Any) -> list[core.CredentialDescriptor]:
+    return [core.CredentialDescriptor(id=bytes(p.credential_id), transports=tuple(p.transports)) for p in passkeys]
+
+
+def passkey_registration_begin(*, user: User, session_key: str) -> dict[str, Any]:
+    challenge = _challenge_issue(ceremony=Ceremony.REGISTRATION, session_key=session_key, user=user)
+    return core.registration_options(
+        rp=relying_party(),
+        user=core.UserEntity(handle=bytes(user.webauthn_user_handle), name=user.user_principal_name,
+                             display_name=user.display_name),
+        challenge=challenge,
+        exclude=_descriptors(user.passkeys.all()),
+    )
+
+
+def passkey_registration_complete(*, user: User, session_key: str, credential: Mapping[str, Any],
+                                  display_name: str, context: RequestContext = NO_CONTEXT) -> Passkey:
+    actor = actor_for(user)
+    try:
+        name = validate_passkey_name(display_name)
+        challenge = core.read_registration_challenge(credential)
+        _challenge_consume(challenge=challenge, ceremony=Ceremony.REGISTRATION, session_key=session_key, user=user)
+        registered = core.verify_registration(
+            rp=relying_party(), credential=credential, expected_challenge=challenge,
+            credential_id_registered=lambda cid: Passkey.objects.filter(credential_id=cid).exists(),
+        )
+        with transaction.atomic():
+            passkey = Passkey.objects.create(
+                user=user, credential_id=registered.credential_id, public_key=registered.public_key,
+                algorithm=registered.algorithm, sign_count=registered.sign_count,
+                aaguid=uuid.UUID(registered.aaguid), attestation_format=registered.attestation_format,
+                transports=list(registered.transports), backup_eligible=registered.backup_eligible,
+                backup_state=registered.backup_state, uv_initialized=registered.user_verified,
+                display_name=name, attestation_object=registered.attestation_object,
+                client_data_json=registered.client_data_json, created_at=timezone.now(),
+            )
+            audit_record(category=Category.SECURITY_INFO, activity="passkey.register", actor=actor,
+                         target=passkey_target(passkey), context=context,
+                         details={"aaGuid": registered.aaguid, "synced": registered.backup_eligible,
+                                  "attestationFormat": registered.attestation_format})
+    except IntegrityError:
+        audit_failure(category=Category.SECURITY_INFO, activity="passkey.register", actor=actor,
+                      reason=RejectReason.CREDENTIAL_ALREADY_REGISTERED, context=context)
+        raise CeremonyRejected(RejectReason.CREDENTIAL_ALREADY_REGISTERED,
+                               "This passkey is already registered.") from None
+    except PassgateError as exc:
+        audit_failure(category=Category.SECURITY_INFO, activity="passkey.register", actor=actor,
+                      reason=exc.code, context=context, target=user_target(user))
+        raise
+    return passkey
+
+
+# --- sign-in ----------------------------------------------------------------------------------------
+
+def passkey_signin_begin(*, session_key: str) -> dict[str, Any]:
+    """Options for a username-less (discoverable) sign-in: the same answer whoever is signing in."""
+    challenge = _challenge_issue(ceremony=Ceremony.AUTHENTICATION, session_key=session_key)
+    return core.authentication_options(rp=relying_party(), challenge=challenge)
+
+
+def passkey_reauth_begin(*, user: User, session_key: str) -> dict[str, Any]:
+    challenge = _challenge_issue(ceremony=Ceremony.REAUTHENTICATION, session_key=session_key, user=user)
+    return core.authentication_options(rp=relying_party(), challenge=challenge,
+                                       allow=_descriptors(user.passkeys.all()))
+
+
+def passkey_signin_complete(*, session_key: str, credential: Mapping[str, Any],
+                            context: RequestContext = NO_CONTEXT, reauth_user: User | None = None) -> SignIn:
+    """Verify an assertion. With ``reauth_user`` it must be one of that user's passkeys."""
+    ceremony = Ceremony.REAUTHENTICATION if reauth_user else Ceremony.AUTHENTICATION
+    activity = "passkey.reauthenticate" if reauth_user else "passkey.signIn"
+    passkey: Passkey | None = None
+    try:
+        header = core.read_assertion_header(credential)
+        _challenge_consume(challenge=header.challenge, ceremony=ceremony, session_key=session_key,
+                           user=reauth_user)
+        passkey = Passkey.objects.select_related("user").filter(credential_id=header.credential_id).first()
+        if passkey is None or (reauth_user is not None and passkey.user_id != reauth_user.pk):
+            raise CeremonyRejected(RejectReason.UNKNOWN_CREDENTIAL,
+                                   "This passkey is not registered here. Use another passkey, or ask your "
+                                   "administrator for a Temporary Access Pass.")
+        stored = core.StoredCredential(
+            credential_id=bytes(passkey.credential_id), public_key=bytes(passkey.public_key),
+            sign_count=passkey.sign_count, backup_eligible=passkey.backup_eligible,
+            user_handle=bytes(passkey.user.webauthn_user_handle),
+        )
+        try:
+            verified = core.verify_authentication(
+                rp=relying_party(), credential=credential, expected_challenge=header.challenge, stored=stored,
+                allowed_credential_ids=[stored.credential_id] if reauth_user else (),
+                require_user_handle=reauth_user is None,
+            )
+        except CeremonyRejected as exc:
+            if exc.reason is RejectReason.SIGN_COUNT_REGRESSION:
+                _flag_possible_clone(passkey, context=context)
+            raise
+        if passkey.possibly_cloned_at is not None:
+            raise AccessDenied("This passkey was suspended because it may have been copied. Remove it in "
+                               "Security info and add a new one, or ask your administrator.",
+                               code="credential_suspended")
+        if not passkey.user.account_enabled:
+            raise AccessDenied("Your account is disabled. Contact your administrator.", code="user_disabled")
+        _record_use(passkey, verified, context=context, activity=activity)
+    except PassgateError as exc:
+        owner = passkey.user if passkey is not None else None
+        audit_failure(category=Category.SIGN_IN, activity=activity, reason=exc.code, context=context,
+                      actor=actor_for(owner) if owner else None,
+                      target=passkey_target(passkey) if passkey else None)
+        raise
+    return SignIn(user=passkey.user, method="passkey", passkey=passkey)
+
+
+def _record_use(passkey: Passkey, verified: core.VerifiedAssertion, *, context: RequestContext,
+                activity: str) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        rows = Passkey.objects.filter(pk=passkey.pk)
+        if verified.new_sign_count:
+            # Counters only move forward, also when two sign-ins of one authenticator race.
+            rows = rows.filter(sign_count__lt=verified.new_sign_count)
+        updated = rows.update(sign_count=verified.new_sign_count, backup_state=verified.backup_state,
+                              last_used_at=now)
+        if updated != 1:
+            raise CeremonyRejected(RejectReason.SIGN_COUNT_REGRESSION,
+                                   "This passkey's signature counter went backwards.")
+        audit_record(category=Category.SIGN_IN, activity=activity, actor=actor_for(passkey.user),
+                     target=passkey_target(passkey), context=context,
+                     details={"aaGuid": str(passkey.aaguid), "signCount": verified.new_sign_count,
+                              "userVerified": verified.user_verified})
+    passkey.sign_count, passkey.last_used_at = verified.new_sign_count, now
+
+
+def _flag_possible_clone(passkey: Passkey, *, context: RequestContext) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        Passkey.objects.filter(pk=passkey.pk, possibly_cloned_at__isnull=True).update(possibly_cloned_at=now)
+        audit_failure(category=Category.SECURITY_INFO, activity="passkey.possibleClone",
+                      reason=RejectReason.SIGN_COUNT_REGRESSION,
+                      actor=actor_for(passkey.user), target=passkey_target(passkey), context=context,
+                      details={"storedSignCount": passkey.sign_count})
+    passkey.possibly_cloned_at = now
+
+
+# --- security info changes --------------------------------------------------------------------------
+
+def passkey_rename(*, passkey: Passkey, display_name: str, actor: Actor,
+                   context: RequestContext = NO_CONTEXT) -> Passkey:
+    name = validate_passkey_name(display_name)
+    with transaction.atomic():
+        old = passkey.display_name
+        passkey.display_name = name
+        passkey.save(update_fields=["display_name"])
+        audit_record(category=Category.SECURITY_INFO, activity="passkey.rename", actor=actor,
+                     target=passkey_target(passkey), context=context,
+                     details={"displayName": {"old": old, "new": name}})
+    return passkey
+
+
+@transaction.atomic
+def passkey_delete(*, passkey: Passkey, actor: Actor, context: RequestContext = NO_CONTEXT) -> None:
+    target = passkey_target(passkey)
+    details = {"aaGuid": str(passkey.aaguid), "owner": passkey.user.user_principal_name}
+    passkey.delete()
+    audit_record(category=Category.SECURITY_INFO, activity="passkey.delete", actor=actor, target=target,
+                 context=context, details=details)
+
+
+# --- Temporary Access Pass --------------------------------------------------------------------------
+
+def _tap_key() -> bytes:
+    return hashlib.sha256(b"passgate-tap\x00" + settings.SECRET_KEY.encode()).digest()
+
+
+def _tap_record(row: TemporaryAccessPass) -> tap_rules.TapRecord:
+    return tap_rules.TapRecord(start=row.start_at, lifetime_minutes=row.lifetime_minutes,
+                               is_usable_once=row.is_usable_once, used=row.used_at is not None,
+                               revoked=row.revoked_at is not None, failed_attempts=row.failed_attempts)
+
+
+def tap_issue(*, user: User, actor: Actor, lifetime_minutes: int = tap_rules.DEFAULT_LIFETIME_MINUTES,
+              usable_once: bool = True, start_at: datetime | None = None,
+              context: RequestContext = NO_CONTEXT) -> tuple[TemporaryAccessPass, str]:
+    """Issue a pass. The plain pass is returned once, here, and never stored."""
+    lifetime_minutes = tap_rules.validate_lifetime(lifetime_minutes)
+    plain = tap_rules.generate(secrets.token_bytes(tap_rules.RANDOM_BYTES_NEEDED))
+    now = timezone.now()
+    with transaction.atomic():
+        row = TemporaryAccessPass.objects.create(
+            user=user, digest=tap_rules.digest(_tap_key(), plain), created_at=now, start_at=start_at or now,
+            lifetime_minutes=lifetime_minutes, is_usable_once=usable_once, created_by=actor.name,
+        )
+        audit_record(category=Category.SECURITY_INFO, activity="tap.issue", actor=actor, target=user_target(user),
+                     context=context, details={"lifetimeInMinutes": lifetime_minutes,
+                                               "isUsableOnce": usable_once, "tapId": str(row.id)})
+    return row, tap_rules.display(plain)
+
+
+GENERIC_TAP_FAILURE = "That user name and Temporary Access Pass don't match a valid pass."
+
+
+def tap_signin(*, upn: str, tap: str, context: RequestContext = NO_CONTEXT) -> SignIn:
+    """Sign in with a pass. Unknown user and wrong pass give the same answer (no account enumeration)."""
+    key = _tap_key()
+    user = User.objects.filter(upn_normalized=normalise_upn(upn)).first() if isinstance(upn, str) else None
+    given = tap if isinstance(tap, str) else ""
+    now = timezone.now()
+    candidates = list(TemporaryAccessPass.objects.filter(user=user)) if user else []
+    match = next((row for row in candidates if tap_rules.matches(key, given, bytes(row.digest))), None)
+    if user is None or match is None:
+        tap_rules.matches(key, given, b"\x00" * 32)  # same work whether or not the user exists
+        if user is not None:
+            TemporaryAccessPass.objects.filter(user=user, revoked_at__isnull=True).update(
+                failed_attempts=F("failed_attempts") + 1)
+        audit_failure(category=Category.SIGN_IN, activity="tap.signIn", reason="tap_invalid", context=context,
+                      actor=actor_for(user) if user else None, details={"upnGiven": str(upn)[:113]})
+        raise TemporaryAccessPassRejected(GENERIC_TAP_FAILURE)
+    try:
+        tap_rules.require_usable(_tap_record(match), now=now)
+        if not user.account_enabled:
+            raise AccessDenied("Your account is disabled. Contact your administrator.", code="user_disabled")
+        with transaction.atomic():
+            if match.is_usable_once:
+                won = TemporaryAccessPass.objects.filter(pk=match.pk, used_at__isnull=True).update(used_at=now)
+                if won != 1:
+                    raise TemporaryAccessPassRejected(tap_rules.TAP_MESSAGES[tap_rules.TapState.USED],
+                                                      code="tap_used")
+            audit_record(category=Category.SIGN_IN, activity="tap.signIn", actor=actor_for(user),
+                         target=user_target(user), context=context, details={"tapId": str(match.id)})
+    except PassgateError as exc:
+        audit_failure(category=Category.SIGN_IN, activity="tap.signIn", reason=exc.code, context=context,
+                      actor=actor_for(user), target=user_target(user), details={"tapId": str(match.id)})
+        raise
+    return SignIn(user=user, method="tap")

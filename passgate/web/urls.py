@@ -1,0 +1,22 @@
+from django.urls import path
+
+from passgate.web.views import errors, security_info, signin
+
+urlpatterns = [
+    path("", signin.home),
+    path("healthz", errors.healthz),
+    path("signin", signin.signin_page),
+    path("signin/passkey/options", signin.passkey_options),
+    path("signin/passkey/verify", signin.passkey_verify),
+    path("signin/tap", signin.tap_page),
+    path("signin/reauth", signin.reauth_page),
+    path("signin/reauth/options", signin.reauth_options),
+    path("signin/reauth/verify", signin.reauth_verify),
+    path("signin/reauth/tap", signin.reauth_tap),
+    path("signout", signin.signout),
+    path("security-info", security_info.page),
+    path("security-info/passkeys/options", security_info.passkey_options),
+    path("security-info/passkeys/verify", security_info.passkey_verify),
+    path("security-info/passkeys/<uuid:passkey_id>/rename", security_info.passkey_rename),
+    path("security-info/passkeys/<uuid:passkey_id>/delete", security_info.passkey_delete),
+]

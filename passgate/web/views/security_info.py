@@ -1,0 +1,89 @@
+"""Self-service security info: list, add, rename and delete one's own authentication methods."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from passgate.audit.models import Category
+from passgate.core.errors import PassgateError
+from passgate.credentials import services
+from passgate.credentials.models import Passkey
+from passgate.directory.services import actor_for
+from passgate.web import session
+from passgate.web.errors import request_context
+from passgate.web.views.common import json_endpoint, needs_recent_sign_in, signed_in_user
+
+
+def _own_passkey(request: HttpRequest, passkey_id: uuid.UUID) -> Passkey:
+    passkey = Passkey.objects.filter(pk=passkey_id, user=signed_in_user(request)).select_related("user").first()
+    if passkey is None:
+        raise Http404("No such passkey")
+    return passkey
+
+
+@login_required
+@require_http_methods(["GET"])
+def page(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    return render(request, "passgate/security_info.html", {
+        "passkeys": list(user.passkeys.all()),
+        "tap_session": session.is_tap_session(request),
+        "recent": session.is_recent(request),
+        "flash": request.session.pop("pg_flash", None),
+    })
+
+
+@json_endpoint(category=Category.SECURITY_INFO, activity="passkey.register", signed_in=True, recent=True)
+def passkey_options(request: HttpRequest, body: Mapping[str, Any]) -> dict[str, Any]:
+    return {"publicKey": services.passkey_registration_begin(user=signed_in_user(request),
+                                                             session_key=session.ensure_key(request))}
+
+
+@json_endpoint(category=Category.SECURITY_INFO, activity="passkey.register", signed_in=True, recent=True)
+def passkey_verify(request: HttpRequest, body: Mapping[str, Any]) -> dict[str, Any]:
+    passkey = services.passkey_registration_complete(
+        user=signed_in_user(request),
+        session_key=session.ensure_key(request), credential=body.get("credential"),  # type: ignore[arg-type]
+        display_name=body.get("name"),  # type: ignore[arg-type]
+        context=request_context(request),
+    )
+    request.session["pg_flash"] = f"Passkey “{passkey.display_name}” added."
+    return {"id": str(passkey.id), "name": passkey.display_name, "redirect": "/security-info"}
+
+
+@login_required
+@require_POST
+def passkey_rename(request: HttpRequest, passkey_id: uuid.UUID) -> HttpResponse:
+    passkey = _own_passkey(request, passkey_id)
+    try:
+        services.passkey_rename(passkey=passkey, display_name=request.POST.get("name", ""),
+                                actor=actor_for(signed_in_user(request)),
+                                context=request_context(request))
+    except PassgateError as exc:
+        request.session["pg_flash"] = exc.message
+    else:
+        request.session["pg_flash"] = f"Passkey renamed to “{passkey.display_name}”."
+    return redirect("/security-info")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def passkey_delete(request: HttpRequest, passkey_id: uuid.UUID) -> HttpResponse:
+    passkey = _own_passkey(request, passkey_id)
+    if not session.is_recent(request):
+        return needs_recent_sign_in(request)
+    if request.method == "POST":
+        name = passkey.display_name
+        services.passkey_delete(passkey=passkey, actor=actor_for(signed_in_user(request)),
+                                context=request_context(request))
+        request.session["pg_flash"] = f"Passkey “{name}” deleted."
+        return redirect("/security-info")
+    remaining = Passkey.objects.filter(user=signed_in_user(request)).exclude(pk=passkey.pk).count()
+    return render(request, "passgate/passkey_delete.html", {"passkey": passkey, "is_last": remaining == 0})
