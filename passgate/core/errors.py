@@ -25,7 +25,7 @@ class RejectReason(StrEnum):
     ORIGIN_NOT_ALLOWED = "origin_not_allowed"
     CROSS_ORIGIN_NOT_ALLOWED = "cross_origin_not_allowed"
     TOP_ORIGIN_NOT_ALLOWED = "top_origin_not_allowed"
-    TOKEN_BINDING_INVALID = "token_binding_invalid"
+    TOKEN_BINDING_INVALID = "token_binding_invalid"  # noqa: S105 - a reason code, not a secret
     # Authenticator data (§7.1 steps 14-20, §7.2 steps 15-19)
     RP_ID_HASH_MISMATCH = "rp_id_hash_mismatch"
     USER_NOT_PRESENT = "user_not_present"
