@@ -66,11 +66,10 @@ def _challenge_issue(*, ceremony: Ceremony, session_key: str, user: User | None 
     return value
 
 
-def _challenge_consume(*, challenge: bytes, ceremony: Ceremony, session_key: str,
-                       user: User | None = None) -> None:
-    """Check and consume an issued challenge atomically, or raise with the precise reason."""
+def _challenge_check(*, challenge: bytes, ceremony: Ceremony, session_key: str,
+                     user: User | None = None) -> Challenge:
+    """Find an issued challenge and check it is usable, or raise with the precise reason (consumes nothing)."""
     row = Challenge.objects.filter(challenge=challenge).first()
-    now = timezone.now()
     if row is None or row.ceremony != ceremony or (user is not None and row.user_id != user.pk):
         raise CeremonyRejected(RejectReason.CHALLENGE_UNKNOWN, "This sign-in request is unknown. Start again.")
     if not secrets.compare_digest(bytes(row.session_binding), _binding(session_key)):
@@ -78,11 +77,25 @@ def _challenge_consume(*, challenge: bytes, ceremony: Ceremony, session_key: str
                                "This request was started in another browser session. Start again.")
     if row.consumed_at is not None:
         raise CeremonyRejected(RejectReason.CHALLENGE_CONSUMED, "This request was already used. Start again.")
-    if row.expires_at <= now:
+    if row.expires_at <= timezone.now():
         raise CeremonyRejected(RejectReason.CHALLENGE_EXPIRED, "This request has expired. Start again.")
-    won = Challenge.objects.filter(pk=row.pk, consumed_at__isnull=True).update(consumed_at=now)
+    return row
+
+
+def _challenge_consume(row: Challenge) -> None:
+    """Consume with one conditional UPDATE: of concurrent callers exactly one passes (ADR 0002).
+
+    Called inside the transaction that persists the ceremony's result, so success and consumption commit
+    together; after a failed verification it runs on its own, so a refused response burns its challenge too.
+    """
+    won = Challenge.objects.filter(pk=row.pk, consumed_at__isnull=True).update(consumed_at=timezone.now())
     if won != 1:
         raise CeremonyRejected(RejectReason.CHALLENGE_CONSUMED, "This request was already used. Start again.")
+
+
+def _burn(row: Challenge | None) -> None:
+    if row is not None:
+        Challenge.objects.filter(pk=row.pk, consumed_at__isnull=True).update(consumed_at=timezone.now())
 
 
 def challenges_purge(*, older_than: timedelta = timedelta(hours=1)) -> int:
@@ -110,15 +123,18 @@ def passkey_registration_begin(*, user: User, session_key: str) -> dict[str, Any
 def passkey_registration_complete(*, user: User, session_key: str, credential: Mapping[str, Any],
                                   display_name: str, context: RequestContext = NO_CONTEXT) -> Passkey:
     actor = actor_for(user)
+    row: Challenge | None = None
     try:
         name = validate_passkey_name(display_name)
         challenge = core.read_registration_challenge(credential)
-        _challenge_consume(challenge=challenge, ceremony=Ceremony.REGISTRATION, session_key=session_key, user=user)
+        row = _challenge_check(challenge=challenge, ceremony=Ceremony.REGISTRATION, session_key=session_key,
+                               user=user)
         registered = core.verify_registration(
             rp=relying_party(), credential=credential, expected_challenge=challenge,
             credential_id_registered=lambda cid: Passkey.objects.filter(credential_id=cid).exists(),
         )
         with transaction.atomic():
+            _challenge_consume(row)
             passkey = Passkey.objects.create(
                 user=user, credential_id=registered.credential_id, public_key=registered.public_key,
                 algorithm=registered.algorithm, sign_count=registered.sign_count,
@@ -132,12 +148,14 @@ def passkey_registration_complete(*, user: User, session_key: str, credential: M
                          target=passkey_target(passkey), context=context,
                          details={"aaGuid": registered.aaguid, "synced": registered.backup_eligible,
                                   "attestationFormat": registered.attestation_format})
-    except IntegrityError:
+    except IntegrityError:  # the same credential id registered concurrently
+        _burn(row)
         audit_failure(category=Category.SECURITY_INFO, activity="passkey.register", actor=actor,
                       reason=RejectReason.CREDENTIAL_ALREADY_REGISTERED, context=context)
         raise CeremonyRejected(RejectReason.CREDENTIAL_ALREADY_REGISTERED,
                                "This passkey is already registered.") from None
     except PassgateError as exc:
+        _burn(row)
         audit_failure(category=Category.SECURITY_INFO, activity="passkey.register", actor=actor,
                       reason=exc.code, context=context, target=user_target(user))
         raise
@@ -164,10 +182,11 @@ def passkey_signin_complete(*, session_key: str, credential: Mapping[str, Any],
     ceremony = Ceremony.REAUTHENTICATION if reauth_user else Ceremony.AUTHENTICATION
     activity = "passkey.reauthenticate" if reauth_user else "passkey.signIn"
     passkey: Passkey | None = None
+    row: Challenge | None = None
     try:
         header = core.read_assertion_header(credential)
-        _challenge_consume(challenge=header.challenge, ceremony=ceremony, session_key=session_key,
-                           user=reauth_user)
+        row = _challenge_check(challenge=header.challenge, ceremony=ceremony, session_key=session_key,
+                               user=reauth_user)
         passkey = Passkey.objects.select_related("user").filter(credential_id=header.credential_id).first()
         if passkey is None or (reauth_user is not None and passkey.user_id != reauth_user.pk):
             raise CeremonyRejected(RejectReason.UNKNOWN_CREDENTIAL,
@@ -194,8 +213,9 @@ def passkey_signin_complete(*, session_key: str, credential: Mapping[str, Any],
                                code="credential_suspended")
         if not passkey.user.account_enabled:
             raise AccessDenied("Your account is disabled. Contact your administrator.", code="user_disabled")
-        _record_use(passkey, verified, context=context, activity=activity)
+        _record_use(passkey, verified, row, context=context, activity=activity)
     except PassgateError as exc:
+        _burn(row)
         owner = passkey.user if passkey is not None else None
         audit_failure(category=Category.SIGN_IN, activity=activity, reason=exc.code, context=context,
                       actor=actor_for(owner) if owner else None,
@@ -204,10 +224,12 @@ def passkey_signin_complete(*, session_key: str, credential: Mapping[str, Any],
     return SignIn(user=passkey.user, method="passkey", passkey=passkey)
 
 
-def _record_use(passkey: Passkey, verified: core.VerifiedAssertion, *, context: RequestContext,
-                activity: str) -> None:
+def _record_use(passkey: Passkey, verified: core.VerifiedAssertion, challenge: Challenge, *,
+                context: RequestContext, activity: str) -> None:
+    """One transaction: consume the challenge, move the counter, audit. A loser of a race changes nothing."""
     now = timezone.now()
     with transaction.atomic():
+        _challenge_consume(challenge)
         rows = Passkey.objects.filter(pk=passkey.pk)
         if verified.new_sign_count:
             # Counters only move forward, also when two sign-ins of one authenticator race.

@@ -1,4 +1,4 @@
-"""Enforce idle timeout and absolute lifetime on every request of a signed-in session."""
+"""Enforce idle timeout, absolute lifetime and the TAP-session scope on every signed-in request."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from datetime import timedelta
 
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 
 from passgate.core import sessions as rules
 from passgate.web import session
 
 TOUCH_EVERY = timedelta(seconds=60)  # write last-seen at most once a minute
+# A Temporary Access Pass session reaches these only (security info, and the ways in and out).
+TAP_SESSION_PATHS = ("/security-info", "/signin", "/signout", "/static/", "/healthz")
 
 
 class SessionLifetimeMiddleware:
@@ -30,6 +33,9 @@ class SessionLifetimeMiddleware:
             if verdict is not rules.SessionVerdict.ACTIVE:
                 logout(request)
                 request.session["pg_ended"] = verdict.value
-            elif last_seen and now - last_seen >= TOUCH_EVERY:
-                request.session[session.LAST_SEEN] = now.isoformat()
+            else:
+                if last_seen and now - last_seen >= TOUCH_EVERY:
+                    request.session[session.LAST_SEEN] = now.isoformat()
+                if session.is_tap_session(request) and not request.path.startswith(TAP_SESSION_PATHS):
+                    return redirect("/security-info")
         return self.get_response(request)
