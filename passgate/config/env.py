@@ -43,6 +43,8 @@ class PassgateSettings:
     @property
     def allowed_hosts(self) -> list[str]:
         hosts = {urlsplit(o).hostname or "" for o in self.origins}
+        if "localhost" in hosts:  # the same machine by address, e.g. for health checks
+            hosts |= {"127.0.0.1", "[::1]"}
         return sorted(h for h in hosts if h)
 
 

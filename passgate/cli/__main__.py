@@ -1,0 +1,5 @@
+import sys
+
+from passgate.cli import main
+
+sys.exit(main())

@@ -1,0 +1,151 @@
+"""The README's promise, end to end: the real `passgate serve` (gunicorn, 2 worker processes) on a fresh data
+directory, driven by headless Chromium and the real CLI exactly as the README tells a new user.
+
+1. First start prints a Global Administrator and a one-time TAP with its URL.
+2. The admin signs in with the TAP, adds and names a passkey, signs out, signs back in with the passkey alone.
+3. The admin adds a user and a group with the CLI and issues a TAP; the user registers a passkey the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _database_url(tmp_path: Path) -> str:
+    if not os.environ.get("PASSGATE_TEST_ON_POSTGRES"):
+        return f"sqlite:///{tmp_path}/passgate.sqlite3"
+    import psycopg
+
+    base = os.environ["PASSGATE_DATABASE_URL"]
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS passgate_readme_story")
+        conn.execute("CREATE DATABASE passgate_readme_story")
+    return base.rsplit("/", 1)[0] + "/passgate_readme_story"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PASSGATE_", "DJANGO_"))}
+    env.update(PASSGATE_DATA_DIR=str(tmp_path / "data"), PASSGATE_ORIGIN=f"http://localhost:{port}",
+               PASSGATE_DATABASE_URL=_database_url(tmp_path))
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:  # a file, not a pipe: a full pipe would block the server's access log
+        proc = subprocess.Popen([sys.executable, "-m", "passgate.cli", "serve", "--port", str(port)], env=env,
+                                stdout=out, stderr=subprocess.STDOUT, text=True)
+    try:
+        banner = _wait_for_banner(log, proc)
+        tap = re.search(r"Temporary Access Pass:\s+(\S+)", banner)
+        url = re.search(r"Use it at:\s+(\S+)", banner)
+        assert tap and url, f"no first-start banner in:\n{banner}"
+        _wait_healthy(port)
+
+        def cli(*args: str) -> str:
+            done = subprocess.run([sys.executable, "-m", "passgate.cli", *args], env=env, capture_output=True,
+                                  text=True, check=False, timeout=60)
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+
+        yield {"origin": f"http://localhost:{port}", "tap": tap.group(1), "url": url.group(1), "cli": cli,
+               "banner": banner}
+    finally:
+        proc.send_signal(signal.SIGINT)  # gunicorn: quick shutdown
+        proc.wait(timeout=20)
+
+
+def _wait_for_banner(log: Path, proc: subprocess.Popen[str]) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        text = log.read_text()
+        if "Passgate listening on" in text:
+            return text
+        time.sleep(0.05)
+    raise AssertionError(f"passgate serve did not start:\n{log.read_text()}")
+
+
+def _wait_healthy(port: int) -> None:
+    import urllib.request
+
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:  # noqa: S310
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("server never became healthy")
+
+
+def _browser_tab(chromium: Any) -> tuple[Any, Any]:
+    context = chromium.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable", {"enableUI": False})
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "ctap2Version": "ctap2_1", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True}})
+    return context, page
+
+
+def _register_and_return_with_passkey(page: Any, tap_url: str, tap: str, passkey_name: str) -> None:
+    page.goto(tap_url)
+    page.fill("#tap", tap)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/security-info")
+    page.fill("#passkey-name", passkey_name)
+    page.click("#add-passkey")
+    page.wait_for_selector(f"text=Passkey “{passkey_name}” added.")
+    page.click("text=Sign out")
+    # The sign-in page's passkey autofill (conditional mediation) signs the person straight back in.
+    page.wait_for_url("**/security-info")
+    assert page.locator("td form.rename input[name=name]").first.input_value() == passkey_name
+    assert "Never" not in page.inner_text("table.methods")  # "Last used" is filled: the passkey signed in
+
+
+def test_readme_first_start_admin_and_a_new_user(server: dict[str, Any], chromium: Any) -> None:
+    assert "admin@localhost" in server["banner"]
+    assert server["url"] == f"{server['origin']}/signin/tap?upn=admin@localhost"
+
+    context, page = _browser_tab(chromium)
+    _register_and_return_with_passkey(page, server["url"], server["tap"], "Admin laptop")
+    assert "Administrator" in page.inner_text("header")
+    context.close()
+
+    cli = server["cli"]
+    cli("users", "add", "grace@contoso.com", "--display-name", "Grace Hopper")
+    cli("groups", "add", "Passkey pilot")
+    cli("groups", "add-member", "Passkey pilot", "grace@contoso.com")
+    assert "grace@contoso.com" in cli("groups", "members", "Passkey pilot")
+    issued = json.loads(cli("tap", "issue", "--user", "grace@contoso.com", "--json"))
+
+    context, page = _browser_tab(chromium)
+    _register_and_return_with_passkey(page, issued["url"], issued["temporaryAccessPass"], "Grace's phone")
+    assert "Grace Hopper" in page.inner_text("header")
+    context.close()
+
+    audit = json.loads(cli("audit", "tail", "--limit", "100", "--json"))
+    activities = [(e["activity"], e["result"]) for e in audit]
+    assert activities.count(("passkey.register", "success")) == 2
+    assert activities.count(("passkey.signIn", "success")) == 2
+    assert activities.count(("tap.signIn", "success")) == 2
