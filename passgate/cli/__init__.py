@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 EXIT_ERROR = 1
 
@@ -44,8 +45,15 @@ def _positive(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr (``passgate tap issue: error: …``), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="passgate", description="Passgate: passkey-first identity provider")
+    p = _Parser(prog="passgate", description="Passgate: passkey-first identity provider")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("serve", help="migrate, bootstrap a first admin if the directory is empty, and serve")

@@ -8,6 +8,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.management import call_command
@@ -71,6 +72,10 @@ def bootstrap_first_admin(*, admin_upn: str | None = None) -> tuple[Any, str] | 
     return user, plain
 
 
+def tap_url(user: User) -> str:
+    return f"{settings.PASSGATE.origin}/signin/tap?{urlencode({'upn': user.user_principal_name}, safe='@')}"
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
 
     migrate()
@@ -82,7 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         print("Passgate first start: a Global Administrator was created.")
         print(f"  User name:              {user.user_principal_name}")
         print(f"  Temporary Access Pass:  {plain}   (one-time, valid 60 minutes)")
-        print(f"  Use it at:              {origin}/signin/tap?upn={user.user_principal_name}")
+        print(f"  Use it at:              {tap_url(user)}")
         print("Then add a passkey on the Security info page. This pass is not shown again;")
         print("issue another with: passgate tap issue --user " + user.user_principal_name)
         print("=" * 72, flush=True)
@@ -212,7 +217,7 @@ def cmd_tap_issue(args: argparse.Namespace) -> None:
     data = {"id": str(row.id), "user": user.user_principal_name, "temporaryAccessPass": plain,
             "lifetimeInMinutes": row.lifetime_minutes, "isUsableOnce": row.is_usable_once,
             "startDateTime": row.start_at.isoformat(),
-            "url": f"{settings.PASSGATE.origin}/signin/tap?upn={user.user_principal_name}"}
+            "url": tap_url(user)}
     _emit(args, data, lambda: [
         f"Temporary Access Pass for {user.user_principal_name}: {plain}",
         f"  {'one-time' if row.is_usable_once else 'multi-use'}, valid {row.lifetime_minutes} minutes; "

@@ -61,6 +61,8 @@ def _origin(name: str, value: str) -> str:
     except ValueError as exc:
         raise ConfigError(f"{name}: {value!r} has an invalid port") from exc
     host = parts.hostname.lower()
+    if ":" in host:  # an IPv6 literal keeps its brackets in an origin
+        host = f"[{host}]"
     default_port = {"http": 80, "https": 443}[parts.scheme]
     return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default_port else "")
 

@@ -100,6 +100,12 @@ class Conflict(PassgateError):
     code = "conflict"
 
 
+class NotSignedIn(PassgateError):
+    """The request needs a signed-in person and has none."""
+
+    code = "not_signed_in"
+
+
 class AccessDenied(PassgateError):
     """The caller may not do this (disabled account, missing role, suspended credential)."""
 

@@ -6,13 +6,11 @@ from django.conf import settings
 
 from passgate.core.webauthn import RelyingParty
 
-_cache: dict[int, RelyingParty] = {}
+_cache: list[tuple[object, RelyingParty]] = []  # (the settings object it was built from, the RP)
 
 
 def relying_party() -> RelyingParty:
     conf = settings.PASSGATE
-    rp = _cache.get(id(conf))
-    if rp is None:
-        _cache.clear()
-        rp = _cache[id(conf)] = RelyingParty(id=conf.rp_id, name=conf.rp_name, origins=conf.origins)
-    return rp
+    if not _cache or _cache[0][0] is not conf:
+        _cache[:] = [(conf, RelyingParty(id=conf.rp_id, name=conf.rp_name, origins=conf.origins))]
+    return _cache[0][1]

@@ -205,6 +205,9 @@ def passkey_signin_complete(*, session_key: str, credential: Mapping[str, Any],
             )
         except CeremonyRejected as exc:
             if exc.reason is RejectReason.SIGN_COUNT_REGRESSION:
+                # Losing a race to complete this very response is a replay, not a clone: only the request
+                # that consumes the challenge may call the passkey copied.
+                _challenge_consume(row)
                 _flag_possible_clone(passkey, context=context)
             raise
         if passkey.possibly_cloned_at is not None:

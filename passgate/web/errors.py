@@ -15,6 +15,7 @@ from passgate.core.errors import (
     Conflict,
     InvalidInput,
     NotFound,
+    NotSignedIn,
     PassgateError,
     TemporaryAccessPassRejected,
 )
@@ -25,6 +26,7 @@ _STATUS: list[tuple[type[PassgateError], int]] = [
     (CeremonyRejected, 400),
     (InvalidInput, 400),
     (TemporaryAccessPassRejected, 400),
+    (NotSignedIn, 401),
     (AccessDenied, 403),
     (NotFound, 404),
     (Conflict, 409),
@@ -48,7 +50,9 @@ def read_json(request: HttpRequest) -> Mapping[str, Any]:
         raise InvalidInput(f"The request body must be at most {MAX_JSON_BODY} bytes", code="body_too_large")
     try:
         body = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:
+        raise InvalidInput("The request body is nested too deeply", code="malformed_json") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, integers too long to convert
         raise InvalidInput(f"The request body is not valid JSON: {exc}", code="malformed_json") from None
     if not isinstance(body, dict):
         raise InvalidInput("The request body must be a JSON object", code="malformed_json")

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from passgate.audit.models import Category
 from passgate.audit.services import Actor, audit_failure
-from passgate.core.errors import InvalidInput, PassgateError
+from passgate.core.errors import AccessDenied, NotSignedIn, PassgateError
 from passgate.directory.models import User
 from passgate.web import session
 from passgate.web.errors import json_error, read_json, request_context
@@ -35,16 +35,13 @@ def json_endpoint(*, category: Category, activity: str, signed_in: bool = False,
         def handler(request: HttpRequest) -> HttpResponse:
             user = request.user if request.user.is_authenticated else None
             actor = Actor(id=user.pk, name=user.get_username()) if user is not None else None
-            if signed_in and user is None:
-                return JsonResponse({"error": {"code": "not_signed_in", "message": "Sign in first."}},
-                                    status=401)
-            if recent and not session.is_recent(request):
-                return JsonResponse({"error": {"code": "reauthentication_required",
-                                               "message": "Confirm it's you first: sign in again."}},
-                                    status=403)
             try:
+                if signed_in and user is None:
+                    raise NotSignedIn("Sign in first.")
+                if recent and not session.is_recent(request):
+                    raise AccessDenied("Confirm it's you first: sign in again.", code="reauthentication_required")
                 body = read_json(request)
-            except InvalidInput as exc:
+            except PassgateError as exc:  # refused before any service ran: audit it here
                 audit_failure(category=category, activity=activity, reason=exc.code, actor=actor,
                               context=request_context(request))
                 return json_error(exc)
