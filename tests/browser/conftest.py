@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -44,12 +46,50 @@ def app(live_server: Any, settings: Any) -> str:
     return origin
 
 
+# Reports every navigator.credentials call and every button/link click to the test, across navigations,
+# so a test can tell the autofill (conditional) request from the "Sign in with a passkey" button.
+_WATCH_SCRIPT = """
+(() => {
+  const report = (event) => {
+    try { window.__pgReport(Object.assign({path: location.pathname}, event)); } catch (e) {}
+  };
+  const creds = navigator.credentials;
+  if (creds) {
+    const get = creds.get.bind(creds), create = creds.create.bind(creds);
+    creds.get = (options) => {
+      report({op: "get", mediation: (options && options.mediation) || ""});
+      return get(options);
+    };
+    creds.create = (options) => { report({op: "create"}); return create(options); };
+  }
+  document.addEventListener("click", (e) => {
+    const el = e.target && e.target.closest ? e.target.closest("button, a") : null;
+    if (el) report({op: "click", id: el.id || "", text: (el.textContent || "").trim()});
+  }, true);
+})();
+"""
+
+AUTOFILL_SETTLED = "['ended', 'aborted', 'unavailable'].includes(document.body.dataset.autofill)"
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 class Tab:
     """One browser context + page with a virtual authenticator attached through CDP."""
 
     def __init__(self, browser: Any, origin: str) -> None:
         self.origin = origin
         self.context = browser.new_context()
+        self.events: list[dict[str, Any]] = []
+
+        def report(event: dict[str, Any]) -> None:  # a plain function: Playwright tags the callable it is given
+            self.events.append(event)
+
+        self.context.expose_function("__pgReport", report)
+        self.context.add_init_script(_WATCH_SCRIPT)
         self.page = self.context.new_page()
         self.page.set_default_timeout(10_000)
         self.cdp = self.context.new_cdp_session(self.page)
@@ -84,8 +124,54 @@ class Tab:
         self.cdp.send("WebAuthn.addCredential", {"authenticatorId": self.authenticator_id,
                                                  "credential": credential})
 
+    def clear_credentials(self) -> None:
+        self.cdp.send("WebAuthn.clearCredentials", {"authenticatorId": self.authenticator_id})
+
+    def set_user_verified(self, verified: bool) -> None:
+        self.cdp.send("WebAuthn.setUserVerified", {"authenticatorId": self.authenticator_id,
+                                                    "isUserVerified": verified})
+
+    def set_response_override_bits(self, **bits: bool) -> None:
+        """isBogusSignature / isBadUV / isBadUP: the authenticator's next responses carry these defects."""
+        self.cdp.send("WebAuthn.setResponseOverrideBits", {"authenticatorId": self.authenticator_id, **bits})
+
     def goto(self, path: str) -> None:
         self.page.goto(self.origin + path)
+
+    def path(self) -> str:
+        """Path and query of the page's URL."""
+        return _path(self.page.url)
+
+    def wait_for_path(self, path: str) -> None:
+        """Wait until the page's path and query are exactly ``path`` (a glob like **/security-info would also
+        match /signin/reauth?next=/security-info)."""
+        self.page.wait_for_url(lambda url: _path(url) == path)
+
+    def wait_autofill_settled(self) -> str:
+        """Wait until the sign-in page's conditional-mediation request is over; return how it ended."""
+        self.page.wait_for_function(AUTOFILL_SETTLED)
+        return str(self.page.evaluate("document.body.dataset.autofill"))
+
+    def webauthn_calls(self, path: str = "/signin") -> list[str]:
+        """The mediation ("conditional" or "") of each navigator.credentials.get() made on ``path``."""
+        return [e["mediation"] for e in self.events if e["op"] == "get" and e["path"] == path]
+
+    def clicks(self, element_id: str) -> int:
+        return sum(1 for e in self.events if e["op"] == "click" and e["id"] == element_id)
+
+    def session_key(self) -> str | None:
+        return next((c["value"] for c in self.context.cookies() if c["name"] == "passgate_session"), None)
+
+    def post_json(self, path: str, body: str) -> tuple[int, dict[str, Any]]:
+        """POST a raw JSON body from the page, with this page's own CSRF token and cookies."""
+        result = self.page.evaluate(
+            """async ([url, body]) => {
+                 const res = await fetch(url, {method: "POST", credentials: "same-origin", body,
+                   headers: {"Content-Type": "application/json",
+                             "X-CSRFToken": document.querySelector('meta[name="csrf-token"]').content}});
+                 return [res.status, await res.text()];
+               }""", [path, body])
+        return int(result[0]), json.loads(result[1])
 
     def tap_sign_in(self, upn: str, tap: str) -> None:
         self.goto(f"/signin/tap?upn={upn}")
@@ -98,8 +184,9 @@ class Tab:
         self.page.click("#add-passkey")
 
     def sign_out(self) -> None:
-        self.page.click("text=Sign out")
-        self.page.wait_for_url("**/signin")
+        """Sign out and wait for the sign-in page (its autofill may sign straight back in afterwards)."""
+        with self.page.expect_navigation(url=lambda url: _path(url) == "/signin"):
+            self.page.click("text=Sign out")
 
     def close(self) -> None:
         self.context.close()
@@ -122,3 +209,23 @@ def new_tab(chromium: Any, app: str) -> Iterator[Any]:
 @pytest.fixture
 def tab(new_tab: Any) -> Tab:
     return new_tab()
+
+
+@pytest.fixture
+def enroll(make_user: Any, issue_tap: Any) -> Callable[..., Any]:
+    """New user, TAP sign-in, one passkey added: returns (user, passkey); the tab stays signed in (TAP session)."""
+
+    def run(tab: Tab, upn: str, display_name: str = "Test User", passkey_name: str = "Work laptop",
+            **authenticator: Any) -> tuple[Any, Any]:
+        from passgate.credentials.models import Passkey
+
+        user = make_user(upn, display_name)
+        if tab.authenticator_id is None:
+            tab.add_authenticator(**authenticator)
+        tab.tap_sign_in(upn, issue_tap(user))
+        tab.wait_for_path("/security-info")
+        tab.add_passkey(passkey_name)
+        tab.page.wait_for_selector(f"text=Passkey “{passkey_name}” added.")
+        return user, Passkey.objects.get(user=user, display_name=passkey_name)
+
+    return run

@@ -6,31 +6,37 @@ from typing import Any
 
 import pytest
 
+from passgate.credentials.models import Passkey
+from tests.browser.helpers import audit_rows
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_tap_register_signout_and_username_less_sign_in(tab: Any, make_user: Any, issue_tap: Any) -> None:
-    from passgate.credentials.models import Passkey
-
     user = make_user("admin@contoso.com", "Ada Admin")
     tap = issue_tap(user)
     tab.add_authenticator()
     tab.tap_sign_in(user.user_principal_name, tap)
-    tab.page.wait_for_url("**/security-info")
+    tab.wait_for_path("/security-info")
     tab.add_passkey("Work laptop")
     tab.page.wait_for_selector("text=Passkey “Work laptop” added.")
     passkey = Passkey.objects.get(user=user)
     assert passkey.display_name == "Work laptop"
     assert passkey.backup_eligible is False
 
+    # Take the passkey off the authenticator while signing out, so the page's autofill request finds nothing
+    # and ends; only then give it back. The sign-in that follows can only come from the button.
     saved = tab.credentials()
-    tab.remove_authenticator()
+    tab.clear_credentials()
     tab.sign_out()
-    tab.page.wait_for_timeout(300)
-    print("autofill state:", tab.page.evaluate("document.body.dataset.autofill"))
-    tab.add_authenticator()
+    assert tab.wait_autofill_settled() == "ended"
     tab.add_credential(saved[0])
     tab.page.click("#passkey-button")
-    tab.page.wait_for_url("**/security-info")
+    tab.wait_for_path("/security-info")
+
+    assert tab.webauthn_calls("/signin") == ["conditional", ""]  # the ended autofill, then the button's request
+    assert tab.clicks("passkey-button") == 1
+    assert tab.page.locator(".who-upn").text_content() == "admin@contoso.com"
     passkey.refresh_from_db()
     assert passkey.last_used_at is not None
+    assert audit_rows(activity="passkey.signIn", actor_id=user.pk) == [("passkey.signIn", "success", "")]
