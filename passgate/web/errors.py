@@ -19,6 +19,7 @@ from passgate.core.errors import (
     PassgateError,
     TemporaryAccessPassRejected,
 )
+from passgate.web.messages import for_person
 
 MAX_JSON_BODY = 64 * 1024
 
@@ -38,7 +39,8 @@ def status_for(exc: PassgateError) -> int:
 
 
 def json_error(exc: PassgateError) -> JsonResponse:
-    return JsonResponse({"error": {"code": exc.code, "message": exc.message}}, status=status_for(exc))
+    """``{"error": {"code", "message"}}``: the reason code for programs, plain words for people."""
+    return JsonResponse({"error": {"code": exc.code, "message": for_person(exc)}}, status=status_for(exc))
 
 
 def read_json(request: HttpRequest) -> Mapping[str, Any]:

@@ -34,14 +34,16 @@ def test_rename_and_delete_passkeys(tab: Any, enroll: Any) -> None:
     tab.page.wait_for_selector("text=Passkey “Phone” added.")
     phone = Passkey.objects.get(user=user, display_name="Phone")
 
-    # Rename
+    # Rename: the form opens from the row's "Rename" disclosure
     name_input = row(tab, laptop).locator("input[name=name]")
+    assert not name_input.is_visible()
+    row(tab, laptop).locator("summary:has-text('Rename')").click()
     name_input.fill("Old laptop")
-    row(tab, laptop).locator("text=Rename").click()
+    row(tab, laptop).locator("button:has-text('Save')").click()
     tab.page.wait_for_selector("text=Passkey renamed to “Old laptop”.")
     laptop.refresh_from_db()
     assert laptop.display_name == "Old laptop"
-    assert row(tab, laptop).locator("input[name=name]").input_value() == "Old laptop"
+    assert row(tab, laptop).locator(".passkey-name").inner_text() == "Old laptop"
 
     # Delete one of two: a confirmation page, no last-method warning; Cancel keeps it.
     card = delete(tab, phone)
@@ -78,5 +80,5 @@ def test_rename_and_delete_passkeys(tab: Any, enroll: Any) -> None:
 
 def assert_refused_as_unknown(tab: Any) -> None:
     assert tab.wait_autofill_settled() == "ended"
-    tab.page.wait_for_selector("#signin-error:has-text('This passkey is not registered here.')")
+    tab.page.locator("#signin-error").filter(has_text="This passkey isn't registered here.").wait_for()
     assert signed_out(tab)

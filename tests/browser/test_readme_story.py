@@ -119,7 +119,7 @@ def _register_and_return_with_passkey(page: Any, tap_url: str, tap: str, passkey
     page.click("text=Sign out")
     # The sign-in page's passkey autofill (conditional mediation) signs the person straight back in.
     page.wait_for_url("**/security-info")
-    assert page.locator("td form.rename input[name=name]").first.input_value() == passkey_name
+    assert page.locator("table.methods .passkey-name").first.inner_text() == passkey_name
     assert "Never" not in page.inner_text("table.methods")  # "Last used" is filled: the passkey signed in
 
 

@@ -11,7 +11,8 @@ from tests.browser.helpers import audit_rows, signed_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CANCELLED = "The passkey request was cancelled or timed out. Try again."
+CANCELLED = ("No passkey was used: the request was cancelled or timed out, or this authenticator can't verify you "
+             "with a PIN, fingerprint or face. Try again.")
 
 
 def test_registration_without_user_verification_is_refused(tab: Any, make_user: Any, issue_tap: Any) -> None:
@@ -34,7 +35,7 @@ def test_registration_without_user_verification_is_refused(tab: Any, make_user: 
     tab.add_authenticator()
     tab.set_response_override_bits(isBadUV=True)
     tab.add_passkey("Bad UV key")
-    tab.page.wait_for_selector("#add-error:has-text('user verification is required')")
+    tab.page.locator("#add-error").filter(has_text="didn't verify you with a PIN, fingerprint or face").wait_for()
     assert tab.path() == "/security-info"
     assert not Passkey.objects.filter(user=user).exists()
     assert audit_rows(activity="passkey.register", actor_id=user.pk) == [
@@ -51,14 +52,14 @@ def test_sign_in_without_user_verification_is_refused(tab: Any, enroll: Any) -> 
     assert tab.wait_autofill_settled() == "ended"  # autofill gave up silently
     assert tab.page.locator("#signin-error").is_hidden()
     tab.page.click("#passkey-button")
-    tab.page.wait_for_selector(f"#signin-error:has-text('{CANCELLED}')")
+    tab.page.locator("#signin-error").filter(has_text=CANCELLED).wait_for()
     assert audit_rows(activity="passkey.signIn") == []
 
     # The authenticator answers without the UV flag: the server refuses it and says so.
     tab.set_user_verified(True)
     tab.set_response_override_bits(isBadUV=True)
     tab.page.click("#passkey-button")
-    tab.page.wait_for_selector("#signin-error:has-text('user verification is required')")
+    tab.page.locator("#signin-error").filter(has_text="didn't verify you with a PIN, fingerprint or face").wait_for()
     assert tab.path() == "/signin"
     assert signed_out(tab)
     assert audit_rows(activity="passkey.signIn", target_id=str(passkey.pk)) == [

@@ -62,7 +62,8 @@
   function showError(el, err) {
     if (!el) return;
     const msg = err && err.name === "NotAllowedError"
-      ? "The passkey request was cancelled or timed out. Try again."
+      ? "No passkey was used: the request was cancelled or timed out, or this authenticator can't verify you " +
+        "with a PIN, fingerprint or face. Try again."
       : err && err.name === "InvalidStateError"
         ? "This passkey is already registered for your account."
         : (err && err.message) || String(err);
@@ -85,7 +86,10 @@
     const next = root.dataset.next;
     let autofill = null;
     // data-autofill tells what the passkey autofill request is doing: unavailable | pending | ended | aborted
-    const state = (s) => (document.body.dataset.autofill = s);
+    const state = (s) => {
+      document.body.dataset.autofill = s;
+      document.getElementById("autofill-hint").hidden = s !== "pending";  // only while autofill can offer a passkey
+    };
     const startAutofill = async () => {
       if (!window.PublicKeyCredential || !PublicKeyCredential.isConditionalMediationAvailable ||
           !(await PublicKeyCredential.isConditionalMediationAvailable())) return state("unavailable");

@@ -1,0 +1,59 @@
+"""What a person reads when something is refused. Reason codes stay in the JSON and the audit log;
+the core's messages are for developers and logs, and can carry details (counters, flags) a person
+holding a copied key should not learn."""
+
+from __future__ import annotations
+
+from passgate.core.errors import CeremonyRejected, PassgateError, RejectReason
+
+_R = RejectReason
+_TRY_AGAIN = "This passkey couldn't be verified. Try again, or use another passkey."
+_UNREADABLE = "Your browser sent a passkey response Passgate couldn't read. Try again."
+_UNTRUSTED_SITE = "This passkey request didn't come from this site's address, so it was refused."
+_RESTART = "This sign-in request expired or was already used. Start again."
+
+CEREMONY_MESSAGES: dict[RejectReason, str] = {
+    _R.MALFORMED_CREDENTIAL: _UNREADABLE,
+    _R.MALFORMED_CLIENT_DATA: _UNREADABLE,
+    _R.MALFORMED_AUTHENTICATOR_DATA: _UNREADABLE,
+    _R.MALFORMED_ATTESTATION_OBJECT: _UNREADABLE,
+    _R.ID_MISMATCH: _UNREADABLE,
+    _R.WRONG_CREDENTIAL_TYPE: _UNREADABLE,
+    _R.WRONG_CEREMONY_TYPE: _UNREADABLE,
+    _R.CHALLENGE_MISMATCH: _RESTART,
+    _R.ORIGIN_NOT_ALLOWED: _UNTRUSTED_SITE,
+    _R.CROSS_ORIGIN_NOT_ALLOWED: "Passkeys can't be used from inside another site's frame. Open Passgate directly.",
+    _R.TOP_ORIGIN_NOT_ALLOWED: "Passkeys can't be used from inside another site's frame. Open Passgate directly.",
+    _R.TOKEN_BINDING_INVALID: _UNREADABLE,
+    _R.RP_ID_HASH_MISMATCH: "This passkey belongs to another site.",
+    _R.USER_NOT_PRESENT: "Your passkey didn't confirm you were there (touch or approve). Try again.",
+    _R.USER_NOT_VERIFIED: "Your passkey didn't verify you with a PIN, fingerprint or face. "
+                          "Use a passkey that can, and allow the check when asked.",
+    _R.BACKUP_STATE_INCONSISTENT: "This passkey reported inconsistent backup information and was refused.",
+    _R.BACKUP_ELIGIBILITY_CHANGED: "This passkey reported different backup information than when it was added, "
+                                   "so it was refused. Add it again.",
+    _R.ATTESTED_DATA_MISSING: _UNREADABLE,
+    _R.ALGORITHM_NOT_ALLOWED: "This passkey uses a kind of key Passgate doesn't accept. Try another passkey.",
+    _R.UNSUPPORTED_ATTESTATION_FORMAT: "Passgate couldn't check what kind of authenticator this is.",
+    _R.ATTESTATION_INVALID: "Passgate couldn't check what kind of authenticator this is.",
+    _R.CREDENTIAL_ID_TOO_LONG: "This authenticator's passkey is too large for Passgate. Try another one.",
+    _R.CREDENTIAL_ALREADY_REGISTERED: "This passkey is already registered.",
+    _R.CREDENTIAL_NOT_ALLOWED: "Use one of your own passkeys.",
+    _R.UNKNOWN_CREDENTIAL: "This passkey isn't registered here. Use another passkey, or ask your administrator "
+                           "for a Temporary Access Pass.",
+    _R.USER_HANDLE_MISMATCH: _TRY_AGAIN,
+    _R.USER_HANDLE_MISSING: _TRY_AGAIN,
+    _R.SIGNATURE_INVALID: _TRY_AGAIN,
+    _R.SIGN_COUNT_REGRESSION: "This passkey was refused because it may have been copied. Remove it in Security "
+                              "info and add a new one, or ask your administrator.",
+    _R.CHALLENGE_UNKNOWN: _RESTART,
+    _R.CHALLENGE_EXPIRED: _RESTART,
+    _R.CHALLENGE_CONSUMED: _RESTART,
+    _R.CHALLENGE_WRONG_SESSION: "This request was started in another browser window or session. Start again.",
+}
+
+
+def for_person(exc: PassgateError) -> str:
+    if isinstance(exc, CeremonyRejected):
+        return CEREMONY_MESSAGES.get(exc.reason, _TRY_AGAIN)
+    return exc.message
