@@ -8,13 +8,17 @@ PY="${PYTHON:-python3}"
   || { echo "Passgate needs Python 3.11 or newer (found $("$PY" --version 2>&1))" >&2; exit 1; }
 
 ensure_venv() {  # $1: lock file
-  local lock="$1" stamp="$VENV/.passgate-$(basename "$lock").sha256"
+  local lock="$1"
+  local stamp="$VENV/.passgate-$(basename "$lock").sha256"
   local want; want="$(cat "$ROOT/$lock" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
   if [ ! -x "$VENV/bin/python" ]; then "$PY" -m venv "$VENV"; fi
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "Installing Python dependencies from $lock ..."
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/$lock"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e "$ROOT"
+    # (this machine's pip configuration warns about absent local mirrors: not ours, filtered out)
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/$lock" \
+      2> >(grep -v "^WARNING: Location" >&2)
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e "$ROOT" \
+      2> >(grep -v "^WARNING: Location" >&2)
     echo "$want" > "$stamp"
   fi
 }

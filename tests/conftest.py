@@ -42,3 +42,27 @@ def issue_tap(db: Any) -> Any:
         return plain
 
     return issue
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    for item in items:
+        if "/tests/browser/" in str(item.path):
+            item.add_marker(pytest.mark.browser)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how many real-browser and PostgreSQL-only tests actually ran, so a skipped dependency shows."""
+    counts: dict[str, dict[str, int]] = {"browser": {}, "postgres": {}}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            keywords = getattr(report, "keywords", {})
+            for marker, tally in counts.items():
+                if marker in keywords and getattr(report, "when", "call") in ("call", "setup"):
+                    if outcome == "passed" and report.when != "call":
+                        continue
+                    tally[outcome] = tally.get(outcome, 0) + 1
+    database = os.environ.get("PASSGATE_DATABASE_URL", "").split(":", 1)[0] or "default"
+    for marker, tally in counts.items():
+        if tally:
+            parts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(tally.items()))
+            terminalreporter.write_line(f"passgate: {marker} tests on {database}: {parts}")
