@@ -296,3 +296,16 @@ class SoftAuthenticator:
 @cache
 def attestation_signing_key() -> SoftKey:
     return SoftKey(ES256, ec.generate_private_key(ec.SECP256R1()))
+
+
+def with_member(credential: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """``credential`` with one member (``a.b``) replaced, or removed if ``value`` is ``...``."""
+    *parents, last = path.split(".")
+    target = credential
+    for part in parents:
+        target = target[part]
+    if value is ...:
+        del target[last]
+    else:
+        target[last] = value
+    return credential

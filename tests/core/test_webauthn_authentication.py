@@ -40,6 +40,7 @@ from .softauthn import (
     es512_key,
     rs256_key,
     second_es256_key,
+    with_member,
 )
 
 R = RejectReason
@@ -175,16 +176,8 @@ def test_an_unusable_stored_key_is_a_caller_error() -> None:
 
 
 def _set(path: str, value: Any) -> dict[str, Any]:
-    credential = AUTH.assert_()
-    *parents, last = path.split(".")
-    target = credential
-    for part in parents:
-        target = target[part]
-    if value is ...:
-        del target[last]
-    else:
-        target[last] = value
-    return credential
+    """A valid response with one member (``a.b``) replaced, or removed if ``value`` is ``...``."""
+    return with_member(AUTH.assert_(), path, value)
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,7 @@ from .softauthn import (
     es512_key,
     rs256_key,
     unb64,
+    with_member,
 )
 
 R = RejectReason
@@ -164,16 +165,7 @@ def test_a_short_expected_challenge_is_a_caller_error() -> None:
 
 def _set(path: str, value: Any) -> dict[str, Any]:
     """A valid response with one member (``a.b``) replaced, or removed if ``value`` is ``...``."""
-    credential = AUTH.register()
-    *parents, last = path.split(".")
-    target = credential
-    for part in parents:
-        target = target[part]
-    if value is ...:
-        del target[last]
-    else:
-        target[last] = value
-    return credential
+    return with_member(AUTH.register(), path, value)
 
 
 @pytest.mark.parametrize(
