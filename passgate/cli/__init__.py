@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "serve" and not os.environ.get("PASSGATE_ORIGIN"):
+        # No public origin configured: people reach this server as localhost on the port it listens on.
+        os.environ["PASSGATE_ORIGIN"] = f"http://localhost:{args.port}"
     try:
         _setup_django()
         from django.db import DatabaseError

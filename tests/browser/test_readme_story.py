@@ -47,8 +47,8 @@ def _database_url(tmp_path: Path) -> str:
 def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PASSGATE_", "DJANGO_"))}
-    env.update(PASSGATE_DATA_DIR=str(tmp_path / "data"), PASSGATE_ORIGIN=f"http://localhost:{port}",
-               PASSGATE_DATABASE_URL=_database_url(tmp_path))
+    # No PASSGATE_ORIGIN: as in the README, serve derives http://localhost:<port> itself.
+    env.update(PASSGATE_DATA_DIR=str(tmp_path / "data"), PASSGATE_DATABASE_URL=_database_url(tmp_path))
     log = tmp_path / "serve.log"
     with log.open("w") as out:  # a file, not a pipe: a full pipe would block the server's access log
         proc = subprocess.Popen([sys.executable, "-m", "passgate.cli", "serve", "--port", str(port)], env=env,
@@ -60,8 +60,10 @@ def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
         assert tap and url, f"no first-start banner in:\n{banner}"
         _wait_healthy(port)
 
+        cli_env = {**env, "PASSGATE_ORIGIN": f"http://localhost:{port}"}  # the CLI names the same origin
+
         def cli(*args: str) -> str:
-            done = subprocess.run([sys.executable, "-m", "passgate.cli", *args], env=env, capture_output=True,
+            done = subprocess.run([sys.executable, "-m", "passgate.cli", *args], env=cli_env, capture_output=True,
                                   text=True, check=False, timeout=60)
             assert done.returncode == 0, done.stderr
             return done.stdout
