@@ -88,3 +88,27 @@ class TemporaryAccessPass(models.Model):
 
     def __str__(self) -> str:
         return f"Temporary Access Pass {self.id} for {self.user_id}"
+
+
+class SoftwareOathMethod(models.Model):
+    """An authenticator app (TOTP, RFC 6238). The seed is sealed with ``credentials.secretbox``.
+
+    A method is pending until its first code verifies; ``last_used_step`` refuses any code of a step already
+    used; ``failed_attempts``/``locked_until`` rate-limit guessing per user.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="software_oath_methods")
+    sealed_secret = models.BinaryField()
+    is_verified = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_step = models.BigIntegerField(null=True, blank=True)
+    failed_attempts = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Authenticator app {self.id} of {self.user_id}"

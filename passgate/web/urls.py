@@ -1,6 +1,6 @@
 from django.urls import path
 
-from passgate.web.views import errors, security_info, signin
+from passgate.web.views import authenticator_app, errors, security_info, signin
 
 urlpatterns = [
     path("", signin.home),
@@ -13,10 +13,13 @@ urlpatterns = [
     path("signin/reauth/options", signin.reauth_options),
     path("signin/reauth/verify", signin.reauth_verify),
     path("signin/reauth/tap", signin.reauth_tap),
+    path("signin/reauth/code", signin.reauth_code),
     path("signout", signin.signout),
     path("security-info", security_info.page),
     path("security-info/passkeys/options", security_info.passkey_options),
     path("security-info/passkeys/verify", security_info.passkey_verify),
     path("security-info/passkeys/<uuid:passkey_id>/rename", security_info.passkey_rename),
     path("security-info/passkeys/<uuid:passkey_id>/delete", security_info.passkey_delete),
+    path("security-info/authenticator-app/new", authenticator_app.add),
+    path("security-info/authenticator-app/<uuid:method_id>/delete", authenticator_app.delete),
 ]

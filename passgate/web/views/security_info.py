@@ -34,6 +34,7 @@ def page(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     return render(request, "passgate/security_info.html", {
         "passkeys": list(user.passkeys.all()),
+        "oath_methods": list(user.software_oath_methods.filter(is_verified=True)),
         "tap_session": session.is_tap_session(request),
         "recent": session.is_recent(request),
         "flash": request.session.pop("pg_flash", None),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from passgate.audit.models import Category
 from passgate.audit.services import audit_record
 from passgate.core.errors import PassgateError
-from passgate.credentials import services
+from passgate.credentials import oath, services
 from passgate.directory.services import actor_for
 from passgate.web import session
 from passgate.web.errors import request_context
@@ -80,11 +80,29 @@ def tap_page(request: HttpRequest) -> HttpResponse:
     return render(request, "passgate/tap.html", {"error": error, "upn": upn}, status=400 if error else 200)
 
 
+def _reauth_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    user = signed_in_user(request)
+    return {"next": _safe_next(request), "has_passkeys": user.passkeys.exists(),
+            "has_authenticator_app": user.software_oath_methods.filter(is_verified=True).exists(), **extra}
+
+
 @login_required
 @require_http_methods(["GET"])
 def reauth_page(request: HttpRequest) -> HttpResponse:
-    has_passkeys = signed_in_user(request).passkeys.exists()
-    return render(request, "passgate/reauth.html", {"next": _safe_next(request), "has_passkeys": has_passkeys})
+    return render(request, "passgate/reauth.html", _reauth_context(request))
+
+
+@login_required
+@require_POST
+def reauth_code(request: HttpRequest) -> HttpResponse:
+    """Confirm it's you with an authenticator-app code on top of the existing session (two factors)."""
+    try:
+        oath.software_oath_verify(user=signed_in_user(request), code=request.POST.get("code", "")[:32],
+                                  context=request_context(request), activity="softwareOath.reauthenticate")
+    except PassgateError as exc:
+        return render(request, "passgate/reauth.html", _reauth_context(request, error=exc.message), status=400)
+    session.mark_reauthenticated(request)
+    return redirect(_safe_next(request))
 
 
 @json_endpoint(category=Category.SIGN_IN, activity="passkey.reauthenticate", signed_in=True)
@@ -110,10 +128,7 @@ def reauth_tap(request: HttpRequest) -> HttpResponse:
         services.tap_signin(upn=request.user.get_username(), tap=request.POST.get("tap", "")[:64],
                             context=request_context(request))
     except PassgateError as exc:
-        return render(request, "passgate/reauth.html", {
-            "next": _safe_next(request), "error": exc.message,
-            "has_passkeys": signed_in_user(request).passkeys.exists(),
-        }, status=400)
+        return render(request, "passgate/reauth.html", _reauth_context(request, error=exc.message), status=400)
     session.mark_reauthenticated(request)
     return redirect(_safe_next(request))
 
