@@ -30,6 +30,10 @@ class Passkey(models.Model):
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     possibly_cloned_at = models.DateTimeField(null=True, blank=True)
+    # SHA-1 thumbprints (hex) of the attestation certificates, as Graph's attestationCertificates shows them
+    attestation_certificates = models.JSONField(default=list, blank=True)
+    # "attested" once the chain is anchored in FIDO metadata (attestation-trust issue); until then "notAttested"
+    attestation_level = models.CharField(max_length=16, default="notAttested")
 
     class Meta:
         ordering = ["created_at"]
@@ -47,6 +51,7 @@ class Ceremony(models.TextChoices):
     REGISTRATION = "registration"
     AUTHENTICATION = "authentication"
     REAUTHENTICATION = "reauthentication"
+    PROVISIONING = "provisioning"  # an administrator registers a passkey on a user's behalf
 
 
 class Challenge(models.Model):

@@ -28,6 +28,7 @@ from passgate.core.directory import normalise_upn, validate_passkey_name
 from passgate.core.errors import (
     AccessDenied,
     CeremonyRejected,
+    InvalidInput,
     PassgateError,
     RejectReason,
     TemporaryAccessPassRejected,
@@ -58,11 +59,12 @@ def _binding(session_key: str) -> bytes:
 
 # --- challenges -------------------------------------------------------------------------------------
 
-def _challenge_issue(*, ceremony: Ceremony, session_key: str, user: User | None = None) -> bytes:
+def _challenge_issue(*, ceremony: Ceremony, session_key: str, user: User | None = None,
+                     lifetime: timedelta = CHALLENGE_LIFETIME) -> bytes:
     now = timezone.now()
     value = secrets.token_bytes(CHALLENGE_BYTES)
     Challenge.objects.create(challenge=value, ceremony=ceremony, session_binding=_binding(session_key),
-                             user=user, created_at=now, expires_at=now + CHALLENGE_LIFETIME)
+                             user=user, created_at=now, expires_at=now + lifetime)
     return value
 
 
@@ -109,8 +111,10 @@ def _descriptors(passkeys: Any) -> list[core.CredentialDescriptor]:
     return [core.CredentialDescriptor(id=bytes(p.credential_id), transports=tuple(p.transports)) for p in passkeys]
 
 
-def passkey_registration_begin(*, user: User, session_key: str) -> dict[str, Any]:
-    challenge = _challenge_issue(ceremony=Ceremony.REGISTRATION, session_key=session_key, user=user)
+def passkey_registration_begin(*, user: User, session_key: str,
+                               ceremony: Ceremony = Ceremony.REGISTRATION,
+                               lifetime: timedelta = CHALLENGE_LIFETIME) -> dict[str, Any]:
+    challenge = _challenge_issue(ceremony=ceremony, session_key=session_key, user=user, lifetime=lifetime)
     return core.registration_options(
         rp=relying_party(),
         user=core.UserEntity(handle=bytes(user.webauthn_user_handle), name=user.user_principal_name,
@@ -121,14 +125,16 @@ def passkey_registration_begin(*, user: User, session_key: str) -> dict[str, Any
 
 
 def passkey_registration_complete(*, user: User, session_key: str, credential: Mapping[str, Any],
-                                  display_name: str, context: RequestContext = NO_CONTEXT) -> Passkey:
-    actor = actor_for(user)
+                                  display_name: str, context: RequestContext = NO_CONTEXT,
+                                  actor: Actor | None = None,
+                                  ceremony: Ceremony = Ceremony.REGISTRATION) -> Passkey:
+    """Verify and store a new passkey for ``user``: by the user themself, or by ``actor`` (admin provisioning)."""
+    actor = actor or actor_for(user)
     row: Challenge | None = None
     try:
         name = validate_passkey_name(display_name)
         challenge = core.read_registration_challenge(credential)
-        row = _challenge_check(challenge=challenge, ceremony=Ceremony.REGISTRATION, session_key=session_key,
-                               user=user)
+        row = _challenge_check(challenge=challenge, ceremony=ceremony, session_key=session_key, user=user)
         registered = core.verify_registration(
             rp=relying_party(), credential=credential, expected_challenge=challenge,
             credential_id_registered=lambda cid: Passkey.objects.filter(credential_id=cid).exists(),
@@ -143,11 +149,15 @@ def passkey_registration_complete(*, user: User, session_key: str, credential: M
                 backup_state=registered.backup_state, uv_initialized=registered.user_verified,
                 display_name=name, attestation_object=registered.attestation_object,
                 client_data_json=registered.client_data_json, created_at=timezone.now(),
+                attestation_certificates=[hashlib.sha1(der).hexdigest()  # noqa: S324 - a thumbprint, as Graph shows
+                                          for der in registered.attestation_certificates],
             )
             audit_record(category=Category.SECURITY_INFO, activity="passkey.register", actor=actor,
                          target=passkey_target(passkey), context=context,
                          details={"aaGuid": registered.aaguid, "synced": registered.backup_eligible,
-                                  "attestationFormat": registered.attestation_format})
+                                  "attestationFormat": registered.attestation_format,
+                                  "owner": user.user_principal_name,
+                                  "provisionedByAdmin": ceremony is Ceremony.PROVISIONING})
     except IntegrityError:  # the same credential id registered concurrently
         _burn(row)
         audit_failure(category=Category.SECURITY_INFO, activity="passkey.register", actor=actor,
@@ -160,6 +170,34 @@ def passkey_registration_complete(*, user: User, session_key: str, credential: M
                       reason=exc.code, context=context, target=user_target(user))
         raise
     return passkey
+
+
+# --- admin provisioning (Graph: fido2Methods/creationOptions, then POST fido2Methods) -----------------
+
+PROVISIONING_MIN_MINUTES, PROVISIONING_MAX_MINUTES = 5, 43_200
+
+
+def _provisioning_binding(actor: Actor) -> str:
+    """A provisioning challenge belongs to the administrator or app that asked for it, not to a browser."""
+    return f"provisioning:{actor.id or actor.name}"
+
+
+def passkey_provision_begin(*, user: User, actor: Actor, timeout_minutes: int = 5) -> tuple[dict[str, Any], datetime]:
+    if isinstance(timeout_minutes, bool) or not isinstance(timeout_minutes, int) or not (
+            PROVISIONING_MIN_MINUTES <= timeout_minutes <= PROVISIONING_MAX_MINUTES):
+        raise InvalidInput(f"challengeTimeoutInMinutes must be between {PROVISIONING_MIN_MINUTES} and "
+                           f"{PROVISIONING_MAX_MINUTES}", code="invalid_challenge_timeout")
+    lifetime = timedelta(minutes=timeout_minutes)
+    options = passkey_registration_begin(user=user, session_key=_provisioning_binding(actor),
+                                         ceremony=Ceremony.PROVISIONING, lifetime=lifetime)
+    return options, timezone.now() + lifetime
+
+
+def passkey_provision_complete(*, user: User, actor: Actor, credential: Mapping[str, Any], display_name: str,
+                               context: RequestContext = NO_CONTEXT) -> Passkey:
+    return passkey_registration_complete(user=user, session_key=_provisioning_binding(actor), credential=credential,
+                                         display_name=display_name, context=context, actor=actor,
+                                         ceremony=Ceremony.PROVISIONING)
 
 
 # --- sign-in ----------------------------------------------------------------------------------------
