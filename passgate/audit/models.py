@@ -15,6 +15,7 @@ class Category(models.TextChoices):
     SIGN_IN = "signIn", "Sign-in"
     SECURITY_INFO = "securityInfo", "Security info"
     DIRECTORY = "directory", "Directory"
+    POLICY = "policy", "Policy"
     SYSTEM = "system", "System"
 
 

@@ -110,3 +110,9 @@ class AccessDenied(PassgateError):
     """The caller may not do this (disabled account, missing role, suspended credential)."""
 
     code = "access_denied"
+
+
+class PolicyDenied(AccessDenied):
+    """The organisation's authentication methods policy does not allow this (the code names the rule)."""
+
+    code = "policy_denied"

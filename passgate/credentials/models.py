@@ -117,3 +117,26 @@ class SoftwareOathMethod(models.Model):
 
     def __str__(self) -> str:
         return f"Authenticator app {self.id} of {self.user_id}"
+
+
+class PolicyVersion(models.Model):
+    """The authentication methods policy, versioned: every change is a new row, none is ever updated.
+
+    One version of the whole policy, stored as its Graph v1.0 JSON (``to_graph``).
+
+    ``version`` is unique, so two administrators saving at once cannot both create version N+1: the second
+    gets a conflict and retries on top of the first.
+    """
+
+    version = models.PositiveIntegerField(unique=True)
+    document = models.JSONField()
+    changes = models.JSONField(default=list, blank=True)  # [{"path", "old", "new"}] relative to version-1
+    created_at = models.DateTimeField()
+    actor_id = models.UUIDField(null=True, blank=True)
+    actor_name = models.CharField(max_length=256)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"Authentication methods policy v{self.version}"

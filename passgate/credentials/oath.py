@@ -15,9 +15,11 @@ from django.utils import timezone
 from passgate.audit.models import Category
 from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_failure, audit_record
 from passgate.core import totp
-from passgate.core.errors import NotFound, PassgateError
+from passgate.core.errors import NotFound, PassgateError, PolicyDenied
+from passgate.core.policy import evaluate as policy_rules
 from passgate.credentials import secretbox
 from passgate.credentials.models import SoftwareOathMethod
+from passgate.credentials.policy_selectors import current_policy, user_group_ids
 from passgate.directory.models import User
 from passgate.directory.services import actor_for
 
@@ -46,8 +48,19 @@ def method_target(method: SoftwareOathMethod) -> Target:
     return Target(type="softwareOathMethod", id=str(method.id), name="Authenticator app")
 
 
+def software_oath_allowed(*, user: User) -> bool:
+    return policy_rules.method_allowed(current_policy().software_oath,
+                                       policy_rules.UserFacts(group_ids=user_group_ids(user)))
+
+
 def software_oath_enrol_begin(*, user: User) -> Enrolment:
-    """A pending method with a fresh seed (older pending ones of this user are dropped)."""
+    """A pending method with a fresh seed (older pending ones of this user are dropped), if the policy allows."""
+    if not software_oath_allowed(user=user):
+        exc = PolicyDenied("Your organisation's policy doesn't allow authenticator apps for you.",
+                           code="policy_method_not_allowed")
+        audit_failure(category=Category.SECURITY_INFO, activity="softwareOath.register", reason=exc.code,
+                      actor=actor_for(user))
+        raise exc
     seed = totp.new_secret(secrets.token_bytes(totp.SECRET_BYTES))
     with transaction.atomic():
         SoftwareOathMethod.objects.filter(user=user, is_verified=False).delete()

@@ -30,10 +30,13 @@ from passgate.core.errors import (
     CeremonyRejected,
     InvalidInput,
     PassgateError,
+    PolicyDenied,
     RejectReason,
     TemporaryAccessPassRejected,
 )
+from passgate.core.policy import evaluate as policy_rules
 from passgate.credentials.models import Ceremony, Challenge, Passkey, TemporaryAccessPass
+from passgate.credentials.policy_selectors import current_policy, user_group_ids
 from passgate.credentials.relying_party import relying_party
 from passgate.directory.models import User
 from passgate.directory.services import actor_for, user_target
@@ -105,6 +108,33 @@ def challenges_purge(*, older_than: timedelta = timedelta(hours=1)) -> int:
     return deleted
 
 
+# --- the authentication methods policy ---------------------------------------------------------------
+
+def _user_facts(user: User) -> policy_rules.UserFacts:
+    return policy_rules.UserFacts(group_ids=user_group_ids(user))
+
+
+def _enforce(decision: policy_rules.PasskeyDecision) -> None:
+    if not decision.allowed:
+        raise PolicyDenied(decision.message, code=f"policy_{decision.reason.value}")
+
+
+def passkey_policy_decision(*, user: User, passkey: Passkey) -> policy_rules.PasskeyDecision:
+    """Would the policy in force let this registered passkey sign in now? (The admin centre's impact view.)"""
+    return policy_rules.evaluate_passkey(current_policy(), _user_facts(user), passkey_facts(passkey),
+                                         policy_rules.Phase.SIGN_IN)
+
+
+def passkey_facts(passkey: Passkey) -> policy_rules.PasskeyFacts:
+    return policy_rules.PasskeyFacts(aaguid=str(passkey.aaguid), backup_eligible=passkey.backup_eligible,
+                                     attestation_verified=passkey.attestation_level == "attested")
+
+
+def may_add_passkey(*, user: User) -> policy_rules.PasskeyDecision:
+    """Self-service set-up: the method enabled for this person and self-service allowed."""
+    return policy_rules.may_self_register(current_policy(), _user_facts(user))
+
+
 # --- registration -----------------------------------------------------------------------------------
 
 def _descriptors(passkeys: Any) -> list[core.CredentialDescriptor]:
@@ -114,6 +144,13 @@ def _descriptors(passkeys: Any) -> list[core.CredentialDescriptor]:
 def passkey_registration_begin(*, user: User, session_key: str,
                                ceremony: Ceremony = Ceremony.REGISTRATION,
                                lifetime: timedelta = CHALLENGE_LIFETIME) -> dict[str, Any]:
+    if ceremony is Ceremony.REGISTRATION:
+        try:
+            _enforce(may_add_passkey(user=user))
+        except PolicyDenied as exc:
+            audit_failure(category=Category.SECURITY_INFO, activity="passkey.register", actor=actor_for(user),
+                          reason=exc.code, target=user_target(user))
+            raise
     challenge = _challenge_issue(ceremony=ceremony, session_key=session_key, user=user, lifetime=lifetime)
     return core.registration_options(
         rp=relying_party(),
@@ -139,6 +176,13 @@ def passkey_registration_complete(*, user: User, session_key: str, credential: M
             rp=relying_party(), credential=credential, expected_challenge=challenge,
             credential_id_registered=lambda cid: Passkey.objects.filter(credential_id=cid).exists(),
         )
+        if ceremony is Ceremony.REGISTRATION:
+            _enforce(may_add_passkey(user=user))
+        _enforce(policy_rules.evaluate_passkey(
+            current_policy(), _user_facts(user),
+            policy_rules.PasskeyFacts(aaguid=registered.aaguid, backup_eligible=registered.backup_eligible,
+                                      attestation_verified=False),  # attestation trust: the MDS issue
+            policy_rules.Phase.REGISTRATION))
         with transaction.atomic():
             _challenge_consume(row)
             passkey = Passkey.objects.create(
@@ -254,6 +298,9 @@ def passkey_signin_complete(*, session_key: str, credential: Mapping[str, Any],
                                code="credential_suspended")
         if not passkey.user.account_enabled:
             raise AccessDenied("Your account is disabled. Contact your administrator.", code="user_disabled")
+        # Passkey types and key restrictions apply at every sign-in (attestation only at registration).
+        _enforce(policy_rules.evaluate_passkey(current_policy(), _user_facts(passkey.user), passkey_facts(passkey),
+                                               policy_rules.Phase.SIGN_IN))
         _record_use(passkey, verified, row, context=context, activity=activity)
     except PassgateError as exc:
         _burn(row)
@@ -334,11 +381,27 @@ def _tap_record(row: TemporaryAccessPass) -> tap_rules.TapRecord:
                                revoked=row.revoked_at is not None, failed_attempts=row.failed_attempts)
 
 
-def tap_issue(*, user: User, actor: Actor, lifetime_minutes: int = tap_rules.DEFAULT_LIFETIME_MINUTES,
-              usable_once: bool = True, start_at: datetime | None = None,
+def tap_issue(*, user: User, actor: Actor, lifetime_minutes: int | None = None,
+              usable_once: bool | None = None, start_at: datetime | None = None,
               context: RequestContext = NO_CONTEXT) -> tuple[TemporaryAccessPass, str]:
-    """Issue a pass. The plain pass is returned once, here, and never stored."""
-    lifetime_minutes = tap_rules.validate_lifetime(lifetime_minutes)
+    """Issue a pass within the Temporary Access Pass policy (its defaults fill what is not given).
+
+    The plain pass is returned once, here, and never stored.
+    """
+    config = current_policy().temporary_access_pass
+    try:
+        if lifetime_minutes is not None:
+            tap_rules.validate_lifetime(lifetime_minutes)
+        if not policy_rules.method_allowed(config, _user_facts(user)):
+            raise PolicyDenied(f"The Temporary Access Pass policy does not include {user.user_principal_name}.",
+                               code="policy_method_not_allowed")
+        settings_ = policy_rules.tap_issue_settings(config, lifetime_in_minutes=lifetime_minutes,
+                                                    is_usable_once=usable_once)
+    except PassgateError as exc:
+        audit_failure(category=Category.SECURITY_INFO, activity="tap.issue", actor=actor, target=user_target(user),
+                      reason=exc.code, context=context)
+        raise
+    lifetime_minutes, usable_once = settings_.lifetime_in_minutes, settings_.is_usable_once
     plain = tap_rules.generate(secrets.token_bytes(tap_rules.RANDOM_BYTES_NEEDED))
     now = timezone.now()
     with transaction.atomic():
@@ -375,6 +438,9 @@ def tap_signin(*, upn: str, tap: str, context: RequestContext = NO_CONTEXT) -> S
         tap_rules.require_usable(_tap_record(match), now=now)
         if not user.account_enabled:
             raise AccessDenied("Your account is disabled. Contact your administrator.", code="user_disabled")
+        if not policy_rules.method_allowed(current_policy().temporary_access_pass, _user_facts(user)):
+            raise PolicyDenied("Your organisation's policy doesn't allow you to use a Temporary Access Pass.",
+                               code="policy_method_not_allowed")
         with transaction.atomic():
             if match.is_usable_once:
                 won = TemporaryAccessPass.objects.filter(pk=match.pk, used_at__isnull=True).update(used_at=now)

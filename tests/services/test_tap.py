@@ -33,13 +33,18 @@ def test_lifetime_within_bounds_is_accepted(make_user: Any, minutes: int) -> Non
     assert TemporaryAccessPass.objects.get(pk=row.pk).lifetime_minutes == minutes
 
 
-@pytest.mark.parametrize("minutes", [9, 43_201, 0, -10, True, 60.0, "60", None])
+@pytest.mark.parametrize("minutes", [9, 43_201, 0, -10, True, 60.0, "60"])
 def test_lifetime_outside_bounds_is_refused(make_user: Any, minutes: Any) -> None:
     with pytest.raises(InvalidInput) as info:
         services.tap_issue(user=make_user(), actor=ADMIN, lifetime_minutes=minutes)
     assert info.value.code == "invalid_tap_lifetime"
     assert TemporaryAccessPass.objects.count() == 0
-    assert audit_rows(activity="tap.issue") == []
+    assert [(r.result, r.reason) for r in audit_rows(activity="tap.issue")] == [("failure", "invalid_tap_lifetime")]
+
+
+def test_no_lifetime_means_the_policy_default(make_user: Any) -> None:
+    row, _plain = services.tap_issue(user=make_user(), actor=ADMIN)
+    assert (row.lifetime_minutes, row.is_usable_once) == (60, True)
 
 
 def test_issue_shape_and_audit(make_user: Any) -> None:

@@ -48,7 +48,11 @@ def add(request: HttpRequest) -> HttpResponse:
             request.session["pg_flash"] = "Authenticator app added."
             return redirect("/security-info")
     else:
-        enrolment = oath.software_oath_enrol_begin(user=user)
+        try:
+            enrolment = oath.software_oath_enrol_begin(user=user)
+        except PassgateError as exc:
+            return render(request, "passgate/error.html", {"title": "You can't add an authenticator app",
+                                                           "message": for_person(exc)}, status=403)
     return render(request, "passgate/authenticator_app_add.html", {
         "enrolment": enrolment, "qr": mark_safe(_qr_svg(enrolment.uri)),  # noqa: S308 - our own SVG
         "error": error,

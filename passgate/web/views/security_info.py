@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from passgate.audit.models import Category
 from passgate.core.errors import PassgateError
-from passgate.credentials import services
+from passgate.credentials import oath, services
 from passgate.credentials.models import Passkey
 from passgate.directory.services import actor_for
 from passgate.web import session
@@ -32,7 +32,11 @@ def _own_passkey(request: HttpRequest, passkey_id: uuid.UUID) -> Passkey:
 @require_http_methods(["GET"])
 def page(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
+    may_add = services.may_add_passkey(user=user)
     return render(request, "passgate/security_info.html", {
+        "may_add_passkey": may_add.allowed,
+        "add_passkey_refusal": "" if may_add.allowed else may_add.message,
+        "may_add_authenticator_app": oath.software_oath_allowed(user=user),
         "passkeys": list(user.passkeys.all()),
         "oath_methods": list(user.software_oath_methods.filter(is_verified=True)),
         "tap_session": session.is_tap_session(request),
