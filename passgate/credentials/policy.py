@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -17,7 +18,7 @@ from passgate.core.policy import evaluate
 from passgate.core.policy import graph as policy_json
 from passgate.core.policy.diff import changed_settings
 from passgate.core.policy.model import AuthenticationMethodsPolicy
-from passgate.credentials.models import PolicyVersion
+from passgate.credentials.models import Passkey, PolicyVersion
 from passgate.credentials.policy_selectors import current_version, policy_at
 from passgate.credentials.services import passkey_facts
 from passgate.directory.models import DirectoryRole, User
@@ -48,10 +49,7 @@ def policy_update(*, body: Mapping[str, Any], actor: Actor, method_id: str | Non
     try:
         row = current_version()
         current = policy_at(row)
-        if method_id is None:
-            proposed = policy_json.apply_patch(current, body, new_id=lambda: str(uuid.uuid4()))
-        else:
-            proposed = policy_json.apply_method_patch(current, method_id, body, new_id=lambda: str(uuid.uuid4()))
+        proposed = policy_preview(body=body, method_id=method_id)
         changes = changed_settings(current, proposed)
         if not changes:
             return current
@@ -75,3 +73,41 @@ def policy_update(*, body: Mapping[str, Any], actor: Actor, method_id: str | Non
                       target=POLICY_TARGET, context=context, details={"message": exc.message[:500]})
         raise
     return policy_at(current_version())
+
+
+@dataclass(frozen=True)
+class PolicyImpact:
+    """What a proposed policy would do to passkeys already registered (the admin centre's preview)."""
+
+    passkeys_blocked: int
+    users_affected: int
+    passkeys_total: int
+    examples: tuple[tuple[str, str, str], ...]  # (UPN, passkey name, why) for the first few
+
+
+def policy_impact(*, proposed: AuthenticationMethodsPolicy, examples: int = 5) -> PolicyImpact:
+    """Registered passkeys that could sign in under the policy in force but not under ``proposed``."""
+    current = policy_at(current_version())
+    blocked: list[tuple[str, str, str]] = []
+    users: set[str] = set()
+    total = 0
+    for passkey in Passkey.objects.select_related("user").prefetch_related("user__security_groups").iterator(
+            chunk_size=500):
+        total += 1
+        facts = passkey_facts(passkey)
+        user = evaluate.UserFacts(group_ids=frozenset(str(g.pk) for g in passkey.user.security_groups.all()))
+        now_ok = evaluate.evaluate_passkey(current, user, facts, evaluate.Phase.SIGN_IN).allowed
+        after = evaluate.evaluate_passkey(proposed, user, facts, evaluate.Phase.SIGN_IN)
+        if now_ok and not after.allowed:
+            users.add(str(passkey.user_id))
+            blocked.append((passkey.user.user_principal_name, passkey.display_name, after.message))
+    return PolicyImpact(passkeys_blocked=len(blocked), users_affected=len(users), passkeys_total=total,
+                        examples=tuple(blocked[:examples]))
+
+
+def policy_preview(*, body: Mapping[str, Any], method_id: str | None = None) -> AuthenticationMethodsPolicy:
+    """The policy a PATCH would produce, validated, without saving anything."""
+    current = policy_at(current_version())
+    if method_id is None:
+        return policy_json.apply_patch(current, body, new_id=lambda: str(uuid.uuid4()))
+    return policy_json.apply_method_patch(current, method_id, body, new_id=lambda: str(uuid.uuid4()))

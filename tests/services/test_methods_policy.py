@@ -165,3 +165,18 @@ def test_authenticator_apps_follow_their_policy(make_user: Any) -> None:
     assert not oath.software_oath_allowed(user=user)
     with pytest.raises(PolicyDenied):
         oath.software_oath_enrol_begin(user=user)
+
+
+def test_impact_preview_counts_passkeys_that_would_stop_working(make_user: Any) -> None:
+    from passgate.credentials.policy import policy_impact, policy_preview
+
+    alice, bob = make_user(upn="alice@contoso.com"), make_user(upn="bob@contoso.com")
+    register(alice, authenticator_for(alice, backup_eligible=True), name="Phone")
+    register(alice, authenticator_for(alice, backup_eligible=False), name="Key")
+    register(bob, authenticator_for(bob, backup_eligible=True), name="Laptop")
+    proposed = policy_preview(method_id="fido2", body={"passkeyProfiles": [default_profile(passkeyTypes="deviceBound")]})
+    impact = policy_impact(proposed=proposed)
+    assert (impact.passkeys_blocked, impact.users_affected, impact.passkeys_total) == (2, 2, 3)
+    assert {(upn, name) for upn, name, _ in impact.examples} == {("alice@contoso.com", "Phone"),
+                                                                 ("bob@contoso.com", "Laptop")}
+    assert PolicyVersion.objects.count() == 0  # a preview saves nothing
