@@ -174,7 +174,8 @@ def test_impact_preview_counts_passkeys_that_would_stop_working(make_user: Any) 
     register(alice, authenticator_for(alice, backup_eligible=True), name="Phone")
     register(alice, authenticator_for(alice, backup_eligible=False), name="Key")
     register(bob, authenticator_for(bob, backup_eligible=True), name="Laptop")
-    proposed = policy_preview(method_id="fido2", body={"passkeyProfiles": [default_profile(passkeyTypes="deviceBound")]})
+    device_bound_only = {"passkeyProfiles": [default_profile(passkeyTypes="deviceBound")]}
+    proposed = policy_preview(method_id="fido2", body=device_bound_only)
     impact = policy_impact(proposed=proposed)
     assert (impact.passkeys_blocked, impact.users_affected, impact.passkeys_total) == (2, 2, 3)
     assert {(upn, name) for upn, name, _ in impact.examples} == {("alice@contoso.com", "Phone"),
