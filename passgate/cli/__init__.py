@@ -115,6 +115,21 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true")
     a.set_defaults(func="cmd_tap_issue")
 
+    apps = sub.add_parser("apps", help="app registrations (Graph API clients)").add_subparsers(
+        dest="action", required=True)
+    a = apps.add_parser("add", help="register an app; prints its client id and secret (shown once)")
+    a.add_argument("--name", required=True)
+    a.add_argument("--permission", action="append", required=True, metavar="PERMISSION",
+                   help="an application permission, e.g. User.Read.All (repeat for more)")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_apps_add")
+    a = apps.add_parser("list")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_apps_list")
+    a = apps.add_parser("remove")
+    a.add_argument("app", help="client id (appId) or object id")
+    a.set_defaults(func="cmd_apps_remove")
+
     audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="action", required=True)
     a = audit.add_parser("tail")
     a.add_argument("--limit", type=_positive(1, 10_000), default=20)

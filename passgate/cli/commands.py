@@ -16,6 +16,8 @@ from django.db import transaction
 from django.db.models import Count
 from gunicorn.app.base import BaseApplication
 
+from passgate.apps.selectors import app_as_dict, app_list, token_endpoint
+from passgate.apps.services import app_create, app_get, app_remove
 from passgate.audit.selectors import audit_event_as_dict, audit_events
 from passgate.audit.services import Actor
 from passgate.config.wsgi import application
@@ -233,3 +235,33 @@ def cmd_audit_tail(args: argparse.Namespace) -> None:
         f"{e.reason or '-':<28} actor={e.actor_name or '-'} target={e.target_name or e.target_id or '-'}"
         for e in events] or ["(no events)"])
 
+
+
+# --- apps ---------------------------------------------------------------------------------------------
+
+def cmd_apps_add(args: argparse.Namespace) -> None:
+    app, secret = app_create(display_name=args.name, permissions=args.permission, actor=_system_actor())
+    data = {**app_as_dict(app), "clientSecret": secret, "tokenEndpoint": token_endpoint(),
+            "scope": "https://graph.microsoft.com/.default"}
+    _emit(args, data, lambda: [
+        f"Registered app {app.display_name}",
+        f"  Application (client) ID:  {app.app_id}",
+        f"  Client secret:            {secret}",
+        "                            (shown once: store it now; Passgate keeps only its hash)",
+        f"  Permissions:              {', '.join(app.permissions)}",
+        f"  Token endpoint:           {token_endpoint()}",
+        "  Scope:                    https://graph.microsoft.com/.default",
+    ])
+
+
+def cmd_apps_list(args: argparse.Namespace) -> None:
+    apps = app_list()
+    _emit(args, [app_as_dict(a) for a in apps], lambda: [
+        f"{a.display_name:<32} {a.app_id}  {', '.join(a.permissions) or '(no permissions)'}"
+        for a in apps] or ["(no apps)"])
+
+
+def cmd_apps_remove(args: argparse.Namespace) -> None:
+    app = app_get(key=args.app)
+    app_remove(app=app, actor=_system_actor())
+    print(f"Removed app {app.display_name} ({app.app_id}); its secret and tokens no longer work")

@@ -21,8 +21,21 @@ INSTALLED_APPS = [
     "passgate.audit",
     "passgate.directory",
     "passgate.credentials",
+    "passgate.apps",
     "passgate.web",
+    "rest_framework",
 ]
+
+# The Graph API (passgate.graph_api.registry.GraphView) sets its authentication (Bearer token, then session with
+# CSRF), permissions, parser, renderer and exception handler itself; these defaults keep any other DRF view JSON-only,
+# closed by default and in Graph's error envelope.
+REST_FRAMEWORK = {
+    "EXCEPTION_HANDLER": "passgate.graph_api.errors.graph_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "UNAUTHENTICATED_USER": None,
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -41,6 +41,29 @@ def validate_display_name(value: object, *, what: str = "displayName") -> str:
     return name
 
 
+MAX_MAIL_NICKNAME = 64
+# Graph: ASCII 0-127 except @ ( ) \ [ ] " ; : < > , and space; groups also refuse "." (Create group page).
+_NICKNAME_FORBIDDEN = set('@()\\[]";:<>, ')
+
+
+def validate_mail_nickname(value: object, *, allow_dot: bool = True) -> str:
+    """A mailNickname (mail alias): 1-64 printable ASCII characters without @ ( ) \\ [ ] " ; : < > , or spaces."""
+    forbidden = _NICKNAME_FORBIDDEN if allow_dot else _NICKNAME_FORBIDDEN | {"."}
+    if (not isinstance(value, str) or not value or len(value) > MAX_MAIL_NICKNAME
+            or any(not 33 <= ord(ch) <= 126 or ch in forbidden for ch in value)):
+        shown = "@ ( ) \\ [ ] \" ; : < > ," + ("" if allow_dot else " .")
+        raise InvalidInput(f"mailNickname must be 1-{MAX_MAIL_NICKNAME} ASCII characters without spaces or any of "
+                           f"{shown}", code="invalid_mail_nickname")
+    return value
+
+
+def mail_nickname_from(text: str, *, allow_dot: bool = True) -> str:
+    """A valid mailNickname derived from a UPN alias or a name (for objects created without one)."""
+    keep = "".join(ch for ch in text if 33 <= ord(ch) <= 126 and ch not in _NICKNAME_FORBIDDEN
+                   and (allow_dot or ch != "."))
+    return keep[:MAX_MAIL_NICKNAME] or "object"
+
+
 MAX_PASSKEY_NAME = 64
 
 

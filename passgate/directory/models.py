@@ -30,6 +30,7 @@ class User(AbstractBaseUser):
     user_principal_name = models.CharField(max_length=113)
     upn_normalized = models.CharField(max_length=113, unique=True, editable=False)
     display_name = models.CharField(max_length=256)
+    mail_nickname = models.CharField(max_length=64, blank=True, default="")
     account_enabled = models.BooleanField(default=True)
     webauthn_user_handle = models.BinaryField(max_length=64, unique=True, default=new_user_handle, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -59,6 +60,7 @@ class SecurityGroup(models.Model):
     display_name = models.CharField(max_length=256)
     name_normalized = models.CharField(max_length=256, unique=True, editable=False)
     description = models.CharField(max_length=1024, blank=True, default="")
+    mail_nickname = models.CharField(max_length=64, blank=True, default="")
     members = models.ManyToManyField(User, through="GroupMembership", related_name="security_groups")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
 
@@ -59,13 +60,16 @@ def group_get(*, name_or_id: str) -> SecurityGroup:
 @transaction.atomic
 def user_create(
     *, upn: str, display_name: str, actor: Actor, context: RequestContext = NO_CONTEXT,
-    roles: tuple[DirectoryRole, ...] = (),
+    roles: tuple[DirectoryRole, ...] = (), mail_nickname: str | None = None, account_enabled: bool = True,
 ) -> User:
     upn = rules.validate_upn(upn)
     display_name = rules.validate_display_name(display_name)
+    nickname = (rules.validate_mail_nickname(mail_nickname) if mail_nickname is not None
+                else rules.mail_nickname_from(upn.split("@")[0]))
     if User.objects.filter(upn_normalized=rules.normalise_upn(upn)).exists():
         raise Conflict(f"A user with userPrincipalName {upn!r} already exists", code="upn_in_use")
-    user = User(user_principal_name=upn, display_name=display_name)
+    user = User(user_principal_name=upn, display_name=display_name, mail_nickname=nickname,
+                account_enabled=account_enabled)
     user.set_unusable_password()
     try:
         with transaction.atomic():
@@ -74,8 +78,11 @@ def user_create(
         raise Conflict(f"A user with userPrincipalName {upn!r} already exists", code="upn_in_use") from exc
     for role in roles:
         RoleAssignment.objects.create(user=user, role=role)
+    details: dict[str, object] = {"displayName": display_name, "roles": [r.label for r in roles]}
+    if not account_enabled:
+        details["accountEnabled"] = False
     audit_record(category=Category.DIRECTORY, activity="user.add", actor=actor, target=user_target(user),
-                 context=context, details={"displayName": display_name, "roles": [r.label for r in roles]})
+                 context=context, details=details)
     return user
 
 
@@ -106,16 +113,156 @@ def user_set_upn(*, user: User, upn: str, actor: Actor, context: RequestContext 
     return user
 
 
+def _refuse_losing_the_last_global_admin(user: User) -> None:
+    """Disabling or deleting the last enabled Global Administrator would leave nobody to administer Passgate."""
+    admins = RoleAssignment.objects.filter(role=DirectoryRole.GLOBAL_ADMINISTRATOR, user__account_enabled=True)
+    if admins.filter(user=user).exists() and not admins.exclude(user=user).exists():
+        raise Conflict(f"{user.user_principal_name} is the last enabled Global Administrator: assign the role to "
+                       "someone else first", code="last_global_admin")
+
+
 @transaction.atomic
-def group_create(*, display_name: str, description: str = "", actor: Actor,
-                 context: RequestContext = NO_CONTEXT) -> SecurityGroup:
+def user_update(
+    *, user: User, actor: Actor, context: RequestContext = NO_CONTEXT, display_name: str | None = None,
+    upn: str | None = None, account_enabled: bool | None = None, mail_nickname: str | None = None,
+) -> User:
+    """Change any of the given properties (None leaves one as it is); one audit row lists old and new values.
+    Everything is checked before anything changes."""
+    wanted: dict[str, tuple[str, object]] = {}  # model field -> (Graph name, new value)
+    if display_name is not None:
+        wanted["display_name"] = ("displayName", rules.validate_display_name(display_name))
+    if mail_nickname is not None:
+        wanted["mail_nickname"] = ("mailNickname", rules.validate_mail_nickname(mail_nickname))
+    if account_enabled is not None:
+        wanted["account_enabled"] = ("accountEnabled", bool(account_enabled))
+    if upn is not None:
+        upn = rules.validate_upn(upn)
+        if rules.normalise_upn(upn) != user.upn_normalized and User.objects.filter(
+            upn_normalized=rules.normalise_upn(upn)
+        ).exists():
+            raise Conflict(f"A user with userPrincipalName {upn!r} already exists", code="upn_in_use")
+        wanted["user_principal_name"] = ("userPrincipalName", upn)
+    changes = {graph: {"old": getattr(user, field), "new": new} for field, (graph, new) in wanted.items()
+               if getattr(user, field) != new}
+    if not changes:
+        return user
+    if changes.get("accountEnabled", {}).get("new") is False:
+        _refuse_losing_the_last_global_admin(user)
+    fields = [field for field, (graph, _) in wanted.items() if graph in changes]
+    for field in fields:
+        setattr(user, field, wanted[field][1])
+    if "user_principal_name" in fields:
+        fields.append("upn_normalized")
+    try:
+        with transaction.atomic():
+            user.save(update_fields=[*fields, "updated_at"])
+    except IntegrityError as exc:
+        raise Conflict(f"A user with userPrincipalName {upn!r} already exists", code="upn_in_use") from exc
+    audit_record(category=Category.DIRECTORY, activity="user.update", actor=actor, target=user_target(user),
+                 context=context, details=changes)
+    return user
+
+
+@transaction.atomic
+def user_delete(*, user: User, actor: Actor, context: RequestContext = NO_CONTEXT) -> None:
+    """Delete a user for good, with their passkeys, passes, memberships and role assignments."""
+    _refuse_losing_the_last_global_admin(user)
+    target = user_target(user)
+    details = {"displayName": user.display_name,
+               "roles": [r.get_role_display() for r in user.role_assignments.all()]}
+    user.delete()
+    audit_record(category=Category.DIRECTORY, activity="user.delete", actor=actor, target=target, context=context,
+                 details=details)
+
+
+def user_roles(*, user: User) -> frozenset[str]:
+    """The role template ids assigned to a user."""
+    return frozenset(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
+
+
+def _group_name_taken(display_name: str, *, excluding: SecurityGroup | None = None) -> bool:
+    others = SecurityGroup.objects.filter(name_normalized=display_name.lower())
+    if excluding is not None:
+        others = others.exclude(pk=excluding.pk)
+    return others.exists()
+
+
+@transaction.atomic
+def group_create(*, display_name: str, description: str = "", actor: Actor, context: RequestContext = NO_CONTEXT,
+                 mail_nickname: str | None = None, members: Sequence[User] = ()) -> SecurityGroup:
     display_name = rules.validate_display_name(display_name)
-    if SecurityGroup.objects.filter(name_normalized=display_name.lower()).exists():
+    nickname = (rules.validate_mail_nickname(mail_nickname, allow_dot=False) if mail_nickname is not None
+                else rules.mail_nickname_from(display_name, allow_dot=False))
+    if _group_name_taken(display_name):
         raise Conflict(f"A group named {display_name!r} already exists", code="group_name_in_use")
-    group = SecurityGroup.objects.create(display_name=display_name, description=description.strip()[:1024])
+    try:
+        with transaction.atomic():
+            group = SecurityGroup.objects.create(display_name=display_name, description=description.strip()[:1024],
+                                                 mail_nickname=nickname)
+    except IntegrityError as exc:
+        raise Conflict(f"A group named {display_name!r} already exists", code="group_name_in_use") from exc
     audit_record(category=Category.DIRECTORY, activity="group.add", actor=actor, target=group_target(group),
                  context=context)
+    if members:
+        group_add_members(group=group, users=members, actor=actor, context=context)
     return group
+
+
+@transaction.atomic
+def group_update(*, group: SecurityGroup, actor: Actor, context: RequestContext = NO_CONTEXT,
+                 display_name: str | None = None, description: str | None = None,
+                 mail_nickname: str | None = None, add_members: Sequence[User] = ()) -> SecurityGroup:
+    """Change any of the given properties (None leaves one as it is) and add members, all or nothing; one audit
+    row lists old and new values (and one per member added)."""
+    changes: dict[str, dict[str, object]] = {}
+    fields: list[str] = []
+
+    def change(graph_name: str, field: str, new: object) -> None:
+        old = getattr(group, field)
+        if new != old:
+            changes[graph_name] = {"old": old, "new": new}
+            setattr(group, field, new)
+            fields.append(field)
+
+    if display_name is not None:
+        display_name = rules.validate_display_name(display_name)
+        if _group_name_taken(display_name, excluding=group):
+            raise Conflict(f"A group named {display_name!r} already exists", code="group_name_in_use")
+        change("displayName", "display_name", display_name)
+        if "display_name" in fields:
+            fields.append("name_normalized")
+    if description is not None:
+        change("description", "description", description.strip()[:1024])
+    if mail_nickname is not None:
+        change("mailNickname", "mail_nickname", rules.validate_mail_nickname(mail_nickname, allow_dot=False))
+    if fields:
+        try:
+            with transaction.atomic():
+                group.save(update_fields=fields)
+        except IntegrityError as exc:
+            raise Conflict(f"A group named {display_name!r} already exists", code="group_name_in_use") from exc
+        audit_record(category=Category.DIRECTORY, activity="group.update", actor=actor, target=group_target(group),
+                     context=context, details=changes)
+    if add_members:
+        group_add_members(group=group, users=add_members, actor=actor, context=context)
+    return group
+
+
+@transaction.atomic
+def group_delete(*, group: SecurityGroup, actor: Actor, context: RequestContext = NO_CONTEXT) -> None:
+    target = group_target(group)
+    members = group.members.count()
+    group.delete()
+    audit_record(category=Category.DIRECTORY, activity="group.delete", actor=actor, target=target, context=context,
+                 details={"members": members})
+
+
+@transaction.atomic
+def group_add_members(*, group: SecurityGroup, users: Sequence[User], actor: Actor,
+                      context: RequestContext = NO_CONTEXT) -> None:
+    """Add several members at once: all of them, or (if any already is one) none."""
+    for user in users:
+        group_add_member(group=group, user=user, actor=actor, context=context)
 
 
 @transaction.atomic

@@ -1,0 +1,294 @@
+"""App registrations and the client-credentials token service (RFC 6749 §4.4; access tokens are RFC 7519 JWTs).
+
+- Client secrets are 32 random bytes (256 bits), shown once, stored as SHA-256 and compared in constant time: a
+  slow password hash buys nothing for a secret nobody can guess, and costs every token request.
+- Access tokens are ES256 JWTs signed with a key created on first use, ``kid`` = its RFC 7638 thumbprint;
+  ``iss`` and ``aud`` are Passgate's public origin; ``roles`` are the app's permissions; 60 minutes.
+- Validation accepts ES256 only (``none`` and HMAC tokens are refused before any key is touched), checks the
+  signature, ``iss``, ``aud``, ``exp``/``nbf`` with 60 s leeway, and that the app still exists; the roles used are
+  the token's, narrowed to what the app holds now, so removing a permission takes effect at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from joserfc import errors as jose_errors
+from joserfc import jws, jwt
+from joserfc.jwk import ECKey
+
+from passgate.apps.models import AppRegistration, SigningKey
+from passgate.audit.models import Category
+from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_failure, audit_record
+from passgate.core.directory import validate_display_name
+from passgate.core.errors import InvalidInput, NotFound, NotSignedIn, PassgateError
+from passgate.core.graph.authz import AppCaller, permission_names
+
+log = logging.getLogger(__name__)
+
+ACCESS_TOKEN_LIFETIME = timedelta(minutes=60)
+LEEWAY_SECONDS = 60
+SECRET_BYTES = 32
+MAX_TOKEN_LENGTH = 8192
+ALGORITHM = "ES256"
+# The resource part of "<resource>/.default": Microsoft Graph by URL or app id, or Passgate's own origin.
+GRAPH_RESOURCES = ("https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000")
+_NO_SUCH_SECRET = hashlib.sha256(b"passgate: no such client").digest()
+
+
+class TokenRequestRejected(PassgateError):
+    """A token request refused with an RFC 6749 §5.2 error; ``code`` is the wire value (``invalid_client`` …)."""
+
+    def __init__(self, error: str, message: str, *, reason: str) -> None:
+        super().__init__(message, code=error)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    app: AppRegistration
+
+
+def app_target(app: AppRegistration) -> Target:
+    return Target(type="application", id=str(app.app_id), name=app.display_name)
+
+
+def app_actor(app: AppRegistration) -> Actor:
+    return Actor(id=app.id, name=f"app:{app.display_name}")
+
+
+def _digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode("utf-8", "replace")).digest()
+
+
+def validate_permissions(permissions: Iterable[str]) -> list[str]:
+    known = permission_names()
+    chosen: list[str] = []
+    for name in permissions:
+        if name not in known:
+            raise InvalidInput(f"Unknown permission {name!r}; choose from {', '.join(known)}",
+                               code="unknown_permission")
+        if name not in chosen:
+            chosen.append(name)
+    return chosen
+
+
+# --- app registrations --------------------------------------------------------------------------------
+
+@transaction.atomic
+def app_create(*, display_name: str, permissions: Iterable[str], actor: Actor,
+               context: RequestContext = NO_CONTEXT) -> tuple[AppRegistration, str]:
+    """Register an app; returns it and its client secret, which is not stored and cannot be shown again."""
+    name = validate_display_name(display_name, what="The app's name")
+    granted = validate_permissions(permissions)
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    app = AppRegistration.objects.create(display_name=name, permissions=granted, secret_sha256=_digest(secret),
+                                         secret_hint=secret[:3], created_by=actor.name[:256])
+    audit_record(category=Category.DIRECTORY, activity="app.add", actor=actor, target=app_target(app),
+                 context=context, details={"permissions": granted, "secretHint": app.secret_hint})
+    return app, secret
+
+
+@transaction.atomic
+def app_remove(*, app: AppRegistration, actor: Actor, context: RequestContext = NO_CONTEXT) -> None:
+    """Remove an app: its secret stops working and its access tokens are refused at once."""
+    target = app_target(app)
+    app.delete()
+    audit_record(category=Category.DIRECTORY, activity="app.remove", actor=actor, target=target, context=context)
+
+
+def app_get(*, key: str) -> AppRegistration:
+    """An app by client id (appId) or object id."""
+    try:
+        as_uuid = uuid.UUID(key.strip())
+    except ValueError:
+        as_uuid = None
+    found = AppRegistration.objects.filter(Q(app_id=as_uuid) | Q(pk=as_uuid)).first() if as_uuid else None
+    if found is None:
+        raise NotFound(f"No app registration {key!r}", code="app_not_found")
+    return found
+
+
+# --- signing keys -------------------------------------------------------------------------------------
+
+_loaded: dict[str, ECKey] = {}
+
+
+def _pem_password() -> bytes:
+    return hmac.new(settings.SECRET_KEY.encode(), b"passgate-signing-key-v1", hashlib.sha256).hexdigest().encode()
+
+
+def _load(row: SigningKey) -> ECKey | None:
+    key = _loaded.get(row.kid)
+    if key is None:
+        try:
+            private = serialization.load_pem_private_key(row.private_key_pem.encode(), password=_pem_password())
+        except (ValueError, TypeError):
+            log.warning("signing key %s cannot be decrypted (was the secret key changed?); not using it", row.kid)
+            return None
+        if not isinstance(private, ec.EllipticCurvePrivateKey):
+            return None
+        key = _loaded[row.kid] = ECKey.import_key(private)
+    return key
+
+
+def signing_key_current() -> tuple[str, ECKey]:
+    """The key that signs new tokens: the oldest active one, created on first use."""
+    for row in SigningKey.objects.filter(retired_at__isnull=True).order_by("created_at", "pk"):
+        key = _load(row)
+        if key is not None:
+            return row.kid, key
+    private = ec.generate_private_key(ec.SECP256R1())
+    key = ECKey.import_key(private)
+    kid = key.thumbprint()
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.BestAvailableEncryption(_pem_password())).decode()
+    SigningKey.objects.create(kid=kid, private_key_pem=pem, created_at=timezone.now())
+    _loaded[kid] = key
+    audit_record(category=Category.SYSTEM, activity="signingKey.add", actor=Actor.system(),
+                 target=Target(type="signingKey", id=kid[:64]))
+    return kid, key
+
+
+def _verification_key(kid: object) -> ECKey | None:
+    if not isinstance(kid, str):
+        return None
+    still_valid = timezone.now() - ACCESS_TOKEN_LIFETIME - timedelta(seconds=LEEWAY_SECONDS)
+    row = SigningKey.objects.filter(kid=kid).filter(Q(retired_at__isnull=True) | Q(retired_at__gt=still_valid)).first()
+    return _load(row) if row is not None else None
+
+
+# --- tokens -------------------------------------------------------------------------------------------
+
+def _scope_ok(scope: str) -> bool:
+    parts = scope.split()
+    if len(parts) != 1 or not parts[0].endswith("/.default"):
+        return False
+    resource = parts[0][: -len("/.default")].rstrip("/")
+    return resource in (*GRAPH_RESOURCES, settings.PASSGATE.origin)
+
+
+def token_issue(*, client_id: str, client_secret: str, scope: str,
+                context: RequestContext = NO_CONTEXT) -> IssuedToken:
+    """Client credentials grant: authenticate the app, check the scope, sign an access token; audited."""
+    try:
+        app = AppRegistration.objects.filter(app_id=uuid.UUID(client_id)).first()
+    except ValueError:
+        app = None
+    secret_ok = hmac.compare_digest(_digest(client_secret), bytes(app.secret_sha256) if app else _NO_SUCH_SECRET)
+    if app is None or not secret_ok:
+        reason = "unknown_client" if app is None else "invalid_client_secret"
+        audit_failure(category=Category.SIGN_IN, activity="token.issue", reason=reason, context=context,
+                      actor=app_actor(app) if app else None, target=app_target(app) if app else None,
+                      details={"clientId": client_id[:64]})
+        raise TokenRequestRejected("invalid_client", "Client authentication failed: unknown client or wrong secret.",
+                                   reason=reason)
+    if not _scope_ok(scope):
+        audit_failure(category=Category.SIGN_IN, activity="token.issue", reason="invalid_scope", context=context,
+                      actor=app_actor(app), target=app_target(app), details={"scope": scope[:200]})
+        raise TokenRequestRejected(
+            "invalid_scope", "The scope must be one resource followed by /.default, for example "
+            "https://graph.microsoft.com/.default.", reason="invalid_scope")
+    kid, key = signing_key_current()
+    now = timezone.now()
+    issued_at = int(now.timestamp())
+    lifetime = int(ACCESS_TOKEN_LIFETIME.total_seconds())
+    origin = settings.PASSGATE.origin
+    claims: dict[str, Any] = {
+        "iss": origin, "aud": origin, "iat": issued_at, "nbf": issued_at, "exp": issued_at + lifetime,
+        "sub": str(app.id), "oid": str(app.id), "appid": str(app.app_id), "azp": str(app.app_id),
+        "idtyp": "app", "roles": list(app.permissions), "jti": secrets.token_urlsafe(16),
+    }
+    token = jwt.encode({"alg": ALGORITHM, "kid": kid, "typ": "JWT"}, claims, key, algorithms=[ALGORITHM])
+    audit_record(category=Category.SIGN_IN, activity="token.issue", actor=app_actor(app), target=app_target(app),
+                 context=context, details={"jti": claims["jti"], "roles": claims["roles"], "kid": kid})
+    return IssuedToken(access_token=token, expires_in=lifetime, app=app)
+
+
+def _refuse(message: str, code: str) -> NotSignedIn:
+    return NotSignedIn(message, code=code)
+
+
+def _signed_claims(token: str) -> dict[str, Any]:
+    """The claims of a well-formed ES256 JWT whose signature verifies with one of our keys."""
+    if not token:
+        raise _refuse("Access token is empty.", "token_missing")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise _refuse("Access token validation failure. The token is too long.", "token_malformed")
+    try:
+        header = jws.extract_compact(token.encode("ascii")).headers()
+    except (jose_errors.JoseError, ValueError, UnicodeError):
+        raise _refuse("Access token validation failure. The token is not a well-formed JWT.",
+                      "token_malformed") from None
+    if header.get("alg") != ALGORITHM:
+        raise _refuse("Access token validation failure. The token's signing algorithm is not accepted.",
+                      "token_algorithm")
+    key = _verification_key(header.get("kid"))
+    if key is None:
+        raise _refuse("Access token validation failure. The token was not signed by this server.", "token_unknown_key")
+    try:
+        return dict(jwt.decode(token, key, algorithms=[ALGORITHM]).claims)
+    except jose_errors.JoseError:
+        raise _refuse("Access token validation failure. Invalid signature.", "token_signature") from None
+
+
+_CLAIM_REFUSALS = {
+    "nbf": ("Lifetime validation failed, the token is not yet valid.", "token_not_yet_valid"),
+    "aud": ("Access token validation failure. Invalid audience.", "token_audience"),
+    "iss": ("Access token validation failure. Invalid issuer.", "token_issuer"),
+}
+
+
+def _check_claims(claims: dict[str, Any]) -> None:
+    origin = settings.PASSGATE.origin
+    registry = jwt.JWTClaimsRegistry(
+        leeway=LEEWAY_SECONDS, iss={"essential": True, "value": origin}, aud={"essential": True, "value": origin},
+        exp={"essential": True}, appid={"essential": True},
+    )
+    try:
+        registry.validate(claims)
+    except jose_errors.ExpiredTokenError:
+        raise _refuse("Lifetime validation failed, the token is expired.", "token_expired") from None
+    except jose_errors.ClaimError as exc:
+        claim = str(getattr(exc, "claim", ""))
+        message, code = _CLAIM_REFUSALS.get(
+            claim, (f"Access token validation failure. The '{claim}' claim is missing or invalid.", "token_claims"))
+        raise _refuse(message, code) from None
+
+
+def token_authenticate(token: str) -> AppCaller:
+    """Verify an access token and return the calling app; raises NotSignedIn with Graph's wording."""
+    claims = _signed_claims(token)
+    _check_claims(claims)
+    try:
+        app = AppRegistration.objects.filter(app_id=uuid.UUID(str(claims["appid"]))).first()
+    except ValueError:
+        app = None
+    if app is None:
+        raise _refuse("Access token validation failure. The application no longer exists.", "token_app_removed")
+    roles = claims.get("roles")
+    granted = frozenset(r for r in roles if isinstance(r, str)) if isinstance(roles, list) else frozenset()
+    return AppCaller(app_id=str(app.app_id), object_id=str(app.id), display_name=app.display_name,
+                     permissions=granted & frozenset(app.permissions))
+
+
+def token_refusal_record(*, reason: str, client_id: str = "", context: RequestContext = NO_CONTEXT) -> None:
+    """Audit a token request refused before the client was looked up (malformed request, unsupported grant)."""
+    audit_failure(category=Category.SIGN_IN, activity="token.issue", reason=reason, context=context,
+                  details={"clientId": client_id[:64]})

@@ -1,0 +1,178 @@
+"""Who may call which Graph operation: application permissions for apps, directory roles for signed-in people.
+
+Each operation names the application permissions and the directory roles that allow it, following Microsoft's
+least-privilege tables (sources on each rule). A write permission implies the matching read, as in Graph.
+
+Some operations also depend on *whom* they touch. Graph's "Who can update sensitive attributes?" and "Who can
+reset passwords?" tables (https://learn.microsoft.com/graph/api/resources/users, "Sensitive actions for users")
+let an administrator change a user's ``accountEnabled`` or ``userPrincipalName``, delete a user, or manage their
+authentication methods only if the administrator's role outranks every role the target holds; and "in app-only
+scenarios, User.ReadWrite.All isn't enough privilege to delete users with privileged administrative roles"
+(https://learn.microsoft.com/graph/api/user-delete). ``authorize(..., target_roles=...)`` applies that rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum, unique
+from types import MappingProxyType
+
+from passgate.core.errors import AccessDenied
+
+
+@unique
+class Permission(StrEnum):
+    """Application permissions (Graph ``roles`` claim values) Passgate grants to app registrations."""
+
+    POLICY_READ_ALL = "Policy.Read.All"
+    POLICY_READWRITE_AUTHENTICATION_METHOD = "Policy.ReadWrite.AuthenticationMethod"
+    USER_READ_ALL = "User.Read.All"
+    USER_READWRITE_ALL = "User.ReadWrite.All"
+    GROUP_READ_ALL = "Group.Read.All"
+    GROUP_READWRITE_ALL = "Group.ReadWrite.All"
+    USER_AUTHENTICATION_METHOD_READ_ALL = "UserAuthenticationMethod.Read.All"
+    USER_AUTHENTICATION_METHOD_READWRITE_ALL = "UserAuthenticationMethod.ReadWrite.All"
+
+
+@unique
+class Role(StrEnum):
+    """Directory roles, by Entra ID role template id (the values ``directory.RoleAssignment.role`` stores)."""
+
+    GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
+    AUTHENTICATION_POLICY_ADMINISTRATOR = "0526716b-113d-4c15-b2c8-68e3c22b9f80"
+    AUTHENTICATION_ADMINISTRATOR = "c4e39bd9-1100-46d3-8c65-fb160da0071f"
+    USER_ADMINISTRATOR = "fe930be7-5e62-47db-91af-98c3a49a38b1"
+    GLOBAL_READER = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+
+
+ROLE_NAMES: Mapping[Role, str] = MappingProxyType({
+    Role.GLOBAL_ADMINISTRATOR: "Global Administrator",
+    Role.AUTHENTICATION_POLICY_ADMINISTRATOR: "Authentication Policy Administrator",
+    Role.AUTHENTICATION_ADMINISTRATOR: "Authentication Administrator",
+    Role.USER_ADMINISTRATOR: "User Administrator",
+    Role.GLOBAL_READER: "Global Reader",
+})
+
+
+@dataclass(frozen=True)
+class AppCaller:
+    """An application calling with a client-credentials access token."""
+
+    app_id: str  # the client id (Graph's appId)
+    object_id: str
+    display_name: str
+    permissions: frozenset[str]
+
+
+@dataclass(frozen=True)
+class UserCaller:
+    """A signed-in person calling with their browser session."""
+
+    user_id: str
+    user_principal_name: str
+    roles: frozenset[str]
+
+
+Caller = AppCaller | UserCaller
+
+
+@dataclass(frozen=True)
+class Rule:
+    operation: str
+    permissions: frozenset[Permission]
+    roles: frozenset[Role]
+    sources: tuple[str, ...]
+
+
+_ALL_ADMIN_ROLES = frozenset(Role)
+_GRAPH = "https://learn.microsoft.com/graph/api/"
+
+
+def _rule(operation: str, permissions: Iterable[Permission], roles: Iterable[Role], *sources: str) -> Rule:
+    # The Global Administrator can do everything (it holds every directory permission).
+    return Rule(operation, frozenset(permissions), frozenset(roles) | {Role.GLOBAL_ADMINISTRATOR}, sources)
+
+
+OPERATIONS: Mapping[str, Rule] = MappingProxyType({rule.operation: rule for rule in (
+    # Graph lets every member read the directory; Passgate keeps the API to administrators: every admin role reads.
+    _rule("users.read", [Permission.USER_READ_ALL, Permission.USER_READWRITE_ALL], _ALL_ADMIN_ROLES,
+          _GRAPH + "user-list", _GRAPH + "user-get"),
+    _rule("users.write", [Permission.USER_READWRITE_ALL], [Role.USER_ADMINISTRATOR],
+          _GRAPH + "user-post-users", _GRAPH + "user-update", _GRAPH + "user-delete"),
+    _rule("groups.read", [Permission.GROUP_READ_ALL, Permission.GROUP_READWRITE_ALL], _ALL_ADMIN_ROLES,
+          _GRAPH + "group-list", _GRAPH + "group-get", _GRAPH + "group-list-members"),
+    # Groups Administrator (not a Passgate role) and User Administrator are the least privileged roles.
+    _rule("groups.write", [Permission.GROUP_READWRITE_ALL], [Role.USER_ADMINISTRATOR],
+          _GRAPH + "group-post-groups", _GRAPH + "group-update", _GRAPH + "group-delete",
+          _GRAPH + "group-post-members", _GRAPH + "group-delete-members"),
+    _rule("policy.read", [Permission.POLICY_READ_ALL, Permission.POLICY_READWRITE_AUTHENTICATION_METHOD],
+          [Role.GLOBAL_READER, Role.AUTHENTICATION_POLICY_ADMINISTRATOR],
+          _GRAPH + "authenticationmethodspolicy-get", _GRAPH + "fido2authenticationmethodconfiguration-get"),
+    _rule("policy.write", [Permission.POLICY_READWRITE_AUTHENTICATION_METHOD],
+          [Role.AUTHENTICATION_POLICY_ADMINISTRATOR],
+          _GRAPH + "authenticationmethodspolicy-update", _GRAPH + "fido2authenticationmethodconfiguration-update"),
+    _rule("methods.read", [Permission.USER_AUTHENTICATION_METHOD_READ_ALL,
+                           Permission.USER_AUTHENTICATION_METHOD_READWRITE_ALL],
+          [Role.GLOBAL_READER, Role.AUTHENTICATION_ADMINISTRATOR],
+          _GRAPH + "fido2authenticationmethod-list", _GRAPH + "authentication-list-methods"),
+    _rule("methods.write", [Permission.USER_AUTHENTICATION_METHOD_READWRITE_ALL],
+          [Role.AUTHENTICATION_ADMINISTRATOR],
+          _GRAPH + "fido2authenticationmethod-delete", _GRAPH + "authentication-post-temporaryaccesspassmethods"),
+)})
+
+# Which target roles each role may act on for sensitive actions ("Who can update sensitive attributes?",
+# "Who can reset passwords?"). A user with no admin role is always manageable. Roles those tables do not list
+# (Global Reader, Authentication Policy Administrator) are left to the Global Administrator.
+MANAGEABLE_TARGET_ROLES: Mapping[Role, frozenset[Role]] = MappingProxyType({
+    Role.GLOBAL_ADMINISTRATOR: frozenset(Role),
+    Role.USER_ADMINISTRATOR: frozenset({Role.USER_ADMINISTRATOR}),
+    Role.AUTHENTICATION_ADMINISTRATOR: frozenset({Role.AUTHENTICATION_ADMINISTRATOR}),
+    Role.AUTHENTICATION_POLICY_ADMINISTRATOR: frozenset(),
+    Role.GLOBAL_READER: frozenset(),
+})
+
+
+class AuthorizationDenied(AccessDenied):
+    """The caller lacks the permission or role for the operation (Graph: 403 Authorization_RequestDenied)."""
+
+    code = "authorization_denied"
+
+    def __init__(self, operation: str, message: str = "Insufficient privileges to complete the operation.") -> None:
+        super().__init__(message)
+        self.operation = operation
+
+
+def _known_roles(values: Iterable[str]) -> frozenset[Role]:
+    known = {role.value for role in Role}
+    return frozenset(Role(v) for v in values if v in known)
+
+
+def allowed(caller: Caller, operation: str) -> bool:
+    """Whether the caller's permissions (app) or roles (person) allow the operation. Unknown operations raise."""
+    rule = OPERATIONS[operation]
+    if isinstance(caller, AppCaller):
+        return any(p.value in caller.permissions for p in rule.permissions)
+    return bool(_known_roles(caller.roles) & rule.roles)
+
+
+def can_manage(caller: Caller, target_roles: Iterable[str]) -> bool:
+    """Whether the caller may take a sensitive action on a user holding ``target_roles``."""
+    targets = _known_roles(target_roles)
+    if not targets:
+        return True
+    if isinstance(caller, AppCaller):
+        return False  # an application permission never reaches privileged administrators
+    return any(targets <= MANAGEABLE_TARGET_ROLES[role] for role in _known_roles(caller.roles))
+
+
+def authorize(caller: Caller, operation: str, *, target_roles: Iterable[str] | None = None) -> None:
+    """Raise ``AuthorizationDenied`` unless the caller may perform ``operation`` (on a target with those roles)."""
+    if not allowed(caller, operation):
+        raise AuthorizationDenied(operation)
+    if target_roles is not None and not can_manage(caller, target_roles):
+        raise AuthorizationDenied(operation)
+
+
+def permission_names() -> tuple[str, ...]:
+    return tuple(p.value for p in Permission)

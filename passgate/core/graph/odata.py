@@ -1,0 +1,390 @@
+"""OData query options, as much of them as Passgate's Graph API answers, parsed into values (pure).
+
+Supported (https://learn.microsoft.com/graph/query-parameters):
+
+- ``$select=a,b``: property names, case-insensitive, of the resource;
+- ``$filter``: ``prop eq literal`` and ``startswith(prop, 'text')``, combined with ``and`` and parentheses;
+  string literals in single quotes (``''`` escapes a quote), ``true``/``false`` for Booleans; property names,
+  operators and function names case-insensitive, as Graph accepts them;
+- ``$top=1..999`` and an opaque, tamper-evident ``$skiptoken`` for the next page;
+- ``@odata.id`` references to directory objects (``…/v1.0/directoryObjects/{id}``).
+
+Everything else that looks like OData (``$orderby``, ``$count``, ``$search``, ``$expand``, ``or``, ``ne`` …) is
+refused with 400 naming the part that is not supported, rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+import uuid
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum, unique
+from urllib.parse import urlsplit
+
+from passgate.core.graph.errors import GraphError
+
+MAX_TOP = 999
+MAX_FILTER_LENGTH = 2048
+MAX_CLAUSES = 16
+
+
+@unique
+class FilterKind(StrEnum):
+    STRING = "string"
+    BOOLEAN = "boolean"
+    GUID = "guid"
+
+
+@dataclass(frozen=True)
+class FilterProp:
+    kind: FilterKind
+    operators: frozenset[str]  # of "eq", "startswith"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    property: str  # the canonical (declared) property name
+    operator: str  # "eq" | "startswith"
+    value: str | bool
+
+
+@dataclass(frozen=True)
+class Filter:
+    clauses: tuple[Comparison, ...]  # all must hold ("and")
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """What a resource allows in a query: used for error messages, ``$select`` and ``$filter``."""
+
+    type_name: str  # "microsoft.graph.user"
+    entity: str  # "User", as Graph names it in messages
+    selectable: tuple[str, ...]
+    filterable: Mapping[str, FilterProp]
+
+
+@dataclass(frozen=True)
+class Query:
+    select: tuple[str, ...] = ()
+    filter: Filter | None = None
+    top: int | None = None
+    after: str | None = None  # the sort key the previous page ended with ($skiptoken)
+
+
+# --- $filter ------------------------------------------------------------------------------------------
+
+_UNSUPPORTED_OPERATORS = frozenset({"ne", "gt", "ge", "lt", "le", "or", "not", "in", "has", "add", "sub", "mul",
+                                    "div", "mod"})
+_UNSUPPORTED_FUNCTIONS = frozenset({"endswith", "contains", "any", "all", "tolower", "toupper", "length",
+                                    "indexof", "substring", "trim", "concat"})
+_WORD = re.compile(r"[A-Za-z0-9_.\-/:$@+]+")
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # "word" | "string" | "(" | ")" | ","
+    text: str
+    position: int
+
+
+def _invalid(detail: str) -> GraphError:
+    return GraphError.malformed(f"Invalid filter clause: {detail}")
+
+
+def _tokens(text: str) -> list[_Token]:
+    out: list[_Token] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif ch in "(),":
+            out.append(_Token(ch, ch, i))
+            i += 1
+        elif ch == "'":
+            start, i, chars = i, i + 1, []
+            while True:
+                if i >= len(text):
+                    raise _invalid(f"the string starting at position {start} is not closed with a quote")
+                if text[i] == "'":
+                    if i + 1 < len(text) and text[i + 1] == "'":
+                        chars.append("'")
+                        i += 2
+                        continue
+                    i += 1
+                    break
+                chars.append(text[i])
+                i += 1
+            out.append(_Token("string", "".join(chars), start))
+        else:
+            found = _WORD.match(text, i)
+            if not found:
+                raise _invalid(f"unexpected character {ch!r} at position {i}")
+            out.append(_Token("word", found.group(), i))
+            i = found.end()
+    return out
+
+
+class _Parser:
+    def __init__(self, text: str, spec: QuerySpec) -> None:
+        self.tokens = _tokens(text)
+        self.i = 0
+        self.spec = spec
+        self.by_lower = {name.lower(): name for name in spec.filterable}
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self, kind: str, what: str) -> _Token:
+        token = self.peek()
+        if token is None:
+            raise _invalid(f"expected {what} at the end")
+        if token.kind != kind:
+            raise _invalid(f"expected {what} at position {token.position}, found {token.text!r}")
+        self.i += 1
+        return token
+
+    def parse(self) -> Filter:
+        clauses = self.conjunction()
+        token = self.peek()
+        if token is not None:
+            self.refuse_operator(token)
+            raise _invalid(f"unexpected {token.text!r} at position {token.position}")
+        if len(clauses) > MAX_CLAUSES:
+            raise GraphError.unsupported_query(f"A $filter may combine at most {MAX_CLAUSES} conditions.")
+        return Filter(tuple(clauses))
+
+    def conjunction(self) -> list[Comparison]:
+        clauses = self.primary()
+        while (token := self.peek()) is not None and token.kind == "word" and token.text.lower() == "and":
+            self.i += 1
+            clauses += self.primary()
+        return clauses
+
+    def refuse_operator(self, token: _Token) -> None:
+        word = token.text.lower()
+        if token.kind == "word" and (word in _UNSUPPORTED_OPERATORS or word in _UNSUPPORTED_FUNCTIONS):
+            raise GraphError.unsupported_query(
+                f"The $filter operator '{token.text}' is not supported. Passgate supports 'eq' and "
+                f"'startswith()', combined with 'and'.")
+
+    def primary(self) -> list[Comparison]:
+        token = self.peek()
+        if token is None:
+            raise _invalid("expected a condition at the end")
+        if token.kind == "(":
+            self.i += 1
+            inner = self.conjunction()
+            self.take(")", "')'")
+            return inner
+        if token.kind != "word":
+            raise _invalid(f"expected a property name at position {token.position}, found {token.text!r}")
+        self.refuse_operator(token)
+        if token.text.lower() == "startswith":
+            self.i += 1
+            self.take("(", "'(' after startswith")
+            prop = self.property(self.take("word", "a property name"), "startswith")
+            self.take(",", "','")
+            literal = self.take("string", "a quoted string")
+            self.take(")", "')'")
+            return [Comparison(prop, "startswith", self.value(prop, literal))]
+        self.i += 1
+        operator = self.take("word", "an operator such as 'eq'")
+        self.refuse_operator(operator)
+        if operator.text.lower() != "eq":
+            raise _invalid(f"expected 'eq' at position {operator.position}, found {operator.text!r}")
+        prop = self.property(token, "eq")
+        value = self.peek()
+        if value is None or value.kind not in ("word", "string"):
+            raise _invalid(f"expected a value after '{token.text} eq'")
+        self.i += 1
+        return [Comparison(prop, "eq", self.value(prop, value))]
+
+    def property(self, token: _Token, operator: str) -> str:
+        name = self.by_lower.get(token.text.lower())
+        if name is None or operator not in self.spec.filterable[name].operators:
+            raise GraphError.unsupported_query(
+                f"Unsupported or invalid query filter clause specified for property '{token.text}' of resource "
+                f"'{self.spec.entity}'.")
+        return name
+
+    def value(self, prop: str, literal: _Token) -> str | bool:
+        kind = self.spec.filterable[prop].kind
+        if kind is FilterKind.BOOLEAN:
+            if literal.kind == "word" and literal.text.lower() in ("true", "false"):
+                return literal.text.lower() == "true"
+            raise _invalid(f"'{prop}' is a Boolean: compare it with true or false, without quotes")
+        if literal.kind != "string":
+            raise _invalid(f"'{prop}' is a string: put the value in single quotes, found {literal.text!r}")
+        if kind is FilterKind.GUID:
+            try:
+                return str(uuid.UUID(literal.text))
+            except ValueError:
+                raise GraphError.bad_request(f"Invalid object identifier '{literal.text}'.") from None
+        return literal.text
+
+
+def parse_filter(text: str, spec: QuerySpec) -> Filter:
+    if len(text) > MAX_FILTER_LENGTH:
+        raise GraphError.unsupported_query(f"A $filter may be at most {MAX_FILTER_LENGTH} characters long.")
+    if not text.strip():
+        raise _invalid("the $filter is empty")
+    return _Parser(text, spec).parse()
+
+
+def _quote(value: str | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "'" + value.replace("'", "''") + "'"
+
+
+def render_filter(value: Filter) -> str:
+    """The canonical text of a filter (parse(render(f)) == f)."""
+    parts = [f"startswith({c.property},{_quote(c.value)})" if c.operator == "startswith"
+             else f"{c.property} eq {_quote(c.value)}" for c in value.clauses]
+    return " and ".join(parts)
+
+
+def matches(value: Filter, row: Mapping[str, object]) -> bool:
+    """Evaluate a filter on a plain mapping (reference semantics for tests; strings compare case-insensitively)."""
+    for clause in value.clauses:
+        actual = row.get(clause.property)
+        if isinstance(clause.value, bool):
+            if actual is not clause.value:
+                return False
+        elif not isinstance(actual, str):
+            return False
+        elif clause.operator == "eq" and actual.casefold() != clause.value.casefold():
+            return False
+        elif clause.operator == "startswith" and not actual.casefold().startswith(clause.value.casefold()):
+            return False
+    return True
+
+
+# --- $select, $top, $skiptoken ------------------------------------------------------------------------
+
+def parse_select(text: str, spec: QuerySpec) -> tuple[str, ...]:
+    by_lower = {name.lower(): name for name in spec.selectable}
+    chosen: list[str] = []
+    for raw in text.split(","):
+        item = raw.strip()
+        if not item:
+            raise GraphError.malformed("Invalid $select: an empty property name.")
+        name = by_lower.get(item.lower())
+        if name is None:
+            raise GraphError.malformed(f"Parsing OData Select and Expand failed: Could not find a property named "
+                                       f"'{item}' on type '{spec.type_name}'.")
+        if name not in chosen:
+            chosen.append(name)
+    return tuple(chosen)
+
+
+def parse_top(text: str, *, maximum: int = MAX_TOP) -> int:
+    value = text.strip()
+    if not value.isdigit() or not 1 <= int(value) <= maximum:
+        raise GraphError.malformed(f"Invalid page size specified: '{text}'. Must be between 1 and {maximum} "
+                                   f"inclusive.")
+    return int(value)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(key: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, b"passgate-skiptoken\x00" + payload, hashlib.sha256).digest()[:16]
+
+
+def encode_skiptoken(after: str, *, key: bytes) -> str:
+    """An opaque token that continues a listing after the row whose sort key is ``after``."""
+    payload = json.dumps({"a": after}, separators=(",", ":")).encode()
+    return f"{_b64(payload)}.{_b64(_mac(key, payload))}"
+
+
+def decode_skiptoken(token: str, *, key: bytes) -> str:
+    invalid = GraphError.malformed("Invalid $skiptoken: use the @odata.nextLink of the previous page unchanged.")
+    try:
+        payload_text, mac_text = token.split(".")
+        payload, mac = _unb64(payload_text), _unb64(mac_text)
+        if not hmac.compare_digest(mac, _mac(key, payload)):
+            raise invalid
+        after = json.loads(payload)["a"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise invalid from None
+    if not isinstance(after, str):
+        raise invalid
+    return after
+
+
+# --- the query string as a whole ----------------------------------------------------------------------
+
+_NOT_SUPPORTED_OPTIONS = frozenset({"$orderby", "$count", "$search", "$expand", "$skip", "$format", "$apply",
+                                    "$compute", "$levels", "$deltatoken"})
+
+
+def parse_query(params: Mapping[str, Sequence[str]], spec: QuerySpec, *, collection: bool, key: bytes,
+                allow_filter: bool = True) -> Query:
+    """Read the ``$`` options of a request (names case-insensitive); non-``$`` parameters are ignored."""
+    options: dict[str, str] = {}
+    for raw_name, values in params.items():
+        name = raw_name.lower()
+        if not name.startswith("$"):
+            continue
+        if len(values) != 1 or name in options:
+            raise GraphError.malformed(f"Query option '{raw_name}' was specified more than once.")
+        options[name] = values[0]
+    allowed = {"$select"} | ({"$filter", "$top", "$skiptoken"} if collection else set())
+    if collection and not allow_filter:
+        allowed.discard("$filter")
+    for name in options:
+        if name in allowed:
+            continue
+        if name in _NOT_SUPPORTED_OPTIONS or name in ("$filter", "$top", "$skiptoken"):
+            raise GraphError.unsupported_query(f"Query option '{name}' is not supported on this request.")
+        raise GraphError.malformed(f"The query parameter '{name}' is not supported.")
+    return Query(
+        select=parse_select(options["$select"], spec) if "$select" in options else (),
+        filter=parse_filter(options["$filter"], spec) if "$filter" in options else None,
+        top=parse_top(options["$top"]) if "$top" in options else None,
+        after=decode_skiptoken(options["$skiptoken"], key=key) if "$skiptoken" in options else None,
+    )
+
+
+# --- @odata.id references -----------------------------------------------------------------------------
+
+_REF_PATH = re.compile(r"^/(?:v1\.0|beta)/(?:directoryObjects|users)/([^/]+)/?$", re.IGNORECASE)
+GRAPH_HOST = "graph.microsoft.com"
+
+
+def parse_object_ref(value: object, *, hosts: Collection[str], what: str = "@odata.id") -> str:
+    """The object id in ``https://<host>/v1.0/directoryObjects/{id}`` (also ``/beta/``, ``/users/{id}``).
+
+    ``hosts`` are Passgate's own hosts (with port where not the default); Graph's own host is accepted too, so
+    scripts written for Microsoft Graph work unchanged.
+    """
+    example = "https://graph.microsoft.com/v1.0/directoryObjects/{id}"
+    if not isinstance(value, str) or not value:
+        raise GraphError.bad_request(f"The '{what}' value must be a URL like {example}.")
+    parts = urlsplit(value.strip())
+    netloc = parts.netloc.lower()
+    if parts.scheme not in ("https", "http") or netloc not in {GRAPH_HOST, *(h.lower() for h in hosts)}:
+        raise GraphError.bad_request(f"Invalid '{what}' value '{value}': expected a URL like {example}.")
+    if parts.scheme == "http" and netloc == GRAPH_HOST:
+        raise GraphError.bad_request(f"Invalid '{what}' value '{value}': expected a URL like {example}.")
+    found = _REF_PATH.match(parts.path)
+    if not found or parts.query or parts.fragment:
+        raise GraphError.bad_request(f"Invalid '{what}' value '{value}': expected a URL like {example}.")
+    try:
+        return str(uuid.UUID(found.group(1)))
+    except ValueError:
+        raise GraphError.bad_request(f"Invalid object identifier '{found.group(1)}'.") from None

@@ -1,0 +1,80 @@
+"""The Graph resources Passgate serves, declared once (see ``schema.py``).
+
+Property names, defaults ("returned by default" vs. "only on $select") and required-on-create sets follow the
+Microsoft Graph v1.0 ``user`` and ``group`` resource pages and the Create user / Create group pages.
+Graph properties Passgate does not keep are listed as ``UNSUPPORTED``: returned as null (or []) so SDK models
+deserialize unchanged, and refused with a clear 400 when a request tries to set them.
+"""
+
+from __future__ import annotations
+
+from passgate.core.graph.schema import Kind, Prop, Resource, Write
+
+EQ = frozenset({"eq"})
+EQ_STARTSWITH = frozenset({"eq", "startswith"})
+
+
+def _unsupported(name: str, kind: Kind = Kind.STRING) -> Prop:
+    return Prop(name, kind, f"Not kept by Passgate (always {'[]' if kind is Kind.STRING_LIST else 'null'}).",
+                create=Write.UNSUPPORTED, nullable=kind is not Kind.STRING_LIST)
+
+
+USER = Resource(
+    type_name="microsoft.graph.user", entity="User", entity_set="users",
+    description="A person in the directory. Passgate has no passwords: people sign in with passkeys.",
+    props=(
+        Prop("id", Kind.GUID, "The immutable object id.", filter=EQ),
+        _unsupported("businessPhones", Kind.STRING_LIST),
+        Prop("displayName", Kind.STRING, "The name shown for the user.", create=Write.REQUIRED, update=True,
+             max_length=256, filter=EQ_STARTSWITH),
+        _unsupported("givenName"),
+        _unsupported("jobTitle"),
+        _unsupported("mail"),
+        _unsupported("mobilePhone"),
+        _unsupported("officeLocation"),
+        _unsupported("preferredLanguage"),
+        _unsupported("surname"),
+        Prop("userPrincipalName", Kind.STRING, "The sign-in name, alias@domain; may change (passkeys stay).",
+             create=Write.REQUIRED, update=True, max_length=113, filter=EQ_STARTSWITH),
+        Prop("accountEnabled", Kind.BOOLEAN, "Whether the user may sign in. Returned only on $select.",
+             default=False, create=Write.REQUIRED, update=True, filter=EQ),
+        Prop("mailNickname", Kind.STRING, "The mail alias. Returned only on $select.", default=False,
+             create=Write.REQUIRED, update=True, max_length=64, filter=EQ_STARTSWITH),
+        Prop("createdDateTime", Kind.DATETIME, "When the user was created (UTC). Returned only on $select.",
+             default=False),
+        Prop("passwordProfile", Kind.OBJECT,
+             "Accepted on create for compatibility and ignored: Passgate has no passwords. Issue a Temporary "
+             "Access Pass so the user can add a passkey.",
+             default=False, create=Write.OPTIONAL, nullable=True, ignored_on_create=True,
+             update_refusal="Passgate has no passwords, so 'passwordProfile' cannot be changed. Issue a Temporary "
+                            "Access Pass instead."),
+    ),
+)
+
+GROUP = Resource(
+    type_name="microsoft.graph.group", entity="Group", entity_set="groups",
+    description="A security group (Passgate has no Microsoft 365, mail-enabled or dynamic groups).",
+    props=(
+        Prop("id", Kind.GUID, "The immutable object id.", filter=EQ),
+        Prop("createdDateTime", Kind.DATETIME, "When the group was created (UTC)."),
+        Prop("description", Kind.STRING, "An optional description.", create=Write.OPTIONAL, update=True,
+             max_length=1024, nullable=True),
+        Prop("displayName", Kind.STRING, "The group's name (unique in Passgate).", create=Write.REQUIRED,
+             update=True, max_length=256, filter=EQ_STARTSWITH),
+        Prop("groupTypes", Kind.STRING_LIST, "Always []: a security group with assigned membership.",
+             create=Write.OPTIONAL, allowed=(),
+             refusal="Passgate has security groups with assigned members only: 'Unified' (Microsoft 365) and "
+                     "'DynamicMembership' groups are not supported; send [] or leave it out."),
+        _unsupported("mail"),
+        Prop("mailEnabled", Kind.BOOLEAN, "Always false: Passgate groups have no mailbox.",
+             create=Write.REQUIRED, update=True, allowed=(False,),
+             refusal="Passgate has no mail-enabled groups: set mailEnabled to false."),
+        Prop("mailNickname", Kind.STRING, "The mail alias (required by Graph; not used for mail).",
+             create=Write.REQUIRED, update=True, max_length=64, filter=EQ_STARTSWITH),
+        Prop("securityEnabled", Kind.BOOLEAN, "Always true: every Passgate group is a security group.",
+             create=Write.REQUIRED, update=True, allowed=(True,),
+             refusal="Passgate groups are security groups: set securityEnabled to true."),
+    ),
+    binds_on_create=("members@odata.bind", "owners@odata.bind"),
+    binds_on_update=("members@odata.bind",),
+)

@@ -1,0 +1,91 @@
+"""/users: list, get (by id or userPrincipalName), create, update, delete."""
+
+from __future__ import annotations
+
+from rest_framework.response import Response
+
+from passgate.core.errors import NotFound
+from passgate.core.graph.errors import GraphError
+from passgate.core.graph.resources import USER
+from passgate.directory.models import User
+from passgate.directory.selectors import user_list, user_page_key
+from passgate.directory.services import user_create, user_delete, user_get, user_roles, user_update
+from passgate.graph_api.registry import Call, endpoint, register_resource
+from passgate.graph_api.representations import entity_context, user_json
+
+register_resource(USER, "user")
+
+# Graph's sensitive user properties: changing them needs a role that outranks the target's roles (authz).
+SENSITIVE = frozenset({"accountEnabled", "userPrincipalName"})
+LIST_QUERY = ("$select", "$filter", "$top", "$skiptoken")
+
+
+def load_user(key: str) -> User:
+    """A user by object id or userPrincipalName, or Graph's 404."""
+    try:
+        return user_get(upn_or_id=key)
+    except NotFound:
+        raise GraphError.not_found(key) from None
+
+
+@endpoint("GET", "/users", operation="users.read", tag="users", summary="List users",
+          responses={200: "user.collection"}, query=LIST_QUERY)
+def users_list(call: Call) -> Response:
+    """Users ordered by userPrincipalName. ``$filter`` takes ``eq`` on id, userPrincipalName, displayName,
+    mailNickname and accountEnabled, and ``startswith()`` on the strings, joined with ``and``; ``$top`` 1-999
+    (default 100) pages with ``@odata.nextLink``."""
+    query = call.query(USER, collection=True)
+    rows, next_link = call.page(query, user_list, user_page_key)
+    body: dict[str, object] = {"@odata.context": call.metadata(entity_context("users", query.select, single=False))}
+    if next_link:
+        body["@odata.nextLink"] = next_link
+    body["value"] = [user_json(u, query.select) for u in rows]
+    return Response(body)
+
+
+@endpoint("GET", "/users/{user-id}", operation="users.read", tag="users", summary="Get a user",
+          responses={200: "user"}, query=("$select",))
+def users_get(call: Call, user_id: str) -> Response:
+    """``{user-id}`` is the object id or the userPrincipalName."""
+    query = call.query(USER, collection=False)
+    user = load_user(user_id)
+    return Response({"@odata.context": call.metadata(entity_context("users", query.select, single=True)),
+                     **user_json(user, query.select)})
+
+
+@endpoint("POST", "/users", operation="users.write", tag="users", summary="Create a user",
+          request="user.create", responses={201: "user"})
+def users_create(call: Call) -> Response:
+    """Graph requires accountEnabled, displayName, mailNickname, userPrincipalName and passwordProfile.
+    Passgate has no passwords: passwordProfile is optional, accepted and ignored. Give the new user a Temporary
+    Access Pass to add their first passkey."""
+    data = USER.validate(call.body, mode="create")
+    user = user_create(upn=data["userPrincipalName"], display_name=data["displayName"],
+                       mail_nickname=data["mailNickname"], account_enabled=data["accountEnabled"],
+                       actor=call.actor, context=call.context)
+    return Response({"@odata.context": call.metadata("users/$entity"), **user_json(user)}, status=201)
+
+
+@endpoint("PATCH", "/users/{user-id}", operation="users.write", tag="users", summary="Update a user",
+          request="user.update", responses={204: None})
+def users_update(call: Call, user_id: str) -> Response:
+    """Changes displayName, userPrincipalName, accountEnabled, mailNickname. Changing accountEnabled or
+    userPrincipalName of an administrator needs a role that may manage theirs (Graph's sensitive actions)."""
+    user = load_user(user_id)
+    data = USER.validate(call.body, mode="update")
+    if data.keys() & SENSITIVE:
+        call.authorize("users.write", target_roles=user_roles(user=user))
+    user_update(user=user, display_name=data.get("displayName"), upn=data.get("userPrincipalName"),
+                account_enabled=data.get("accountEnabled"), mail_nickname=data.get("mailNickname"),
+                actor=call.actor, context=call.context)
+    return Response(status=204)
+
+
+@endpoint("DELETE", "/users/{user-id}", operation="users.write", tag="users", summary="Delete a user",
+          responses={204: None})
+def users_delete(call: Call, user_id: str) -> Response:
+    """Deletes the user at once with their passkeys and passes (Passgate keeps no deleted-items container)."""
+    user = load_user(user_id)
+    call.authorize("users.write", target_roles=user_roles(user=user))
+    user_delete(user=user, actor=call.actor, context=call.context)
+    return Response(status=204)

@@ -1,0 +1,182 @@
+"""The authorization matrix (pure), checked against Microsoft's least-privilege tables as written down here.
+
+The expected sets below are typed from the Graph API pages (permissions tables and "least privileged roles"),
+independently of ``authz.OPERATIONS``, so a change to either shows up as a failure.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from itertools import chain, combinations
+from pathlib import Path
+
+import pytest
+
+import passgate.core.graph
+from passgate.core.graph.authz import (
+    MANAGEABLE_TARGET_ROLES,
+    OPERATIONS,
+    AppCaller,
+    AuthorizationDenied,
+    Permission,
+    Role,
+    UserCaller,
+    allowed,
+    authorize,
+    can_manage,
+)
+
+GA, APA, AA, UA, GR = (Role.GLOBAL_ADMINISTRATOR, Role.AUTHENTICATION_POLICY_ADMINISTRATOR,
+                       Role.AUTHENTICATION_ADMINISTRATOR, Role.USER_ADMINISTRATOR, Role.GLOBAL_READER)
+ALL_ROLES = {GA, APA, AA, UA, GR}
+
+EXPECTED_PERMISSIONS = {
+    "users.read": {"User.Read.All", "User.ReadWrite.All"},
+    "users.write": {"User.ReadWrite.All"},
+    "groups.read": {"Group.Read.All", "Group.ReadWrite.All"},
+    "groups.write": {"Group.ReadWrite.All"},
+    "policy.read": {"Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod"},
+    "policy.write": {"Policy.ReadWrite.AuthenticationMethod"},
+    "methods.read": {"UserAuthenticationMethod.Read.All", "UserAuthenticationMethod.ReadWrite.All"},
+    "methods.write": {"UserAuthenticationMethod.ReadWrite.All"},
+}
+EXPECTED_ROLES = {
+    "users.read": ALL_ROLES,
+    "users.write": {GA, UA},
+    "groups.read": ALL_ROLES,
+    "groups.write": {GA, UA},
+    "policy.read": {GA, GR, APA},
+    "policy.write": {GA, APA},
+    "methods.read": {GA, GR, AA},
+    "methods.write": {GA, AA},
+}
+
+
+def app(*permissions: str) -> AppCaller:
+    return AppCaller(app_id="a", object_id="o", display_name="App", permissions=frozenset(permissions))
+
+
+def person(*roles: Role) -> UserCaller:
+    return UserCaller(user_id="u", user_principal_name="u@contoso.com", roles=frozenset(r.value for r in roles))
+
+
+def test_the_registry_covers_exactly_the_expected_operations() -> None:
+    assert set(OPERATIONS) == set(EXPECTED_PERMISSIONS) == set(EXPECTED_ROLES)
+    for rule in OPERATIONS.values():
+        assert rule.sources and all(s.startswith("https://learn.microsoft.com/") for s in rule.sources)
+
+
+@pytest.mark.parametrize("operation", sorted(EXPECTED_PERMISSIONS))
+@pytest.mark.parametrize("permission", [p.value for p in Permission])
+def test_each_permission_alone(operation: str, permission: str) -> None:
+    assert allowed(app(permission), operation) == (permission in EXPECTED_PERMISSIONS[operation])
+
+
+@pytest.mark.parametrize("operation", sorted(EXPECTED_ROLES))
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.name)
+def test_each_role_alone(operation: str, role: Role) -> None:
+    assert allowed(person(role), operation) == (role in EXPECTED_ROLES[operation])
+
+
+@pytest.mark.parametrize("operation", sorted(OPERATIONS))
+def test_nothing_without_a_permission_or_role(operation: str) -> None:
+    assert not allowed(app(), operation)
+    assert not allowed(person(), operation)
+    assert not allowed(app("Directory.ReadWrite.All", "Not.A.Permission"), operation)
+    assert not allowed(UserCaller("u", "u@x", frozenset({"00000000-0000-0000-0000-000000000000"})), operation)
+    with pytest.raises(AuthorizationDenied) as info:
+        authorize(person(), operation)
+    assert info.value.code == "authorization_denied" and info.value.operation == operation
+
+
+@pytest.mark.parametrize("area", ["users", "groups", "policy", "methods"])
+def test_write_implies_read(area: str) -> None:
+    read, write = OPERATIONS[f"{area}.read"], OPERATIONS[f"{area}.write"]
+    assert write.permissions <= read.permissions
+    assert write.roles <= read.roles
+
+
+def test_global_reader_reads_everything_and_writes_nothing() -> None:
+    for name in OPERATIONS:
+        assert allowed(person(GR), name) == name.endswith(".read")
+
+
+def test_unknown_operations_are_a_programming_error() -> None:
+    with pytest.raises(KeyError):
+        allowed(app("User.Read.All"), "users.explode")
+
+
+# --- sensitive actions on privileged targets ---------------------------------------------------------
+
+def _role_sets() -> list[frozenset[Role]]:
+    roles = list(Role)
+    return [frozenset(c) for c in chain.from_iterable(combinations(roles, n) for n in range(3))]
+
+
+# "Who can update sensitive attributes?" (Graph users overview): columns Auth Admin, User Admin, Global Admin.
+SENSITIVE_TABLE = {
+    AA: {AA},
+    UA: {UA},
+    GA: ALL_ROLES,
+    APA: set(),
+    GR: set(),
+}
+
+
+@pytest.mark.parametrize("target", _role_sets(), ids=lambda s: "+".join(sorted(r.name for r in s)) or "no-role")
+def test_who_may_act_on_whom(target: frozenset[Role]) -> None:
+    values = [r.value for r in target]
+    assert can_manage(app("User.ReadWrite.All"), values) == (not target)  # apps never reach administrators
+    for role in Role:
+        assert can_manage(person(role), values) == (target <= SENSITIVE_TABLE[role]), role
+    assert can_manage(person(), values) == (not target)
+    assert MANAGEABLE_TARGET_ROLES[GA] == frozenset(Role)
+
+
+def test_authorize_checks_the_target_only_when_asked() -> None:
+    authorize(person(UA), "users.write")
+    authorize(person(UA), "users.write", target_roles=frozenset())
+    authorize(person(UA), "users.write", target_roles=frozenset({UA.value}))
+    with pytest.raises(AuthorizationDenied):
+        authorize(person(UA), "users.write", target_roles=frozenset({GA.value}))
+    with pytest.raises(AuthorizationDenied):
+        authorize(app("User.ReadWrite.All"), "users.write", target_roles=frozenset({GR.value}))
+    authorize(person(GA), "users.write", target_roles=frozenset({GA.value, AA.value}))
+    # unknown role ids on the target are not privileged roles
+    authorize(app("User.ReadWrite.All"), "users.write", target_roles=frozenset({"not-a-role"}))
+
+
+def test_role_ids_match_the_directory_roles_django_stores() -> None:
+    models = Path(passgate.core.graph.__file__).parents[2] / "directory" / "models.py"
+    text = models.read_text(encoding="utf-8")
+    for role in Role:
+        assert f'"{role.value}"' in text, role
+
+
+# --- purity -------------------------------------------------------------------------------------------
+
+PACKAGE = Path(passgate.core.graph.__file__).parent
+IMPURE = {"django", "rest_framework", "joserfc", "authlib", "time", "datetime", "random", "secrets", "os", "socket",
+          "requests", "logging"}
+
+
+@pytest.mark.parametrize("module", sorted(PACKAGE.glob("*.py")), ids=lambda p: p.name)
+def test_module_imports_nothing_impure(module: Path) -> None:
+    roots: set[str] = set()
+    for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "datetime" and {a.name for a in node.names} <= {"UTC", "datetime"}:
+                continue  # the type and the UTC constant for formatting values passed in; never the clock
+            roots.add(node.module.split(".")[0])
+    assert not roots & IMPURE
+
+
+def test_importing_the_graph_core_does_not_import_django() -> None:
+    code = ("import sys\nimport passgate.core.graph.authz, passgate.core.graph.odata, passgate.core.graph.resources\n"
+            "import passgate.core.graph.errors, passgate.core.graph.schema\n"
+            "assert not [m for m in sys.modules if m.split('.')[0] in ('django', 'rest_framework')]\n")
+    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[3], check=True, timeout=60)
