@@ -7,6 +7,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum, unique
 
 RECENT_SIGN_IN = timedelta(minutes=10)
+# The session key holding the time of the last sign-in or re-authentication (ISO 8601), shared by the web and
+# Graph adapters.
+AUTH_TIME_SESSION_KEY = "pg_auth_time"
 
 
 @unique

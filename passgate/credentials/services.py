@@ -415,6 +415,19 @@ def tap_issue(*, user: User, actor: Actor, lifetime_minutes: int | None = None,
     return row, tap_rules.display(plain)
 
 
+def tap_state(row: TemporaryAccessPass) -> tap_rules.TapState:
+    return tap_rules.state(_tap_record(row), now=timezone.now())
+
+
+@transaction.atomic
+def tap_delete(*, tap: TemporaryAccessPass, actor: Actor, context: RequestContext = NO_CONTEXT) -> None:
+    target = user_target(tap.user)
+    tap_id = str(tap.id)
+    tap.delete()
+    audit_record(category=Category.SECURITY_INFO, activity="tap.delete", actor=actor, target=target,
+                 context=context, details={"tapId": tap_id})
+
+
 GENERIC_TAP_FAILURE = "That user name and Temporary Access Pass don't match a valid pass."
 
 

@@ -263,7 +263,10 @@ def graph_urlpatterns() -> list[URLPattern]:
     for found in ENDPOINTS:
         by_path[found.path][found.method] = found
     patterns: list[URLPattern] = []
-    for route, methods in by_path.items():
+    # A literal segment wins over a parameter in the same place ("fido2Methods/creationOptions" before
+    # "fido2Methods/{id}"): Django tries patterns in order.
+    for route, methods in sorted(by_path.items(), key=lambda item: [seg.startswith("{")
+                                                                     for seg in item[0].strip("/").split("/")]):
         attrs: dict[str, Any] = {"endpoints": methods, **{m.lower(): _dispatcher(m) for m in methods}}
         view_class: Any = type(f"Graph{re.sub(r'[^A-Za-z0-9]', '_', route)}", (GraphView,), attrs)
         view = view_class.as_view()

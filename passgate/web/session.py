@@ -12,7 +12,7 @@ from django.utils import timezone
 from passgate.core import sessions as rules
 from passgate.credentials.services import SignIn
 
-AUTH_TIME = "pg_auth_time"
+AUTH_TIME = rules.AUTH_TIME_SESSION_KEY
 LAST_SEEN = "pg_last_seen"
 METHOD = "pg_method"
 

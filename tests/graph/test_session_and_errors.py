@@ -125,8 +125,7 @@ def test_every_failure_has_graphs_envelope_and_request_ids(app_api: Any) -> None
         (api.request("OPTIONS", "/v1.0/users"), 405, "Request_BadRequest",
          "Specified HTTP method is not allowed for the request target."),
         (api.get("/v1.0/me"), 400, "BadRequest", "Resource not found for the segment 'me'."),
-        (api.get("/v1.0/users/x/authentication/fido2Methods"), 400, "BadRequest",
-         "Resource not found for the segment 'fido2Methods'."),
+        (api.get("/v1.0/users/x/manager"), 400, "BadRequest", "Resource not found for the segment 'manager'."),
         (api.get("/beta/"), 400, "BadRequest", "Resource not found for the segment ''."),
         (anonymous.get("/v1.0/me"), 401, "InvalidAuthenticationToken", "Access token is empty."),
     ]
@@ -165,7 +164,8 @@ def test_the_handler_maps_any_passgate_error_and_keeps_a_target(rf: Any) -> None
     assert invalid.data["error"]["code"] == "Request_BadRequest"
     assert invalid.data["error"]["target"] == "passkeyProfiles[3]"
     denied = graph_exception_handler(PolicyDenied("Not allowed by policy"), {"request": request})
-    assert (denied.status_code, denied.data["error"]["code"]) == (403, "Authorization_RequestDenied")
+    assert (denied.status_code, denied.data["error"]["code"]) == (400, "Request_BadRequest")
+    assert denied.data["error"]["message"] == "Not allowed by policy"
     crashed = graph_exception_handler(RuntimeError("boom"), {"request": request})
     assert (crashed.status_code, crashed.data["error"]["code"]) == (500, "generalException")
     assert "boom" not in crashed.data["error"]["message"]

@@ -26,6 +26,7 @@ from passgate.core.errors import (
     NotFound,
     NotSignedIn,
     PassgateError,
+    PolicyDenied,
     TemporaryAccessPassRejected,
 )
 
@@ -83,6 +84,7 @@ class GraphError(PassgateError):
 # Passgate's own refusals (services, core) → Graph. Messages Graph words differently are replaced by its words.
 _STATUS: list[tuple[type[PassgateError], int, GraphCode]] = [
     (NotSignedIn, 401, GraphCode.INVALID_AUTHENTICATION_TOKEN),
+    (PolicyDenied, 400, GraphCode.REQUEST_BAD_REQUEST),  # the methods policy refuses this passkey or pass
     (AccessDenied, 403, GraphCode.AUTHORIZATION_REQUEST_DENIED),
     (NotFound, 404, GraphCode.RESOURCE_NOT_FOUND),
     (Conflict, 400, GraphCode.REQUEST_BAD_REQUEST),  # Graph reports duplicates as 400 Request_BadRequest

@@ -1,0 +1,380 @@
+"""A user's authentication methods: /users/{id}/authentication/... and the signed-in user's /me/authentication/...
+
+Passkeys (fido2Methods: list, get, delete; admin provisioning with creationOptions then POST), authenticator
+apps (softwareOathMethods: list, get, delete), Temporary Access Passes (temporaryAccessPassMethods: create, with
+the pass returned once, list, get, delete), and the combined /methods list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from rest_framework.response import Response
+
+from passgate.core import sessions as session_rules
+from passgate.core import tap as tap_rules
+from passgate.core.errors import NotFound
+from passgate.core.graph.authz import UserCaller
+from passgate.core.graph.errors import GraphCode, GraphError
+from passgate.credentials import oath, services
+from passgate.credentials.models import Passkey, SoftwareOathMethod, TemporaryAccessPass
+from passgate.directory.models import User
+from passgate.directory.services import user_get, user_roles
+from passgate.graph_api.registry import Call, endpoint, register_schema
+
+FIDO2_TYPE = "#microsoft.graph.fido2AuthenticationMethod"
+OATH_TYPE = "#microsoft.graph.softwareOathAuthenticationMethod"
+TAP_TYPE = "#microsoft.graph.temporaryAccessPassAuthenticationMethod"
+_OBJECT = {"type": "object", "additionalProperties": True}
+for _name in ("fido2AuthenticationMethod", "softwareOathAuthenticationMethod",
+              "temporaryAccessPassAuthenticationMethod", "authenticationMethod", "webauthnCredentialCreationOptions"):
+    register_schema(_name, {**_OBJECT, "title": _name})
+    register_schema(f"{_name}.collection", {"type": "object", "properties": {
+        "value": {"type": "array", "items": {"$ref": f"#/components/schemas/{_name}"}}}})
+
+USABILITY = {
+    tap_rules.TapState.USABLE: "EnabledByPolicy",
+    tap_rules.TapState.NOT_YET_VALID: "NotYetValid",
+    tap_rules.TapState.EXPIRED: "Expired",
+    tap_rules.TapState.USED: "OneTimeUsed",
+    tap_rules.TapState.LOCKED: "DisabledByPolicy",
+    tap_rules.TapState.REVOKED: "DisabledByPolicy",
+}
+
+
+def _when(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def fido2_json(p: Passkey) -> dict[str, Any]:
+    return {"@odata.type": FIDO2_TYPE, "id": str(p.id), "displayName": p.display_name,
+            "createdDateTime": _when(p.created_at), "lastUsedDateTime": _when(p.last_used_at),
+            "aaGuid": str(p.aaguid), "model": None,  # named by the authenticator catalogue (attestation issue)
+            "attestationCertificates": list(p.attestation_certificates), "attestationLevel": p.attestation_level}
+
+
+def oath_json(m: SoftwareOathMethod) -> dict[str, Any]:
+    return {"@odata.type": OATH_TYPE, "id": str(m.id), "secretKey": None,
+            "createdDateTime": _when(m.created_at), "lastUsedDateTime": _when(m.last_used_at)}
+
+
+def tap_json(t: TemporaryAccessPass, plain: str | None = None) -> dict[str, Any]:
+    state = services.tap_state(t)
+    return {"@odata.type": TAP_TYPE, "id": str(t.id), "temporaryAccessPass": plain,
+            "createdDateTime": _when(t.created_at), "startDateTime": _when(t.start_at),
+            "lifetimeInMinutes": t.lifetime_minutes, "isUsableOnce": t.is_usable_once,
+            "isUsable": state is tap_rules.TapState.USABLE, "methodUsabilityReason": USABILITY[state]}
+
+
+# --- whose methods ---------------------------------------------------------------------------------------
+
+def _user(key: str) -> User:
+    try:
+        return user_get(upn_or_id=key)
+    except NotFound:
+        raise GraphError.not_found(key) from None
+
+
+def _me(call: Call) -> User:
+    if not isinstance(call.caller, UserCaller):
+        raise GraphError.bad_request("/me request is only valid with delegated authentication flow.")
+    return _user(call.caller.user_id)
+
+
+def _me_recently_signed_in(call: Call) -> User:
+    """People changing their own methods must have signed in within the last 10 minutes, as in Entra."""
+    user = _me(call)
+    raw = call.request._request.session.get(session_rules.AUTH_TIME_SESSION_KEY)
+    try:
+        auth_time = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        auth_time = None
+    if auth_time is None or not session_rules.is_recent(auth_time, now=timezone.now()):
+        raise GraphError(403, GraphCode.AUTHORIZATION_REQUEST_DENIED,
+                         "A sign-in within the last 10 minutes is required to change your authentication methods.")
+    return user
+
+
+def _object(call: Call) -> dict[str, Any]:
+    if not isinstance(call.body, dict):
+        raise GraphError.bad_request("The request body must be a JSON object.")
+    return call.body
+
+
+def _one(rows: Any, method_id: str) -> Any:
+    try:
+        found = rows.filter(pk=method_id).first()
+    except (ValueError, ValidationError):  # a malformed id is simply not found
+        found = None
+    if found is None:
+        raise GraphError.not_found(method_id)
+    return found
+
+
+def _collection(call: Call, fragment: str, items: list[dict[str, Any]]) -> Response:
+    return Response({"@odata.context": call.metadata(fragment), "value": items})
+
+
+def _methods(user: User) -> list[dict[str, Any]]:
+    return ([fido2_json(p) for p in user.passkeys.all()]
+            + [oath_json(m) for m in user.software_oath_methods.filter(is_verified=True)]
+            + [tap_json(t) for t in user.temporary_access_passes.all()])
+
+
+def _write(call: Call, user: User) -> None:
+    """Changing someone else's methods is a sensitive action: the caller must outrank the target's roles."""
+    call.authorize("methods.write", target_roles=user_roles(user=user))
+
+
+# --- /users/{id}/authentication/... ------------------------------------------------------------------------
+
+U = "/users/{user-id}/authentication"
+
+
+@endpoint("GET", U + "/methods", operation="methods.read", tag="authentication",
+          summary="List a user's authentication methods", responses={200: "authenticationMethod.collection"})
+def methods_list(call: Call, user_id: str) -> Response:
+    user = _user(user_id)
+    return _collection(call, f"users('{user.pk}')/authentication/methods", _methods(user))
+
+
+@endpoint("GET", U + "/fido2Methods", operation="methods.read", tag="authentication",
+          summary="List a user's passkeys", responses={200: "fido2AuthenticationMethod.collection"})
+def fido2_list(call: Call, user_id: str) -> Response:
+    user = _user(user_id)
+    return _collection(call, f"users('{user.pk}')/authentication/fido2Methods",
+                       [fido2_json(p) for p in user.passkeys.all()])
+
+
+@endpoint("GET", U + "/fido2Methods/{fido2AuthenticationMethod-id}", operation="methods.read",
+          tag="authentication", summary="Get a user's passkey", responses={200: "fido2AuthenticationMethod"})
+def fido2_get(call: Call, user_id: str, fido2_authentication_method_id: str) -> Response:
+    user = _user(user_id)
+    passkey = _one(user.passkeys, fido2_authentication_method_id)
+    return Response({"@odata.context": call.metadata(f"users('{user.pk}')/authentication/fido2Methods/$entity"),
+                     **fido2_json(passkey)})
+
+
+@endpoint("DELETE", U + "/fido2Methods/{fido2AuthenticationMethod-id}", operation="methods.write",
+          tag="authentication", summary="Delete a user's passkey", responses={204: None})
+def fido2_delete(call: Call, user_id: str, fido2_authentication_method_id: str) -> Response:
+    user = _user(user_id)
+    passkey = _one(user.passkeys.select_related("user"), fido2_authentication_method_id)
+    _write(call, user)
+    services.passkey_delete(passkey=passkey, actor=call.actor, context=call.context)
+    return Response(status=204)
+
+
+def _creation_options(call: Call, user_id: str, minutes: int) -> Response:
+    user = _user(user_id)
+    _write(call, user)
+    options, expires = services.passkey_provision_begin(user=user, actor=call.actor, timeout_minutes=minutes)
+    return Response({"@odata.context": call.metadata("microsoft.graph.webauthnCredentialCreationOptions"),
+                     "challengeTimeoutDateTime": _when(expires), "publicKey": options})
+
+
+@endpoint("GET", U + "/fido2Methods/creationOptions(challengeTimeoutInMinutes={challengeTimeoutInMinutes})",
+          operation="methods.write", tag="authentication",
+          summary="Creation options to provision a passkey for a user",
+          responses={200: "webauthnCredentialCreationOptions"})
+def fido2_creation_options(call: Call, user_id: str, challenge_timeout_in_minutes: str) -> Response:
+    """``challengeTimeoutInMinutes`` 5..43,200. The challenge belongs to the calling app or administrator:
+    only they can complete the registration with ``POST .../fido2Methods``."""
+    try:
+        minutes = int(challenge_timeout_in_minutes)
+    except ValueError:
+        raise GraphError.bad_request(
+            f"challengeTimeoutInMinutes: '{challenge_timeout_in_minutes}' is not a whole number") from None
+    return _creation_options(call, user_id, minutes)
+
+
+@endpoint("GET", U + "/fido2Methods/creationOptions", operation="methods.write", tag="authentication",
+          summary="Creation options (default 5-minute challenge)", responses={200: "webauthnCredentialCreationOptions"})
+def fido2_creation_options_default(call: Call, user_id: str) -> Response:
+    return _creation_options(call, user_id, 5)
+
+
+@endpoint("POST", U + "/fido2Methods", operation="methods.write", tag="authentication",
+          summary="Register a passkey on a user's behalf", request="fido2AuthenticationMethod",
+          responses={201: "fido2AuthenticationMethod"})
+def fido2_create(call: Call, user_id: str) -> Response:
+    """Body: ``displayName`` and ``publicKeyCredential`` (Graph's webauthnPublicKeyCredential: ``id``,
+    ``response.clientDataJSON``, ``response.attestationObject``, ``clientExtensionResults``), made from the
+    options of ``creationOptions``. Answers 201 with the new method."""
+    user = _user(user_id)
+    _write(call, user)
+    body = _object(call)
+    unknown = set(body) - {"@odata.type", "displayName", "publicKeyCredential"}
+    if unknown:
+        raise GraphError.bad_request(f"Property '{sorted(unknown)[0]}' does not exist on type "
+                                     "'microsoft.graph.fido2AuthenticationMethod'.")
+    credential = body.get("publicKeyCredential")
+    if not isinstance(credential, dict):
+        raise GraphError.bad_request("publicKeyCredential is required and must be an object.")
+    # Graph's webauthnPublicKeyCredential has no rawId/type: they are the id and "public-key".
+    credential = {"rawId": credential.get("id"), "type": "public-key", **credential}
+    passkey = services.passkey_provision_complete(user=user, actor=call.actor, credential=credential,
+                                                  display_name=body.get("displayName"),  # type: ignore[arg-type]
+                                                  context=call.context)
+    return Response({"@odata.context": call.metadata(f"users('{user.pk}')/authentication/fido2Methods/$entity"),
+                     **fido2_json(passkey)}, status=201)
+
+
+@endpoint("GET", U + "/softwareOathMethods", operation="methods.read", tag="authentication",
+          summary="List a user's authenticator apps", responses={200: "softwareOathAuthenticationMethod.collection"})
+def oath_list(call: Call, user_id: str) -> Response:
+    user = _user(user_id)
+    return _collection(call, f"users('{user.pk}')/authentication/softwareOathMethods",
+                       [oath_json(m) for m in user.software_oath_methods.filter(is_verified=True)])
+
+
+@endpoint("GET", U + "/softwareOathMethods/{softwareOathAuthenticationMethod-id}", operation="methods.read",
+          tag="authentication", summary="Get a user's authenticator app",
+          responses={200: "softwareOathAuthenticationMethod"})
+def oath_get(call: Call, user_id: str, software_oath_authentication_method_id: str) -> Response:
+    user = _user(user_id)
+    method = _one(user.software_oath_methods.filter(is_verified=True), software_oath_authentication_method_id)
+    return Response(oath_json(method))
+
+
+@endpoint("DELETE", U + "/softwareOathMethods/{softwareOathAuthenticationMethod-id}", operation="methods.write",
+          tag="authentication", summary="Delete a user's authenticator app", responses={204: None})
+def oath_delete(call: Call, user_id: str, software_oath_authentication_method_id: str) -> Response:
+    user = _user(user_id)
+    method = _one(user.software_oath_methods.select_related("user"), software_oath_authentication_method_id)
+    _write(call, user)
+    oath.software_oath_delete(method=method, actor=call.actor, context=call.context)
+    return Response(status=204)
+
+
+@endpoint("GET", U + "/temporaryAccessPassMethods", operation="methods.read", tag="authentication",
+          summary="List a user's Temporary Access Passes",
+          responses={200: "temporaryAccessPassAuthenticationMethod.collection"})
+def tap_list(call: Call, user_id: str) -> Response:
+    user = _user(user_id)
+    return _collection(call, f"users('{user.pk}')/authentication/temporaryAccessPassMethods",
+                       [tap_json(t) for t in user.temporary_access_passes.all()])
+
+
+@endpoint("GET", U + "/temporaryAccessPassMethods/{temporaryAccessPassAuthenticationMethod-id}",
+          operation="methods.read", tag="authentication", summary="Get a user's Temporary Access Pass",
+          responses={200: "temporaryAccessPassAuthenticationMethod"})
+def tap_get(call: Call, user_id: str, temporary_access_pass_authentication_method_id: str) -> Response:
+    user = _user(user_id)
+    return Response(tap_json(_one(user.temporary_access_passes, temporary_access_pass_authentication_method_id)))
+
+
+@endpoint("POST", U + "/temporaryAccessPassMethods", operation="methods.write", tag="authentication",
+          summary="Create a Temporary Access Pass", request="temporaryAccessPassAuthenticationMethod",
+          responses={201: "temporaryAccessPassAuthenticationMethod"})
+def tap_create(call: Call, user_id: str) -> Response:
+    """Optional ``startDateTime``, ``lifetimeInMinutes``, ``isUsableOnce`` (the TAP policy's defaults and bounds
+    apply). The pass is in ``temporaryAccessPass`` of this answer only. A user has one pass at a time: delete a
+    usable one first. Passgate's passes are one-time unless ``isUsableOnce`` is false (Graph follows the policy)."""
+    user = _user(user_id)
+    _write(call, user)
+    body = _object(call)
+    unknown = set(body) - {"@odata.type", "startDateTime", "lifetimeInMinutes", "isUsableOnce"}
+    if unknown:
+        raise GraphError.bad_request(f"Property '{sorted(unknown)[0]}' does not exist on type "
+                                     "'microsoft.graph.temporaryAccessPassAuthenticationMethod'.")
+    start = _datetime(body.get("startDateTime"), "startDateTime")
+    lifetime = body.get("lifetimeInMinutes")
+    once = body.get("isUsableOnce")
+    if lifetime is not None and (isinstance(lifetime, bool) or not isinstance(lifetime, int)):
+        raise GraphError.bad_request(f"lifetimeInMinutes: {lifetime!r} is not an Int32.")
+    if once is not None and not isinstance(once, bool):
+        raise GraphError.bad_request(f"isUsableOnce: {once!r} is not a Boolean.")
+    if any(services.tap_state(t) in (tap_rules.TapState.USABLE, tap_rules.TapState.NOT_YET_VALID)
+           for t in user.temporary_access_passes.all()):
+        raise GraphError.bad_request("The user already has a Temporary Access Pass. Delete it to create a new one.")
+    row, plain = services.tap_issue(user=user, actor=call.actor, lifetime_minutes=lifetime, usable_once=once,
+                                    start_at=start, context=call.context)
+    return Response({"@odata.context": call.metadata(
+        f"users('{user.pk}')/authentication/temporaryAccessPassMethods/$entity"), **tap_json(row, plain)}, status=201)
+
+
+@endpoint("DELETE", U + "/temporaryAccessPassMethods/{temporaryAccessPassAuthenticationMethod-id}",
+          operation="methods.write", tag="authentication", summary="Delete a Temporary Access Pass",
+          responses={204: None})
+def tap_delete(call: Call, user_id: str, temporary_access_pass_authentication_method_id: str) -> Response:
+    user = _user(user_id)
+    tap = _one(user.temporary_access_passes.select_related("user"), temporary_access_pass_authentication_method_id)
+    _write(call, user)
+    services.tap_delete(tap=tap, actor=call.actor, context=call.context)
+    return Response(status=204)
+
+
+def _datetime(value: object, name: str) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
+    raise GraphError.bad_request(f"{name}: {value!r} is not a DateTimeOffset like 2026-11-22T10:00:00Z.")
+
+
+# --- /me/authentication/... (the signed-in person; Graph's delegated flow) ---------------------------------
+
+M = "/me/authentication"
+
+
+def _me_endpoint(method: str, route: str, summary: str, responses: dict[int, str | None]) -> Callable[..., Any]:
+    return endpoint(method, M + route, operation=None, tag="me", summary=summary, responses=responses,
+                    operation_id="me" + route.replace("/", ".").replace("{", "").replace("}", "") + "." + method)
+
+
+@_me_endpoint("GET", "/methods", "List my authentication methods", {200: "authenticationMethod.collection"})
+def me_methods(call: Call) -> Response:
+    return _collection(call, "users('me')/authentication/methods", _methods(_me(call)))
+
+
+@_me_endpoint("GET", "/fido2Methods", "List my passkeys", {200: "fido2AuthenticationMethod.collection"})
+def me_fido2_list(call: Call) -> Response:
+    return _collection(call, "users('me')/authentication/fido2Methods",
+                       [fido2_json(p) for p in _me(call).passkeys.all()])
+
+
+@_me_endpoint("GET", "/fido2Methods/{fido2AuthenticationMethod-id}", "Get my passkey",
+              {200: "fido2AuthenticationMethod"})
+def me_fido2_get(call: Call, fido2_authentication_method_id: str) -> Response:
+    return Response(fido2_json(_one(_me(call).passkeys, fido2_authentication_method_id)))
+
+
+@_me_endpoint("DELETE", "/fido2Methods/{fido2AuthenticationMethod-id}", "Delete my passkey", {204: None})
+def me_fido2_delete(call: Call, fido2_authentication_method_id: str) -> Response:
+    user = _me_recently_signed_in(call)
+    passkey = _one(user.passkeys.select_related("user"), fido2_authentication_method_id)
+    services.passkey_delete(passkey=passkey, actor=call.actor, context=call.context)
+    return Response(status=204)
+
+
+@_me_endpoint("GET", "/softwareOathMethods", "List my authenticator apps",
+              {200: "softwareOathAuthenticationMethod.collection"})
+def me_oath_list(call: Call) -> Response:
+    return _collection(call, "users('me')/authentication/softwareOathMethods",
+                       [oath_json(m) for m in _me(call).software_oath_methods.filter(is_verified=True)])
+
+
+@_me_endpoint("DELETE", "/softwareOathMethods/{softwareOathAuthenticationMethod-id}", "Delete my authenticator app",
+              {204: None})
+def me_oath_delete(call: Call, software_oath_authentication_method_id: str) -> Response:
+    user = _me_recently_signed_in(call)
+    method = _one(user.software_oath_methods.select_related("user"), software_oath_authentication_method_id)
+    oath.software_oath_delete(method=method, actor=call.actor, context=call.context)
+    return Response(status=204)
+
+
+@_me_endpoint("GET", "/temporaryAccessPassMethods", "List my Temporary Access Passes",
+              {200: "temporaryAccessPassAuthenticationMethod.collection"})
+def me_tap_list(call: Call) -> Response:
+    return _collection(call, "users('me')/authentication/temporaryAccessPassMethods",
+                       [tap_json(t) for t in _me(call).temporary_access_passes.all()])
