@@ -130,6 +130,16 @@ def passkey_facts(passkey: Passkey) -> policy_rules.PasskeyFacts:
                                      attestation_verified=passkey.attestation_level == "attested")
 
 
+def passkey_registration_prompt(*, user: User) -> policy_rules.RegistrationPrompt:
+    """isRegistrationRequired: should this person, signed in without a passkey, be asked to add one now?
+
+    Sign-ins without a passkey are Temporary Access Pass sessions, which reach Security info only, so the
+    prompt is shown there and cannot be snoozed past (snoozes matter once other destinations exist).
+    """
+    return policy_rules.registration_required(current_policy(), _user_facts(user),
+                                              has_passkey=user.passkeys.exists(), snoozes_used=0)
+
+
 def may_add_passkey(*, user: User) -> policy_rules.PasskeyDecision:
     """Self-service set-up: the method enabled for this person and self-service allowed."""
     return policy_rules.may_self_register(current_policy(), _user_facts(user))

@@ -181,3 +181,14 @@ def test_impact_preview_counts_passkeys_that_would_stop_working(make_user: Any) 
     assert {(upn, name) for upn, name, _ in impact.examples} == {("alice@contoso.com", "Phone"),
                                                                  ("bob@contoso.com", "Laptop")}
     assert PolicyVersion.objects.count() == 0  # a preview saves nothing
+
+
+def test_registration_required_prompts_people_without_a_passkey(make_user: Any) -> None:
+    user = make_user()
+    assert services.passkey_registration_prompt(user=user).required  # Passgate's default: required for all users
+    register(user, authenticator_for(user))
+    assert not services.passkey_registration_prompt(user=user).required
+    other = make_user()
+    patch_fido2({"includeTargets": [{"id": "all_users", "targetType": "group", "isRegistrationRequired": False,
+                                     "allowedPasskeyProfiles": [DEFAULT_PASSKEY_PROFILE_ID]}]})
+    assert not services.passkey_registration_prompt(user=other).required

@@ -35,6 +35,7 @@ def page(request: HttpRequest) -> HttpResponse:
     may_add = services.may_add_passkey(user=user)
     return render(request, "passgate/security_info.html", {
         "may_add_passkey": may_add.allowed,
+        "passkey_required": services.passkey_registration_prompt(user=user).required,
         "add_passkey_refusal": "" if may_add.allowed else may_add.message,
         "may_add_authenticator_app": oath.software_oath_allowed(user=user),
         "passkeys": list(user.passkeys.all()),
