@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from passgate.web.views import authenticator_app, errors, security_info, signin
 
@@ -22,4 +22,5 @@ urlpatterns = [
     path("security-info/passkeys/<uuid:passkey_id>/delete", security_info.passkey_delete),
     path("security-info/authenticator-app/new", authenticator_app.add),
     path("security-info/authenticator-app/<uuid:method_id>/delete", authenticator_app.delete),
+    path("", include("passgate.web.views.admin.urls")),  # the admin centre, /admin...
 ]

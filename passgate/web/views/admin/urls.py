@@ -1,0 +1,32 @@
+"""The admin centre's URLs, all under /admin (included from passgate.web.urls)."""
+
+from django.urls import path
+from django.views.generic.base import RedirectView
+
+from passgate.web.views.admin import audit, groups, methods, users
+
+urlpatterns = [
+    path("admin", audit.overview),
+    path("admin/", RedirectView.as_view(url="/admin")),
+    path("admin/users", users.users_list),
+    path("admin/users/new", users.user_new),
+    path("admin/users/<uuid:user_id>", users.user_detail),
+    path("admin/users/<uuid:user_id>/upn", users.user_upn),
+    path("admin/users/<uuid:user_id>/account", users.user_account),
+    path("admin/users/<uuid:user_id>/delete", users.user_delete),
+    path("admin/users/<uuid:user_id>/tap", users.tap_issue),
+    path("admin/users/<uuid:user_id>/passkeys/<uuid:passkey_id>", users.passkey_detail),
+    path("admin/users/<uuid:user_id>/passkeys/<uuid:passkey_id>/delete", users.passkey_delete),
+    path("admin/users/<uuid:user_id>/authenticator-app/<uuid:method_id>/delete", users.authenticator_app_delete),
+    path("admin/groups", groups.groups_list),
+    path("admin/groups/new", groups.group_new),
+    path("admin/groups/<uuid:group_id>", groups.group_detail),
+    path("admin/groups/<uuid:group_id>/members", groups.member_add),
+    path("admin/groups/<uuid:group_id>/members/<uuid:user_id>/remove", groups.member_remove),
+    path("admin/groups/<uuid:group_id>/delete", groups.group_delete),
+    path("admin/methods", methods.methods_list),
+    path("admin/methods/passkey", methods.passkey_method),
+    path("admin/methods/temporary-access-pass", methods.tap_method),
+    path("admin/methods/authenticator-app", methods.authenticator_app_method),
+    path("admin/audit", audit.audit_log),
+]
