@@ -33,6 +33,7 @@ class Permission(StrEnum):
     GROUP_READWRITE_ALL = "Group.ReadWrite.All"
     USER_AUTHENTICATION_METHOD_READ_ALL = "UserAuthenticationMethod.Read.All"
     USER_AUTHENTICATION_METHOD_READWRITE_ALL = "UserAuthenticationMethod.ReadWrite.All"
+    AUDIT_LOG_READ_ALL = "AuditLog.Read.All"
 
 
 @unique
@@ -116,6 +117,9 @@ OPERATIONS: Mapping[str, Rule] = MappingProxyType({rule.operation: rule for rule
                            Permission.USER_AUTHENTICATION_METHOD_READWRITE_ALL],
           [Role.GLOBAL_READER, Role.AUTHENTICATION_ADMINISTRATOR],
           _GRAPH + "fido2authenticationmethod-list", _GRAPH + "authentication-list-methods"),
+    # Entra: microsoft.directory/auditLogs/allProperties/read (Global Reader, Reports Reader, Security roles).
+    _rule("audit.read", [Permission.AUDIT_LOG_READ_ALL], [Role.GLOBAL_READER],
+          _GRAPH + "directoryaudit-list", _GRAPH + "signin-list"),
     _rule("methods.write", [Permission.USER_AUTHENTICATION_METHOD_READWRITE_ALL],
           [Role.AUTHENTICATION_ADMINISTRATOR],
           _GRAPH + "fido2authenticationmethod-delete", _GRAPH + "authentication-post-temporaryaccesspassmethods"),

@@ -41,6 +41,7 @@ EXPECTED_PERMISSIONS = {
     "policy.write": {"Policy.ReadWrite.AuthenticationMethod"},
     "methods.read": {"UserAuthenticationMethod.Read.All", "UserAuthenticationMethod.ReadWrite.All"},
     "methods.write": {"UserAuthenticationMethod.ReadWrite.All"},
+    "audit.read": {"AuditLog.Read.All"},
 }
 EXPECTED_ROLES = {
     "users.read": ALL_ROLES,
@@ -51,6 +52,7 @@ EXPECTED_ROLES = {
     "policy.write": {GA, APA},
     "methods.read": {GA, GR, AA},
     "methods.write": {GA, AA},
+    "audit.read": {GA, GR},
 }
 
 

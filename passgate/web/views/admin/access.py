@@ -31,9 +31,6 @@ from passgate.web.errors import request_context
 from passgate.web.views.common import signed_in_user
 
 AUDIT_READ = "audit.read"
-# The registry has no operation for the audit log yet. As in Entra (microsoft.directory/auditLogs/allProperties/read),
-# the Global Reader reads it, and the Global Administrator, who holds every permission.
-AUDIT_READ_ROLES = frozenset({authz.Role.GLOBAL_ADMINISTRATOR, authz.Role.GLOBAL_READER})
 
 OPERATIONS = ("users.read", "users.write", "groups.read", "groups.write", "policy.read", "policy.write",
               "methods.read", "methods.write", AUDIT_READ)
@@ -43,7 +40,7 @@ FLASH = "pg_admin_flash"
 
 def roles_for(operation: str) -> list[str]:
     """The names of the roles that allow an operation, Global Administrator last."""
-    roles = AUDIT_READ_ROLES if operation == AUDIT_READ else authz.OPERATIONS[operation].roles
+    roles = authz.OPERATIONS[operation].roles
     names = sorted(authz.ROLE_NAMES[r] for r in roles if r is not authz.Role.GLOBAL_ADMINISTRATOR)
     return [*names, authz.ROLE_NAMES[authz.Role.GLOBAL_ADMINISTRATOR]]
 
@@ -78,8 +75,6 @@ class Admin:
         return sorted(authz.ROLE_NAMES[r] for r in self.roles)
 
     def can(self, operation: str) -> bool:
-        if operation == AUDIT_READ:
-            return bool(self.roles & AUDIT_READ_ROLES)
         return authz.allowed(self.caller, operation)
 
     @property
