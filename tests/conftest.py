@@ -9,6 +9,9 @@ import pytest
 
 IN_CI = os.environ.get("CI") == "true"
 
+# One set of real-browser fixtures for every folder (see the module docstring).
+pytest_plugins = ["tests.browser.fixtures"]
+
 
 def loud_skip(what: str, why: str) -> None:
     """Skip outside CI with a message nobody can miss; under CI=true the same condition fails the run."""

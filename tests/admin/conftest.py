@@ -1,4 +1,5 @@
-"""Admin centre fixtures: signed-in administrators of each role, a small directory, and the browser fixtures."""
+"""Admin centre fixtures: signed-in administrators of each role and a small directory (browser fixtures come from
+tests/browser/fixtures.py, loaded for every folder)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.browser.conftest import *  # noqa: F403 - the real-browser fixtures (chromium, app, new_tab, tab, enroll)
 
 GA = "62e90394-69f5-4237-9190-012177145e10"
 APA = "0526716b-113d-4c15-b2c8-68e3c22b9f80"

@@ -1,4 +1,8 @@
-"""Real-browser fixtures: Playwright driving Debian's Chromium, with the CDP WebAuthn virtual authenticator."""
+"""Real-browser fixtures: Playwright driving Debian's Chromium, with the CDP WebAuthn virtual authenticator.
+
+A plugin loaded once from tests/conftest.py (``pytest_plugins``), so every folder shares one session browser:
+two session fixtures would start two Playwright instances in one thread, which Playwright's sync API refuses.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,6 @@ CHROMIUM_ARGS = [
 # Playwright's sync API keeps an event loop in the test thread; the ORM calls the tests make are synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="session")
