@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from django.test import Client
 
-
 GA = "62e90394-69f5-4237-9190-012177145e10"
 APA = "0526716b-113d-4c15-b2c8-68e3c22b9f80"
 AA = "c4e39bd9-1100-46d3-8c65-fb160da0071f"
