@@ -133,10 +133,24 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="action", required=True)
     a = audit.add_parser("tail")
     a.add_argument("--limit", type=_positive(1, 10_000), default=20)
-    a.add_argument("--category", choices=["signIn", "securityInfo", "directory", "system"])
+    a.add_argument("--category", choices=["signIn", "securityInfo", "directory", "policy", "system"])
     a.add_argument("--result", choices=["success", "failure"])
     a.add_argument("--json", action="store_true")
     a.set_defaults(func="cmd_audit_tail")
+
+    mds = sub.add_parser("mds", help="FIDO Metadata Service (MDS3)").add_subparsers(dest="action", required=True)
+    a = mds.add_parser("import", help="verify and import a metadata BLOB file")
+    a.add_argument("file")
+    a.add_argument("--crl", action="append", default=[], help="a CRL (DER or PEM) to check the signing chain with")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_mds_import")
+    a = mds.add_parser("refresh", help="download the current BLOB and import it")
+    a.add_argument("--url", default="https://mds3.fidoalliance.org/")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_mds_refresh")
+    a = mds.add_parser("status", help="the BLOB in force: serial number, next update, staleness, entries")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_mds_status")
     return p
 
 

@@ -7,6 +7,8 @@ import getpass
 import json
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +16,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 from gunicorn.app.base import BaseApplication
 
 from passgate.apps.selectors import app_as_dict, app_list, token_endpoint
@@ -21,6 +24,8 @@ from passgate.apps.services import app_create, app_get, app_remove
 from passgate.audit.selectors import audit_event_as_dict, audit_events
 from passgate.audit.services import Actor
 from passgate.config.wsgi import application
+from passgate.core.errors import InvalidInput
+from passgate.core.trust.mds import MetadataSnapshot
 from passgate.credentials.services import tap_issue
 from passgate.directory.models import DirectoryRole, SecurityGroup, User
 from passgate.directory.services import (
@@ -33,6 +38,9 @@ from passgate.directory.services import (
     user_set_enabled,
     user_set_upn,
 )
+from passgate.trust_store.models import MetadataBlob
+from passgate.trust_store.selectors import current_blob, snapshot_of
+from passgate.trust_store.services import mds_download, mds_import
 
 
 def _emit(args: argparse.Namespace, data: Any, lines: Callable[[], Sequence[str]]) -> None:
@@ -265,3 +273,45 @@ def cmd_apps_remove(args: argparse.Namespace) -> None:
     app = app_get(key=args.app)
     app_remove(app=app, actor=_system_actor())
     print(f"Removed app {app.display_name} ({app.app_id}); its secret and tokens no longer work")
+
+
+# --- FIDO Metadata Service ------------------------------------------------------------------------------
+
+def _read_file(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"{what} {path!r}: {exc.strerror or exc}", code="unreadable_file") from None
+
+
+def _mds_result(args: argparse.Namespace, row: MetadataBlob, snapshot: MetadataSnapshot) -> None:
+    data = {"no": row.no, "nextUpdate": row.next_update.isoformat(), "stale": snapshot.stale,
+            "entries": row.entries, "importedAt": row.imported_at.isoformat(), "sha256": row.sha256,
+            "source": row.source}
+    _emit(args, data, lambda: [
+        f"MDS3 BLOB no={row.no} in force: {row.entries} authenticator models, next update {row.next_update}"
+        + (" (STALE: past its nextUpdate; refresh it)" if snapshot.stale else ""),
+    ])
+
+
+def cmd_mds_import(args: argparse.Namespace) -> None:
+    blob = _read_file(args.file, "BLOB file")
+    crls = [_read_file(path, "CRL file") for path in args.crl]
+    row, snapshot = mds_import(blob=blob, source=args.file, crls=crls, actor=_system_actor())
+    _mds_result(args, row, snapshot)
+
+
+def cmd_mds_refresh(args: argparse.Namespace) -> None:
+    blob = mds_download(args.url)
+    row, snapshot = mds_import(blob=blob, source=args.url, actor=_system_actor())
+    _mds_result(args, row, snapshot)
+
+
+def cmd_mds_status(args: argparse.Namespace) -> None:
+    row = current_blob()
+    if row is None:
+        _emit(args, None, lambda: ["No metadata BLOB imported yet: passgate mds import FILE (or mds refresh)"])
+        return
+    snapshot = snapshot_of(row)
+    stale = timezone.now().date() > row.next_update
+    _mds_result(args, row, replace(snapshot, stale=stale))

@@ -31,6 +31,7 @@ class PassgateSettings:
     session_idle_minutes: int
     session_max_hours: int
     redis_url: str | None
+    mds_root: Path | None = None
 
     @property
     def origins(self) -> tuple[str, ...]:
@@ -133,6 +134,10 @@ def load(env: Mapping[str, str] | None = None) -> PassgateSettings:
     redis_url = env.get("PASSGATE_REDIS_URL") or None
     if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError("PASSGATE_REDIS_URL: must be a redis:// or rediss:// URL")
+    mds_root_raw = env.get("PASSGATE_MDS_ROOT") or ""
+    mds_root = Path(mds_root_raw).expanduser().resolve() if mds_root_raw else None
+    if mds_root is not None and not mds_root.is_file():
+        raise ConfigError(f"PASSGATE_MDS_ROOT: {mds_root} is not a file (a DER or PEM root certificate)")
     return PassgateSettings(
         data_dir=data_dir,
         database_url=database_url,
@@ -145,4 +150,5 @@ def load(env: Mapping[str, str] | None = None) -> PassgateSettings:
         session_idle_minutes=_int(env, "PASSGATE_SESSION_IDLE_MINUTES", 60, 1, 24 * 60),
         session_max_hours=_int(env, "PASSGATE_SESSION_MAX_HOURS", 12, 1, 24 * 7),
         redis_url=redis_url,
+        mds_root=mds_root,
     )

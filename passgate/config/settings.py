@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "passgate.audit",
     "passgate.directory",
     "passgate.credentials",
+    "passgate.trust_store",
     "passgate.apps",
     "passgate.web",
     "rest_framework",
@@ -121,3 +122,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"passgate": {"level": "INFO"}},
 }
+
+# The FIDO Metadata Service root (a DER or PEM file); empty: GlobalSign Root CA - R3, shipped with Passgate.
+PASSGATE_MDS_ROOT = str(PASSGATE.mds_root or "")

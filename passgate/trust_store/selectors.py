@@ -1,0 +1,48 @@
+"""The metadata snapshot in force, parsed once per process per BLOB (re-verified at its import time)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from django.conf import settings
+
+from passgate.core.trust.mds import MetadataSnapshot, default_root_der, verify_blob
+from passgate.trust_store.models import MetadataBlob
+
+_lock = threading.Lock()
+_parsed: dict[tuple[int, str], MetadataSnapshot] = {}
+
+
+def root_der() -> bytes:
+    """The configured FIDO root (PASSGATE_MDS_ROOT, a DER or PEM file), or GlobalSign Root R3 shipped with Passgate."""
+    path = getattr(settings, "PASSGATE_MDS_ROOT", None)
+    if not path:
+        return default_root_der()
+    raw = Path(path).read_bytes()
+    if raw.lstrip().startswith(b"-----BEGIN"):
+        from cryptography import x509  # noqa: PLC0415 - only for a PEM-configured root
+        from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415
+
+        return x509.load_pem_x509_certificate(raw).public_bytes(Encoding.DER)
+    return raw
+
+
+def current_blob() -> MetadataBlob | None:
+    return MetadataBlob.objects.order_by("-no").first()
+
+
+def snapshot_of(row: MetadataBlob) -> MetadataSnapshot:
+    key = (row.no, row.sha256)
+    with _lock:
+        found = _parsed.get(key)
+        if found is None:
+            found = verify_blob(bytes(row.blob), root_der=root_der(), now=row.imported_at)
+            _parsed.clear()
+            _parsed[key] = found
+        return found
+
+
+def current_snapshot() -> MetadataSnapshot | None:
+    row = current_blob()
+    return snapshot_of(row) if row is not None else None
