@@ -32,8 +32,12 @@ class Passkey(models.Model):
     possibly_cloned_at = models.DateTimeField(null=True, blank=True)
     # SHA-1 thumbprints (hex) of the attestation certificates, as Graph's attestationCertificates shows them
     attestation_certificates = models.JSONField(default=list, blank=True)
-    # "attested" once the chain is anchored in FIDO metadata (attestation-trust issue); until then "notAttested"
+    # "attested" when the attestation chain anchors in FIDO metadata (or a vendor root); else "notAttested"
     attestation_level = models.CharField(max_length=16, default="notAttested")
+    # What FIDO metadata said about the model when the passkey was registered (empty: no metadata entry)
+    model_name = models.CharField(max_length=256, blank=True, default="")
+    certification_level = models.CharField(max_length=32, blank=True, default="")
+    metadata_status = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
         ordering = ["created_at"]

@@ -168,6 +168,7 @@ def passkey_registration_begin(*, user: User, session_key: str,
                              display_name=user.display_name),
         challenge=challenge,
         exclude=_descriptors(user.passkeys.all()),
+        attestation=policy_rules.attestation_conveyance(current_policy(), _user_facts(user)),
     )
 
 

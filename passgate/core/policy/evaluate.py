@@ -166,6 +166,18 @@ def profiles_in_scope(policy_or_config: AuthenticationMethodsPolicy | Fido2Confi
     return _in_scope(_fido2(policy_or_config), _groups(user.group_ids))
 
 
+def attestation_conveyance(policy_or_config: AuthenticationMethodsPolicy | Fido2Configuration,
+                           user: UserFacts) -> str:
+    """The ``attestation`` to ask the browser for: ``direct`` when a profile in scope enforces attestation.
+
+    Otherwise ``none``: without enforcement the statement could only be displayed, and asking for it makes
+    browsers show an extra consent prompt for security keys.
+    """
+    wants = any(p.attestation_enforcement is AttestationEnforcement.REGISTRATION_ONLY
+                for p in profiles_in_scope(policy_or_config, user))
+    return "direct" if wants else "none"
+
+
 def _type_text(types: PasskeyType) -> str:
     return "device-bound" if types is PasskeyType.DEVICE_BOUND else "synced"
 

@@ -14,6 +14,7 @@ from passgate.core.policy.evaluate import (
     PolicyReason,
     UserFacts,
     admins_locked_out,
+    attestation_conveyance,
     evaluate_passkey,
     may_self_register,
     method_allowed,
@@ -22,6 +23,7 @@ from passgate.core.policy.evaluate import (
     require_an_admin_can_sign_in,
     tap_issue_settings,
 )
+from passgate.core.policy.graph import apply_patch
 from passgate.core.policy.model import (
     ALL_USERS,
     DEFAULT_PASSKEY_PROFILE,
@@ -325,3 +327,11 @@ def test_lockout_check_with_the_old_policy_refuses_only_a_change_that_causes_it(
         require_an_admin_can_sign_in(disabled, [ALICE], old_policy=DEFAULT_POLICY)
     require_an_admin_can_sign_in(excluded, [ALICE], old_policy=disabled)  # already locked out: not this change
     require_an_admin_can_sign_in(DEFAULT_POLICY, [ALICE], old_policy=disabled)  # the fix is accepted
+
+
+def test_attestation_is_asked_for_only_when_a_profile_in_scope_enforces_it() -> None:
+    assert attestation_conveyance(DEFAULT_POLICY, UserFacts()) == "none"
+    enforced = apply_patch(DEFAULT_POLICY.fido2, {"isAttestationEnforced": True}, new_id=lambda: "unused")
+    assert attestation_conveyance(enforced, UserFacts()) == "direct"
+    disabled = replace(enforced, state=MethodState.DISABLED)
+    assert attestation_conveyance(disabled, UserFacts()) == "none"
