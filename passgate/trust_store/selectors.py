@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from passgate.core.trust.catalogue import Catalogue, build_catalogue, display_name
 from passgate.core.trust.mds import MetadataSnapshot, default_root_der, verify_blob
 from passgate.trust_store.models import MetadataBlob
 
@@ -46,3 +47,26 @@ def snapshot_of(row: MetadataBlob) -> MetadataSnapshot:
 def current_snapshot() -> MetadataSnapshot | None:
     row = current_blob()
     return snapshot_of(row) if row is not None else None
+
+
+_catalogues: dict[tuple[int, str] | None, Catalogue] = {}
+
+
+def catalogue() -> Catalogue:
+    """Names and icons per AAGUID: the snapshot in force, completed by the bundled community list."""
+    head = MetadataBlob.objects.order_by("-no").values_list("no", "sha256").first()
+    key = (head[0], head[1]) if head else None
+    with _lock:
+        found = _catalogues.get(key)
+    if found is None:
+        row = current_blob() if key else None
+        found = build_catalogue(snapshot=snapshot_of(row) if row else None)
+        with _lock:
+            _catalogues.clear()
+            _catalogues[key] = found
+    return found
+
+
+def model_name(aaguid: object, recorded: str = "") -> str:
+    """What to call a passkey's authenticator: what metadata said at registration, else the catalogue's name."""
+    return recorded or display_name(catalogue(), str(aaguid))

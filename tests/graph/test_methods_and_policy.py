@@ -4,6 +4,7 @@ Microsoft documents, and admin provisioning of a passkey that then signs in."""
 from __future__ import annotations
 
 import base64
+import uuid
 import json
 from datetime import timedelta
 from typing import Any
@@ -224,3 +225,13 @@ def test_me_lists_and_deletes_own_methods_with_a_recent_sign_in(admin_api: Any, 
     session.save()
     assert api.delete(f"/v1.0/me/authentication/fido2Methods/{passkey.pk}").status_code == 204
     assert json.loads(api.get("/v1.0/me/authentication/methods").content)["value"] == []
+
+
+def test_model_comes_from_the_catalogue(app_api: Any, make_user: Any) -> None:
+    user = make_user()
+    known = stored_passkey(user, aaguid=uuid.UUID("ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4"))
+    unknown = stored_passkey(user)
+    api = app_api("UserAuthenticationMethod.Read.All")
+    listed = api.get(f"/v1.0/users/{user.pk}/authentication/fido2Methods").json()["value"]
+    models = {m["id"]: m["model"] for m in listed}
+    assert models == {str(known.pk): "Google Password Manager", str(unknown.pk): None}

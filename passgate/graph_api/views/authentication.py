@@ -25,6 +25,7 @@ from passgate.credentials.models import Passkey, SoftwareOathMethod, TemporaryAc
 from passgate.directory.models import User
 from passgate.directory.services import user_get, user_roles
 from passgate.graph_api.registry import Call, endpoint, register_schema
+from passgate.trust_store.selectors import catalogue
 
 FIDO2_TYPE = "#microsoft.graph.fido2AuthenticationMethod"
 OATH_TYPE = "#microsoft.graph.softwareOathAuthenticationMethod"
@@ -53,8 +54,14 @@ def _when(value: datetime | None) -> str | None:
 def fido2_json(p: Passkey) -> dict[str, Any]:
     return {"@odata.type": FIDO2_TYPE, "id": str(p.id), "displayName": p.display_name,
             "createdDateTime": _when(p.created_at), "lastUsedDateTime": _when(p.last_used_at),
-            "aaGuid": str(p.aaguid), "model": None,  # named by the authenticator catalogue (attestation issue)
+            "aaGuid": str(p.aaguid), "model": graph_model(p),
             "attestationCertificates": list(p.attestation_certificates), "attestationLevel": p.attestation_level}
+
+
+def graph_model(p: Passkey) -> str | None:
+    """Graph's ``model``: what metadata said at registration, else the catalogue's name; null when unknown."""
+    entry = catalogue().lookup(str(p.aaguid))
+    return p.model_name or (entry.name if entry else None)
 
 
 def oath_json(m: SoftwareOathMethod) -> dict[str, Any]:
