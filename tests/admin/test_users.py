@@ -101,7 +101,8 @@ def test_a_users_page_lists_their_methods_and_what_the_policy_says(world: Any, a
     client, _ = admin_as(GR)
     page = text_of(client.get(f"/admin/users/{pat.pk}"))
     for phrase in ("Pat Example", "pat@contoso.com", "Pilot", "Pat's laptop", str(passkey.aaguid), "Synced",
-                   "Signs in", "Not attested", "Authenticator app", "One-time", "Usable", "Passkey · Unknown authenticator"):
+                   "Signs in", "Not attested", "Authenticator app", "One-time", "Usable",
+                   "Passkey · Unknown authenticator"):
         assert phrase in page, phrase
     # Under a policy that allows device-bound passkeys only, the same passkey shows as blocked, with the rule.
     policy_update(method_id="fido2", actor=Actor.system("test"), body={"passkeyProfiles": [

@@ -1,30 +1,56 @@
 """Third-party WebAuthn vectors (tests/fixtures/conformance, see PROVENANCE.md) through our verifiers.
 
-Every authentication vector runs. Registration vectors run unless their expected outcome depends
-on attestation *trust* (trust anchors, certificate validity at a given time, MDS, CRLs, SafetyNet
-ctsProfileMatch/timestamp): that is a later issue, and those are skipped with the reason. A vector
-that fails for a relying-party check (origin, challenge, type, rpIdHash, UV, counter, unknown fmt,
-crossOrigin, BE/BS, ...) always runs. Where py_webauthn cannot handle a vector for a library
-reason the test is ``xfail(strict=True)``, so it starts failing the day the library catches up.
-Where passgate deliberately decides differently from the upstream expectation the override is
-listed in ``POLICY`` with the reason.
+Every vector runs. Registration vectors whose expected outcome depends on attestation *trust* (trust
+anchors, certificate validity at a given time, MDS, SafetyNet ctsProfileMatch/timestamp) run
+``verify_registration`` and then ``passgate.core.trust.attestation.assess_attestation`` with the vector's
+trust anchors at its pinned ``verification_time`` (the real current time for the ``at-wallclock-expired``
+variants and where the vector pins none): expected ``verify-ok`` <=> ``attested``. Anchors of the vendor
+formats (apple, android-key, android-safetynet) are given as ``extra_roots``; the others as the roots of a
+one-entry MDS snapshot for the vector's AAGUID (U2F: key identifier). py_webauthn validates vendor chains with
+OpenSSL at the current time; its documented test hook ``_generate_new_cert_store`` is pinned to the same
+instant. Where py_webauthn cannot handle a vector for a library reason the test is ``xfail(strict=True)``,
+so it starts failing the day the library catches up. Where passgate deliberately decides differently from
+the upstream expectation the override is listed in ``POLICY`` with the reason.
+
+Disputed: an ``x5c`` that carries its self-signed root (FIDO conformance Resp-5 F-10 wants an error,
+python-fido2 accepts). passgate refuses it (``root_in_x5c``): the root must come from metadata. The
+derived vector is not in this copy of the fixtures; tests/core/trust/test_attestation.py covers it.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import importlib
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from OpenSSL.crypto import X509Store
 from webauthn.helpers.cose import COSEAlgorithmIdentifier
 
 from passgate.core.errors import CeremonyRejected, InvalidInput, RejectReason
-from passgate.core.webauthn import RelyingParty, StoredCredential, verify_authentication, verify_registration
+from passgate.core.trust.attestation import (
+    VENDOR_ROOT_FORMATS,
+    AttestationAssessment,
+    AttestationReason,
+    assess_attestation,
+)
+from passgate.core.trust.mds import AuthenticatorStatus, CertificationLevel, MetadataEntry, MetadataSnapshot
+from passgate.core.webauthn import (
+    RegisteredCredential,
+    RelyingParty,
+    StoredCredential,
+    verify_authentication,
+    verify_registration,
+)
 
 R = RejectReason
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "conformance"
@@ -49,11 +75,47 @@ TRUST_DEPENDENT = {
     "reach the source test's trust anchor (GlobalSign R2)",
     "simplewebauthn.reg.should_enforce_cts_check_by_default": "fails only on SafetyNet ctsProfileMatch policy",
 }
-WALL_CLOCK = "certificate validity at the real current time (attestation trust: pinned clock, later issue)"
-# py_webauthn's verifiers for these formats always add built-in vendor roots (Apple WebAuthn CA,
-# Google hardware attestation roots, GlobalSign R2) and validate the chain with OpenSSL at the current
+WALL_CLOCK = "certificate validity at the real current time"
+# py_webauthn's verifiers for VENDOR_ROOT_FORMATS always add built-in vendor roots (Apple WebAuthn CA,
+# Google hardware attestation roots, GlobalSign) and validate the chain with OpenSSL at the current
 # time, even with empty root lists: their outcome depends on trust anchors and the clock.
-VENDOR_ROOT_FORMATS = {"apple", "android-key", "android-safetynet"}
+
+# The trust decision each refused trust vector must end with (when verify_registration accepts it).
+TRUST_REASON = {
+    "py_webauthn.reg.raises_when_root_cert_invalid_for_response": AttestationReason.CHAIN_UNTRUSTED,
+    "simplewebauthn.reg.should_enforce_cts_check_by_default": AttestationReason.SAFETYNET_CTS_PROFILE_MISMATCH,
+}  # every other refused trust vector is an at-wallclock-expired one: CERTIFICATE_EXPIRED
+# Refused trust vectors that verify_registration already refuses, so assess_attestation never sees them.
+_VENDOR_CLOCK = "py_webauthn's vendor-root chain validation (OpenSSL at the current time) refuses the expired chain"
+REFUSED_BEFORE_TRUST = {
+    **{
+        vid: _VENDOR_CLOCK
+        for vid in (
+            "py_webauthn.reg_android_key.verify_attestation_android_key_hardware_authority.at-wallclock-expired",
+            "py_webauthn.reg_apple.verify_attestation_apple_passkey.at-wallclock-expired",
+            "py_webauthn.reg_android_safetynet.verify_attestation_android_safetynet.at-wallclock-expired",
+            "simplewebauthn.reg.should_skip_cts_check_when_enforcement_option_is_false.at-wallclock-expired",
+            "simplewebauthn.verifyAttestationAndroidKey.should_verify_android_keystore_response_from_a_pixel_8a_in_"
+            "january_2025.at-wallclock-expired",
+            "simplewebauthn.verifyAttestationAndroidKey.should_verify_android_keystore_response_from_a_samsung_"
+            "galaxy_s9_running_android.at-wallclock-expired",
+        )
+    },
+    **{
+        vid: "the capture itself is a library limit (TPM manufacturer id / strict ASN.1), see LIBRARY_LIMITS"
+        for vid in (
+            "simplewebauthn.reg.should_validate_tpm_rsa_response_sha256.at-wallclock-expired",
+            "simplewebauthn.reg.should_validate_tpm_rsa_response_sha1.at-wallclock-expired",
+            "simplewebauthn.verifyAttestationTPM.should_verify_tpm_response.at-wallclock-expired",
+            "simplewebauthn.verifyAttestationTPM.should_verify_sha1_tpm_response.at-wallclock-expired",
+            "simplewebauthn.verifyAttestationTPM.should_verify_sha256_tpm_response.at-wallclock-expired",
+            "fido2-net-lib.reg.attestationTPMSHA256Response.at-wallclock-expired",
+            "fido2-net-lib.reg.attestationTPMSHA1Response.at-wallclock-expired",
+        )
+    },
+    "fido2-net-lib.reg.attestationAppleResponse.at-wallclock-expired": "rawId differs from the credential id "
+    "(see POLICY for the same capture)",
+}
 
 # --- Not applicable to passgate's API ---------------------------------------------------------
 NOT_APPLICABLE = {
@@ -76,7 +138,27 @@ _STRICT_ASN1 = (
     "cryptography 50 refuses the FIDO-conformance TPM AIK certificate (malformed UserNotice policy "
     "qualifier) that py_webauthn's TPM verifier parses"
 )
+_VENDOR_ONLY = (
+    "py_webauthn's {} verifier always anchors the chain to its built-in vendor roots; this chain ends in {} "
+    "and cannot verify there"
+)
+_GOOGLE_ROOT_1 = (
+    "the chain ends in Google Hardware Attestation Root 1 (expired 2026-05-24), which py_webauthn 3.0.1 no longer "
+    "ships, so its android-key verifier refuses the chain{}"
+)
 LIBRARY_LIMITS = {
+    "w3c.android-key-es256.registration": _VENDOR_ONLY.format("android-key", "the W3C test-vector CA"),
+    "w3c.apple-es256.registration": _VENDOR_ONLY.format("apple", "the W3C test-vector CA"),
+    "simplewebauthn.verifyAttestationAndroidKey.should_verify_android_keystore_response_from_fido_conformance_in_"
+    "2020": _VENDOR_ONLY.format("android-key", "the FIDO conformance tool's FAKE root"),
+    "simplewebauthn.verifyAttestationAndroidKey.should_verify_android_keystore_response_from_a_samsung_galaxy_s9_"
+    "running_android": _GOOGLE_ROOT_1.format(""),
+    "simplewebauthn.reg.should_validate_android_key_response": _GOOGLE_ROOT_1.format(
+        " (the vector pins no time, so it is evaluated now)"
+    ),
+    "fido2-net-lib.reg.attestationAndroidKeyResponse": _GOOGLE_ROOT_1.format(
+        " (the vector pins no time, so it is evaluated now)"
+    ),
     "w3c.packed-es384.registration": _NO_ES384,
     "w3c.packed-es384.authentication": _NO_ES384,
     "w3c.packed-ed448.registration": _NO_ED448,
@@ -154,6 +236,7 @@ class Plan:
     why: str = ""
     expect_ok: bool = True
     reason: RejectReason | None = None
+    trust: bool = False  # run assess_attestation after verify_registration
 
 
 def load_vectors() -> list[dict[str, Any]]:
@@ -186,10 +269,10 @@ def plan_for(vector: Mapping[str, Any]) -> Plan:
         plan = Plan("run", f"passgate policy: {why}", expect_ok=False, reason=reason)
     elif vid in NOT_APPLICABLE:
         plan = Plan("skip", f"not applicable: {NOT_APPLICABLE[vid]}")
-    elif trust is not None:
-        plan = Plan("skip", f"attestation trust: {trust}")
     elif vid in LIBRARY_LIMITS:
-        plan = Plan("xfail", LIBRARY_LIMITS[vid], expect_ok=expect_ok)
+        plan = Plan("xfail", LIBRARY_LIMITS[vid], expect_ok=expect_ok, trust=trust is not None)
+    elif trust is not None:
+        plan = Plan("run", f"attestation trust: {trust}", expect_ok=expect_ok, trust=True)
     else:
         plan = Plan("run", expect_ok=expect_ok, reason=None if expect_ok else EXPECTED_REASON[vid])
     return plan
@@ -256,6 +339,100 @@ def verify(vector: Mapping[str, Any], credential: Mapping[str, Any]) -> object:
     )  # fmt: skip
 
 
+# --- attestation trust -----------------------------------------------------------------------
+
+ANCHORS: dict[str, dict[str, str]] = {}  # vector id -> its file's trust_anchors
+
+
+def _load_anchors() -> None:
+    for name in FILES:
+        data = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+        for vector in data["vectors"]:
+            ANCHORS[vector["id"]] = data["trust_anchors"]
+
+
+_load_anchors()
+
+
+def verification_time(vector: Mapping[str, Any]) -> datetime:
+    """When the vector's certificates are evaluated.
+
+    The real current time for ``at-wallclock-expired`` variants and where the vector pins none. SafetyNet
+    captures whose source disabled the timestamp check are evaluated at their own ``timestampMs`` (inside the
+    chain's validity), so the ±60 s freshness window can hold.
+    """
+    rp = vector["rp"]
+    if vector["id"].endswith(".at-wallclock-expired") or not rp.get("verification_time"):
+        return datetime.now(UTC)
+    if vector.get("attestation_format") == "android-safetynet":
+        timestamp_ms = vector["decoded"]["attestation"]["safetynet"]["timestampMs"]
+        return datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+    return datetime.fromisoformat(rp["verification_time"].replace("Z", "+00:00"))
+
+
+def anchor_ders(vector: Mapping[str, Any]) -> tuple[bytes, ...]:
+    pems = ANCHORS[vector["id"]]
+    return tuple(
+        x509.load_pem_x509_certificate(pems[ref].encode()).public_bytes(serialization.Encoding.DER)
+        for ref in vector["rp"].get("trust_anchor_refs") or ()
+    )
+
+
+def key_identifier(der: bytes) -> str:
+    """Hex SHA-1 of the leaf's public key bits (an independent computation, for the test snapshot)."""
+    spki = x509.load_der_x509_certificate(der).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    from pyasn1.codec.der import decoder
+    from pyasn1_modules import rfc5280
+
+    info, _ = decoder.decode(spki, asn1Spec=rfc5280.SubjectPublicKeyInfo())
+    return hashlib.sha1(info["subjectPublicKey"].asOctets(), usedforsecurity=False).hexdigest()
+
+
+def one_entry_snapshot(credential: RegisteredCredential, roots: tuple[bytes, ...]) -> MetadataSnapshot:
+    u2f = credential.attestation_format == "fido-u2f" or set(credential.aaguid) <= {"0", "-"}
+    entry = MetadataEntry(
+        aaguid=None if u2f else credential.aaguid,
+        aaid=None,
+        attestation_certificate_key_identifiers=(
+            (key_identifier(credential.attestation_certificates[0]),) if u2f and credential.attestation_certificates
+            else ()
+        ),
+        description="conformance vector authenticator",
+        icon=None,
+        status=AuthenticatorStatus.FIDO_CERTIFIED_L1,
+        status_effective_date=None,
+        status_reports=(),
+        time_of_last_status_change=date(2021, 1, 1),
+        certification_level=CertificationLevel.L1,
+        attestation_root_certificates=roots,
+    )
+    return MetadataSnapshot(no=1, next_update=date(2030, 1, 1), legal_header="", stale=False, entries=(entry,))
+
+
+def assess(vector: Mapping[str, Any], credential: RegisteredCredential, now: datetime) -> AttestationAssessment:
+    roots = anchor_ders(vector)
+    require_cts = vector["rp"].get("safetynet_require_cts_profile_match") is not False
+    if credential.attestation_format in VENDOR_ROOT_FORMATS:
+        return assess_attestation(
+            credential=credential, snapshot=None, now=now, extra_roots=roots, require_cts_profile_match=require_cts
+        )
+    return assess_attestation(credential=credential, snapshot=one_entry_snapshot(credential, roots), now=now)
+
+
+def pin_library_clock(monkeypatch: pytest.MonkeyPatch, now: datetime) -> None:
+    """py_webauthn's documented test hook: the X509Store its vendor-root chain validation uses."""
+
+    def store() -> X509Store:
+        pinned = X509Store()
+        pinned.set_time(now.astimezone(UTC).replace(tzinfo=None))
+        return pinned
+
+    module = importlib.import_module("webauthn.helpers.validate_certificate_chain")
+    monkeypatch.setattr(module, "_generate_new_cert_store", store)
+
+
 def _param(vector: dict[str, Any]) -> Any:
     plan = PLANS[vector["id"]]
     marks: list[Any] = []
@@ -269,8 +446,11 @@ def _param(vector: dict[str, Any]) -> Any:
 
 
 @pytest.mark.parametrize("vector", [_param(v) for v in VECTORS])
-def test_vector(vector: dict[str, Any]) -> None:
+def test_vector(vector: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     plan = PLANS[vector["id"]]
+    if plan.trust:
+        check_trust_vector(vector, plan, monkeypatch)
+        return
     try:
         result: object = verify(vector, credential_for(vector))
     except CeremonyRejected as exc:
@@ -281,6 +461,27 @@ def test_vector(vector: dict[str, Any]) -> None:
     )
     if isinstance(result, CeremonyRejected) and plan.reason is not None:
         assert result.reason is plan.reason, f"{vector['id']}: {result}"
+
+
+def check_trust_vector(vector: dict[str, Any], plan: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
+    vid = vector["id"]
+    now = verification_time(vector)
+    pin_library_clock(monkeypatch, now)
+    try:
+        credential = verify(vector, credential_for(vector))
+    except CeremonyRejected as exc:
+        assert not plan.expect_ok, f"{vid}: expected success, verify_registration refused: {exc!r} ({exc.__cause__!r})"
+        assert vid in REFUSED_BEFORE_TRUST, f"{vid}: refused by verify_registration, not by the trust decision: {exc}"
+        return
+    assert vid not in REFUSED_BEFORE_TRUST, f"{vid}: verify_registration accepts it now; update REFUSED_BEFORE_TRUST"
+    assert isinstance(credential, RegisteredCredential)
+    assessment = assess(vector, credential, now)
+    assert assessment.attested == plan.expect_ok, f"{vid}: {assessment.reason}: {assessment.message}"
+    if plan.expect_ok:
+        assert assessment.thumbprints
+    else:
+        expected = TRUST_REASON.get(vid, AttestationReason.CERTIFICATE_EXPIRED)
+        assert assessment.reason is expected, f"{vid}: {assessment.reason}: {assessment.message}"
 
 
 def test_placeholder_ids_are_rejected_as_given() -> None:
@@ -311,11 +512,16 @@ def test_vector_inventory() -> None:
     assert len(VECTORS) == 151
     assert counts["run:authentication"] + counts["xfail:authentication"] == 42  # every authentication vector
     assert counts["skip:authentication"] == 0
-    assert (counts["run"], counts["skip"], counts["xfail"]) == (103, 34, 14)
+    assert (counts["run"], counts["skip"], counts["xfail"]) == (129, 2, 20)
+    assert counts["skip:not applicable"] == 2
+    # the 32 vectors once skipped as "attestation trust": 26 run, 6 xfail (library)
+    assert sum(plan.trust for plan in PLANS.values()) == 32
+    assert sum(plan.trust and plan.action == "xfail" for plan in PLANS.values()) == 6
     # every table entry names a real vector
     ids = {vector["id"] for vector in VECTORS}
     tables: list[Callable[[], Any]] = [
         TRUST_DEPENDENT.keys, NOT_APPLICABLE.keys, LIBRARY_LIMITS.keys, POLICY.keys, EXPECTED_REASON.keys,
+        TRUST_REASON.keys, REFUSED_BEFORE_TRUST.keys,
     ]  # fmt: skip
     for keys in tables:
         assert set(keys()) <= ids

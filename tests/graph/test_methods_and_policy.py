@@ -4,8 +4,8 @@ Microsoft documents, and admin provisioning of a passkey that then signs in."""
 from __future__ import annotations
 
 import base64
-import uuid
 import json
+import uuid
 from datetime import timedelta
 from typing import Any
 
