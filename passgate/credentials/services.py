@@ -35,11 +35,13 @@ from passgate.core.errors import (
     TemporaryAccessPassRejected,
 )
 from passgate.core.policy import evaluate as policy_rules
+from passgate.core.trust.attestation import assess_attestation, attestation_required_refusal, known_vendor_roots
 from passgate.credentials.models import Ceremony, Challenge, Passkey, TemporaryAccessPass
 from passgate.credentials.policy_selectors import current_policy, user_group_ids
 from passgate.credentials.relying_party import relying_party
 from passgate.directory.models import User
 from passgate.directory.services import actor_for, user_target
+from passgate.trust_store.selectors import current_snapshot
 
 CHALLENGE_LIFETIME = timedelta(minutes=5)
 CHALLENGE_BYTES = 32
@@ -189,11 +191,17 @@ def passkey_registration_complete(*, user: User, session_key: str, credential: M
         )
         if ceremony is Ceremony.REGISTRATION:
             _enforce(may_add_passkey(user=user))
-        _enforce(policy_rules.evaluate_passkey(
+        assessment = assess_attestation(credential=registered, snapshot=current_snapshot(), now=timezone.now(),
+                                        extra_roots=known_vendor_roots(registered.attestation_format))
+        decision = policy_rules.evaluate_passkey(
             current_policy(), _user_facts(user),
             policy_rules.PasskeyFacts(aaguid=registered.aaguid, backup_eligible=registered.backup_eligible,
-                                      attestation_verified=False),  # attestation trust: the MDS issue
-            policy_rules.Phase.REGISTRATION))
+                                      attestation_verified=assessment.attested),
+            policy_rules.Phase.REGISTRATION)
+        if not decision.allowed and decision.reason is policy_rules.PolicyReason.ATTESTATION_REQUIRED:
+            raise PolicyDenied(f"{decision.message} {attestation_required_refusal(assessment)}",
+                               code=f"policy_{decision.reason.value}")
+        _enforce(decision)
         with transaction.atomic():
             _challenge_consume(row)
             passkey = Passkey.objects.create(
@@ -204,14 +212,18 @@ def passkey_registration_complete(*, user: User, session_key: str, credential: M
                 backup_state=registered.backup_state, uv_initialized=registered.user_verified,
                 display_name=name, attestation_object=registered.attestation_object,
                 client_data_json=registered.client_data_json, created_at=timezone.now(),
-                attestation_certificates=[hashlib.sha1(der).hexdigest()  # noqa: S324 - a thumbprint, as Graph shows
-                                          for der in registered.attestation_certificates],
+                attestation_certificates=list(assessment.thumbprints), attestation_level=assessment.level.value,
+                model_name=(assessment.model or "")[:256],
+                certification_level=assessment.certification_level.value if assessment.certification_level else "",
+                metadata_status=assessment.status.value if assessment.status else "",
             )
             audit_record(category=Category.SECURITY_INFO, activity="passkey.register", actor=actor,
                          target=passkey_target(passkey), context=context,
                          details={"aaGuid": registered.aaguid, "synced": registered.backup_eligible,
                                   "attestationFormat": registered.attestation_format,
                                   "owner": user.user_principal_name,
+                                  "attestationLevel": assessment.level.value,
+                                  "attestation": assessment.reason.value,
                                   "provisionedByAdmin": ceremony is Ceremony.PROVISIONING})
     except IntegrityError:  # the same credential id registered concurrently
         _burn(row)

@@ -54,7 +54,8 @@ def test_happy_path_stores_every_field_and_audits(make_user: Any) -> None:
     assert row.target_id == str(passkey.pk)
     assert row.target_name == "Work laptop"
     assert row.details == {"aaGuid": str(uuid.UUID(bytes=AAGUID)), "synced": True, "attestationFormat": "none",
-                           "owner": "ada@contoso.com", "provisionedByAdmin": False}
+                           "owner": "ada@contoso.com", "attestationLevel": "notAttested",
+                           "attestation": "no_attestation", "provisionedByAdmin": False}
     # The challenge was used up.
     assert Challenge.objects.get(challenge=challenge_of(options)).consumed_at is not None
 
