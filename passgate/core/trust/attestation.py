@@ -8,8 +8,9 @@ certificate requirements). This module decides *trust*, at a verification time g
 2. The certificates (``x5c``, leaf first; for ``android-safetynet`` the JWS header's ``x5c``) must parse, hold no
    self-signed root (FIDO conformance Resp-5 F-10: the root comes from metadata, never from the authenticator;
    Android Keystore, which always returns its whole chain, may include the Google root that is also a trust
-   anchor), carry the authenticator data's AAGUID in id-fido-gen-ce-aaguid when present (packed, tpm), and be
-   within their validity dates at ``now``.
+   anchor; a lone self-signed attestation certificate is accepted only when the metadata lists that very
+   certificate as a root), carry the authenticator data's AAGUID in id-fido-gen-ce-aaguid when present
+   (packed, tpm), and be within their validity dates at ``now``.
 3. SafetyNet responses must be fresh (``timestampMs`` within ±60 s of ``now``) and, unless the caller says
    otherwise, report ``ctsProfileMatch``.
 4. Trust anchors: the FIDO MDS entry for the AAGUID (for ``fido-u2f``, and for an all-zero AAGUID, the entry
@@ -415,6 +416,10 @@ def _check_no_root(fmt: str, chain: Sequence[x509.Certificate], anchors: Sequenc
             continue
         # Android Keystore returns its whole chain, root included; accept that root only if it is an anchor.
         if fmt == "android-key" and index == len(chain) - 1 and any(_same(cert, a) for a in anchors):
+            continue
+        # A self-signed attestation certificate alone, listed itself as a root by the metadata (some vendors
+        # list their batch certificate): the anchor comes from metadata, the authenticator only repeats it.
+        if len(chain) == 1 and any(_same(cert, a) for a in anchors):
             continue
         raise _Refusal(
             AttestationReason.ROOT_IN_X5C,
