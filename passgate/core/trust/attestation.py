@@ -359,7 +359,7 @@ def _load(der: bytes, what: str) -> x509.Certificate:
         cert = x509.load_der_x509_certificate(der)
         _ = cert.subject, cert.issuer, cert.not_valid_before_utc, cert.not_valid_after_utc
         cert.public_key()
-    except (ValueError, UnsupportedAlgorithm) as exc:
+    except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion) as exc:
         raise _Refusal(AttestationReason.UNSUPPORTED, f"{what} is not a usable X.509 certificate: {exc}") from None
     return cert
 

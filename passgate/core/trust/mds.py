@@ -315,7 +315,7 @@ def _load_certificate(der: bytes, what: str) -> x509.Certificate:
         cert.issuer.rfc4514_string()
         _ = cert.not_valid_before_utc, cert.not_valid_after_utc
         cert.public_key()
-    except (ValueError, UnsupportedAlgorithm) as exc:
+    except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion) as exc:
         _reject(_R.MALFORMED_CERTIFICATE, f"{what} is not a usable DER X.509 certificate: {_short(exc)}")
     return cert
 
