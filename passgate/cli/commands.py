@@ -26,6 +26,7 @@ from passgate.audit.services import Actor
 from passgate.config.wsgi import application
 from passgate.core.errors import InvalidInput
 from passgate.core.trust.mds import MetadataSnapshot
+from passgate.credentials.metadata import flagged_passkeys, metadata_import
 from passgate.credentials.services import tap_issue
 from passgate.directory.models import DirectoryRole, SecurityGroup, User
 from passgate.directory.services import (
@@ -40,7 +41,7 @@ from passgate.directory.services import (
 )
 from passgate.trust_store.models import MetadataBlob
 from passgate.trust_store.selectors import current_blob, snapshot_of
-from passgate.trust_store.services import mds_download, mds_import
+from passgate.trust_store.services import mds_download
 
 
 def _emit(args: argparse.Namespace, data: Any, lines: Callable[[], Sequence[str]]) -> None:
@@ -284,27 +285,40 @@ def _read_file(path: str, what: str) -> bytes:
         raise InvalidInput(f"{what} {path!r}: {exc.strerror or exc}", code="unreadable_file") from None
 
 
-def _mds_result(args: argparse.Namespace, row: MetadataBlob, snapshot: MetadataSnapshot) -> None:
+def _mds_result(args: argparse.Namespace, row: MetadataBlob, snapshot: MetadataSnapshot,
+                flagged: int | None = None) -> None:
     data = {"no": row.no, "nextUpdate": row.next_update.isoformat(), "stale": snapshot.stale,
             "entries": row.entries, "importedAt": row.imported_at.isoformat(), "sha256": row.sha256,
-            "source": row.source}
+            "source": row.source, "passkeysFlagged": flagged}
     _emit(args, data, lambda: [
         f"MDS3 BLOB no={row.no} in force: {row.entries} authenticator models, next update {row.next_update}"
         + (" (STALE: past its nextUpdate; refresh it)" if snapshot.stale else ""),
+        *([f"{flagged} registered passkey(s) of models it no longer trusts were flagged: passgate mds flagged"]
+          if flagged else []),
     ])
 
 
 def cmd_mds_import(args: argparse.Namespace) -> None:
     blob = _read_file(args.file, "BLOB file")
     crls = [_read_file(path, "CRL file") for path in args.crl]
-    row, snapshot = mds_import(blob=blob, source=args.file, crls=crls, actor=_system_actor())
-    _mds_result(args, row, snapshot)
+    row, snapshot, flagged = metadata_import(blob=blob, source=args.file, crls=crls, actor=_system_actor())
+    _mds_result(args, row, snapshot, flagged)
 
 
 def cmd_mds_refresh(args: argparse.Namespace) -> None:
     blob = mds_download(args.url)
-    row, snapshot = mds_import(blob=blob, source=args.url, actor=_system_actor())
-    _mds_result(args, row, snapshot)
+    row, snapshot, flagged = metadata_import(blob=blob, source=args.url, actor=_system_actor())
+    _mds_result(args, row, snapshot, flagged)
+
+
+def cmd_mds_flagged(args: argparse.Namespace) -> None:
+    rows = list(flagged_passkeys())
+    data = [{"id": str(p.pk), "user": p.user.user_principal_name, "displayName": p.display_name,
+             "aaGuid": str(p.aaguid), "model": p.model_name, "status": p.metadata_status,
+             "flaggedDateTime": p.metadata_revoked_at.isoformat() if p.metadata_revoked_at else None} for p in rows]
+    _emit(args, data, lambda: [
+        f"{d['user']:<32} {d['displayName']:<24} {d['status']:<28} {d['aaGuid']}" for d in data]
+        or ["No passkey of an untrusted model."])
 
 
 def cmd_mds_status(args: argparse.Namespace) -> None:

@@ -32,6 +32,7 @@ class PassgateSettings:
     session_max_hours: int
     redis_url: str | None
     mds_root: Path | None = None
+    refuse_revoked_models: bool = False
 
     @property
     def origins(self) -> tuple[str, ...]:
@@ -151,4 +152,5 @@ def load(env: Mapping[str, str] | None = None) -> PassgateSettings:
         session_max_hours=_int(env, "PASSGATE_SESSION_MAX_HOURS", 12, 1, 24 * 7),
         redis_url=redis_url,
         mds_root=mds_root,
+        refuse_revoked_models=_bool(env, "PASSGATE_REFUSE_REVOKED_MODELS"),
     )

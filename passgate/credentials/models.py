@@ -38,6 +38,8 @@ class Passkey(models.Model):
     model_name = models.CharField(max_length=256, blank=True, default="")
     certification_level = models.CharField(max_length=32, blank=True, default="")
     metadata_status = models.CharField(max_length=40, blank=True, default="")
+    # Set when a newer FIDO metadata BLOB gives the model an untrusted status (REVOKED, key compromise, ...)
+    metadata_revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]

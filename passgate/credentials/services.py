@@ -321,6 +321,10 @@ def passkey_signin_complete(*, session_key: str, credential: Mapping[str, Any],
                                code="credential_suspended")
         if not passkey.user.account_enabled:
             raise AccessDenied("Your account is disabled. Contact your administrator.", code="user_disabled")
+        if passkey.metadata_revoked_at is not None and settings.PASSGATE.refuse_revoked_models:
+            raise AccessDenied(f"The FIDO Alliance marked this passkey's model {passkey.metadata_status}: it is no "
+                               "longer trusted. Add another passkey, or ask your administrator.",
+                               code="credential_model_untrusted")
         # Passkey types and key restrictions apply at every sign-in (attestation only at registration).
         _enforce(policy_rules.evaluate_passkey(current_policy(), _user_facts(passkey.user), passkey_facts(passkey),
                                                policy_rules.Phase.SIGN_IN))
