@@ -44,9 +44,6 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from pyasn1.codec.der import decoder as der_decoder
-from pyasn1.type import univ
-from pyasn1_modules import rfc5280
 from webauthn.helpers import known_root_certs
 
 from passgate.core.errors import InvalidInput
@@ -57,6 +54,7 @@ from passgate.core.trust.mds import (
     MetadataEntry,
     MetadataSnapshot,
 )
+from passgate.core.webauthn._attestation import FORMATS_WITH_AAGUID_EXTENSION, certificate_aaguid
 from passgate.core.webauthn.types import RegisteredCredential
 
 SAFETYNET_WINDOW: Final = timedelta(seconds=60)
@@ -65,8 +63,6 @@ VENDOR_ROOT_FORMATS: Final = frozenset({"apple", "android-key", "android-safetyn
 ZERO_AAGUID: Final = "00000000-0000-0000-0000-000000000000"
 HINT_MODELS: Final = 3
 
-_AAGUID_EXTENSION: Final = univ.ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
-_FORMATS_WITH_AAGUID_EXTENSION: Final = frozenset({"packed", "tpm"})
 _VENDOR_ROOT_NAMES: Final[Mapping[str, tuple[str, ...]]] = {
     "apple": ("apple_webauthn_root_ca",),
     "android-key": tuple(f"google_hardware_attestation_root_{n}" for n in range(1, 10)),
@@ -211,7 +207,7 @@ def assess_attestation(
         ]
         anchor_certs = [cert for cert in (_load_anchor(der) for der in anchors) if cert is not None]
         _check_no_root(fmt, chain, anchor_certs)
-        if fmt in _FORMATS_WITH_AAGUID_EXTENSION:
+        if fmt in FORMATS_WITH_AAGUID_EXTENSION:
             _check_aaguid(ders[0], credential.aaguid)
         _check_dates(chain, now)
         if safetynet is not None:
@@ -428,22 +424,9 @@ def _check_no_root(fmt: str, chain: Sequence[x509.Certificate], anchors: Sequenc
         )
 
 
-def _certificate_aaguid(leaf_der: bytes) -> bytes | None:
-    certificate, rest = der_decoder.decode(leaf_der, asn1Spec=rfc5280.Certificate())
-    if rest:
-        raise ValueError("bytes left over after the attestation certificate")
-    extensions = certificate["tbsCertificate"]["extensions"]
-    if not extensions.isValue:
-        return None
-    for extension in extensions:
-        if extension["extnID"] == _AAGUID_EXTENSION:
-            return bytes(extension["extnValue"])
-    return None
-
-
 def _check_aaguid(leaf_der: bytes, aaguid: str) -> None:
     try:
-        value = _certificate_aaguid(leaf_der)
+        value = certificate_aaguid(leaf_der)
     except Exception as exc:  # noqa: BLE001 - pyasn1 raises many types on malformed DER
         raise _Refusal(AttestationReason.UNSUPPORTED, f"the attestation certificate does not parse: {exc}") from None
     if value is not None and value != b"\x04\x10" + uuid.UUID(aaguid).bytes:

@@ -109,10 +109,10 @@ SUPPORTED_FORMATS = frozenset({NONE_FORMAT, *_VERIFIERS})
 # pyasn1 (a py_webauthn dependency) because cryptography refuses the whole extension list of some
 # certificates that py_webauthn otherwise accepts (e.g. an explicitly encoded default cA=FALSE).
 _AAGUID_EXTENSION = univ.ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
-_FORMATS_WITH_AAGUID_EXTENSION = frozenset({"packed", "tpm"})
+FORMATS_WITH_AAGUID_EXTENSION = frozenset({"packed", "tpm"})
 
 
-def _certificate_aaguid(leaf_der: bytes) -> bytes | None:
+def certificate_aaguid(leaf_der: bytes) -> bytes | None:
     """The raw value (a DER OCTET STRING) of the leaf's id-fido-gen-ce-aaguid extension, if any."""
     certificate, rest = der_decoder.decode(leaf_der, asn1Spec=rfc5280.Certificate())
     if rest:
@@ -128,14 +128,14 @@ def _certificate_aaguid(leaf_der: bytes) -> bytes | None:
 
 def _check_aaguid_extension(obj: AttestationObject, acd: AttestedCredentialData) -> None:
     x5c = obj.statement.x5c
-    if obj.fmt not in _FORMATS_WITH_AAGUID_EXTENSION or not x5c:
+    if obj.fmt not in FORMATS_WITH_AAGUID_EXTENSION or not x5c:
         return
     try:
-        certificate_aaguid = _certificate_aaguid(x5c[0])
+        aaguid_in_certificate = certificate_aaguid(x5c[0])
     except Exception as exc:
         raise CeremonyRejected(_R.ATTESTATION_INVALID, "attestation certificate does not parse") from exc
     # The extension value is a DER OCTET STRING of the 16-byte AAGUID.
-    if certificate_aaguid is not None and certificate_aaguid != b"\x04\x10" + acd.aaguid:
+    if aaguid_in_certificate is not None and aaguid_in_certificate != b"\x04\x10" + acd.aaguid:
         reject(_R.ATTESTATION_INVALID, "attestation certificate AAGUID differs from the authenticator data")
 
 
