@@ -50,6 +50,7 @@ PAGES = [
     ("/admin/methods/temporary-access-pass", "policy.read"),
     ("/admin/methods/authenticator-app", "policy.read"),
     ("/admin/audit", "audit.read"),
+    ("/admin/reports/untrusted-models", "methods.read"),
 ]
 
 

@@ -284,3 +284,15 @@ def test_a_pass_outside_the_policy_is_refused_with_the_reason(world: Any, admin_
     assert refused.status_code == 400
     assert "The Temporary Access Pass policy does not include pat@contoso.com." in text_of(refused)
     assert not TemporaryAccessPass.objects.exists()
+
+
+def test_the_untrusted_models_report_lists_flagged_passkeys(world: Any, admin_as: Any) -> None:
+    from django.utils import timezone
+
+    from passgate.credentials.models import Passkey
+
+    client, _ = admin_as(GR)
+    assert "No registered passkey is of a model" in text_of(client.get("/admin/reports/untrusted-models"))
+    Passkey.objects.filter(pk=world["passkey"].pk).update(metadata_revoked_at=timezone.now(), metadata_status="REVOKED")
+    page = text_of(client.get("/admin/reports/untrusted-models"))
+    assert world["pat"].user_principal_name in page and "REVOKED" in page and "They still sign in" in page

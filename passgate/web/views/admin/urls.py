@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic.base import RedirectView
 
-from passgate.web.views.admin import audit, groups, methods, users
+from passgate.web.views.admin import audit, groups, methods, reports, users
 
 urlpatterns = [
     path("admin", audit.overview),
@@ -29,4 +29,5 @@ urlpatterns = [
     path("admin/methods/temporary-access-pass", methods.tap_method),
     path("admin/methods/authenticator-app", methods.authenticator_app_method),
     path("admin/audit", audit.audit_log),
+    path("admin/reports/untrusted-models", reports.untrusted_models),
 ]
