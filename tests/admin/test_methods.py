@@ -172,6 +172,20 @@ def test_add_a_profile_with_an_allow_list_and_use_it(world: Any, policy_admin: A
     assert OTHER_AAGUID in configure_page
 
 
+def test_key_restrictions_take_model_names_from_the_catalogue(world: Any, policy_admin: Any) -> None:
+    client, _ = policy_admin
+    fields = form_fields(client.get("/admin/methods/passkey?tab=configure"), "configure-form")
+    fields = replace_value(fields, "new-name", "Google only")
+    fields = replace_value(fields, "new-types", "synced")
+    fields = replace_value(fields, "new-aaguids", "google password manager\n")
+    fields.append(("new-kr-enforced", "1"))
+    preview = client.post("/admin/methods/passkey", as_post(fields))
+    assert preview.status_code == 200, text_of(preview)
+    client.post("/admin/methods/passkey", as_post([*form_fields(preview, "save-form"), ("confirm", "1")]))
+    google = current_policy().fido2.passkey_profiles[1]
+    assert google.key_restrictions.aa_guids == ("ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4",)
+
+
 @pytest.mark.parametrize(("change", "path", "message"), [
     ({"p0-aaguids": "not-a-guid", "p0-kr-enforced": "1"}, "passkeyProfiles[0].keyRestrictions.aaGuids[0]",
      "an AAGUID must be a GUID"),

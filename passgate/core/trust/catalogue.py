@@ -124,6 +124,12 @@ class Catalogue:
         ranked.sort()
         return tuple(self.entries[index] for _, index in ranked[:limit])
 
+    def aaguids_named(self, name: str) -> tuple[str, ...]:
+        """Every AAGUID whose model has exactly this name (case- and whitespace-insensitive): a model such as
+        "YubiKey 5 Series" can have several AAGUIDs (firmware generations), and an admin means all of them."""
+        wanted = _normalise_name(name).casefold()
+        return tuple(self.entries[i].aaguid for i, folded in enumerate(self._folded) if folded == wanted)
+
 
 def build_catalogue(
     *,

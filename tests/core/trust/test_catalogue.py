@@ -398,3 +398,11 @@ def test_random_bytes_never_escape_as_another_error(raw: bytes) -> None:
         load_community_list(raw)
     except CommunityListRejected:
         pass
+
+
+def test_aaguids_named_finds_every_aaguid_of_a_model() -> None:
+    from passgate.core.trust.catalogue import build_catalogue
+
+    known = build_catalogue(snapshot=None)
+    assert known.aaguids_named("  GOOGLE password   manager ") == ("ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4",)
+    assert known.aaguids_named("No Such Model") == ()

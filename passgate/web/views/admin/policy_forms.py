@@ -26,8 +26,10 @@ from passgate.core.policy.model import (
     MethodConfiguration,
     PasskeyTarget,
     TemporaryAccessPassConfiguration,
+    is_guid,
 )
 from passgate.directory.models import SecurityGroup
+from passgate.trust_store.selectors import catalogue
 
 PROFILE_FIELDS_LIMIT = 8  # profile blocks read from a form at most (the core refuses more than 3 anyway)
 TAP_LIFETIMES = ("minimumLifetimeInMinutes", "defaultLifetimeInMinutes", "maximumLifetimeInMinutes")
@@ -57,6 +59,17 @@ def _number_or_text(value: str) -> int | str:
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _aaguid_lines(text: str) -> list[str]:
+    """Each line an AAGUID or a model name from the authenticator catalogue ("YubiKey 5 Series"): a name stands
+    for every AAGUID of that model. Anything else goes to the core as typed, which names it in its refusal."""
+    known = catalogue()
+    aaguids: list[str] = []
+    for line in _lines(text):
+        named = () if is_guid(line.lower()) else known.aaguids_named(line)
+        aaguids.extend(named or [line])
+    return aaguids
 
 
 def _state(form: QueryDict) -> str:
@@ -270,7 +283,7 @@ def _profile_json(form: QueryDict, key: str, *, with_id: bool) -> dict[str, Any]
     profile["attestationEnforcement"] = form.get(f"{key}-attestation", "")
     profile["keyRestrictions"] = {"isEnforced": f"{key}-kr-enforced" in form,
                                   "enforcementType": form.get(f"{key}-kr-type", ""),
-                                  "aaGuids": _lines(form.get(f"{key}-aaguids", ""))}
+                                  "aaGuids": _aaguid_lines(form.get(f"{key}-aaguids", ""))}
     return profile
 
 
