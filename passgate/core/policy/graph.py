@@ -321,6 +321,7 @@ def _list(value: object, path: str) -> Sequence[object]:
 
 
 _E = TypeVar("_E", MethodState, AttestationEnforcement, EnforcementType)
+_Target = TypeVar("_Target", MethodTarget, PasskeyTarget)
 
 
 def _enum(value: object, path: str, kind: type[_E]) -> _E:
@@ -390,54 +391,48 @@ def _exclude_targets_from(value: object, path: str) -> tuple[ExcludeTarget, ...]
     return tuple(result)
 
 
-def _method_targets_from(value: object, path: str, current: Sequence[MethodTarget]) -> tuple[MethodTarget, ...]:
+def _include_targets_from(value: object, path: str, current: Sequence[_Target], *, type_name: str,
+                          keys: frozenset[str], types: tuple[str, ...], new: Callable[[str], _Target],
+                          extra: Callable[[Mapping[str, Any], str, _Target], dict[str, Any]]) -> tuple[_Target, ...]:
+    """Include targets of either kind: a member that names an existing id keeps what it leaves out."""
     by_id = {t.id: t for t in current}
-    result: list[MethodTarget] = []
+    result: list[_Target] = []
     for index, item in enumerate(_list(value, path)):
         here = f"{path}[{index}]"
-        obj = _object(item, here, "authenticationMethodTarget", _METHOD_TARGET_KEYS, _METHOD_TARGET_TYPES)
+        obj = _object(item, here, type_name, keys, types)
         if "id" not in obj:
             raise PolicyValidationError(f"{here}: an include target needs an 'id' ('all_users' or a group id)",
                                         target=f"{here}.id", code=MISSING_PROPERTY)
         target_id = _target_id(obj["id"], f"{here}.id", all_users_allowed=True)
-        base = by_id.get(target_id, MethodTarget(id=target_id))
-        result.append(MethodTarget(
-            id=target_id,
-            target_type=_target_type(obj["targetType"], f"{here}.targetType") if "targetType" in obj
-            else base.target_type,
-            is_registration_required=_bool(obj["isRegistrationRequired"], f"{here}.isRegistrationRequired")
-            if "isRegistrationRequired" in obj else base.is_registration_required,
-        ))
+        base = by_id.get(target_id) or new(target_id)
+        changes: dict[str, Any] = {"id": target_id, **extra(obj, here, base)}
+        if "targetType" in obj:
+            changes["target_type"] = _target_type(obj["targetType"], f"{here}.targetType")
+        if "isRegistrationRequired" in obj:
+            changes["is_registration_required"] = _bool(obj["isRegistrationRequired"], f"{here}.isRegistrationRequired")
+        result.append(replace(base, **changes))
     _unique_ids([t.id for t in result], path, "target")
     return tuple(result)
+
+
+def _method_targets_from(value: object, path: str, current: Sequence[MethodTarget]) -> tuple[MethodTarget, ...]:
+    return _include_targets_from(value, path, current, type_name="authenticationMethodTarget",
+                                 keys=_METHOD_TARGET_KEYS, types=_METHOD_TARGET_TYPES,
+                                 new=lambda target_id: MethodTarget(id=target_id), extra=lambda obj, here, base: {})
+
+
+def _allowed_profiles(obj: Mapping[str, Any], here: str, base: PasskeyTarget) -> dict[str, Any]:
+    if "allowedPasskeyProfiles" not in obj:
+        return {}
+    where = f"{here}.allowedPasskeyProfiles"
+    return {"allowed_passkey_profiles": _dedupe([_guid(p, f"{where}[{i}]", "a passkey profile id")
+                                                 for i, p in enumerate(_list(obj["allowedPasskeyProfiles"], where))])}
 
 
 def _passkey_targets_from(value: object, path: str, current: Sequence[PasskeyTarget]) -> tuple[PasskeyTarget, ...]:
-    by_id = {t.id: t for t in current}
-    result: list[PasskeyTarget] = []
-    for index, item in enumerate(_list(value, path)):
-        here = f"{path}[{index}]"
-        obj = _object(item, here, "passkeyAuthenticationMethodTarget", _PASSKEY_TARGET_KEYS, _PASSKEY_TARGET_TYPES)
-        if "id" not in obj:
-            raise PolicyValidationError(f"{here}: an include target needs an 'id' ('all_users' or a group id)",
-                                        target=f"{here}.id", code=MISSING_PROPERTY)
-        target_id = _target_id(obj["id"], f"{here}.id", all_users_allowed=True)
-        base = by_id.get(target_id, PasskeyTarget(id=target_id))
-        profiles = base.allowed_passkey_profiles
-        if "allowedPasskeyProfiles" in obj:
-            where = f"{here}.allowedPasskeyProfiles"
-            profiles = _dedupe([_guid(p, f"{where}[{i}]", "a passkey profile id")
-                                for i, p in enumerate(_list(obj["allowedPasskeyProfiles"], where))])
-        result.append(PasskeyTarget(
-            id=target_id,
-            target_type=_target_type(obj["targetType"], f"{here}.targetType") if "targetType" in obj
-            else base.target_type,
-            is_registration_required=_bool(obj["isRegistrationRequired"], f"{here}.isRegistrationRequired")
-            if "isRegistrationRequired" in obj else base.is_registration_required,
-            allowed_passkey_profiles=profiles,
-        ))
-    _unique_ids([t.id for t in result], path, "target")
-    return tuple(result)
+    return _include_targets_from(value, path, current, type_name="passkeyAuthenticationMethodTarget",
+                                 keys=_PASSKEY_TARGET_KEYS, types=_PASSKEY_TARGET_TYPES,
+                                 new=lambda target_id: PasskeyTarget(id=target_id), extra=_allowed_profiles)
 
 
 # ---------------------------------------------------------------------------------------------- passkey profiles
