@@ -5,8 +5,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from django.conf import settings
 
+from passgate.core.errors import InvalidInput
 from passgate.core.trust.catalogue import Catalogue, build_catalogue, display_name
 from passgate.core.trust.mds import MetadataSnapshot, default_root_der, verify_blob
 from passgate.trust_store.models import MetadataBlob
@@ -20,13 +23,14 @@ def root_der() -> bytes:
     path = getattr(settings, "PASSGATE_MDS_ROOT", None)
     if not path:
         return default_root_der()
-    raw = Path(path).read_bytes()
-    if raw.lstrip().startswith(b"-----BEGIN"):
-        from cryptography import x509  # noqa: PLC0415 - only for a PEM-configured root
-        from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415
-
-        return x509.load_pem_x509_certificate(raw).public_bytes(Encoding.DER)
-    return raw
+    try:
+        raw = Path(path).read_bytes()
+        if raw.lstrip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_certificate(raw).public_bytes(Encoding.DER)
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"PASSGATE_MDS_ROOT {path}: not a readable PEM or DER certificate ({exc})",
+                           code="invalid_mds_root") from None
+    return raw  # DER: verify_blob refuses it as malformed_certificate if it is not one
 
 
 def current_blob() -> MetadataBlob | None:

@@ -127,3 +127,13 @@ def test_cli_import_and_status(pki: Any, tmp_path: Path, capsys: Any) -> None:
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("passgate: error: not a compact JWS")
     assert main(["mds", "import", str(tmp_path / "missing.jwt")]) == 1
+
+
+def test_a_configured_root_that_is_not_a_certificate_is_a_clear_error(settings: Any, tmp_path: Path) -> None:
+    bad = tmp_path / "root.pem"
+    bad.write_bytes(b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+    settings.PASSGATE_MDS_ROOT = str(bad)
+    with pytest.raises(InvalidInput) as err:
+        mds_import(blob=b"a.b.c", source="x", actor=ADMIN)
+    assert err.value.code == "invalid_mds_root"
+    assert not MetadataBlob.objects.exists()
