@@ -32,7 +32,6 @@ class PassgateSettings:
     session_max_hours: int
     redis_url: str | None
     mds_root: Path | None = None
-    refuse_revoked_models: bool = False
 
     @property
     def origins(self) -> tuple[str, ...]:
@@ -135,6 +134,9 @@ def load(env: Mapping[str, str] | None = None) -> PassgateSettings:
     redis_url = env.get("PASSGATE_REDIS_URL") or None
     if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError("PASSGATE_REDIS_URL: must be a redis:// or rediss:// URL")
+    if "PASSGATE_REFUSE_REVOKED_MODELS" in env:
+        raise ConfigError("PASSGATE_REFUSE_REVOKED_MODELS: no longer read; refusing flagged passkeys at sign-in is a "
+                          "tenant setting now (admin centre: Reports, Untrusted models), so unset it")
     mds_root_raw = env.get("PASSGATE_MDS_ROOT") or ""
     mds_root = Path(mds_root_raw).expanduser().resolve() if mds_root_raw else None
     if mds_root is not None and not mds_root.is_file():
@@ -152,5 +154,4 @@ def load(env: Mapping[str, str] | None = None) -> PassgateSettings:
         session_max_hours=_int(env, "PASSGATE_SESSION_MAX_HOURS", 12, 1, 24 * 7),
         redis_url=redis_url,
         mds_root=mds_root,
-        refuse_revoked_models=_bool(env, "PASSGATE_REFUSE_REVOKED_MODELS"),
     )

@@ -195,8 +195,11 @@ def passkey_registration_complete(*, user: User, session_key: str, credential: M
                                         extra_roots=known_vendor_roots(registered.attestation_format))
         decision = policy_rules.evaluate_passkey(
             current_policy(), _user_facts(user),
-            policy_rules.PasskeyFacts(aaguid=registered.aaguid, backup_eligible=registered.backup_eligible,
-                                      attestation_verified=assessment.attested),
+            policy_rules.PasskeyFacts(
+                aaguid=registered.aaguid, backup_eligible=registered.backup_eligible,
+                attestation_verified=assessment.attested, certification_level=assessment.certification_level,
+                key_protection=assessment.entry.key_protection if assessment.entry is not None else (),
+                model=assessment.model),
             policy_rules.Phase.REGISTRATION)
         if not decision.allowed and decision.reason is policy_rules.PolicyReason.ATTESTATION_REQUIRED:
             raise PolicyDenied(f"{decision.message} {attestation_required_refusal(assessment)}",
@@ -321,12 +324,13 @@ def passkey_signin_complete(*, session_key: str, credential: Mapping[str, Any],
                                code="credential_suspended")
         if not passkey.user.account_enabled:
             raise AccessDenied("Your account is disabled. Contact your administrator.", code="user_disabled")
-        if passkey.metadata_revoked_at is not None and settings.PASSGATE.refuse_revoked_models:
+        policy = current_policy()
+        if passkey.metadata_revoked_at is not None and policy.fido2.refuse_flagged_models_at_sign_in:
             raise AccessDenied(f"The FIDO Alliance marked this passkey's model {passkey.metadata_status}: it is no "
                                "longer trusted. Add another passkey, or ask your administrator.",
                                code="credential_model_untrusted")
         # Passkey types and key restrictions apply at every sign-in (attestation only at registration).
-        _enforce(policy_rules.evaluate_passkey(current_policy(), _user_facts(passkey.user), passkey_facts(passkey),
+        _enforce(policy_rules.evaluate_passkey(policy, _user_facts(passkey.user), passkey_facts(passkey),
                                                policy_rules.Phase.SIGN_IN))
         _record_use(passkey, verified, row, context=context, activity=activity)
     except PassgateError as exc:

@@ -167,3 +167,42 @@ def test_an_administrator_deletes_a_users_passkey_and_it_no_longer_signs_in(new_
     user_tab.page.locator("#signin-error").filter(has_text="This passkey isn't registered here.").wait_for()
     assert signed_out(user_tab)
     assert audit_rows(activity="passkey.signIn")[-1] == ("passkey.signIn", "failure", "unknown_credential")
+
+
+def test_model_picker_rules_from_metadata_and_the_untrusted_models_switch(new_tab: Any, make_user: Any,
+                                                                         issue_tap: Any, tmp_path: Path) -> None:
+    tab = new_tab()
+    sign_in_as_admin(tab, make_user, issue_tap, "ada@contoso.com", "Ada Lovelace")
+    page = tab.page
+    tab.goto("/admin/methods/passkey?tab=configure")
+    page.click("#add-profile summary")
+    page.fill("#new-name", "Certified security keys")
+    page.select_option("#new-types", "deviceBound")
+    page.select_option("#new-attestation", "registrationOnly")
+    page.check("input[name=new-kr-enforced]")
+    page.select_option("#new-kr-type", "block")
+    # The picker: type part of a name, take it, "Add to list" puts it in the list (JavaScript).
+    page.fill("#new-pick", "Apple Passwords")
+    page.click("button[data-add-model=new]")
+    assert page.input_value("#new-aaguids") == "Apple Passwords" and page.input_value("#new-pick") == ""
+    page.fill("#new-pick", "apple passwords")
+    page.click("button[data-add-model=new]")
+    assert page.input_value("#new-aaguids") == "Apple Passwords"  # not twice
+    page.select_option("#new-min-level", "L2")
+    page.check("input[name=new-hardware]")
+    shot(tab, tmp_path / "admin-profile-rules.png")
+    page.click("#review")
+    page.wait_for_selector("text=rules from FIDO metadata")
+    with page.expect_navigation():
+        page.click("#save")
+    profile = current_policy().fido2.passkey_profiles[1]
+    assert profile.key_restrictions.aa_guids == ("fbfc3007-154e-4ecc-8c0b-6e020557d7bd",)
+    assert profile.key_restrictions.enforcement_type.value == "block"
+    assert profile.metadata_rules.require_hardware_key_protection
+
+    tab.goto("/admin/reports/untrusted-models")
+    page.check("#refuse")
+    page.click("#save")
+    page.wait_for_selector("text=Passkeys of untrusted models are now refused at sign-in.")
+    assert current_policy().fido2.refuse_flagged_models_at_sign_in
+    shot(tab, tmp_path / "admin-untrusted-models.png")

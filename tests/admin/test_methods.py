@@ -186,6 +186,50 @@ def test_key_restrictions_take_model_names_from_the_catalogue(world: Any, policy
     assert google.key_restrictions.aa_guids == ("ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4",)
 
 
+def test_the_picker_adds_a_model_by_name_and_listed_aaguids_show_their_model(world: Any, policy_admin: Any) -> None:
+    client, _ = policy_admin
+    page = client.get("/admin/methods/passkey?tab=configure")
+    assert '<option value="Apple Passwords">' in page.content.decode()  # the datalist offers catalogue names
+    fields = form_fields(page, "configure-form")
+    fields = replace_value(fields, "new-name", "Apple only")
+    fields = replace_value(fields, "new-types", "synced")
+    fields = replace_value(fields, "new-pick", "apple passwords")  # as typed in the picker, without JavaScript
+    fields.append(("new-kr-enforced", "1"))
+    preview = client.post("/admin/methods/passkey", as_post(fields))
+    assert preview.status_code == 200, text_of(preview)
+    client.post("/admin/methods/passkey", as_post([*form_fields(preview, "save-form"), ("confirm", "1")]))
+    apple = current_policy().fido2.passkey_profiles[1]
+    assert apple.key_restrictions.aa_guids == ("fbfc3007-154e-4ecc-8c0b-6e020557d7bd",)
+    configure = text_of(client.get("/admin/methods/passkey?tab=configure"))
+    assert "fbfc3007-154e-4ecc-8c0b-6e020557d7bd Apple Passwords" in configure
+
+
+def test_rules_from_metadata_are_set_in_a_profile_and_need_attestation(world: Any, policy_admin: Any) -> None:
+    client, _ = policy_admin
+    fields = form_fields(client.get("/admin/methods/passkey?tab=configure"), "configure-form")
+    fields = replace_value(fields, "new-name", "Certified keys")
+    fields = replace_value(fields, "new-types", "deviceBound")
+    fields = replace_value(fields, "new-min-level", "L2")
+    fields.append(("new-hardware", "1"))
+    refused = client.post("/admin/methods/passkey", as_post(fields))  # attestation not required: refused
+    assert refused.status_code == 400
+    assert "rules from FIDO metadata need attestationEnforcement 'registrationOnly'" in text_of(refused)
+    fields = replace_value(fields, "new-attestation", "registrationOnly")
+    preview = client.post("/admin/methods/passkey", as_post(fields))
+    assert preview.status_code == 200, text_of(preview)
+    assert "rules from FIDO metadata" in text_of(preview)
+    client.post("/admin/methods/passkey", as_post([*form_fields(preview, "save-form"), ("confirm", "1")]))
+    rules = current_policy().fido2.passkey_profiles[1].metadata_rules
+    assert (rules.minimum_certification_level.value, rules.require_hardware_key_protection) == (  # type: ignore[union-attr]
+        "FIDO_CERTIFIED_L2", True)
+    # Saving the page unchanged changes nothing; the rules show as set.
+    page = client.get("/admin/methods/passkey?tab=configure")
+    fields = form_fields(page, "configure-form")
+    assert ("p1-min-level", "L2") in fields and ("p1-hardware", "1") in fields
+    unchanged = client.post("/admin/methods/passkey", as_post(fields))
+    assert "Nothing to save: these are the settings in force." in text_of(unchanged)
+
+
 @pytest.mark.parametrize(("change", "path", "message"), [
     ({"p0-aaguids": "not-a-guid", "p0-kr-enforced": "1"}, "passkeyProfiles[0].keyRestrictions.aaGuids[0]",
      "an AAGUID must be a GUID"),

@@ -15,7 +15,7 @@ from passgate.credentials import services
 from passgate.credentials.models import Passkey, SoftwareOathMethod, TemporaryAccessPass
 from passgate.credentials.policy import policy_update
 from passgate.directory.models import User
-from tests.admin.conftest import AA, GA, GR, TAP_PATTERN, UA, text_of
+from tests.admin.conftest import AA, APA, GA, GR, TAP_PATTERN, UA, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -295,4 +295,22 @@ def test_the_untrusted_models_report_lists_flagged_passkeys(world: Any, admin_as
     assert "No registered passkey is of a model" in text_of(client.get("/admin/reports/untrusted-models"))
     Passkey.objects.filter(pk=world["passkey"].pk).update(metadata_revoked_at=timezone.now(), metadata_status="REVOKED")
     page = text_of(client.get("/admin/reports/untrusted-models"))
-    assert world["pat"].user_principal_name in page and "REVOKED" in page and "They still sign in" in page
+    assert world["pat"].user_principal_name in page and "REVOKED" in page and "these passkeys still sign in" in page
+    # A Global Reader sees the switch but can't change it.
+    assert client.post("/admin/reports/untrusted-models", {"refuse": "on"}).status_code == 403
+
+
+def test_the_tenant_turns_refusal_of_untrusted_models_on_and_off_from_the_report(world: Any, admin_as: Any) -> None:
+    from passgate.credentials.policy_selectors import current_policy
+
+    client, _ = admin_as(APA)
+    saved = client.post("/admin/reports/untrusted-models", {"refuse": "on"})
+    assert saved.status_code == 302
+    assert current_policy().fido2.refuse_flagged_models_at_sign_in
+    page = text_of(client.get("/admin/reports/untrusted-models"))
+    assert "Passkeys of untrusted models are now refused at sign-in." in page and "refused at sign-in" in page
+    row = AuditEvent.objects.filter(activity="authenticationMethodsPolicy.update").latest("occurred_at")
+    assert row.details["changes"] == [{"path": "fido2.@passgate.refuseFlaggedModelsAtSignIn", "old": None,
+                                       "new": True}]
+    assert client.post("/admin/reports/untrusted-models", {}).status_code == 302
+    assert not current_policy().fido2.refuse_flagged_models_at_sign_in

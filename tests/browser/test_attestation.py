@@ -1,6 +1,7 @@
 """Attestation enforced, in a real browser: Chromium's virtual authenticator registers under a
 registrationOnly profile only when the FIDO metadata in force lists its batch certificate as a root, and not
-when its model is REVOKED."""
+when its model is REVOKED; the BLOB that revokes it flags the passkey already registered, and once the tenant
+turns on refusal of untrusted models, that passkey's next sign-in is refused."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 
 from passgate.audit.services import Actor
 from passgate.core.policy.model import DEFAULT_PASSKEY_PROFILE_ID
+from passgate.credentials.metadata import metadata_import
 from passgate.credentials.models import Passkey
 from passgate.credentials.policy import policy_update
 from passgate.trust_store.services import mds_import
@@ -89,7 +91,9 @@ def test_attestation_enforced_end_to_end(new_tab: Any, make_user: Any, issue_tap
     revoked = make_entry(aaguid=CHROMIUM_VIRTUAL_AAGUID, description="Chromium virtual authenticator",
                          root_certificates=(batch_certificate,),
                          statuses=(("FIDO_CERTIFIED_L1", "2024-01-01"), ("REVOKED", "2025-01-01")))
-    mds_import(blob=make_blob([revoked], pki.signer, pki.x5c, no=2), source="test2.jwt", actor=ADMIN)
+    _, _, flagged = metadata_import(blob=make_blob([revoked], pki.signer, pki.x5c, no=2), source="test2.jwt",
+                                    actor=ADMIN)
+    assert flagged == 1  # Bob's passkey
     third = new_tab()
     third.add_authenticator()
     carol = make_user("carol@contoso.com", "Carol")
@@ -98,3 +102,17 @@ def test_attestation_enforced_end_to_end(new_tab: Any, make_user: Any, issue_tap
     assert not Passkey.objects.filter(user=carol).exists()
     assert [r[2] for r in audit_rows(activity="passkey.register", result="failure")] == [
         "policy_attestation_required", "policy_attestation_required"]
+
+    # 4. Bob's passkey is flagged; it still signs in until the tenant turns refusal on, then it is refused.
+    passkey.refresh_from_db()
+    assert passkey.metadata_status == "REVOKED" and passkey.metadata_revoked_at is not None
+    second.sign_out()
+    second.wait_for_path("/security-info")  # the autofill signs Bob straight back in: still allowed
+    policy_update(method_id="Fido2", actor=ADMIN, body={"@passgate.refuseFlaggedModelsAtSignIn": True})
+    second.sign_out()
+    assert second.wait_autofill_settled() == "ended"
+    error = second.page.locator("#signin-error")
+    error.wait_for(state="visible")
+    assert "REVOKED" in error.text_content() and "no longer trusted" in error.text_content()
+    assert audit_rows(activity="passkey.signIn", target_id=str(passkey.pk))[-1] == (
+        "passkey.signIn", "failure", "credential_model_untrusted")

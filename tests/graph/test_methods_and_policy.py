@@ -81,6 +81,31 @@ def test_a_new_profile_gets_an_id_and_a_get_body_can_be_sent_back(app_api: Any) 
     assert PolicyVersion.objects.count() == 1
 
 
+def test_passgate_extensions_travel_as_annotations_a_plain_client_can_ignore_or_send_back(app_api: Any) -> None:
+    api = app_api("Policy.ReadWrite.AuthenticationMethod")
+    fido2 = api.get(FIDO2).json()
+    assert not [key for key in fido2 if key.startswith("@passgate.")]  # nothing set, nothing shown
+    fido2["@passgate.refuseFlaggedModelsAtSignIn"] = True
+    fido2["passkeyProfiles"].append({"name": "Certified keys", "passkeyTypes": "deviceBound",
+                                     "attestationEnforcement": "registrationOnly",
+                                     "@passgate.metadataRules": {"minimumCertificationLevel": "L2",
+                                                                 "requireHardwareKeyProtection": True}})
+    assert api.patch(FIDO2, fido2).status_code == 204
+    again = api.get(FIDO2).json()
+    assert again["@passgate.refuseFlaggedModelsAtSignIn"] is True
+    assert again["passkeyProfiles"][1]["@passgate.metadataRules"] == {"minimumCertificationLevel": "L2",
+                                                                       "requireHardwareKeyProtection": True}
+    # A plain Graph client that drops what it doesn't know changes nothing of them.
+    plain = {key: value for key, value in again.items() if not key.startswith("@passgate.")}
+    plain["passkeyProfiles"] = [{k: v for k, v in p.items() if not k.startswith("@passgate.")}
+                                for p in again["passkeyProfiles"]]
+    assert api.patch(FIDO2, plain).status_code == 204
+    assert api.get(FIDO2).json() == again
+    bad = api.patch(FIDO2, {"@passgate.refuseFlaggedModelsAtSignIn": "yes"})
+    assert (bad.status_code, graph_error(bad)["target"]) == (400, "@passgate.refuseFlaggedModelsAtSignIn")
+    assert PolicyVersion.objects.count() == 1
+
+
 @pytest.mark.parametrize(("body", "target"), [
     ({"state": "on"}, "state"),
     ({"passkeyProfiles": [{"id": "00000000-0000-0000-0000-000000000001", "name": "Renamed",

@@ -1,9 +1,8 @@
 """A newer metadata BLOB that marks a model untrusted flags the passkeys of that model (audited, reported), and
-the tenant can refuse them at sign-in (PASSGATE_REFUSE_REVOKED_MODELS)."""
+the tenant can refuse them at sign-in (the Fido2 policy's ``@passgate.refuseFlaggedModelsAtSignIn``)."""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from passgate.cli import main
 from passgate.core.errors import AccessDenied
 from passgate.credentials.metadata import flagged_passkeys, metadata_import
 from passgate.credentials.models import Passkey
+from passgate.credentials.policy import policy_update
 from tests.core.softauthn import AAGUID
 from tests.core.trust.test_pki import make_blob, make_entry, make_pki
 from tests.services.support import audit_rows, authenticator_for, register, sign_in
@@ -60,10 +60,23 @@ def test_a_revoking_blob_flags_existing_passkeys_and_the_tenant_may_refuse_them(
     assert metadata_import(blob=blob(pki, 3, ("REVOKED", "2025-07-01")), source="3", actor=ADMIN)[2] == 0
 
     sign_in(auth)  # the tenant's default: flagged, reported, still signs in
-    settings.PASSGATE = dataclasses.replace(settings.PASSGATE, refuse_revoked_models=True)
+    policy = policy_update(body={"@passgate.refuseFlaggedModelsAtSignIn": True}, method_id="Fido2", actor=ADMIN)
+    assert policy.fido2.refuse_flagged_models_at_sign_in
+    change = audit_rows(activity="authenticationMethodsPolicy.update")[-1].details["changes"]
+    assert change == [{"path": "fido2.@passgate.refuseFlaggedModelsAtSignIn", "old": None, "new": True}]
     with pytest.raises(AccessDenied) as err:
         sign_in(auth)
     assert err.value.code == "credential_model_untrusted"
+    assert audit_rows(activity="passkey.signIn")[-1].reason == "credential_model_untrusted"
+    policy_update(body={"@passgate.refuseFlaggedModelsAtSignIn": False}, method_id="Fido2", actor=ADMIN)
+    sign_in(auth)  # turned off again
+
+
+def test_the_retired_environment_switch_is_a_clear_configuration_error() -> None:
+    from passgate.config.env import ConfigError, load
+
+    with pytest.raises(ConfigError, match="tenant setting"):
+        load({"PASSGATE_REFUSE_REVOKED_MODELS": "true", "PASSGATE_SECRET_KEY": "x" * 40})
 
 
 def test_cli_reports_flagged_passkeys(pki: Any, make_user: Any, tmp_path: Path, capsys: Any) -> None:

@@ -36,6 +36,7 @@ from enum import StrEnum, unique
 from passgate.core.policy.errors import ADMIN_LOCKOUT, POLICY_RULE, PolicyValidationError
 from passgate.core.policy.model import (
     ALL_USERS,
+    HARDWARE_KEY_PROTECTION,
     MAX_REGISTRATION_SNOOZES,
     AttestationEnforcement,
     AuthenticationMethodsPolicy,
@@ -48,6 +49,7 @@ from passgate.core.policy.model import (
     PasskeyType,
     TemporaryAccessPassConfiguration,
 )
+from passgate.core.trust.mds import CertificationLevel
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,10 @@ class PasskeyFacts:
     aaguid: str
     backup_eligible: bool  # BE flag: a synced (multi-device) passkey
     attestation_verified: bool = False
+    # From the MDS entry the attestation anchored in (registration only): for a profile's metadata rules.
+    certification_level: CertificationLevel | None = None
+    key_protection: tuple[str, ...] = ()
+    model: str | None = None
 
     @property
     def passkey_type(self) -> PasskeyType:
@@ -97,6 +103,7 @@ class PolicyReason(StrEnum):
     PASSKEY_TYPE_NOT_ALLOWED = "passkey_type_not_allowed"
     AAGUID_NOT_ALLOWED = "aaguid_not_allowed"  # not on an allow list, or on a block list
     ATTESTATION_REQUIRED = "attestation_required"
+    METADATA_RULE_NOT_MET = "metadata_rule_not_met"  # a profile's rules from FIDO metadata (Passgate's extension)
     NO_PROFILE_SATISFIED = "no_profile_satisfied"  # several profiles in scope, refused for different reasons
 
 
@@ -204,6 +211,36 @@ def _check(profile: PasskeyProfile, passkey: PasskeyFacts, phase: Phase) -> Prof
         return fail(PolicyReason.ATTESTATION_REQUIRED,
                     "requires a passkey whose make and model can be verified (attestation) when it's added",
                     "Passgate couldn't verify this one", "this one couldn't be verified")
+    if phase is Phase.REGISTRATION and profile.metadata_rules.is_set:
+        return _check_metadata_rules(profile, passkey)
+    return None
+
+
+def hardware_protected(key_protection: Sequence[str]) -> bool:
+    """MDS ``keyProtection`` says the private key is in hardware (a TEE, a secure element) and never in software."""
+    values = {value.lower() for value in key_protection}
+    return bool(values & HARDWARE_KEY_PROTECTION) and "software" not in values
+
+
+def _check_metadata_rules(profile: PasskeyProfile, passkey: PasskeyFacts) -> ProfileFailure | None:
+    """Only reached for an attested passkey (a profile with rules enforces attestation, checked first)."""
+    rules = profile.metadata_rules
+    model = f"this model ({passkey.model})" if passkey.model else "this model"
+    minimum = rules.minimum_certification_level
+    if minimum is not None:
+        level = passkey.certification_level
+        wanted = minimum.value.removeprefix("FIDO_CERTIFIED_").replace("plus", "+")
+        if level is None or level.rank < minimum.rank:
+            actual = ("isn't FIDO certified" if level is None else
+                      f"is certified at level {level.value.removeprefix('FIDO_CERTIFIED_').replace('plus', '+')}")
+            return ProfileFailure(profile.id, profile.name, PolicyReason.METADATA_RULE_NOT_MET,
+                                  f"accepts only passkeys FIDO certified at level {wanted} or above",
+                                  f"{model} {actual}", f"it {actual}")
+    if rules.require_hardware_key_protection and not hardware_protected(passkey.key_protection):
+        return ProfileFailure(profile.id, profile.name, PolicyReason.METADATA_RULE_NOT_MET,
+                              "accepts only passkeys whose keys are protected by hardware (FIDO metadata)",
+                              f"{model} doesn't declare hardware key protection",
+                              "its keys aren't hardware-protected")
     return None
 
 

@@ -75,6 +75,7 @@ from passgate.core.policy.model import (
     GRAPH_POLICY_VERSION,
     MAX_PASSKEY_PROFILES,
     MAX_PROFILE_NAME,
+    NO_METADATA_RULES,
     PASSKEY_TYPE_NAMES,
     TAP_MAX_LENGTH,
     TAP_MAX_LIFETIME,
@@ -86,6 +87,7 @@ from passgate.core.policy.model import (
     ExcludeTarget,
     Fido2Configuration,
     KeyRestrictions,
+    MetadataRules,
     MethodConfiguration,
     MethodState,
     MethodTarget,
@@ -98,6 +100,7 @@ from passgate.core.policy.model import (
     default_policy,
     is_guid,
 )
+from passgate.core.trust.mds import CertificationLevel
 
 JsonObject = dict[str, Any]
 
@@ -118,9 +121,12 @@ _PROFILE_TYPES: Final = ("microsoft.graph.passkeyProfile",)
 _KEY_RESTRICTION_TYPES: Final = ("microsoft.graph.fido2KeyRestrictions",)
 
 _ODATA_TYPE = "@odata.type"
+# Passgate's extensions, as OData instance annotations a plain Graph client ignores (and may send back).
+METADATA_RULES: Final = "@passgate.metadataRules"
+REFUSE_FLAGGED: Final = "@passgate.refuseFlaggedModelsAtSignIn"
 _FIDO2_KEYS: Final = frozenset({_ODATA_TYPE, "id", "state", "isSelfServiceRegistrationAllowed", "isAttestationEnforced",
                                 "keyRestrictions", "defaultPasskeyProfile", "includeTargets", "excludeTargets",
-                                "passkeyProfiles"})
+                                "passkeyProfiles", REFUSE_FLAGGED})
 _SOFTWARE_OATH_KEYS: Final = frozenset({_ODATA_TYPE, "id", "state", "includeTargets", "excludeTargets"})
 _TAP_LIFETIMES: Final = ("minimumLifetimeInMinutes", "defaultLifetimeInMinutes", "maximumLifetimeInMinutes")
 _TAP_KEYS: Final = _SOFTWARE_OATH_KEYS | {*_TAP_LIFETIMES, "defaultLength", "isUsableOnce"}
@@ -129,7 +135,11 @@ _PASSKEY_TARGET_KEYS: Final = frozenset({_ODATA_TYPE, "id", "targetType", "isReg
 _METHOD_TARGET_KEYS: Final = frozenset({_ODATA_TYPE, "id", "targetType", "isRegistrationRequired"})
 _EXCLUDE_TARGET_KEYS: Final = frozenset({_ODATA_TYPE, "id", "targetType"})
 _PROFILE_KEYS: Final = frozenset({_ODATA_TYPE, "id", "name", "passkeyTypes", "attestationEnforcement",
-                                  "keyRestrictions"})
+                                  "keyRestrictions", METADATA_RULES})
+_METADATA_RULE_KEYS: Final = frozenset({"minimumCertificationLevel", "requireHardwareKeyProtection"})
+# Certification levels as the extension spells them ("L2", "L2plus"), from MDS status names.
+CERTIFICATION_LEVEL_NAMES: Final[Mapping[CertificationLevel, str]] = {
+    level: level.value.removeprefix("FIDO_CERTIFIED_") for level in CertificationLevel}
 _KEY_RESTRICTION_KEYS: Final = frozenset({_ODATA_TYPE, "isEnforced", "enforcementType", "aaGuids"})
 _POLICY_READ_ONLY: Final = ("id", "displayName", "description", "lastModifiedDateTime", "policyVersion",
                             "policyMigrationState", "authenticationMethodConfigurations")
@@ -152,10 +162,20 @@ def _key_restrictions(value: KeyRestrictions) -> JsonObject:
             "aaGuids": list(value.aa_guids)}
 
 
+def metadata_rules_to_graph(rules: MetadataRules) -> JsonObject:
+    level = rules.minimum_certification_level
+    return {"minimumCertificationLevel": None if level is None else CERTIFICATION_LEVEL_NAMES[level],
+            "requireHardwareKeyProtection": rules.require_hardware_key_protection}
+
+
 def _profile(value: PasskeyProfile) -> JsonObject:
-    return {"id": value.id, "name": value.name, "passkeyTypes": passkey_types_to_graph(value.passkey_types),
-            "attestationEnforcement": value.attestation_enforcement.value,
-            "keyRestrictions": _key_restrictions(value.key_restrictions)}
+    profile: JsonObject = {
+        "id": value.id, "name": value.name, "passkeyTypes": passkey_types_to_graph(value.passkey_types),
+        "attestationEnforcement": value.attestation_enforcement.value,
+        "keyRestrictions": _key_restrictions(value.key_restrictions)}
+    if value.metadata_rules.is_set:
+        profile[METADATA_RULES] = metadata_rules_to_graph(value.metadata_rules)
+    return profile
 
 
 def _exclude_targets(values: Sequence[ExcludeTarget]) -> list[JsonObject]:
@@ -168,6 +188,7 @@ def _method_targets(values: Sequence[MethodTarget]) -> list[JsonObject]:
 
 
 def _fido2_to_graph(config: Fido2Configuration) -> JsonObject:
+    extension = {REFUSE_FLAGGED: True} if config.refuse_flagged_models_at_sign_in else {}
     return {
         _ODATA_TYPE: config.ODATA_TYPE,
         "id": config.ID,
@@ -182,6 +203,7 @@ def _fido2_to_graph(config: Fido2Configuration) -> JsonObject:
                            for t in config.include_targets],
         "excludeTargets": _exclude_targets(config.exclude_targets),
         "passkeyProfiles": [_profile(p) for p in config.passkey_profiles],
+        **extension,
     }
 
 
@@ -472,6 +494,38 @@ def _key_restrictions_from(value: object, path: str, base: KeyRestrictions) -> K
     return result
 
 
+def _metadata_rules_from(value: object, path: str, base: MetadataRules) -> MetadataRules:
+    """``null`` clears the rules; an object changes the properties it has."""
+    if value is None:
+        return NO_METADATA_RULES
+    obj = _object(value, path, "metadataRules", _METADATA_RULE_KEYS, ())
+    level = base.minimum_certification_level
+    if "minimumCertificationLevel" in obj:
+        given = obj["minimumCertificationLevel"]
+        names = {name: level for level, name in CERTIFICATION_LEVEL_NAMES.items()}
+        if given is not None and given not in names:
+            allowed = ", ".join(repr(name) for name in names)
+            raise _invalid(f"{path}.minimumCertificationLevel", given, f"expected null or one of {allowed}")
+        level = None if given is None else names[str(given)]
+    hardware = (_bool(obj["requireHardwareKeyProtection"], f"{path}.requireHardwareKeyProtection")
+                if "requireHardwareKeyProtection" in obj else base.require_hardware_key_protection)
+    return MetadataRules(minimum_certification_level=level, require_hardware_key_protection=hardware)
+
+
+def _with_metadata_rules(profile: PasskeyProfile, obj: Mapping[str, object], here: str,
+                         current: MetadataRules) -> PasskeyProfile:
+    rules = (_metadata_rules_from(obj[METADATA_RULES], f"{here}.{METADATA_RULES}", current)
+             if METADATA_RULES in obj else current)
+    if rules.is_set and profile.attestation_enforcement is not AttestationEnforcement.REGISTRATION_ONLY:
+        # Blame what the body changed: new rules, or attestation turned off under rules kept as they were.
+        where = f"{here}.{METADATA_RULES}" if rules != current else f"{here}.attestationEnforcement"
+        raise PolicyValidationError(
+            f"{where}: rules from FIDO metadata need attestationEnforcement 'registrationOnly' in profile "
+            f"{profile.name!r}: without attestation a passkey's model is only claimed, so its metadata proves nothing",
+            target=where, code=POLICY_RULE)
+    return replace(profile, metadata_rules=rules)
+
+
 def _profile_name(value: object, path: str) -> str:
     name = " ".join(value.split()) if isinstance(value, str) else ""
     if not name or len(name) > MAX_PROFILE_NAME or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
@@ -543,7 +597,7 @@ def _profiles_from(value: object, current: Fido2Configuration, *, adopt_ids: boo
                                                     base.key_restrictions)
             if "keyRestrictions" in obj else base.key_restrictions,
         )
-        result.append(profile)
+        result.append(_with_metadata_rules(profile, obj, here, base.metadata_rules))
     if not any(p.id == current.default_passkey_profile for p in result):
         raise PolicyValidationError(f"{path}: the default passkey profile ({current.default_passkey_profile}, "
                                     f"{current.default_profile.name!r}) can't be deleted; keep it in the collection",
@@ -634,10 +688,13 @@ def _patch_fido2(current: Fido2Configuration, raw: Mapping[str, Any], new_id: Ca
                else current.exclude_targets)
     _check_profile_references(current, include, profiles, targets_from_body)
     state = _state(body, current.state)
+    refuse_flagged = (_bool(body[REFUSE_FLAGGED], REFUSE_FLAGGED) if REFUSE_FLAGGED in body
+                      else current.refuse_flagged_models_at_sign_in)
     return Fido2Configuration(state=state, is_self_service_registration_allowed=self_service,
                               include_targets=include, exclude_targets=exclude,
                               passkey_profiles=_assign_ids(profiles, new_id),
-                              default_passkey_profile=current.default_passkey_profile)
+                              default_passkey_profile=current.default_passkey_profile,
+                              refuse_flagged_models_at_sign_in=refuse_flagged)
 
 
 def _patch_software_oath(current: SoftwareOathConfiguration, raw: Mapping[str, Any]) -> SoftwareOathConfiguration:

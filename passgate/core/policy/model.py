@@ -48,6 +48,7 @@ from typing import ClassVar, Final
 
 from passgate.core.policy.errors import POLICY_RULE, PolicyValidationError
 from passgate.core.tap import DEFAULT_LIFETIME_MINUTES, MAX_LIFETIME_MINUTES, MIN_LIFETIME_MINUTES, TAP_LENGTH
+from passgate.core.trust.mds import CertificationLevel
 
 DEFAULT_PASSKEY_PROFILE_ID: Final = "00000000-0000-0000-0000-000000000001"
 DEFAULT_PASSKEY_PROFILE_NAME: Final = "Default passkey profile"
@@ -142,6 +143,31 @@ class KeyRestrictions:
 
 NO_KEY_RESTRICTIONS: Final = KeyRestrictions()
 
+# What MDS ``keyProtection`` values mean "the private key lives in hardware" (MDS3 / FIDO Registry §3.2).
+HARDWARE_KEY_PROTECTION: Final = frozenset({"hardware", "tee", "secure_element"})
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataRules:
+    """Passgate's extension to a passkey profile: rules on the FIDO metadata (MDS) of an attested model.
+
+    They let new models qualify without editing AAGUID lists: "FIDO certified at level 2 or above",
+    "the key is protected by hardware". Like attestation, they are checked when a passkey is added, against
+    the MDS entry its attestation chain anchored in, so a profile with rules must enforce attestation (a
+    model that is only claimed proves nothing). In Graph JSON they are the ``@passgate.metadataRules``
+    annotation of a ``passkeyProfile``, which a plain Graph client ignores.
+    """
+
+    minimum_certification_level: CertificationLevel | None = None
+    require_hardware_key_protection: bool = False
+
+    @property
+    def is_set(self) -> bool:
+        return self.minimum_certification_level is not None or self.require_hardware_key_protection
+
+
+NO_METADATA_RULES: Final = MetadataRules()
+
 
 @dataclass(frozen=True, slots=True)
 class PasskeyProfile:
@@ -152,6 +178,13 @@ class PasskeyProfile:
     passkey_types: PasskeyType = BOTH_PASSKEY_TYPES
     attestation_enforcement: AttestationEnforcement = AttestationEnforcement.DISABLED
     key_restrictions: KeyRestrictions = NO_KEY_RESTRICTIONS
+    metadata_rules: MetadataRules = NO_METADATA_RULES
+
+    def __post_init__(self) -> None:
+        if self.metadata_rules.is_set and self.attestation_enforcement is not AttestationEnforcement.REGISTRATION_ONLY:
+            raise _refuse(f"Passkey profile {self.name!r}: rules from FIDO metadata need attestationEnforcement "
+                          "'registrationOnly' (without attestation a passkey's model is only claimed)",
+                          "passkeyProfiles")
 
     @property
     def is_default(self) -> bool:
@@ -198,6 +231,10 @@ class Fido2Configuration:
     exclude_targets: tuple[ExcludeTarget, ...]
     passkey_profiles: tuple[PasskeyProfile, ...]
     default_passkey_profile: str = DEFAULT_PASSKEY_PROFILE_ID
+    # Passgate's extension (the ``@passgate.refuseFlaggedModelsAtSignIn`` annotation): refuse sign-in with a
+    # passkey whose model a later FIDO metadata BLOB marked revoked or compromised. Off by default, as Entra
+    # checks attestation only at registration; the admin centre's report of flagged passkeys turns it on.
+    refuse_flagged_models_at_sign_in: bool = False
 
     def __post_init__(self) -> None:
         _unique((p.id for p in self.passkey_profiles), "The passkey profile id", "passkeyProfiles")

@@ -82,7 +82,8 @@ def _passkey_page(request: HttpRequest, admin: Admin, config: Fido2Configuration
         "read_only": not admin.can("policy.write"),
         "profiles": config.passkey_profiles, "version": _version_number(),
         "type_choices": forms.PASSKEY_TYPE_CHOICES, "attestation_choices": forms.ATTESTATION_CHOICES,
-        "enforcement_choices": forms.ENFORCEMENT_CHOICES,
+        "enforcement_choices": forms.ENFORCEMENT_CHOICES, "certification_choices": forms.CERTIFICATION_CHOICES,
+        "model_names": forms.model_names() if tab == "configure" else (),
     }, section="methods", status=status)
 
 

@@ -18,7 +18,12 @@ from typing import Any
 from django.http import QueryDict
 
 from passgate.core.policy.errors import PolicyValidationError
-from passgate.core.policy.graph import passkey_types_to_graph
+from passgate.core.policy.graph import (
+    CERTIFICATION_LEVEL_NAMES,
+    METADATA_RULES,
+    REFUSE_FLAGGED,
+    passkey_types_to_graph,
+)
 from passgate.core.policy.model import (
     ALL_USERS,
     MAX_PASSKEY_PROFILES,
@@ -39,6 +44,9 @@ PASSKEY_TYPE_CHOICES = (("deviceBound,synced", "Device-bound and synced"), ("dev
                         ("synced", "Synced only"))
 ATTESTATION_CHOICES = (("disabled", "Not required"), ("registrationOnly", "Required when a passkey is added"))
 ENFORCEMENT_CHOICES = (("allow", "Allow only the listed models"), ("block", "Block the listed models"))
+CERTIFICATION_CHOICES = (("", "Any (no rule)"), ("L1", "Level 1 or above"), ("L1plus", "Level 1+ or above"),
+                         ("L2", "Level 2 or above"), ("L2plus", "Level 2+ or above"), ("L3", "Level 3 or above"),
+                         ("L3plus", "Level 3+ or above"))
 
 
 # --- reading submitted values ----------------------------------------------------------------------------------
@@ -221,8 +229,21 @@ class ProfileBlock:
     kr_enforced: bool = False
     kr_type: str = "allow"
     aaguids: str = ""  # one per line
+    min_level: str = ""  # metadata rule: "", "L1" ... "L3plus"
+    hardware: bool = False  # metadata rule: hardware key protection
     delete: bool = False
     error: str = ""
+
+    @property
+    def listed_models(self) -> list[tuple[str, str]]:
+        """(AAGUID, model name) for each listed AAGUID the catalogue knows, so an admin can read the list."""
+        known = catalogue()
+        rows = []
+        for line in _lines(self.aaguids):
+            entry = known.lookup(line) if is_guid(line.lower()) else None
+            if entry is not None:
+                rows.append((line.lower(), entry.name))
+        return rows
 
 
 @dataclass
@@ -238,7 +259,10 @@ def configure_form_from_config(config: Fido2Configuration) -> ConfigureForm:
         ProfileBlock(key=f"p{index}", id=p.id, name=p.name, is_default=p.is_default,
                      types=passkey_types_to_graph(p.passkey_types), attestation=p.attestation_enforcement.value,
                      kr_enforced=p.key_restrictions.is_enforced, kr_type=p.key_restrictions.enforcement_type.value,
-                     aaguids="\n".join(p.key_restrictions.aa_guids))
+                     aaguids="\n".join(p.key_restrictions.aa_guids),
+                     min_level=(CERTIFICATION_LEVEL_NAMES[p.metadata_rules.minimum_certification_level]
+                                if p.metadata_rules.minimum_certification_level else ""),
+                     hardware=p.metadata_rules.require_hardware_key_protection)
         for index, p in enumerate(config.passkey_profiles)
     ]
     new = ProfileBlock(key="new", id="", name="") if len(blocks) < MAX_PASSKEY_PROFILES else None
@@ -253,7 +277,8 @@ def _block_from_post(form: QueryDict, key: str, config: Fido2Configuration) -> P
         key=key, id=profile_id, name=name if name is not None else (stored.name if stored else ""),
         is_default=bool(stored and stored.is_default), types=form.get(f"{key}-types", ""),
         attestation=form.get(f"{key}-attestation", ""), kr_enforced=f"{key}-kr-enforced" in form,
-        kr_type=form.get(f"{key}-kr-type", ""), aaguids=form.get(f"{key}-aaguids", ""),
+        kr_type=form.get(f"{key}-kr-type", ""), aaguids=_with_picked(form, key),
+        min_level=form.get(f"{key}-min-level", ""), hardware=f"{key}-hardware" in form,
         delete=f"{key}-delete" in form,
     )
 
@@ -283,8 +308,23 @@ def _profile_json(form: QueryDict, key: str, *, with_id: bool) -> dict[str, Any]
     profile["attestationEnforcement"] = form.get(f"{key}-attestation", "")
     profile["keyRestrictions"] = {"isEnforced": f"{key}-kr-enforced" in form,
                                   "enforcementType": form.get(f"{key}-kr-type", ""),
-                                  "aaGuids": _aaguid_lines(form.get(f"{key}-aaguids", ""))}
+                                  "aaGuids": _aaguid_lines(_with_picked(form, key))}
+    level = form.get(f"{key}-min-level", "")
+    rules = {"minimumCertificationLevel": level or None, "requireHardwareKeyProtection": f"{key}-hardware" in form}
+    profile[METADATA_RULES] = rules if level or rules["requireHardwareKeyProtection"] else None
     return profile
+
+
+def model_names() -> list[str]:
+    """Every model name the authenticator catalogue knows (MDS and the community list), once, for the picker."""
+    return sorted({entry.name for entry in catalogue().entries}, key=str.casefold)
+
+
+def _with_picked(form: QueryDict, key: str) -> str:
+    """The AAGUID lines plus the model picked by name in the picker (it works without JavaScript, on Save)."""
+    text = form.get(f"{key}-aaguids", "")
+    picked = form.get(f"{key}-pick", "").strip()
+    return f"{text.rstrip()}\n{picked}".strip() if picked else text
 
 
 def configure_body(form: QueryDict) -> tuple[dict[str, Any], list[str]]:
@@ -359,7 +399,12 @@ _WORDS = {"state": "State", "isSelfServiceRegistrationAllowed": "Self-service se
           "excludeTargets": "Exclude", "passkeyProfiles": "Profile", "isRegistrationRequired": "registration required",
           "allowedPasskeyProfiles": "profiles", "name": "name", "passkeyTypes": "passkey types",
           "attestationEnforcement": "attestation", "keyRestrictions": "key restrictions", "isEnforced": "enforced",
-          "enforcementType": "restriction", "aaGuids": "AAGUIDs", "defaultLifetimeInMinutes": "default lifetime"}
+          "enforcementType": "restriction", "aaGuids": "AAGUIDs", "defaultLifetimeInMinutes": "default lifetime",
+          METADATA_RULES: "rules from FIDO metadata", "minimumCertificationLevel": "minimum certification level",
+          "requireHardwareKeyProtection": "hardware key protection",
+          REFUSE_FLAGGED: "Refuse passkeys of untrusted models at sign-in"}
+# Passgate's annotations hold a dot: read each as one path segment.
+_ANNOTATIONS = (METADATA_RULES, REFUSE_FLAGGED)
 _HIDDEN = frozenset({"id", "targetType", "@odata.type"})
 
 
@@ -389,9 +434,14 @@ def describe_change(path: str, old: object, new: object, names: Mapping[str, str
         return name_of(str(value))
 
     graph_path = path.removeprefix("fido2.")
+    readable = graph_path
+    for number, annotation in enumerate(_ANNOTATIONS):
+        readable = readable.replace(annotation, f"\x00{number}")
     parts = []
-    for segment in re.findall(r"[^.\[\]]+(?:\[[^\]]+\])?", graph_path):
+    for segment in re.findall(r"[^.\[\]]+(?:\[[^\]]+\])?", readable):
         word, _, key = segment.partition("[")
+        if word.startswith("\x00"):
+            word = _ANNOTATIONS[int(word[1:])]
         parts.append(_WORDS.get(word, word) + (f" “{name_of(key.rstrip(']'))}”" if key else ""))
     setting = parts[0] + "".join(f" · {p}" for p in parts[1:])
     old_text, new_text = show(old), show(new)

@@ -1,0 +1,125 @@
+"""Registration under attestation enforcement, through the real services: a profile's rules from FIDO metadata
+(certification level, hardware key protection), and malformed attestation certificates refused cleanly."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import cbor2
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from passgate.audit.services import Actor
+from passgate.core.errors import CeremonyRejected, PassgateError, PolicyDenied
+from passgate.credentials import services
+from passgate.credentials.metadata import metadata_import
+from passgate.credentials.models import Passkey
+from passgate.credentials.policy import policy_update
+from tests.core.softauthn import AAGUID, attestation_certificate, attestation_signing_key, b64, unb64
+from tests.core.trust.test_pki import make_blob, make_entry, make_pki
+from tests.services.support import REG_SESSION, audit_rows, authenticator_for, challenge_of, register
+
+pytestmark = pytest.mark.django_db
+
+ADMIN = Actor.system("attestation rules test")
+SOFT_AAGUID = str(uuid.UUID(bytes=AAGUID))
+DEFAULT_PROFILE = "00000000-0000-0000-0000-000000000001"
+
+
+@pytest.fixture
+def pki(settings: Any, tmp_path: Path) -> Any:
+    pki = make_pki()
+    root = tmp_path / "root.der"
+    root.write_bytes(pki.root.cert.public_bytes(serialization.Encoding.DER))
+    settings.PASSGATE_MDS_ROOT = str(root)
+    return pki
+
+
+def publish(pki: Any, no: int, *, level: str = "FIDO_CERTIFIED_L1",
+            protection: tuple[str, ...] = ("hardware",)) -> None:
+    """A BLOB whose entry for the software authenticator lists its (self-issued) attestation certificate as root."""
+    root = attestation_certificate(attestation_signing_key(), aaguid=AAGUID)
+    entry = make_entry(aaguid=SOFT_AAGUID, description="Soft Key", statuses=((level, "2024-01-01"),),
+                       root_certificates=[root], key_protection=protection)
+    metadata_import(blob=make_blob([entry], pki.signer, pki.x5c, no=no), source=str(no), actor=ADMIN)
+
+
+def enforce(rules: dict[str, Any] | None) -> None:
+    profile: dict[str, Any] = {"id": DEFAULT_PROFILE, "attestationEnforcement": "registrationOnly",
+                               "@passgate.metadataRules": rules}
+    policy_update(body={"passkeyProfiles": [profile]}, method_id="Fido2", actor=ADMIN)
+
+
+def test_a_certification_level_rule_refuses_a_lower_model_and_admits_it_once_metadata_says_more(
+        pki: Any, make_user: Any) -> None:
+    user = make_user(upn="ria@contoso.com")
+    publish(pki, 1, level="FIDO_CERTIFIED_L1")
+    enforce({"minimumCertificationLevel": "L2"})
+    with pytest.raises(PolicyDenied) as err:
+        register(user, authenticator_for(user, backup_eligible=False), fmt="packed-x5c")
+    assert err.value.code == "policy_metadata_rule_not_met"
+    assert "FIDO certified at level L2 or above" in err.value.message and "Soft Key" in err.value.message
+    assert "certified at level L1" in err.value.message
+    assert audit_rows(activity="passkey.register", result="failure")[-1].reason == "policy_metadata_rule_not_met"
+    assert not Passkey.objects.exists()
+
+    publish(pki, 2, level="FIDO_CERTIFIED_L2")  # a new model version certified higher: no list to edit
+    passkey = register(user, authenticator_for(user, backup_eligible=False), fmt="packed-x5c")
+    assert (passkey.attestation_level, passkey.certification_level) == ("attested", "FIDO_CERTIFIED_L2")
+
+
+def test_a_hardware_protection_rule_refuses_software_keys(pki: Any, make_user: Any) -> None:
+    user = make_user(upn="sam@contoso.com")
+    publish(pki, 1, protection=("software",))
+    enforce({"requireHardwareKeyProtection": True})
+    with pytest.raises(PolicyDenied, match="protected by hardware"):
+        register(user, authenticator_for(user, backup_eligible=False), fmt="packed-x5c")
+    publish(pki, 2, protection=("hardware", "secure_element"))
+    register(user, authenticator_for(user, backup_eligible=False), fmt="packed-x5c")
+    assert Passkey.objects.filter(user=user).count() == 1
+
+
+def _statement_with(x5c: object) -> Any:
+    def build(auth: Any) -> dict[str, Any]:
+        options = services.passkey_registration_begin(user=auth.owner, session_key=REG_SESSION)
+        good = auth.register(challenge=challenge_of(options), fmt="packed-x5c")
+        attestation = cbor2.loads(unb64(good["response"]["attestationObject"]))
+        attestation["attStmt"]["x5c"] = x5c
+        good["response"]["attestationObject"] = b64(cbor2.dumps(attestation))
+        return good
+    return build
+
+
+GOOD_CERT = attestation_certificate(attestation_signing_key(), aaguid=AAGUID)
+MALFORMED_X5C = {
+    "truncated DER": [GOOD_CERT[:40]],
+    "not DER at all": [b"not a certificate"],
+    "empty certificate": [b""],
+    "empty chain": [],
+    "a text string": ["MIIB..."],
+    "a map": {"0": GOOD_CERT},
+    "a number": 7,
+    "trailing garbage": [GOOD_CERT + b"\x00\x01"],
+}
+
+
+@pytest.mark.parametrize("enforced", [False, True], ids=["not-enforced", "enforced"])
+@pytest.mark.parametrize("case", sorted(MALFORMED_X5C))
+def test_malformed_attestation_certificates_are_refused_cleanly(
+        case: str, enforced: bool, pki: Any, make_user: Any) -> None:
+    user = make_user(upn=f"x{abs(hash(case)) % 10_000}@contoso.com")
+    publish(pki, 1)
+    if enforced:
+        enforce(None)
+    auth = authenticator_for(user, backup_eligible=False)
+    auth.owner = user  # type: ignore[attr-defined]
+    credential = _statement_with(MALFORMED_X5C[case])(auth)
+    with pytest.raises(PassgateError) as err:
+        services.passkey_registration_complete(user=user, session_key=REG_SESSION, credential=credential,
+                                               display_name="Broken")
+    assert isinstance(err.value, CeremonyRejected) and err.value.code == "attestation_invalid", err.value
+    assert "packed attestation did not verify" in err.value.message
+    assert not Passkey.objects.filter(user=user).exists()
+    assert audit_rows(activity="passkey.register", result="failure")[-1].reason == err.value.code
