@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "passgate.credentials",
     "passgate.trust_store",
     "passgate.apps",
+    "passgate.access",
     "passgate.web",
     "rest_framework",
 ]

@@ -20,7 +20,9 @@ APA = "0526716b-113d-4c15-b2c8-68e3c22b9f80"
 AA = "c4e39bd9-1100-46d3-8c65-fb160da0071f"
 UA = "fe930be7-5e62-47db-91af-98c3a49a38b1"
 GR = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
-ROLES = {"global_admin": GA, "auth_policy_admin": APA, "auth_admin": AA, "user_admin": UA, "global_reader": GR}
+CAA = "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9"
+ROLES = {"global_admin": GA, "auth_policy_admin": APA, "auth_admin": AA, "user_admin": UA, "global_reader": GR,
+         "ca_admin": CAA}
 
 TAP_PATTERN = re.compile(r"\b[2-9A-HJKMNP-TV-Z]{4}(?:-[2-9A-HJKMNP-TV-Z]{4}){3}\b")
 
@@ -106,6 +108,24 @@ def world(make_user: Any, add_passkey: Any) -> dict[str, Any]:
     group = group_create(display_name="Pilot", actor=Actor.system("test"))
     group_add_member(group=group, user=pat, actor=Actor.system("test"))
     return {"pat": pat, "sam": sam, "passkey": passkey, "group": group}
+
+
+@pytest.fixture
+def access_world(world: dict[str, Any]) -> dict[str, Any]:
+    """The world, plus a custom authentication strength and a report-only Conditional Access policy requiring it
+    of the Pilot group for every app."""
+    from passgate.access.services import ca_policy_create, strength_create
+    from passgate.audit.services import Actor
+
+    strength = strength_create(body={"displayName": "Passkeys only", "allowedCombinations": ["fido2"]},
+                               actor=Actor.system("test"))
+    policy = ca_policy_create(body={
+        "displayName": "Pilot: passkeys only", "state": "enabledForReportingButNotEnforced",
+        "conditions": {"users": {"includeGroups": [str(world["group"].pk)]},
+                       "applications": {"includeApplications": ["All"]}},
+        "grantControls": {"operator": "OR", "authenticationStrength": {"id": strength.id}}},
+        actor=Actor.system("test"))
+    return {**world, "strength": strength, "capolicy": policy}
 
 
 def post_forms(html: bytes) -> int:

@@ -51,15 +51,27 @@ PAGES = [
     ("/admin/methods/authenticator-app", "policy.read"),
     ("/admin/audit", "audit.read"),
     ("/admin/reports/untrusted-models", "methods.read"),
+    ("/admin/conditional-access", "access.read"),
+    ("/admin/conditional-access/new", "access.read"),
+    ("/admin/conditional-access/{capolicy}", "access.read"),
+    ("/admin/conditional-access/{capolicy}/delete", "access.write"),
+    ("/admin/conditional-access/what-if", "access.read"),
+    ("/admin/conditional-access/what-if?user=pat@contoso.com&app=a7c2b5d1-6f0e-4c43-9b59-2f2d5a0c9e11&method=tap", "access.read"),
+    ("/admin/conditional-access/strengths", "strengths.read"),
+    ("/admin/conditional-access/strengths/new", "strengths.read"),
+    ("/admin/conditional-access/strengths/{strength}", "strengths.read"),
+    ("/admin/conditional-access/strengths/{strength}/delete", "strengths.write"),
 ]
 
 
 def fill(template: str, world: dict[str, Any]) -> str:
-    return template.format(pat=world["pat"].pk, passkey=world["passkey"].pk, group=world["group"].pk)
+    return template.format(pat=world["pat"].pk, passkey=world["passkey"].pk, group=world["group"].pk,
+                           capolicy=world["capolicy"].id, strength=world["strength"].id)
 
 
 @pytest.mark.parametrize("role_name", sorted(ROLES))
-def test_every_page_answers_each_role_as_the_registry_says(role_name: str, world: Any, admin_as: Any) -> None:
+def test_every_page_answers_each_role_as_the_registry_says(role_name: str, access_world: Any, admin_as: Any) -> None:
+    world = access_world
     role = ROLES[role_name]
     client, _ = admin_as(role)
     answers = {template: client.get(fill(template, world)).status_code for template, _ in PAGES}
@@ -67,7 +79,8 @@ def test_every_page_answers_each_role_as_the_registry_says(role_name: str, world
     assert answers == expected
 
 
-def test_anonymous_is_sent_to_sign_in_and_back(world: Any) -> None:
+def test_anonymous_is_sent_to_sign_in_and_back(access_world: Any) -> None:
+    world = access_world
     client = Client()
     for template, _ in PAGES:
         path = fill(template, world)
@@ -80,7 +93,8 @@ def test_anonymous_is_sent_to_sign_in_and_back(world: Any) -> None:
     assert world["pat"].account_enabled
 
 
-def test_a_signed_in_person_without_a_role_gets_403_everywhere_and_it_is_audited(world: Any) -> None:
+def test_a_signed_in_person_without_a_role_gets_403_everywhere_and_it_is_audited(access_world: Any) -> None:
+    world = access_world
     client = start_session(Client(), world["sam"])
     for template, _ in PAGES:
         response = client.get(fill(template, world))
@@ -163,7 +177,8 @@ def test_every_change_is_allowed_or_refused_as_the_registry_says(role_name: str,
                                              reason="authorization_denied", actor_id=admin.pk).exists()
 
 
-def test_the_global_reader_sees_everything_and_is_offered_no_change(world: Any, admin_as: Any) -> None:
+def test_the_global_reader_sees_everything_and_is_offered_no_change(access_world: Any, admin_as: Any) -> None:
+    world = access_world
     client, _ = admin_as(GR)
     for template, operation in PAGES:
         if operation and operation.endswith(".write"):

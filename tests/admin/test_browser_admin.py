@@ -206,3 +206,37 @@ def test_model_picker_rules_from_metadata_and_the_untrusted_models_switch(new_ta
     page.wait_for_selector("text=Passkeys of untrusted models are now refused at sign-in.")
     assert current_policy().fido2.refuse_flagged_models_at_sign_in
     shot(tab, tmp_path / "admin-untrusted-models.png")
+
+
+def test_conditional_access_pages_and_what_if(new_tab: Any, enroll: Any, make_user: Any, issue_tap: Any,
+                                              tmp_path: Path) -> None:
+    tab = new_tab()
+    sign_in_as_admin(tab, make_user, issue_tap, "ada@contoso.com", "Ada Lovelace")
+    pilot = group_create(display_name="Payroll team", actor=SYSTEM)
+    ola, _ = enroll(new_tab(), "ola@contoso.com", "Ola Nordmann", passkey_name="Ola's phone", backup_eligible=True)
+    group_add_member(group=pilot, user=ola, actor=SYSTEM)
+    page = tab.page
+    page.click("text=Conditional Access")
+    tab.wait_for_path("/admin/conditional-access")
+    page.click("#new-policy")
+    page.fill("#name", "Payroll: phishing-resistant sign-in")
+    page.check("input[name=users][value=selected]")
+    page.check(f"input[name=include_groups][value='{pilot.pk}']")
+    page.fill("#exclude_users", "ada@contoso.com")
+    page.select_option("#strength", "00000000-0000-0000-0000-000000000004")
+    shot(tab, tmp_path / "admin-ca-policy.png")
+    with page.expect_navigation():
+        page.click("#save")
+    page.wait_for_selector("text=Policy “Payroll: phishing-resistant sign-in” was created (Report-only).")
+    shot(tab, tmp_path / "admin-ca-list.png")
+    page.click("text=What if")
+    page.fill("#user", "ola@contoso.com")
+    page.select_option("#app", label="Passgate admin centre")
+    with page.expect_navigation():
+        page.click("#what-if")
+    page.select_option("#method", "tap")
+    with page.expect_navigation():
+        page.click("#what-if")
+    result = page.locator("#what-if-result").inner_text()
+    assert "Allowed" in result and "Report-only: would not be met" in result
+    shot(tab, tmp_path / "admin-ca-what-if.png")

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from passgate.access.services import ca_policy_create, strength_create
 from passgate.apps.services import app_create
 from passgate.audit.services import Actor
 from passgate.core.graph.authz import Permission
@@ -41,6 +42,13 @@ READ_METHODS = ({"UserAuthenticationMethod.Read.All", "UserAuthenticationMethod.
                  DirectoryRole.AUTHENTICATION_ADMINISTRATOR})
 WRITE_METHODS = ({"UserAuthenticationMethod.ReadWrite.All"},
                  {DirectoryRole.GLOBAL_ADMINISTRATOR, DirectoryRole.AUTHENTICATION_ADMINISTRATOR})
+GA, GR = DirectoryRole.GLOBAL_ADMINISTRATOR, DirectoryRole.GLOBAL_READER
+CAA, APA = DirectoryRole.CONDITIONAL_ACCESS_ADMINISTRATOR, DirectoryRole.AUTHENTICATION_POLICY_ADMINISTRATOR
+READ_STRENGTHS = ({"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod"},
+                  {GA, GR, CAA, APA})
+WRITE_STRENGTHS = ({"Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod"}, {GA, CAA, APA})
+READ_CA = ({"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"}, {GA, GR, CAA})
+WRITE_CA = ({"Policy.ReadWrite.ConditionalAccess"}, {GA, CAA})
 # /me: any signed-in person (session), whatever their roles; an app token gets 400 (delegated flow only).
 ME = (set(), set())
 
@@ -61,6 +69,8 @@ class Case:
                 .replace("{oath}", "{softwareOathAuthenticationMethod-id}")
                 .replace("{tap}", "{temporaryAccessPassAuthenticationMethod-id}")
                 .replace("{config}", "{authenticationMethodConfiguration-id}")
+                .replace("{strength}", "{authenticationStrengthPolicy-id}")
+                .replace("{capolicy}", "{conditionalAccessPolicy-id}")
                 .replace("(challengeTimeoutInMinutes=30)", "(challengeTimeoutInMinutes={challengeTimeoutInMinutes})")
                 .removeprefix("/v1.0"))
 
@@ -127,6 +137,25 @@ CASES = [
     Case("GET", "/v1.0/me/authentication/softwareOathMethods", None, 200, ME),
     Case("DELETE", "/v1.0/me/authentication/softwareOathMethods/{oath}", None, 404, ME),
     Case("GET", "/v1.0/me/authentication/temporaryAccessPassMethods", None, 200, ME),
+    *[case for prefix in ("/v1.0/policies/authenticationStrengthPolicies",
+                          "/v1.0/identity/conditionalAccess/authenticationStrength/policies") for case in (
+        Case("GET", prefix, None, 200, READ_STRENGTHS),
+        Case("POST", prefix, lambda ids: {"displayName": f"S {uuid.uuid4().hex[:6]}", "allowedCombinations": ["fido2"]},
+             201, WRITE_STRENGTHS),
+        Case("GET", prefix + "/{strength}", None, 200, READ_STRENGTHS),
+        Case("PATCH", prefix + "/{strength}", lambda ids: {"description": "changed"}, 204, WRITE_STRENGTHS),
+        Case("DELETE", prefix + "/{strength}", None, 204, WRITE_STRENGTHS),
+    )],
+    Case("GET", "/v1.0/policies/authenticationStrengthPolicies/{strength}/usage", None, 200, READ_CA),
+    Case("GET", "/v1.0/identity/conditionalAccess/policies", None, 200, READ_CA),
+    Case("POST", "/v1.0/identity/conditionalAccess/policies", lambda ids: {
+        "displayName": "Require a passkey", "state": "disabled",
+        "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]}},
+        "grantControls": {"operator": "OR", "builtInControls": ["mfa"]}}, 201, WRITE_CA),
+    Case("GET", "/v1.0/identity/conditionalAccess/policies/{capolicy}", None, 200, READ_CA),
+    Case("PATCH", "/v1.0/identity/conditionalAccess/policies/{capolicy}", lambda ids: {"displayName": "Renamed"},
+         204, WRITE_CA),
+    Case("DELETE", "/v1.0/identity/conditionalAccess/policies/{capolicy}", None, 204, WRITE_CA),
 ]
 
 PERMISSIONS = [p.value for p in Permission]
@@ -149,9 +178,16 @@ def _objects(make_user: Any) -> dict[str, str]:
     group_add_member(group=group, user=member, actor=Actor.system("test"))
     tap_user = make_user(display_name="Has a pass")
     tap, _ = tap_issue(user=tap_user, actor=Actor.system("test"))
+    strength = strength_create(body={"displayName": f"Keys {uuid.uuid4().hex[:6]}", "allowedCombinations": ["fido2"]},
+                               actor=Actor.system("test"))
+    policy = ca_policy_create(body={
+        "displayName": "Phishing-resistant for all", "state": "disabled",
+        "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]}},
+        "grantControls": {"operator": "OR", "authenticationStrength": {"id": "00000000-0000-0000-0000-000000000004"}}},
+        actor=Actor.system("test"))
     return {"user": str(target.id), "group": str(group.id), "member": str(member.id), "tapuser": str(tap_user.id),
             "tap": str(tap.id), "passkey": str(stored_passkey(target).id), "oath": str(stored_oath(target).id),
-            "config": "Fido2"}
+            "config": "Fido2", "strength": strength.id, "capolicy": policy.id}
 
 
 def _api(caller: str, client: Any, make_user: Any) -> Api:

@@ -27,6 +27,7 @@ class Permission(StrEnum):
 
     POLICY_READ_ALL = "Policy.Read.All"
     POLICY_READWRITE_AUTHENTICATION_METHOD = "Policy.ReadWrite.AuthenticationMethod"
+    POLICY_READWRITE_CONDITIONAL_ACCESS = "Policy.ReadWrite.ConditionalAccess"
     USER_READ_ALL = "User.Read.All"
     USER_READWRITE_ALL = "User.ReadWrite.All"
     GROUP_READ_ALL = "Group.Read.All"
@@ -45,6 +46,7 @@ class Role(StrEnum):
     AUTHENTICATION_ADMINISTRATOR = "c4e39bd9-1100-46d3-8c65-fb160da0071f"
     USER_ADMINISTRATOR = "fe930be7-5e62-47db-91af-98c3a49a38b1"
     GLOBAL_READER = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+    CONDITIONAL_ACCESS_ADMINISTRATOR = "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9"
 
 
 ROLE_NAMES: Mapping[Role, str] = MappingProxyType({
@@ -53,6 +55,7 @@ ROLE_NAMES: Mapping[Role, str] = MappingProxyType({
     Role.AUTHENTICATION_ADMINISTRATOR: "Authentication Administrator",
     Role.USER_ADMINISTRATOR: "User Administrator",
     Role.GLOBAL_READER: "Global Reader",
+    Role.CONDITIONAL_ACCESS_ADMINISTRATOR: "Conditional Access Administrator",
 })
 
 
@@ -120,6 +123,24 @@ OPERATIONS: Mapping[str, Rule] = MappingProxyType({rule.operation: rule for rule
     # Entra: microsoft.directory/auditLogs/allProperties/read (Global Reader, Reports Reader, Security roles).
     _rule("audit.read", [Permission.AUDIT_LOG_READ_ALL], [Role.GLOBAL_READER],
           _GRAPH + "directoryaudit-list", _GRAPH + "signin-list"),
+    # Conditional Access: Policy.Read.All / Policy.ReadWrite.ConditionalAccess; Conditional Access Administrator
+    # (Security Administrator and Security Reader are not Passgate roles).
+    _rule("access.read", [Permission.POLICY_READ_ALL, Permission.POLICY_READWRITE_CONDITIONAL_ACCESS],
+          [Role.GLOBAL_READER, Role.CONDITIONAL_ACCESS_ADMINISTRATOR],
+          _GRAPH + "conditionalaccessroot-list-policies", _GRAPH + "conditionalaccesspolicy-get"),
+    _rule("access.write", [Permission.POLICY_READWRITE_CONDITIONAL_ACCESS], [Role.CONDITIONAL_ACCESS_ADMINISTRATOR],
+          _GRAPH + "conditionalaccessroot-post-policies", _GRAPH + "conditionalaccesspolicy-update",
+          _GRAPH + "conditionalaccesspolicy-delete"),
+    # Authentication strengths: Policy.ReadWrite.ConditionalAccess is least privileged, AuthenticationMethod higher.
+    _rule("strengths.read", [Permission.POLICY_READ_ALL, Permission.POLICY_READWRITE_CONDITIONAL_ACCESS,
+                             Permission.POLICY_READWRITE_AUTHENTICATION_METHOD],
+          [Role.GLOBAL_READER, Role.CONDITIONAL_ACCESS_ADMINISTRATOR, Role.AUTHENTICATION_POLICY_ADMINISTRATOR],
+          _GRAPH + "authenticationstrengthroot-list-policies", _GRAPH + "authenticationstrengthpolicy-get"),
+    _rule("strengths.write", [Permission.POLICY_READWRITE_CONDITIONAL_ACCESS,
+                              Permission.POLICY_READWRITE_AUTHENTICATION_METHOD],
+          [Role.CONDITIONAL_ACCESS_ADMINISTRATOR, Role.AUTHENTICATION_POLICY_ADMINISTRATOR],
+          _GRAPH + "authenticationstrengthroot-post-policies", _GRAPH + "authenticationstrengthpolicy-update",
+          _GRAPH + "authenticationstrengthpolicy-delete"),
     _rule("methods.write", [Permission.USER_AUTHENTICATION_METHOD_READWRITE_ALL],
           [Role.AUTHENTICATION_ADMINISTRATOR],
           _GRAPH + "fido2authenticationmethod-delete", _GRAPH + "authentication-post-temporaryaccesspassmethods"),
@@ -134,6 +155,7 @@ MANAGEABLE_TARGET_ROLES: Mapping[Role, frozenset[Role]] = MappingProxyType({
     Role.AUTHENTICATION_ADMINISTRATOR: frozenset({Role.AUTHENTICATION_ADMINISTRATOR}),
     Role.AUTHENTICATION_POLICY_ADMINISTRATOR: frozenset(),
     Role.GLOBAL_READER: frozenset(),
+    Role.CONDITIONAL_ACCESS_ADMINISTRATOR: frozenset(),
 })
 
 

@@ -30,7 +30,8 @@ from passgate.core.graph.authz import (
 
 GA, APA, AA, UA, GR = (Role.GLOBAL_ADMINISTRATOR, Role.AUTHENTICATION_POLICY_ADMINISTRATOR,
                        Role.AUTHENTICATION_ADMINISTRATOR, Role.USER_ADMINISTRATOR, Role.GLOBAL_READER)
-ALL_ROLES = {GA, APA, AA, UA, GR}
+CAA = Role.CONDITIONAL_ACCESS_ADMINISTRATOR
+ALL_ROLES = {GA, APA, AA, UA, GR, CAA}
 
 EXPECTED_PERMISSIONS = {
     "users.read": {"User.Read.All", "User.ReadWrite.All"},
@@ -42,6 +43,10 @@ EXPECTED_PERMISSIONS = {
     "methods.read": {"UserAuthenticationMethod.Read.All", "UserAuthenticationMethod.ReadWrite.All"},
     "methods.write": {"UserAuthenticationMethod.ReadWrite.All"},
     "audit.read": {"AuditLog.Read.All"},
+    "access.read": {"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"},
+    "access.write": {"Policy.ReadWrite.ConditionalAccess"},
+    "strengths.read": {"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod"},
+    "strengths.write": {"Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod"},
 }
 EXPECTED_ROLES = {
     "users.read": ALL_ROLES,
@@ -53,6 +58,10 @@ EXPECTED_ROLES = {
     "methods.read": {GA, GR, AA},
     "methods.write": {GA, AA},
     "audit.read": {GA, GR},
+    "access.read": {GA, GR, CAA},
+    "access.write": {GA, CAA},
+    "strengths.read": {GA, GR, CAA, APA},
+    "strengths.write": {GA, CAA, APA},
 }
 
 
@@ -93,7 +102,7 @@ def test_nothing_without_a_permission_or_role(operation: str) -> None:
     assert info.value.code == "authorization_denied" and info.value.operation == operation
 
 
-@pytest.mark.parametrize("area", ["users", "groups", "policy", "methods"])
+@pytest.mark.parametrize("area", ["users", "groups", "policy", "methods", "access", "strengths"])
 def test_write_implies_read(area: str) -> None:
     read, write = OPERATIONS[f"{area}.read"], OPERATIONS[f"{area}.write"]
     assert write.permissions <= read.permissions
@@ -124,6 +133,7 @@ SENSITIVE_TABLE = {
     GA: ALL_ROLES,
     APA: set(),
     GR: set(),
+    CAA: set(),
 }
 
 

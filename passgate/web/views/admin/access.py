@@ -33,7 +33,8 @@ from passgate.web.views.common import signed_in_user
 AUDIT_READ = "audit.read"
 
 OPERATIONS = ("users.read", "users.write", "groups.read", "groups.write", "policy.read", "policy.write",
-              "methods.read", "methods.write", AUDIT_READ)
+              "methods.read", "methods.write", AUDIT_READ, "access.read", "access.write", "strengths.read",
+              "strengths.write")
 
 FLASH = "pg_admin_flash"
 

@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic.base import RedirectView
 
-from passgate.web.views.admin import audit, groups, methods, reports, users
+from passgate.web.views.admin import audit, conditional_access, groups, methods, reports, users
 
 urlpatterns = [
     path("admin", audit.overview),
@@ -30,4 +30,13 @@ urlpatterns = [
     path("admin/methods/authenticator-app", methods.authenticator_app_method),
     path("admin/audit", audit.audit_log),
     path("admin/reports/untrusted-models", reports.untrusted_models),
+    path("admin/conditional-access", conditional_access.ca_list),
+    path("admin/conditional-access/new", conditional_access.ca_new),
+    path("admin/conditional-access/what-if", conditional_access.what_if),
+    path("admin/conditional-access/strengths", conditional_access.strengths_list),
+    path("admin/conditional-access/strengths/new", conditional_access.strength_new),
+    path("admin/conditional-access/strengths/<uuid:strength_id>", conditional_access.strength_edit),
+    path("admin/conditional-access/strengths/<uuid:strength_id>/delete", conditional_access.strength_delete_page),
+    path("admin/conditional-access/<uuid:policy_id>", conditional_access.ca_edit),
+    path("admin/conditional-access/<uuid:policy_id>/delete", conditional_access.ca_delete_page),
 ]

@@ -1,0 +1,1 @@
+"""Authentication strengths and Conditional Access policies: storage, services, and the access decision."""

@@ -1,0 +1,84 @@
+"""Reading strengths and Conditional Access policies, and the access decision for one person and one app."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+from passgate.access.models import AccessPolicy, StrengthPolicy
+from passgate.core.access import (
+    BUILT_IN_STRENGTHS,
+    AccessDecision,
+    AccessRequest,
+    Authentication,
+    AuthenticationStrength,
+    ConditionalAccessPolicy,
+    ca_policy_from_document,
+    evaluate_access,
+    strength_from_document,
+)
+from passgate.core.errors import NotFound
+from passgate.directory.models import User
+from passgate.trust_store.selectors import catalogue
+
+
+def custom_strengths() -> list[AuthenticationStrength]:
+    return [strength_from_document(row.document) for row in StrengthPolicy.objects.all()]
+
+
+def strengths() -> dict[str, AuthenticationStrength]:
+    """Every strength by id: the three built-ins, then the custom ones by name."""
+    found: dict[str, AuthenticationStrength] = dict(BUILT_IN_STRENGTHS)
+    found.update((s.id, s) for s in custom_strengths())
+    return found
+
+
+def _uuid(value: str, what: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, AttributeError, TypeError):
+        raise NotFound(f"There is no {what} {value!r}.", code="not_found") from None
+
+
+def strength_get(strength_id: str) -> AuthenticationStrength:
+    key = _uuid(strength_id, "authentication strength")
+    if key in BUILT_IN_STRENGTHS:
+        return BUILT_IN_STRENGTHS[key]
+    row = StrengthPolicy.objects.filter(pk=key).first()
+    if row is None:
+        raise NotFound(f"There is no authentication strength {strength_id!r}.", code="not_found")
+    return strength_from_document(row.document)
+
+
+def ca_policies(known_strengths: Mapping[str, AuthenticationStrength] | None = None) -> list[ConditionalAccessPolicy]:
+    return [ca_policy_from_document(row.document, strengths=known_strengths) for row in AccessPolicy.objects.all()]
+
+
+def ca_policy_get(policy_id: str) -> ConditionalAccessPolicy:
+    key = _uuid(policy_id, "Conditional Access policy")
+    row = AccessPolicy.objects.filter(pk=key).first()
+    if row is None:
+        raise NotFound(f"There is no Conditional Access policy {policy_id!r}.", code="not_found")
+    return ca_policy_from_document(row.document)
+
+
+def access_request_for(user: User, *, application_id: str | None = None,
+                       user_action: str | None = None) -> AccessRequest:
+    groups = frozenset(str(gid) for gid in user.security_groups.values_list("id", flat=True))
+    roles = frozenset(user.role_assignments.values_list("role", flat=True))
+    return AccessRequest(user_id=str(user.pk), group_ids=groups, role_template_ids=roles,
+                         application_id=application_id, user_action=user_action)
+
+
+def _name_of(aaguid: str) -> str | None:
+    entry = catalogue().lookup(aaguid)
+    return entry.name if entry is not None else None
+
+
+def access_decide(*, user: User, auth: Authentication | None, application_id: str | None = None,
+                  user_action: str | None = None) -> AccessDecision:
+    """What Conditional Access decides for this person signing in to this app (or doing this user action)."""
+    known = strengths()
+    return evaluate_access(ca_policies(known), access_request_for(user, application_id=application_id,
+                                                                  user_action=user_action),
+                           auth, strengths=known, name_of=_name_of)

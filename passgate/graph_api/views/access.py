@@ -1,0 +1,174 @@
+"""Authentication strengths and Conditional Access policies (Graph v1.0 shapes).
+
+- ``/policies/authenticationStrengthPolicies`` (and Graph's alias
+  ``/identity/conditionalAccess/authenticationStrength/policies``): the three built-ins, read-only, then custom
+  strengths; ``…/{id}/usage`` lists the Conditional Access policies that require a strength.
+- ``/identity/conditionalAccess/policies``: Conditional Access policies (the subset ``passgate.core.access``
+  evaluates; anything else is refused naming it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rest_framework.response import Response
+
+from passgate.access.selectors import ca_policies, ca_policy_get, strength_get, strengths
+from passgate.access.services import (
+    ca_policy_create,
+    ca_policy_delete,
+    ca_policy_update,
+    strength_create,
+    strength_delete,
+    strength_update,
+)
+from passgate.core.access import ca_policy_to_graph, strength_to_graph, strength_usage
+from passgate.core.graph.errors import GraphError
+from passgate.graph_api.registry import Call, endpoint, register_schema
+
+STRENGTHS = "/policies/authenticationStrengthPolicies"
+STRENGTHS_ALIAS = "/identity/conditionalAccess/authenticationStrength/policies"
+CA = "/identity/conditionalAccess/policies"
+STRENGTH_ID = "{authenticationStrengthPolicy-id}"
+CA_ID = "{conditionalAccessPolicy-id}"
+
+for _name in ("authenticationStrengthPolicy", "conditionalAccessPolicy"):
+    register_schema(_name, {"type": "object", "title": _name, "additionalProperties": True})
+    register_schema(f"{_name}.collection", {"type": "object", "properties": {
+        "@odata.context": {"type": "string"},
+        "value": {"type": "array", "items": {"$ref": f"#/components/schemas/{_name}"}}}, "required": ["value"]})
+register_schema("authenticationStrengthUsage", {
+    "type": "object", "title": "authenticationStrengthUsage",
+    "properties": {"mfa": {"type": "array", "items": {"$ref": "#/components/schemas/conditionalAccessPolicy"}},
+                   "none": {"type": "array", "items": {"$ref": "#/components/schemas/conditionalAccessPolicy"}}}})
+
+
+def _object(call: Call) -> dict[str, Any]:
+    body = call.body
+    if not isinstance(body, dict):
+        raise GraphError.bad_request("The request body must be a JSON object.")
+    return body
+
+
+def _strength_context(call: Call, prefix: str, *, single: bool) -> str:
+    base = prefix.strip("/")
+    return call.metadata(f"{base}/$entity" if single else base)
+
+
+# --- authentication strengths -------------------------------------------------------------------------------------
+
+def _strength_list(call: Call, prefix: str) -> Response:
+    return Response({"@odata.context": _strength_context(call, prefix, single=False),
+                     "value": [strength_to_graph(s) for s in strengths().values()]})
+
+
+def _strength_get(call: Call, prefix: str, strength_id: str) -> Response:
+    return Response({"@odata.context": _strength_context(call, prefix, single=True),
+                     **strength_to_graph(strength_get(strength_id))})
+
+
+def _strength_create(call: Call, prefix: str) -> Response:
+    strength = strength_create(body=_object(call), actor=call.actor, context=call.context)
+    return Response({"@odata.context": _strength_context(call, prefix, single=True),
+                     **strength_to_graph(strength)}, status=201)
+
+
+def _strength_patch(call: Call, authentication_strength_policy_id: str) -> Response:
+    strength_update(strength_id=authentication_strength_policy_id, body=_object(call), actor=call.actor,
+                    context=call.context)
+    return Response(status=204)
+
+
+def _strength_delete(call: Call, authentication_strength_policy_id: str) -> Response:
+    strength_delete(strength_id=authentication_strength_policy_id, actor=call.actor, context=call.context)
+    return Response(status=204)
+
+
+def _register_strengths(prefix: str, tag: str, suffix: str) -> None:
+    """The same five endpoints at Graph's path and at its Conditional Access alias."""
+    handlers: list[tuple[str, str, str, str | None, dict[int, str | None], Callable[..., Response]]] = [
+        ("GET", prefix, "List authentication strengths", None, {200: "authenticationStrengthPolicy.collection"},
+         lambda call: _strength_list(call, prefix)),
+        ("POST", prefix, "Create a custom authentication strength", "authenticationStrengthPolicy",
+         {201: "authenticationStrengthPolicy"}, lambda call: _strength_create(call, prefix)),
+        ("GET", f"{prefix}/{STRENGTH_ID}", "Get an authentication strength", None,
+         {200: "authenticationStrengthPolicy"},
+         lambda call, authentication_strength_policy_id: _strength_get(
+             call, prefix, authentication_strength_policy_id)),
+        ("PATCH", f"{prefix}/{STRENGTH_ID}", "Update a custom authentication strength", "authenticationStrengthPolicy",
+         {204: None}, _strength_patch),
+        ("DELETE", f"{prefix}/{STRENGTH_ID}", "Delete a custom authentication strength", None, {204: None},
+         _strength_delete),
+    ]
+    for method, route, summary, request, responses, handler in handlers:
+        write = method != "GET"
+        endpoint(method, route, operation="strengths.write" if write else "strengths.read", tag=tag,
+                 summary=summary + suffix, request=request, responses=responses,
+                 operation_id=f"{tag}.{method.lower()}{route.replace('/', '.')}")(handler)
+
+
+_register_strengths(STRENGTHS, "policies", "")
+_register_strengths(STRENGTHS_ALIAS, "conditionalAccess", " (alias)")
+
+
+@endpoint("GET", f"{STRENGTHS}/{STRENGTH_ID}/usage", operation="access.read", tag="policies",
+          summary="List the Conditional Access policies that require an authentication strength",
+          responses={200: "authenticationStrengthUsage"})
+def strength_usage_get(call: Call, authentication_strength_policy_id: str) -> Response:
+    """Graph's ``authenticationStrengthUsage``: the policies under ``mfa`` or ``none`` as the strength's
+    ``requirementsSatisfied`` says."""
+    strength = strength_get(authentication_strength_policy_id)
+    known = strengths()
+    using = [ca_policy_to_graph(p, strengths=known) for p in strength_usage(strength.id, ca_policies(known))]
+    mfa = strength.requirements_satisfied == "mfa"
+    return Response({"@odata.context": call.metadata("microsoft.graph.authenticationStrengthUsage"),
+                     "mfa": using if mfa else [], "none": [] if mfa else using})
+
+
+# --- Conditional Access policies ----------------------------------------------------------------------------------
+
+@endpoint("GET", CA, operation="access.read", tag="conditionalAccess", summary="List Conditional Access policies",
+          responses={200: "conditionalAccessPolicy.collection"})
+def ca_list(call: Call) -> Response:
+    known = strengths()
+    return Response({"@odata.context": call.metadata("identity/conditionalAccess/policies"),
+                     "value": [ca_policy_to_graph(p, strengths=known) for p in ca_policies(known)]})
+
+
+@endpoint("POST", CA, operation="access.write", tag="conditionalAccess",
+          summary="Create a Conditional Access policy", request="conditionalAccessPolicy",
+          responses={201: "conditionalAccessPolicy"})
+def ca_create(call: Call) -> Response:
+    """Users (include/exclude users, groups, directory roles, ``All``), applications (app ids, ``All``,
+    ``MicrosoftAdminPortals`` = the Passgate admin centre) or the user action ``urn:user:registersecurityinfo``,
+    grant controls ``block``, ``mfa`` or an ``authenticationStrength``; state ``enabled``, ``disabled`` or
+    ``enabledForReportingButNotEnforced``. A policy that would lock every Global Administrator out of the admin
+    centre is refused (400 ``adminLockout``)."""
+    policy = ca_policy_create(body=_object(call), actor=call.actor, context=call.context)
+    return Response({"@odata.context": call.metadata("identity/conditionalAccess/policies/$entity"),
+                     **ca_policy_to_graph(policy, strengths=strengths())}, status=201)
+
+
+@endpoint("GET", f"{CA}/{CA_ID}", operation="access.read", tag="conditionalAccess",
+          summary="Get a Conditional Access policy", responses={200: "conditionalAccessPolicy"})
+def ca_get(call: Call, conditional_access_policy_id: str) -> Response:
+    return Response({"@odata.context": call.metadata("identity/conditionalAccess/policies/$entity"),
+                     **ca_policy_to_graph(ca_policy_get(conditional_access_policy_id), strengths=strengths())})
+
+
+@endpoint("PATCH", f"{CA}/{CA_ID}", operation="access.write", tag="conditionalAccess",
+          summary="Update a Conditional Access policy", request="conditionalAccessPolicy", responses={204: None})
+def ca_patch(call: Call, conditional_access_policy_id: str) -> Response:
+    """Objects merge into objects (``{"conditions": {"users": {"excludeGroups": [...]}}}`` changes that list
+    only); arrays replace."""
+    ca_policy_update(policy_id=conditional_access_policy_id, body=_object(call), actor=call.actor,
+                     context=call.context)
+    return Response(status=204)
+
+
+@endpoint("DELETE", f"{CA}/{CA_ID}", operation="access.write", tag="conditionalAccess",
+          summary="Delete a Conditional Access policy", responses={204: None})
+def ca_delete(call: Call, conditional_access_policy_id: str) -> Response:
+    ca_policy_delete(policy_id=conditional_access_policy_id, actor=call.actor, context=call.context)
+    return Response(status=204)

@@ -1,0 +1,137 @@
+"""Conditional Access in the admin centre: policies, authentication strengths and the "what if" tool, through the
+same services as the Graph API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from passgate.access.models import AccessPolicy, StrengthPolicy
+from passgate.access.selectors import ca_policies, strengths
+from passgate.core.access import ADMIN_CENTRE_APP_ID, REGISTER_SECURITY_INFO
+from tests.admin.conftest import CAA, GA, as_post, form_fields, text_of
+
+pytestmark = pytest.mark.django_db
+PHISHING_RESISTANT = "00000000-0000-0000-0000-000000000004"
+
+
+def replace(fields: list[tuple[str, str]], name: str, value: str) -> list[tuple[str, str]]:
+    return [(n, value if n == name else v) for n, v in fields]
+
+
+def new_policy_fields(client: Any) -> list[tuple[str, str]]:
+    fields = form_fields(client.get("/admin/conditional-access/new"), "ca-form")
+    assert ("state", "enabledForReportingButNotEnforced") in fields  # a new policy starts report-only
+    return fields
+
+
+def test_create_a_report_only_policy_for_the_pilot_group_then_turn_it_on(world: Any, admin_as: Any) -> None:
+    client, _ = admin_as(CAA)
+    assert "There are no Conditional Access policies yet" in text_of(client.get("/admin/conditional-access"))
+    fields = replace(new_policy_fields(client), "name", "Pilot: phishing-resistant")
+    fields = replace(fields, "users", "selected")
+    fields.append(("include_groups", str(world["group"].pk)))
+    fields.append(("exclude_users", "sam@contoso.com"))
+    created = client.post("/admin/conditional-access/new", as_post(fields))
+    assert created.status_code == 302, text_of(created)
+    listing = text_of(client.get("/admin/conditional-access"))
+    assert "Policy “Pilot: phishing-resistant” was created (Report-only)." in listing
+    assert "1 group (excluding 1)" in listing and "Require “Phishing-resistant MFA”" in listing
+    (policy,) = ca_policies()
+    assert policy.include_groups == (str(world["group"].pk),) and policy.exclude_users == (str(world["sam"].pk),)
+    assert policy.grant_controls is not None and policy.grant_controls.authentication_strength_id == PHISHING_RESISTANT
+    # Edit: the form shows what is stored; turn it on.
+    page = client.get(f"/admin/conditional-access/{policy.id}")
+    fields = form_fields(page, "ca-form")
+    assert ("exclude_users", "sam@contoso.com") in fields
+    saved = client.post(f"/admin/conditional-access/{policy.id}", as_post(replace(fields, "state", "enabled")))
+    assert saved.status_code == 302
+    assert ca_policies()[0].state.value == "enabled"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"name": ""}, "displayName"),
+    ({"users": "selected"}, "include"),
+    ({"include_users": "nobody@contoso.com", "users": "selected"}, "No user is called “nobody@contoso.com”."),
+    ({"strength": "11111111-2222-3333-4444-555555555555"}, "authenticationStrength"),
+    ({"state": "sometimes"}, "state"),
+])
+def test_a_bad_policy_is_refused_on_the_form_and_nothing_is_stored(change: dict[str, str], message: str, world: Any,
+                                                                   admin_as: Any) -> None:
+    client, _ = admin_as(GA)
+    fields = replace(new_policy_fields(client), "name", "A policy")
+    data = as_post(fields)
+    data.update({k: [v] for k, v in change.items()})
+    response = client.post("/admin/conditional-access/new", data)
+    assert response.status_code == 400
+    assert message in text_of(response)
+    assert not AccessPolicy.objects.exists()
+
+
+def test_a_policy_can_block_and_target_the_admin_centre_or_security_info_registration(world: Any,
+                                                                                     admin_as: Any) -> None:
+    client, _ = admin_as(CAA)
+    fields = replace(new_policy_fields(client), "name", "Register security info from a passkey session only")
+    fields = replace(fields, "target", "action")
+    assert client.post("/admin/conditional-access/new", as_post(fields)).status_code == 302
+    fields = replace(new_policy_fields(client), "name", "No admin centre for the pilot")
+    fields = replace(replace(fields, "apps", "selected"), "grant", "block")
+    fields = replace(fields, "users", "selected")
+    fields += [("include_apps", ADMIN_CENTRE_APP_ID), ("include_groups", str(world["group"].pk))]
+    assert client.post("/admin/conditional-access/new", as_post(fields)).status_code == 302
+    action, admin_centre = ca_policies()
+    assert action.include_user_actions == (REGISTER_SECURITY_INFO,)
+    assert admin_centre.include_applications == ("MicrosoftAdminPortals",)
+    assert admin_centre.grant_controls is not None and admin_centre.grant_controls.built_in_controls == ("block",)
+    listing = text_of(client.get("/admin/conditional-access"))
+    assert "Register security info" in listing and "Passgate admin centre" in listing and "Block access" in listing
+    # Delete, behind a confirmation page.
+    assert "Delete the policy" in text_of(client.get(f"/admin/conditional-access/{action.id}/delete"))
+    assert client.post(f"/admin/conditional-access/{action.id}/delete").status_code == 302
+    assert [p.id for p in ca_policies()] == [admin_centre.id]
+
+
+def test_custom_strengths_with_models_by_name_and_the_built_ins_read_only(world: Any, admin_as: Any) -> None:
+    client, _ = admin_as(CAA)
+    listing = text_of(client.get("/admin/conditional-access/strengths"))
+    assert "such as a FIDO2 security key Built-in Passkey (FIDO2) (and 2 Entra combinations" in listing
+    assert "Multifactor authentication" in listing
+    fields = form_fields(client.get("/admin/conditional-access/strengths/new"), "strength-form")
+    fields = replace(replace(fields, "name", "Apple passkeys"), "aaguids", "Apple Passwords")
+    created = client.post("/admin/conditional-access/strengths/new", as_post(fields))
+    assert created.status_code == 302, text_of(created)
+    custom = [s for s in strengths().values() if s.policy_type == "custom"]
+    assert [s.display_name for s in custom] == ["Apple passkeys"]
+    assert custom[0].allowed_combinations == ("fido2",)
+    assert custom[0].combination_configurations[0].allowed_aaguids == ("fbfc3007-154e-4ecc-8c0b-6e020557d7bd",)
+    assert "Passkeys: Apple Passwords" in text_of(client.get("/admin/conditional-access/strengths"))
+    # A policy requires it: then it can't be deleted, and the page says why.
+    fields = replace(new_policy_fields(client), "name", "Apple only")
+    fields = replace(fields, "strength", custom[0].id)
+    assert client.post("/admin/conditional-access/new", as_post(fields)).status_code == 302
+    refused = client.post(f"/admin/conditional-access/strengths/{custom[0].id}/delete")
+    assert refused.status_code == 400 and "Apple only" in text_of(refused)
+    assert StrengthPolicy.objects.count() == 1
+    # Bad input: no combination at all.
+    fields = form_fields(client.get("/admin/conditional-access/strengths/new"), "strength-form")
+    fields = [(n, v) for n, v in replace(fields, "name", "Nothing") if n != "combinations"]
+    response = client.post("/admin/conditional-access/strengths/new", as_post(fields))
+    assert response.status_code == 400 and "allowedCombinations" in text_of(response)
+
+
+def test_what_if_shows_step_up_for_a_pass_and_allow_for_a_passkey(world: Any, admin_as: Any) -> None:
+    client, _ = admin_as(CAA)
+    fields = replace(new_policy_fields(client), "name", "Phishing-resistant everywhere")
+    fields = replace(replace(fields, "state", "enabled"), "users", "selected")
+    fields.append(("include_groups", str(world["group"].pk)))
+    assert client.post("/admin/conditional-access/new", as_post(fields)).status_code == 302
+    base = f"/admin/conditional-access/what-if?user=pat@contoso.com&app={ADMIN_CENTRE_APP_ID}"
+    pass_only = text_of(client.get(base + "&method=tap"))
+    assert "Step-up needed" in pass_only and "Phishing-resistant everywhere" in pass_only
+    passkey = text_of(client.get(base + f"&method=passkey:{world['passkey'].pk}"))
+    assert "Allowed" in passkey and "Granted" in passkey
+    other = text_of(client.get(base.replace("pat@", "sam@") + "&method=tap"))
+    assert "Allowed" in other and "Doesn't apply" in other  # Sam isn't in the pilot group
+    unknown = client.get("/admin/conditional-access/what-if?user=nobody@contoso.com&app=x&method=tap")
+    assert unknown.status_code == 400 and "No user is called “nobody@contoso.com”." in text_of(unknown)
