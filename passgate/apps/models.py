@@ -1,14 +1,20 @@
-"""App registrations (Entra's application + service principal in one row) and the token-signing keys."""
+"""App registrations (Entra's application + service principal in one row), the token-signing keys, and what the
+OpenID Connect provider issues: authorization codes and tokens, grouped per authorization (``OidcGrant``)."""
 
 from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 
 class AppRegistration(models.Model):
-    """A client of the Graph API. Its secret is high-entropy random and stored only as SHA-256."""
+    """A client of the Graph API (application permissions) and/or an OpenID Connect relying party (redirect URIs).
+
+    Its secret is high-entropy random and stored only as SHA-256; public clients and ``private_key_jwt`` clients
+    without Graph permissions have none (an empty digest, which no secret matches).
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # the object id
     app_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)  # the client id (Graph: appId)
@@ -18,6 +24,14 @@ class AppRegistration(models.Model):
     secret_hint = models.CharField(max_length=3)  # the first three characters, as Entra's passwordCredential.hint
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=256, blank=True, default="")
+    # OpenID Connect (an app with no redirect URI is not an OpenID Connect client)
+    redirect_uris = models.JSONField(default=list, blank=True)  # exact strings
+    post_logout_redirect_uris = models.JSONField(default=list, blank=True)
+    client_type = models.CharField(max_length=16, default="confidential")  # core.oidc.ClientType
+    token_endpoint_auth_method = models.CharField(max_length=32, default="client_secret_basic")
+    jwks = models.JSONField(null=True, blank=True)  # the client's public keys, for private_key_jwt
+    allowed_scopes = models.JSONField(default=list, blank=True)
+    id_token_signed_response_alg = models.CharField(max_length=8, default="ES256")
 
     class Meta:
         ordering = ["created_at"]
@@ -25,12 +39,22 @@ class AppRegistration(models.Model):
     def __str__(self) -> str:
         return f"{self.display_name} ({self.app_id})"
 
+    @property
+    def is_oidc_client(self) -> bool:
+        return bool(self.redirect_uris)
+
+    @property
+    def has_secret(self) -> bool:
+        return len(bytes(self.secret_sha256)) == 32
+
 
 class SigningKey(models.Model):
-    """An ES256 (P-256) key signing access tokens. The PKCS#8 PEM is encrypted under a key derived from the
-    secret key, so a database copy alone cannot mint tokens. A retired key still verifies until its tokens expire."""
+    """An ES256 (P-256) or RS256 (RSA 2048) key signing tokens. The PKCS#8 PEM is encrypted under a key derived from
+    the secret key, so a database copy alone cannot mint tokens. A retired key still verifies, and is published,
+    until every token it signed has expired; its row stays (id_token_hint of any age is still checked with it)."""
 
     kid = models.CharField(max_length=64, unique=True)
+    alg = models.CharField(max_length=8, default="ES256")
     private_key_pem = models.TextField()
     created_at = models.DateTimeField()
     retired_at = models.DateTimeField(null=True, blank=True)
@@ -40,3 +64,81 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return self.kid
+
+
+class OidcGrant(models.Model):
+    """One authorization: the code and every token issued from it (one refresh-token family).
+
+    Revoking the grant ends them all at once (a replayed code, a reused refresh token). ``sid`` is the browser
+    session's OpenID Connect session id, so a logout finds what that session gave out.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    app = models.ForeignKey(AppRegistration, on_delete=models.CASCADE, related_name="oidc_grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_grants")
+    scope = models.CharField(max_length=256)
+    sid = models.CharField(max_length=64, db_index=True)
+    auth_time = models.DateTimeField()
+    acr = models.CharField(max_length=64, blank=True, default="")
+    amr = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()  # the absolute end of its refresh tokens
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"OIDC grant {self.id} ({self.app_id} for {self.user_id})"
+
+
+class AuthorizationCode(models.Model):
+    """An authorization code: stored as SHA-256, single use (``used_at`` set by one conditional UPDATE), short-lived,
+    bound to its client, redirect URI and PKCE challenge."""
+
+    code_sha256 = models.BinaryField(max_length=32, unique=True)
+    grant = models.OneToOneField(OidcGrant, on_delete=models.CASCADE, related_name="code")
+    redirect_uri = models.TextField()
+    nonce = models.TextField(blank=True, default="")
+    code_challenge = models.CharField(max_length=128)
+    code_challenge_method = models.CharField(max_length=8)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"authorization code {self.pk}"
+
+
+class OidcToken(models.Model):
+    """An opaque access or refresh token, stored as SHA-256. A refresh token is used once (rotation)."""
+
+    class Kind(models.TextChoices):
+        ACCESS = "access"
+        REFRESH = "refresh"
+
+    token_sha256 = models.BinaryField(max_length=32, unique=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    grant = models.ForeignKey(OidcGrant, on_delete=models.CASCADE, related_name="tokens")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)  # refresh tokens: rotated
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} token {self.pk}"
+
+
+class ClientAssertionJti(models.Model):
+    """The ``jti`` of a private_key_jwt client assertion (RFC 7523 §3), kept until the assertion expires: single use."""
+
+    app = models.ForeignKey(AppRegistration, on_delete=models.CASCADE, related_name="+")
+    jti_sha256 = models.BinaryField(max_length=32)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["app", "jti_sha256"], name="apps_assertion_jti_once")]
+
+    def __str__(self) -> str:
+        return f"client assertion {self.pk}"

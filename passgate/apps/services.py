@@ -1,4 +1,5 @@
-"""App registrations and the client-credentials token service (RFC 6749 §4.4; access tokens are RFC 7519 JWTs).
+"""App registrations (Graph API clients and OpenID Connect clients) and the Graph client-credentials token service
+(RFC 6749 §4.4; access tokens are RFC 7519 JWTs). The OpenID Connect provider itself is ``passgate.apps.oidc``.
 
 - Client secrets are 32 random bytes (256 bits), shown once, stored as SHA-256 and compared in constant time: a
   slow password hash buys nothing for a secret nobody can guess, and costs every token request.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -21,24 +21,22 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from joserfc import errors as jose_errors
 from joserfc import jws, jwt
-from joserfc.jwk import ECKey
+from joserfc.jwk import ECKey, KeySet
 
-from passgate.apps.models import AppRegistration, SigningKey
+from passgate.apps import keys
+from passgate.apps.models import AppRegistration
 from passgate.audit.models import Category
 from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_failure, audit_record
+from passgate.core import oidc as rules
 from passgate.core.directory import validate_display_name
 from passgate.core.errors import InvalidInput, NotFound, NotSignedIn, PassgateError
 from passgate.core.graph.authz import AppCaller, permission_names
-
-log = logging.getLogger(__name__)
 
 ACCESS_TOKEN_LIFETIME = timedelta(minutes=60)
 LEEWAY_SECONDS = 60
@@ -91,17 +89,112 @@ def validate_permissions(permissions: Iterable[str]) -> list[str]:
 
 # --- app registrations --------------------------------------------------------------------------------
 
+MAX_JWKS_KEYS = 10
+_PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+
+
+def validate_client_jwks(value: object) -> dict[str, Any]:
+    """A client's registered public keys for private_key_jwt: a JWK set of 1..10 public RSA, EC or OKP keys."""
+    if not isinstance(value, dict) or not isinstance(value.get("keys"), list) or not value["keys"]:
+        raise InvalidInput('The JWKS must be a JSON object {"keys": [...]} with at least one public key',
+                           code="invalid_jwks")
+    if len(value["keys"]) > MAX_JWKS_KEYS:
+        raise InvalidInput(f"The JWKS may hold at most {MAX_JWKS_KEYS} keys", code="invalid_jwks")
+    for index, item in enumerate(value["keys"]):
+        if not isinstance(item, dict):
+            raise InvalidInput(f"JWKS key {index} is not a JSON object", code="invalid_jwks")
+        if item.get("kty") not in ("RSA", "EC", "OKP"):
+            raise InvalidInput(f"JWKS key {index}: kty must be RSA, EC or OKP (symmetric keys are refused)",
+                               code="invalid_jwks")
+        if _PRIVATE_JWK_MEMBERS & set(item):
+            raise InvalidInput(f"JWKS key {index} contains private key material; register the public key only",
+                               code="invalid_jwks")
+        if item.get("use", "sig") != "sig":
+            raise InvalidInput(f"JWKS key {index}: use must be sig", code="invalid_jwks")
+    try:
+        KeySet.import_key_set(value)  # type: ignore[arg-type]
+    except (jose_errors.JoseError, ValueError, TypeError, KeyError) as exc:
+        raise InvalidInput(f"The JWKS is not a valid JWK set: {exc}", code="invalid_jwks") from None
+    return {"keys": [dict(item) for item in value["keys"]]}
+
+
+@dataclass(frozen=True)
+class OidcRegistration:
+    """What makes an app an OpenID Connect client (core.oidc checks each value)."""
+
+    redirect_uris: tuple[str, ...] = ()
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    public: bool = False
+    auth_method: str | None = None
+    jwks: object = None
+    scopes: tuple[str, ...] | None = None
+    id_token_alg: str | None = None
+
+    def given(self) -> bool:
+        return bool(self.redirect_uris or self.post_logout_redirect_uris or self.public or self.auth_method
+                    or self.jwks is not None or self.scopes or self.id_token_alg)
+
+
+def _oidc_fields(oidc: OidcRegistration, *, permissions: list[str]) -> dict[str, Any]:
+    if not oidc.redirect_uris:
+        if oidc.given():
+            raise InvalidInput("OpenID Connect settings need at least one redirect URI", code="redirect_uri_required")
+        return {}
+    redirect_uris = rules.validate_redirect_uris(oidc.redirect_uris)
+    post_logout = rules.validate_redirect_uris(oidc.post_logout_redirect_uris, what="Post-logout redirect URI")
+    client_type = rules.ClientType.PUBLIC if oidc.public else rules.ClientType.CONFIDENTIAL
+    method = rules.validate_client_auth(client_type=client_type, method=oidc.auth_method)
+    if client_type is rules.ClientType.PUBLIC and permissions:
+        raise InvalidInput("A public client can't hold Graph application permissions (those need a client secret)",
+                           code="public_client_permissions")
+    jwks: dict[str, Any] | None = None
+    if method is rules.ClientAuthMethod.PRIVATE_KEY_JWT:
+        if oidc.jwks is None:
+            raise InvalidInput("private_key_jwt needs the client's public keys (a JWKS)", code="invalid_jwks")
+        jwks = validate_client_jwks(oidc.jwks)
+    elif oidc.jwks is not None:
+        raise InvalidInput("A JWKS is only used with the private_key_jwt authentication method", code="invalid_jwks")
+    scopes = rules.validate_scopes(oidc.scopes if oidc.scopes else rules.SUPPORTED_SCOPES)
+    alg = rules.validate_id_token_algorithm(oidc.id_token_alg or rules.DEFAULT_ID_TOKEN_ALGORITHM)
+    return {"redirect_uris": redirect_uris, "post_logout_redirect_uris": post_logout,
+            "client_type": client_type.value, "token_endpoint_auth_method": method.value, "jwks": jwks,
+            "allowed_scopes": scopes, "id_token_signed_response_alg": alg}
+
+
+def _needs_secret(fields: dict[str, Any], permissions: list[str]) -> bool:
+    """Graph clients always have a secret (client credentials); OpenID Connect clients when they authenticate with
+    one, or also hold Graph permissions. Public clients never."""
+    if not fields:
+        return True
+    if fields.get("client_type") == rules.ClientType.PUBLIC.value:
+        return False
+    method = fields.get("token_endpoint_auth_method")
+    return bool(permissions) or method in (rules.ClientAuthMethod.CLIENT_SECRET_BASIC.value,
+                                           rules.ClientAuthMethod.CLIENT_SECRET_POST.value)
+
+
 @transaction.atomic
 def app_create(*, display_name: str, permissions: Iterable[str], actor: Actor,
-               context: RequestContext = NO_CONTEXT) -> tuple[AppRegistration, str]:
-    """Register an app; returns it and its client secret, which is not stored and cannot be shown again."""
+               oidc: OidcRegistration | None = None,
+               context: RequestContext = NO_CONTEXT) -> tuple[AppRegistration, str | None]:
+    """Register an app: a Graph API client (permissions), an OpenID Connect client (``oidc`` with redirect URIs), or
+    both. Returns it and its client secret (None when it has none), which is not stored and cannot be shown again.
+    """
     name = validate_display_name(display_name, what="The app's name")
     granted = validate_permissions(permissions)
-    secret = secrets.token_urlsafe(SECRET_BYTES)
-    app = AppRegistration.objects.create(display_name=name, permissions=granted, secret_sha256=_digest(secret),
-                                         secret_hint=secret[:3], created_by=actor.name[:256])
+    fields = _oidc_fields(oidc or OidcRegistration(), permissions=granted)
+    secret = secrets.token_urlsafe(SECRET_BYTES) if _needs_secret(fields, granted) else None
+    app = AppRegistration.objects.create(display_name=name, permissions=granted,
+                                         secret_sha256=_digest(secret) if secret else b"",
+                                         secret_hint=secret[:3] if secret else "", created_by=actor.name[:256],
+                                         **fields)
+    details: dict[str, Any] = {"permissions": granted, "secretHint": app.secret_hint}
+    if fields:
+        details.update(redirectUris=app.redirect_uris, postLogoutRedirectUris=app.post_logout_redirect_uris,
+                       clientType=app.client_type, tokenEndpointAuthMethod=app.token_endpoint_auth_method,
+                       scopes=app.allowed_scopes, idTokenSignedResponseAlg=app.id_token_signed_response_alg)
     audit_record(category=Category.DIRECTORY, activity="app.add", actor=actor, target=app_target(app),
-                 context=context, details={"permissions": granted, "secretHint": app.secret_hint})
+                 context=context, details=details)
     return app, secret
 
 
@@ -125,53 +218,18 @@ def app_get(*, key: str) -> AppRegistration:
     return found
 
 
-# --- signing keys -------------------------------------------------------------------------------------
-
-_loaded: dict[str, ECKey] = {}
-
-
-def _pem_password() -> bytes:
-    return hmac.new(settings.SECRET_KEY.encode(), b"passgate-signing-key-v1", hashlib.sha256).hexdigest().encode()
-
-
-def _load(row: SigningKey) -> ECKey | None:
-    key = _loaded.get(row.kid)
-    if key is None:
-        try:
-            private = serialization.load_pem_private_key(row.private_key_pem.encode(), password=_pem_password())
-        except (ValueError, TypeError):
-            log.warning("signing key %s cannot be decrypted (was the secret key changed?); not using it", row.kid)
-            return None
-        if not isinstance(private, ec.EllipticCurvePrivateKey):
-            return None
-        key = _loaded[row.kid] = ECKey.import_key(private)
-    return key
-
+# --- signing keys (passgate.apps.keys) ---------------------------------------------------------------
 
 def signing_key_current() -> tuple[str, ECKey]:
-    """The key that signs new tokens: the oldest active one, created on first use."""
-    for row in SigningKey.objects.filter(retired_at__isnull=True).order_by("created_at", "pk"):
-        key = _load(row)
-        if key is not None:
-            return row.kid, key
-    private = ec.generate_private_key(ec.SECP256R1())
-    key = ECKey.import_key(private)
-    kid = key.thumbprint()
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.BestAvailableEncryption(_pem_password())).decode()
-    SigningKey.objects.create(kid=kid, private_key_pem=pem, created_at=timezone.now())
-    _loaded[kid] = key
-    audit_record(category=Category.SYSTEM, activity="signingKey.add", actor=Actor.system(),
-                 target=Target(type="signingKey", id=kid[:64]))
+    """The ES256 key that signs new access tokens (see ``passgate.apps.keys``)."""
+    kid, key = keys.signing_key_current(ALGORITHM)
+    assert isinstance(key, ECKey)  # noqa: S101 - keys.signing_key_current("ES256") loads EC keys only
     return kid, key
 
 
 def _verification_key(kid: object) -> ECKey | None:
-    if not isinstance(kid, str):
-        return None
-    still_valid = timezone.now() - ACCESS_TOKEN_LIFETIME - timedelta(seconds=LEEWAY_SECONDS)
-    row = SigningKey.objects.filter(kid=kid).filter(Q(retired_at__isnull=True) | Q(retired_at__gt=still_valid)).first()
-    return _load(row) if row is not None else None
+    key = keys.verification_key(kid, alg=ALGORITHM)
+    return key if isinstance(key, ECKey) else None
 
 
 # --- tokens -------------------------------------------------------------------------------------------

@@ -46,3 +46,56 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.activity} {self.result} {self.reason}"
+
+
+class SignInEvent(models.Model):
+    """One attempt to sign in to an app, as Graph's ``signIn`` describes it (``passgate.audit.signins``).
+
+    Denormalised like ``AuditEvent``: names are kept as they were, so a row stays readable after the user or app is
+    deleted or renamed. Rows are written once (one INSERT) and never updated. No secret is stored: no pass, code,
+    token, assertion or cookie, only what happened and how.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField()
+    user_id = models.UUIDField(null=True, blank=True)
+    user_principal_name = models.CharField(max_length=256, blank=True, default="")
+    upn_normalized = models.CharField(max_length=256, blank=True, default="")  # lower-case, for filters
+    user_display_name = models.CharField(max_length=256, blank=True, default="")
+    app_id = models.CharField(max_length=64)
+    app_display_name = models.CharField(max_length=256, blank=True, default="")
+    resource_id = models.CharField(max_length=256, blank=True, default="")
+    resource_display_name = models.CharField(max_length=256, blank=True, default="")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True, default="")
+    correlation_id = models.CharField(max_length=64, blank=True, default="")
+    is_interactive = models.BooleanField(default=True)
+    error_code = models.IntegerField(default=0)  # 0: success (Graph's status.errorCode)
+    failure_reason = models.CharField(max_length=512, blank=True, default="")
+    reason_code = models.CharField(max_length=64, blank=True, default="")  # Passgate's reason code
+    conditional_access_status = models.CharField(max_length=16, default="notApplied")
+    authentication_requirement = models.CharField(max_length=32, default="singleFactorAuthentication")
+    authentication_details = models.JSONField(default=list, blank=True)
+    authentication_strength = models.JSONField(null=True, blank=True)  # {"id", "displayName"} satisfied
+    applied_policies = models.JSONField(default=list, blank=True)
+    acr = models.CharField(max_length=128, blank=True, default="")
+    amr = models.JSONField(default=list, blank=True)
+    aaguid = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="signin_created_idx"),
+            models.Index(fields=["user_id", "-created_at"], name="signin_user_idx"),
+            models.Index(fields=["upn_normalized", "-created_at"], name="signin_upn_idx"),
+            models.Index(fields=["app_id", "-created_at"], name="signin_app_idx"),
+            models.Index(fields=["error_code", "-created_at"], name="signin_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        outcome = "success" if self.succeeded else f"failure {self.error_code}"
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.user_principal_name} -> {self.app_display_name} {outcome}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error_code == 0

@@ -115,20 +115,46 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true")
     a.set_defaults(func="cmd_tap_issue")
 
-    apps = sub.add_parser("apps", help="app registrations (Graph API clients)").add_subparsers(
+    apps = sub.add_parser("apps", help="app registrations (Graph API clients, OpenID Connect clients)").add_subparsers(
         dest="action", required=True)
     a = apps.add_parser("add", help="register an app; prints its client id and secret (shown once)")
     a.add_argument("--name", required=True)
-    a.add_argument("--permission", action="append", required=True, metavar="PERMISSION",
-                   help="an application permission, e.g. User.Read.All (repeat for more)")
+    a.add_argument("--permission", action="append", default=[], metavar="PERMISSION",
+                   help="a Graph application permission, e.g. User.Read.All (repeat for more)")
+    a.add_argument("--redirect-uri", action="append", default=[], metavar="URI",
+                   help="an OpenID Connect redirect URI, exact (https, or http://localhost); repeat for more")
+    a.add_argument("--post-logout-redirect-uri", action="append", default=[], metavar="URI",
+                   help="where RP-initiated logout may return to (repeat for more)")
+    a.add_argument("--public", action="store_true",
+                   help="a public client (no secret; PKCE only), e.g. a native or single-page app")
+    a.add_argument("--auth-method", choices=["client_secret_basic", "client_secret_post", "private_key_jwt"],
+                   help="token endpoint client authentication (default client_secret_basic)")
+    a.add_argument("--jwks", metavar="FILE", help="the client's public JWK set (JSON), for private_key_jwt")
+    a.add_argument("--scope", action="append", default=[], metavar="SCOPE",
+                   help="an allowed scope: openid, profile, email, offline_access (default: all of them)")
+    a.add_argument("--id-token-alg", choices=["ES256", "RS256"], help="ID token signing algorithm (default ES256)")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func="cmd_apps_add")
     a = apps.add_parser("list")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func="cmd_apps_list")
+    a = apps.add_parser("show")
+    a.add_argument("app", help="client id (appId) or object id")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_apps_show")
     a = apps.add_parser("remove")
     a.add_argument("app", help="client id (appId) or object id")
     a.set_defaults(func="cmd_apps_remove")
+
+    signing = sub.add_parser("keys", help="token-signing keys (ID tokens, access tokens)").add_subparsers(
+        dest="action", required=True)
+    a = signing.add_parser("rotate", help="make a new current key; the old one stays published until its tokens expire")
+    a.add_argument("--alg", choices=["ES256", "RS256"], default="ES256")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_keys_rotate")
+    a = signing.add_parser("list", help="every key: algorithm, kid, created, retired, published in the JWKS")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_keys_list")
 
     audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="action", required=True)
     a = audit.add_parser("tail")
@@ -137,6 +163,24 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--result", choices=["success", "failure"])
     a.add_argument("--json", action="store_true")
     a.set_defaults(func="cmd_audit_tail")
+    a = audit.add_parser("signins", help="sign-in logs: the latest sign-ins to apps, oldest of them first")
+    a.add_argument("--user", metavar="UPN", help="only this user name (as typed or asserted; case-insensitive)")
+    a.add_argument("--app", metavar="APPID", help="only this app (client id)")
+    a.add_argument("--failures", action="store_true", help="only failed sign-ins")
+    a.add_argument("--limit", type=_positive(1, 10_000), default=20)
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_audit_signins")
+    a = audit.add_parser("purge-signins", help="delete sign-in events older than N days (run it from cron)")
+    a.add_argument("--older-than-days", type=_positive(1, 36_500), required=True, metavar="N")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_audit_purge_signins")
+
+    d = sub.add_parser("demo-app", help="run a small web app that signs in through this Passgate (OpenID Connect); "
+                                        "registers it as a public client the first time")
+    d.add_argument("--host", default="127.0.0.1")
+    d.add_argument("--port", type=_positive(1, 65535), default=8001)
+    d.add_argument("--passgate", metavar="URL", help="Passgate's origin (default: PASSGATE_ORIGIN, as `serve` uses it)")
+    d.set_defaults(func="cmd_demo_app")
 
     mds = sub.add_parser("mds", help="FIDO Metadata Service (MDS3)").add_subparsers(dest="action", required=True)
     a = mds.add_parser("import", help="verify and import a metadata BLOB file")
@@ -157,8 +201,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Usage rules argparse can't express (exit status 2, like every usage error)."""
+    if args.command == "apps" and args.action == "add" and not args.permission and not args.redirect_uri:
+        parser.error("apps add: give --permission (a Graph API client) or --redirect-uri (an OpenID Connect "
+                     "client), or both")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_usage(parser, args)
     if args.command == "serve" and not os.environ.get("PASSGATE_ORIGIN"):
         # No public origin configured: people reach this server as localhost on the port it listens on.
         os.environ["PASSGATE_ORIGIN"] = f"http://localhost:{args.port}"

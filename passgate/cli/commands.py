@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from django.conf import settings
 from django.core.management import call_command
@@ -19,15 +20,21 @@ from django.db.models import Count
 from django.utils import timezone
 from gunicorn.app.base import BaseApplication
 
-from passgate.apps.selectors import app_as_dict, app_list, token_endpoint
-from passgate.apps.services import app_create, app_get, app_remove
+from passgate.apps.keys import KeyInfo, signing_key_list, signing_key_rotate
+from passgate.apps.models import AppRegistration
+from passgate.apps.selectors import app_as_dict, app_list, oidc_discovery_url, token_endpoint
+from passgate.apps.services import OidcRegistration, app_create, app_get, app_remove
+from passgate.audit.models import Category
 from passgate.audit.selectors import audit_event_as_dict, audit_events
-from passgate.audit.services import Actor
+from passgate.audit.services import Actor, audit_record
+from passgate.audit.signins import methods_used, signin_as_dict, signin_list, signin_purge
 from passgate.config.wsgi import application
 from passgate.core.errors import InvalidInput
+from passgate.core.graph.odata import Comparison
 from passgate.core.trust.mds import MetadataSnapshot
 from passgate.credentials.metadata import flagged_passkeys, metadata_import
 from passgate.credentials.services import tap_issue
+from passgate.demo.app import DemoApp
 from passgate.directory.models import DirectoryRole, SecurityGroup, User
 from passgate.directory.services import (
     group_add_member,
@@ -40,7 +47,7 @@ from passgate.directory.services import (
     user_set_upn,
 )
 from passgate.trust_store.models import MetadataBlob
-from passgate.trust_store.selectors import current_blob, snapshot_of
+from passgate.trust_store.selectors import current_blob, model_name, snapshot_of
 from passgate.trust_store.services import mds_download
 
 
@@ -245,35 +252,121 @@ def cmd_audit_tail(args: argparse.Namespace) -> None:
         for e in events] or ["(no events)"])
 
 
+def _signin_line(e: Any) -> str:
+    method = ", ".join(methods_used(e)) or "-"
+    if e.aaguid:
+        method += f" ({model_name(e.aaguid)})"
+    outcome = "success" if e.succeeded else f"failure {e.error_code} {e.reason_code or '-'}"
+    return (f"{e.created_at:%Y-%m-%d %H:%M:%S}Z {e.user_principal_name or '-'} -> {e.app_display_name or e.app_id} "
+            f"[{method}] ca={e.conditional_access_status} {outcome}")
+
+
+def cmd_audit_signins(args: argparse.Namespace) -> None:
+    where = []
+    if args.user:
+        where.append(Comparison("userPrincipalName", "eq", args.user.strip()))
+    if args.app:
+        where.append(Comparison("appId", "eq", args.app.strip()))
+    events = signin_list(where=where, limit=args.limit, succeeded=False if args.failures else None)[::-1]
+    _emit(args, [signin_as_dict(e) for e in events], lambda: [_signin_line(e) for e in events] or ["(no sign-ins)"])
+
+
+def cmd_audit_purge_signins(args: argparse.Namespace) -> None:
+    with transaction.atomic():
+        deleted = signin_purge(older_than_days=args.older_than_days)
+        audit_record(category=Category.SYSTEM, activity="signIns.purge", actor=_system_actor(),
+                     details={"olderThanDays": args.older_than_days, "deleted": deleted})
+    _emit(args, {"deleted": deleted, "olderThanDays": args.older_than_days},
+          lambda: [f"Deleted {deleted} sign-in event{'s' if deleted != 1 else ''} older than "
+                   f"{args.older_than_days} days."])
+
+
 
 # --- apps ---------------------------------------------------------------------------------------------
 
+def _read_jwks(path: str | None) -> object:
+    if path is None:
+        return None
+    raw = _read_file(path, "JWKS file")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput(f"JWKS file {path!r} is not JSON: {exc}", code="invalid_jwks") from None
+
+
+def _app_lines(app: Any, secret: str | None = None) -> list[str]:
+    lines = [f"  Application (client) ID:  {app.app_id}"]
+    if secret:
+        lines += [f"  Client secret:            {secret}",
+                  "                            (shown once: store it now; Passgate keeps only its hash)"]
+    if app.permissions:
+        lines += [f"  Permissions:              {', '.join(app.permissions)}",
+                  f"  Token endpoint:           {token_endpoint()}",
+                  "  Scope:                    https://graph.microsoft.com/.default"]
+    if app.is_oidc_client:
+        lines += [f"  OpenID Connect:           {app.client_type} client, token endpoint authentication "
+                  f"{app.token_endpoint_auth_method}, ID tokens {app.id_token_signed_response_alg}",
+                  *(f"  Redirect URI:             {uri}" for uri in app.redirect_uris),
+                  *(f"  Post-logout redirect URI: {uri}" for uri in app.post_logout_redirect_uris),
+                  f"  Scopes:                   {' '.join(app.allowed_scopes)}",
+                  f"  Discovery:                {oidc_discovery_url()}"]
+    return lines
+
+
 def cmd_apps_add(args: argparse.Namespace) -> None:
-    app, secret = app_create(display_name=args.name, permissions=args.permission, actor=_system_actor())
-    data = {**app_as_dict(app), "clientSecret": secret, "tokenEndpoint": token_endpoint(),
-            "scope": "https://graph.microsoft.com/.default"}
-    _emit(args, data, lambda: [
-        f"Registered app {app.display_name}",
-        f"  Application (client) ID:  {app.app_id}",
-        f"  Client secret:            {secret}",
-        "                            (shown once: store it now; Passgate keeps only its hash)",
-        f"  Permissions:              {', '.join(app.permissions)}",
-        f"  Token endpoint:           {token_endpoint()}",
-        "  Scope:                    https://graph.microsoft.com/.default",
-    ])
+    oidc = OidcRegistration(
+        redirect_uris=tuple(args.redirect_uri), post_logout_redirect_uris=tuple(args.post_logout_redirect_uri),
+        public=args.public, auth_method=args.auth_method, jwks=_read_jwks(args.jwks),
+        scopes=tuple(args.scope) or None, id_token_alg=args.id_token_alg)
+    app, secret = app_create(display_name=args.name, permissions=args.permission, actor=_system_actor(), oidc=oidc)
+    data = {**app_as_dict(app), "clientSecret": secret}
+    if app.permissions:
+        data.update(tokenEndpoint=token_endpoint(), scope="https://graph.microsoft.com/.default")
+    _emit(args, data, lambda: [f"Registered app {app.display_name}", *_app_lines(app, secret)])
 
 
 def cmd_apps_list(args: argparse.Namespace) -> None:
     apps = app_list()
     _emit(args, [app_as_dict(a) for a in apps], lambda: [
         f"{a.display_name:<32} {a.app_id}  {', '.join(a.permissions) or '(no permissions)'}"
+        + (f"  OpenID Connect ({a.client_type})" if a.is_oidc_client else "")
         for a in apps] or ["(no apps)"])
+
+
+def cmd_apps_show(args: argparse.Namespace) -> None:
+    app = app_get(key=args.app)
+    _emit(args, app_as_dict(app), lambda: [app.display_name, *_app_lines(app)])
 
 
 def cmd_apps_remove(args: argparse.Namespace) -> None:
     app = app_get(key=args.app)
     app_remove(app=app, actor=_system_actor())
     print(f"Removed app {app.display_name} ({app.app_id}); its secret and tokens no longer work")
+
+
+# --- signing keys -------------------------------------------------------------------------------------------
+
+def _key_dict(info: KeyInfo) -> dict[str, Any]:
+    return {"kid": info.kid, "alg": info.alg, "createdDateTime": info.created_at.isoformat(),
+            "retiredDateTime": info.retired_at.isoformat() if info.retired_at else None,
+            "current": info.retired_at is None, "published": info.published}
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> None:
+    row = signing_key_rotate(alg=args.alg, actor=_system_actor())
+    data = {"kid": row.kid, "alg": row.alg, "createdDateTime": row.created_at.isoformat()}
+    _emit(args, data, lambda: [
+        f"New current {row.alg} signing key {row.kid}",
+        "  The previous one is retired: still published in the JWKS for an hour (until its tokens expire)."])
+
+
+def cmd_keys_list(args: argparse.Namespace) -> None:
+    infos = signing_key_list()
+    _emit(args, [_key_dict(i) for i in infos], lambda: [
+        f"{i.alg:<6} {i.kid:<44} created {i.created_at:%Y-%m-%d %H:%M}Z  "
+        + ("current" if i.retired_at is None else f"retired {i.retired_at:%Y-%m-%d %H:%M}Z")
+        + ("" if i.published else "  (no longer published)")
+        for i in infos] or ["(no signing keys yet: one of each algorithm is made on first use)"])
 
 
 # --- FIDO Metadata Service ------------------------------------------------------------------------------
@@ -329,3 +422,47 @@ def cmd_mds_status(args: argparse.Namespace) -> None:
     snapshot = snapshot_of(row)
     stale = timezone.now().date() > row.next_update
     _mds_result(args, row, replace(snapshot, stale=stale))
+
+
+# --- demo relying party -------------------------------------------------------------------------------------
+
+DEMO_APP_NAME = "Passgate demo app"
+
+
+def demo_registration(base_url: str) -> Any:
+    """The demo's app registration (a public client), made the first time; the same one on later runs."""
+    callback = f"{base_url}/callback"
+    for app in AppRegistration.objects.filter(display_name=DEMO_APP_NAME).order_by("created_at"):
+        if callback in app.redirect_uris:
+            return app
+    app, _ = app_create(display_name=DEMO_APP_NAME, permissions=[], actor=_system_actor(),
+                        oidc=OidcRegistration(redirect_uris=(callback,), post_logout_redirect_uris=(f"{base_url}/",),
+                                              public=True))
+    return app
+
+
+def cmd_demo_app(args: argparse.Namespace) -> None:
+    issuer = (args.passgate or settings.PASSGATE.origin).rstrip("/")
+    if not issuer.startswith(("http://", "https://")):
+        raise InvalidInput(f"--passgate: {issuer!r} is not an http(s) URL")
+    base_url = f"http://localhost:{args.port}"
+    app = demo_registration(base_url)
+    print(f"Demo app registered with Passgate as a public client: {app.app_id}")
+    print(f"Open {base_url}/ and choose 'Sign in with Passgate' (Passgate at {issuer} must be running).", flush=True)
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *values: Any) -> None:
+            print(f"demo-app: {self.command} {self.path.split('?')[0]} {values[1] if len(values) > 1 else ''}",
+                  flush=True)
+
+    try:
+        server = make_server(args.host, args.port, DemoApp(issuer=issuer, client_id=str(app.app_id), base_url=base_url),
+                             handler_class=Quiet)
+    except OSError as exc:
+        raise InvalidInput(f"can't listen on {args.host}:{args.port}: {exc.strerror}") from None
+    with server:
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+

@@ -121,7 +121,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"passgate": {"level": "INFO"}},
+    # Authlib logs issued tokens at DEBUG: never let that level through, whatever the root level becomes.
+    "loggers": {"passgate": {"level": "INFO"}, "authlib": {"level": "WARNING"}},
 }
 
 # The FIDO Metadata Service root (a DER or PEM file); empty: GlobalSign Root CA - R3, shipped with Passgate.

@@ -16,6 +16,9 @@ from passgate.web import session
 TOUCH_EVERY = timedelta(seconds=60)  # write last-seen at most once a minute
 # A Temporary Access Pass session reaches these only (security info, and the ways in and out).
 TAP_SESSION_PATHS = ("/security-info", "/signin", "/signout", "/static/", "/healthz")
+# ... and an app sign-in: a TAP sign-in is a real sign-in, and the app's required strength decides (the
+# authorization endpoint checks it), plus the app's way out (RP-initiated logout).
+TAP_SESSION_APP_PATHS = frozenset({"/oidc/authorize", "/oidc/logout", "/oidc/logout/confirm"})
 
 
 class SessionLifetimeMiddleware:
@@ -36,6 +39,7 @@ class SessionLifetimeMiddleware:
             else:
                 if last_seen and now - last_seen >= TOUCH_EVERY:
                     request.session[session.LAST_SEEN] = now.isoformat()
-                if session.is_tap_session(request) and not request.path.startswith(TAP_SESSION_PATHS):
+                if (session.is_tap_session(request) and not request.path.startswith(TAP_SESSION_PATHS)
+                        and request.path not in TAP_SESSION_APP_PATHS):
                     return redirect("/security-info")
         return self.get_response(request)

@@ -1,7 +1,21 @@
-"""What the web adapter keeps in a signed-in session, and the one place that starts one."""
+"""What the web adapter keeps in a signed-in session, and the one place that starts one.
+
+Session keys:
+
+- ``pg_auth_time``, ``pg_last_seen``, ``pg_method`` (``passkey`` | ``tap``): the sign-in, enforced by the
+  middleware (idle and absolute limits, the TAP-session scope) and the recent-sign-in gate.
+- ``pg_authn``: what the session has proven (:class:`passgate.core.access.methods.Authentication` as JSON): the
+  sign-in's method, then every re-authentication and step-up appended. OpenID Connect's ``auth_time``, ``amr``
+  and ``acr`` come from it.
+- ``pg_sid``: the OpenID Connect session id (``sid`` in ID tokens), random, made at sign-in; never the session key.
+- ``pg_oidc_signin``: ``{"for": <authorization request fingerprint>, "at": <ISO time>}``, written when an
+  authorization request sends the person to sign in, so that request knows, when it comes back, that the sign-in
+  it asked for happened (``prompt=login`` and ``max_age`` cannot loop). Kept across the sign-in.
+"""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -10,25 +24,99 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from passgate.core import sessions as rules
+from passgate.core.access.methods import (
+    Authentication,
+    AuthMethodMode,
+    MethodUse,
+    authentication_from_json,
+    authentication_to_json,
+)
 from passgate.credentials.services import SignIn
 
 AUTH_TIME = rules.AUTH_TIME_SESSION_KEY
 LAST_SEEN = "pg_last_seen"
 METHOD = "pg_method"
+AUTHENTICATION = "pg_authn"
+SID = "pg_sid"
+OIDC_SIGNIN = "pg_oidc_signin"
+
+
+def method_use(signin: SignIn, at: datetime) -> MethodUse:
+    """The method a sign-in (or re-authentication) used, as an authentication method mode."""
+    if signin.method == "passkey" and signin.passkey is not None:
+        return MethodUse(mode=AuthMethodMode.FIDO2, at=at, aaguid=str(signin.passkey.aaguid),
+                         device_bound=not signin.passkey.backup_eligible)
+    if signin.method == "tap":
+        once = signin.tap_usable_once is True
+        return MethodUse(mode=AuthMethodMode.TAP_ONE_TIME if once else AuthMethodMode.TAP_MULTI_USE, at=at)
+    raise ValueError(f"unknown sign-in method {signin.method!r}")
 
 
 def start(request: HttpRequest, signin: SignIn) -> None:
     """A new session id at every sign-in (login() cycles the key), then the facts we enforce later."""
+    carried = request.session.get(OIDC_SIGNIN)  # login() flushes the session when another person signs in
     login(request, signin.user, backend="passgate.directory.backends.DirectoryBackend")
-    now = timezone.now().isoformat()
-    request.session[AUTH_TIME] = now
-    request.session[LAST_SEEN] = now
+    now = timezone.now()
+    request.session[AUTH_TIME] = now.isoformat()
+    request.session[LAST_SEEN] = now.isoformat()
     request.session[METHOD] = signin.method
+    request.session[SID] = secrets.token_urlsafe(24)
+    request.session[AUTHENTICATION] = authentication_to_json(
+        Authentication(user_id=str(signin.user.pk), methods=(method_use(signin, now),)))
+    if carried is not None:
+        request.session[OIDC_SIGNIN] = carried
 
 
-def mark_reauthenticated(request: HttpRequest) -> None:
+def mark_reauthenticated(request: HttpRequest, use: MethodUse | None = None) -> None:
+    """A re-authentication or step-up: a new session id, a fresh ``auth_time``, and the method appended."""
     request.session.cycle_key()
     request.session[AUTH_TIME] = timezone.now().isoformat()
+    if use is not None:
+        record(request, use)
+
+
+def record(request: HttpRequest, use: MethodUse) -> None:
+    """Append a method use to what the session has proven (a record that is missing or another person's is
+    replaced: a session belongs to one person)."""
+    current = authentication(request)
+    user_id = str(request.user.pk)
+    updated = current.with_method(use) if current is not None else Authentication(user_id=user_id, methods=(use,))
+    request.session[AUTHENTICATION] = authentication_to_json(updated)
+
+
+def authentication(request: HttpRequest) -> Authentication | None:
+    """What this session has proven, or None (nobody signed in, or a session from before it was recorded)."""
+    if not request.user.is_authenticated:
+        return None
+    auth = authentication_from_json(request.session.get(AUTHENTICATION))
+    return auth if auth is not None and auth.user_id == str(request.user.pk) else None
+
+
+def sid(request: HttpRequest) -> str:
+    """The OpenID Connect session id (made on first use for a session that predates it)."""
+    value = request.session.get(SID)
+    if not isinstance(value, str) or not value:
+        value = request.session[SID] = secrets.token_urlsafe(24)
+    return value
+
+
+def oidc_signin_asked(request: HttpRequest, fingerprint: str) -> None:
+    """An authorization request is sending the person to sign in now."""
+    request.session[OIDC_SIGNIN] = {"for": fingerprint, "at": timezone.now().isoformat()}
+
+
+def oidc_signin_asked_at(request: HttpRequest, fingerprint: str) -> datetime | None:
+    marker = request.session.get(OIDC_SIGNIN)
+    if not isinstance(marker, dict) or marker.get("for") != fingerprint or not isinstance(marker.get("at"), str):
+        return None
+    try:
+        return datetime.fromisoformat(marker["at"])
+    except ValueError:
+        return None
+
+
+def oidc_signin_done(request: HttpRequest) -> None:
+    request.session.pop(OIDC_SIGNIN, None)
 
 
 def _time(request: HttpRequest, key: str) -> datetime | None:

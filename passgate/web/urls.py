@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from passgate.web.views import authenticator_app, errors, security_info, signin
+from passgate.web.views import authenticator_app, errors, oidc, security_info, signin, stepup
 
 urlpatterns = [
     path("", signin.home),
@@ -14,6 +14,9 @@ urlpatterns = [
     path("signin/reauth/verify", signin.reauth_verify),
     path("signin/reauth/tap", signin.reauth_tap),
     path("signin/reauth/code", signin.reauth_code),
+    path("signin/step-up", stepup.page),
+    path("signin/step-up/options", stepup.passkey_options),
+    path("signin/step-up/verify", stepup.passkey_verify),
     path("signout", signin.signout),
     path("security-info", security_info.page),
     path("security-info/passkeys/options", security_info.passkey_options),
@@ -22,5 +25,13 @@ urlpatterns = [
     path("security-info/passkeys/<uuid:passkey_id>/delete", security_info.passkey_delete),
     path("security-info/authenticator-app/new", authenticator_app.add),
     path("security-info/authenticator-app/<uuid:method_id>/delete", authenticator_app.delete),
+    # the OpenID Connect provider (ADR 0005)
+    path(".well-known/openid-configuration", oidc.discovery),
+    path("oidc/authorize", oidc.authorize),
+    path("oidc/token", oidc.token),
+    path("oidc/userinfo", oidc.userinfo),
+    path("oidc/jwks", oidc.jwks),
+    path("oidc/logout", oidc.logout),
+    path("oidc/logout/confirm", oidc.logout_confirm),
     path("", include("passgate.web.views.admin.urls")),  # the admin centre, /admin...
 ]

@@ -56,7 +56,8 @@ PAGES = [
     ("/admin/conditional-access/{capolicy}", "access.read"),
     ("/admin/conditional-access/{capolicy}/delete", "access.write"),
     ("/admin/conditional-access/what-if", "access.read"),
-    ("/admin/conditional-access/what-if?user=pat@contoso.com&app=a7c2b5d1-6f0e-4c43-9b59-2f2d5a0c9e11&method=tap", "access.read"),
+    ("/admin/conditional-access/what-if?user=pat@contoso.com&app=a7c2b5d1-6f0e-4c43-9b59-2f2d5a0c9e11"
+     "&method=tap", "access.read"),
     ("/admin/conditional-access/strengths", "strengths.read"),
     ("/admin/conditional-access/strengths/new", "strengths.read"),
     ("/admin/conditional-access/strengths/{strength}", "strengths.read"),

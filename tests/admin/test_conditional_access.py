@@ -10,7 +10,7 @@ import pytest
 from passgate.access.models import AccessPolicy, StrengthPolicy
 from passgate.access.selectors import ca_policies, strengths
 from passgate.core.access import ADMIN_CENTRE_APP_ID, REGISTER_SECURITY_INFO
-from tests.admin.conftest import CAA, GA, as_post, form_fields, text_of
+from tests.admin.conftest import CAA, GA, GR, as_post, form_fields, text_of
 
 pytestmark = pytest.mark.django_db
 PHISHING_RESISTANT = "00000000-0000-0000-0000-000000000004"
@@ -135,3 +135,55 @@ def test_what_if_shows_step_up_for_a_pass_and_allow_for_a_passkey(world: Any, ad
     assert "Allowed" in other and "Doesn't apply" in other  # Sam isn't in the pilot group
     unknown = client.get("/admin/conditional-access/what-if?user=nobody@contoso.com&app=x&method=tap")
     assert unknown.status_code == 400 and "No user is called “nobody@contoso.com”." in text_of(unknown)
+
+
+def _prove(client: Any, user: Any, **use: Any) -> None:
+    """Record in the client's session what it proved (as the sign-in and step-up pages do)."""
+    from django.utils import timezone
+
+    from passgate.core.access import Authentication, AuthMethodMode, MethodUse, authentication_to_json
+    from passgate.web import session as web_session
+
+    s = client.session
+    s[web_session.AUTHENTICATION] = authentication_to_json(Authentication(
+        user_id=str(user.pk), methods=(MethodUse(use.pop("mode", AuthMethodMode.FIDO2), timezone.now(), **use),)))
+    s.save()
+
+
+def test_the_admin_centre_itself_can_require_a_stronger_sign_in_or_be_blocked(world: Any, admin_as: Any,
+                                                                              add_passkey: Any) -> None:
+    from passgate.access.services import ca_policy_create
+    from passgate.audit.models import AuditEvent
+    from passgate.audit.services import Actor
+    from passgate.core.access import AuthMethodMode
+
+    root_client, root = admin_as(GA)
+    add_passkey(root, name="Root key")
+    reader_client, reader = admin_as(GR)
+    ca_policy_create(body={
+        "displayName": "Admins: phishing-resistant", "state": "enabled",
+        "conditions": {"users": {"includeRoles": [GR, GA]},
+                       "applications": {"includeApplications": ["MicrosoftAdminPortals"]}},
+        "grantControls": {"operator": "OR", "authenticationStrength": {"id": PHISHING_RESISTANT}}},
+        actor=Actor.system("test"))
+    stepped = reader_client.get("/admin/users")
+    assert stepped.status_code == 302
+    assert stepped["Location"] == f"/signin/step-up?strength={PHISHING_RESISTANT}&next=%2Fadmin%2Fusers"
+    assert AuditEvent.objects.filter(activity="adminCentre.conditionalAccess",
+                                     reason="conditional_access_step_up").exists()
+    _prove(reader_client, reader, mode=AuthMethodMode.TAP_ONE_TIME)
+    assert reader_client.get("/admin/users").status_code == 302  # a pass isn't phishing-resistant
+    _prove(reader_client, reader, aaguid="cb69481e-8ff7-4039-93ec-0a2729a154a8", device_bound=True)
+    assert reader_client.get("/admin/users").status_code == 200
+    # A block for the Global Reader role: a page that names the policy (the Global Administrator still gets in).
+    ca_policy_create(body={
+        "displayName": "Readers: no admin centre", "state": "enabled",
+        "conditions": {"users": {"includeRoles": [GR]},
+                       "applications": {"includeApplications": ["MicrosoftAdminPortals"]}},
+        "grantControls": {"operator": "OR", "builtInControls": ["block"]}}, actor=Actor.system("test"))
+    blocked = reader_client.get("/admin/users")
+    assert blocked.status_code == 403
+    assert "Conditional Access blocks the admin centre for you" in text_of(blocked)
+    assert "Readers: no admin centre" in text_of(blocked)
+    _prove(root_client, root, aaguid="cb69481e-8ff7-4039-93ec-0a2729a154a8", device_bound=True)
+    assert root_client.get("/admin/users").status_code == 200

@@ -16,6 +16,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,7 +50,8 @@ def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PASSGATE_", "DJANGO_"))}
     # No PASSGATE_ORIGIN: as in the README, serve derives http://localhost:<port> itself.
-    env.update(PASSGATE_DATA_DIR=str(tmp_path / "data"), PASSGATE_DATABASE_URL=_database_url(tmp_path))
+    database_url = _database_url(tmp_path)
+    env.update(PASSGATE_DATA_DIR=str(tmp_path / "data"), PASSGATE_DATABASE_URL=database_url)
     log = tmp_path / "serve.log"
     with log.open("w") as out:  # a file, not a pipe: a full pipe would block the server's access log
         proc = subprocess.Popen([sys.executable, "-m", "passgate.cli", "serve", "--port", str(port)], env=env,
@@ -69,7 +72,7 @@ def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
             return done.stdout
 
         yield {"origin": f"http://localhost:{port}", "tap": tap.group(1), "url": url.group(1), "cli": cli,
-               "banner": banner}
+               "banner": banner, "database_url": database_url}
     finally:
         proc.send_signal(signal.SIGINT)  # gunicorn: quick shutdown
         proc.wait(timeout=20)
@@ -151,3 +154,75 @@ def test_readme_first_start_admin_and_a_new_user(server: dict[str, Any], chromiu
     assert activities.count(("passkey.register", "success")) == 2
     assert activities.count(("passkey.signIn", "success")) == 2
     assert activities.count(("tap.signIn", "success")) == 2
+
+
+def test_readme_demo_app_signs_in_through_passgate_and_conditional_access_steps_up(
+        server: dict[str, Any], chromium: Any, tmp_path: Path) -> None:
+    """README, "Sign in to web apps": `passgate demo-app` beside `passgate serve`; the demo signs in with a passkey;
+    a Conditional Access policy made with the Graph API requires phishing-resistant MFA for it; a pass session is
+    then stepped up to the passkey."""
+    context, page = _browser_tab(chromium)
+    _register_and_return_with_passkey(page, server["url"], server["tap"], "Admin laptop")
+    demo_port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PASSGATE_", "DJANGO_"))}
+    env.update(PASSGATE_DATA_DIR=str(tmp_path / "data"), PASSGATE_ORIGIN=server["origin"],
+               PASSGATE_DATABASE_URL=_database_url_of(server))
+    log = tmp_path / "demo.log"
+    with log.open("w") as out:
+        demo = subprocess.Popen([sys.executable, "-m", "passgate.cli", "demo-app", "--port", str(demo_port)],
+                                env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+    try:
+        demo_url = f"http://localhost:{demo_port}"
+        deadline = time.monotonic() + 60
+        while "Open http://localhost" not in log.read_text():
+            assert demo.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        client_id = re.search(r"public client: (\S+)", log.read_text())
+        assert client_id, log.read_text()
+        time.sleep(0.3)
+        page.goto(demo_url + "/")
+        page.click("#login")
+        page.wait_for_selector("#welcome")
+        assert "00000000-0000-0000-0000-000000000004" in page.inner_text("#claims")
+
+        cli = server["cli"]
+        created = json.loads(cli("apps", "add", "--name", "CA admin", "--permission",
+                                 "Policy.ReadWrite.ConditionalAccess", "--json"))
+        form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": created["appId"],
+                                       "client_secret": created["clientSecret"],
+                                       "scope": "https://graph.microsoft.com/.default"}).encode()
+        with urllib.request.urlopen(f"{server['origin']}/oauth2/v2.0/token", form, timeout=10) as r:  # noqa: S310
+            token = json.load(r)["access_token"]
+        body = json.dumps({"displayName": "Demo: phishing-resistant", "state": "enabled",
+                           "conditions": {"users": {"includeUsers": ["All"]},
+                                          "applications": {"includeApplications": [client_id.group(1)]}},
+                           "grantControls": {"operator": "OR", "authenticationStrength": {
+                               "id": "00000000-0000-0000-0000-000000000004"}}}).encode()
+        request = urllib.request.Request(  # noqa: S310 - the test's own http URL
+            f"{server['origin']}/v1.0/identity/conditionalAccess/policies", body,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as r:  # noqa: S310 - the test's own http URL
+            assert r.status == 201
+        # A new pass session for the admin: the demo now asks for the passkey first.
+        issued = json.loads(cli("tap", "issue", "--user", "admin@localhost", "--json"))
+        page.click("#logout")
+        page.goto(issued["url"])
+        page.fill("#tap", issued["temporaryAccessPass"])
+        page.click("button[type=submit]")
+        page.wait_for_url("**/security-info")
+        page.goto(demo_url + "/login")
+        page.wait_for_url("**/signin/step-up**")
+        page.click("#stepup-button")
+        page.wait_for_selector("#welcome")
+        claims = page.inner_text("#claims")
+        assert '"otp"' in claims and '"hwk"' in claims
+        signins = json.loads(cli("audit", "signins", "--app", client_id.group(1), "--json"))
+        assert [s["errorCode"] for s in signins][-2:] == [50074, 0]
+    finally:
+        context.close()
+        demo.send_signal(signal.SIGINT)
+        demo.wait(timeout=20)
+
+
+def _database_url_of(server: dict[str, Any]) -> str:
+    return str(server["database_url"])

@@ -16,7 +16,9 @@ import pytest
 
 from passgate.access.services import ca_policy_create, strength_create
 from passgate.apps.services import app_create
-from passgate.audit.services import Actor
+from passgate.audit.models import Category
+from passgate.audit.services import Actor, RequestContext, audit_record
+from passgate.audit.signins import signin_record
 from passgate.core.graph.authz import Permission
 from passgate.credentials.services import tap_issue
 from passgate.directory.models import DirectoryRole
@@ -48,6 +50,7 @@ READ_STRENGTHS = ({"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess", "Pol
                   {GA, GR, CAA, APA})
 WRITE_STRENGTHS = ({"Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod"}, {GA, CAA, APA})
 READ_CA = ({"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"}, {GA, GR, CAA})
+READ_AUDIT = ({"AuditLog.Read.All"}, {GA, GR})
 WRITE_CA = ({"Policy.ReadWrite.ConditionalAccess"}, {GA, CAA})
 # /me: any signed-in person (session), whatever their roles; an app token gets 400 (delegated flow only).
 ME = (set(), set())
@@ -71,6 +74,7 @@ class Case:
                 .replace("{config}", "{authenticationMethodConfiguration-id}")
                 .replace("{strength}", "{authenticationStrengthPolicy-id}")
                 .replace("{capolicy}", "{conditionalAccessPolicy-id}")
+                .replace("{signin}", "{signIn-id}").replace("{audit}", "{directoryAudit-id}")
                 .replace("(challengeTimeoutInMinutes=30)", "(challengeTimeoutInMinutes={challengeTimeoutInMinutes})")
                 .removeprefix("/v1.0"))
 
@@ -156,6 +160,10 @@ CASES = [
     Case("PATCH", "/v1.0/identity/conditionalAccess/policies/{capolicy}", lambda ids: {"displayName": "Renamed"},
          204, WRITE_CA),
     Case("DELETE", "/v1.0/identity/conditionalAccess/policies/{capolicy}", None, 204, WRITE_CA),
+    Case("GET", "/v1.0/auditLogs/signIns", None, 200, READ_AUDIT),
+    Case("GET", "/v1.0/auditLogs/signIns/{signin}", None, 200, READ_AUDIT),
+    Case("GET", "/v1.0/auditLogs/directoryAudits", None, 200, READ_AUDIT),
+    Case("GET", "/v1.0/auditLogs/directoryAudits/{audit}", None, 200, READ_AUDIT),
 ]
 
 PERMISSIONS = [p.value for p in Permission]
@@ -185,9 +193,14 @@ def _objects(make_user: Any) -> dict[str, str]:
         "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]}},
         "grantControls": {"operator": "OR", "authenticationStrength": {"id": "00000000-0000-0000-0000-000000000004"}}},
         actor=Actor.system("test"))
+    signin = signin_record(user_id=str(target.id), user_principal_name=target.user_principal_name,
+                           app_id=str(uuid.uuid4()), app_display_name="Payroll", context=RequestContext(),
+                           succeeded=True)
+    audit = audit_record(category=Category.SYSTEM, activity="test.event")
     return {"user": str(target.id), "group": str(group.id), "member": str(member.id), "tapuser": str(tap_user.id),
             "tap": str(tap.id), "passkey": str(stored_passkey(target).id), "oath": str(stored_oath(target).id),
-            "config": "Fido2", "strength": strength.id, "capolicy": policy.id}
+            "config": "Fido2", "strength": strength.id, "capolicy": policy.id, "signin": str(signin.id),
+            "audit": str(audit.id)}
 
 
 def _api(caller: str, client: Any, make_user: Any) -> Api:

@@ -4,7 +4,9 @@ Supported (https://learn.microsoft.com/graph/query-parameters):
 
 - ``$select=a,b``: property names, case-insensitive, of the resource;
 - ``$filter``: ``prop eq literal`` and ``startswith(prop, 'text')``, combined with ``and`` and parentheses;
-  string literals in single quotes (``''`` escapes a quote), ``true``/``false`` for Booleans; property names,
+  string literals in single quotes (``''`` escapes a quote), ``true``/``false`` for Booleans, bare numbers for
+  integers; ``ge``/``le`` on date-times where a resource allows them, the value unquoted with its zone
+  (``createdDateTime ge 2024-07-01T00:00:00Z``); property names (``status/errorCode`` for a nested one),
   operators and function names case-insensitive, as Graph accepts them;
 - ``$top=1..999`` and an opaque, tamper-evident ``$skiptoken`` for the next page;
 - ``@odata.id`` references to directory objects (``…/v1.0/directoryObjects/{id}``).
@@ -24,6 +26,7 @@ import re
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum, unique
 from urllib.parse import urlsplit
 
@@ -39,19 +42,24 @@ class FilterKind(StrEnum):
     STRING = "string"
     BOOLEAN = "boolean"
     GUID = "guid"
+    DATETIME = "datetime"  # an aware datetime (UTC), written unquoted: 2024-07-01T00:00:00Z
+    INTEGER = "integer"
 
 
 @dataclass(frozen=True)
 class FilterProp:
     kind: FilterKind
-    operators: frozenset[str]  # of "eq", "startswith"
+    operators: frozenset[str]  # of "eq", "startswith", "ge", "le"
+
+
+Value = str | bool | int | datetime
 
 
 @dataclass(frozen=True)
 class Comparison:
     property: str  # the canonical (declared) property name
-    operator: str  # "eq" | "startswith"
-    value: str | bool
+    operator: str  # "eq" | "startswith" | "ge" | "le"
+    value: Value
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,7 @@ class Query:
 
 # --- $filter ------------------------------------------------------------------------------------------
 
+_ORDERING_OPERATORS = frozenset({"ge", "le"})  # allowed only where a property declares them
 _UNSUPPORTED_OPERATORS = frozenset({"ne", "gt", "ge", "lt", "le", "or", "not", "in", "has", "add", "sub", "mul",
                                     "div", "mod"})
 _UNSUPPORTED_FUNCTIONS = frozenset({"endswith", "contains", "any", "all", "tolower", "toupper", "length",
@@ -196,15 +205,20 @@ class _Parser:
             return [Comparison(prop, "startswith", self.value(prop, literal))]
         self.i += 1
         operator = self.take("word", "an operator such as 'eq'")
-        self.refuse_operator(operator)
-        if operator.text.lower() != "eq":
-            raise _invalid(f"expected 'eq' at position {operator.position}, found {operator.text!r}")
-        prop = self.property(token, "eq")
+        op = operator.text.lower()
+        declared = self.by_lower.get(token.text.lower())
+        ordering = (op in _ORDERING_OPERATORS and declared is not None
+                    and op in self.spec.filterable[declared].operators)
+        if not ordering:
+            self.refuse_operator(operator)
+            if op != "eq":
+                raise _invalid(f"expected 'eq' at position {operator.position}, found {operator.text!r}")
+        prop = self.property(token, op)
         value = self.peek()
         if value is None or value.kind not in ("word", "string"):
-            raise _invalid(f"expected a value after '{token.text} eq'")
+            raise _invalid(f"expected a value after '{token.text} {operator.text}'")
         self.i += 1
-        return [Comparison(prop, "eq", self.value(prop, value))]
+        return [Comparison(prop, op, self.value(prop, value))]
 
     def property(self, token: _Token, operator: str) -> str:
         name = self.by_lower.get(token.text.lower())
@@ -214,8 +228,14 @@ class _Parser:
                 f"'{self.spec.entity}'.")
         return name
 
-    def value(self, prop: str, literal: _Token) -> str | bool:
+    def value(self, prop: str, literal: _Token) -> Value:
         kind = self.spec.filterable[prop].kind
+        if kind is FilterKind.DATETIME:
+            return _datetime_literal(prop, literal)
+        if kind is FilterKind.INTEGER:
+            if literal.kind == "word" and re.fullmatch(r"-?[0-9]{1,10}", literal.text):
+                return int(literal.text)
+            raise _invalid(f"'{prop}' is a number: write it without quotes, e.g. {prop} eq 0")
         if kind is FilterKind.BOOLEAN:
             if literal.kind == "word" and literal.text.lower() in ("true", "false"):
                 return literal.text.lower() == "true"
@@ -230,6 +250,19 @@ class _Parser:
         return literal.text
 
 
+def _datetime_literal(prop: str, literal: _Token) -> datetime:
+    example = f"{prop} ge 2024-07-01T00:00:00Z"
+    if literal.kind != "word":
+        raise _invalid(f"'{prop}' is a date and time: write it without quotes, e.g. {example}")
+    try:
+        value = datetime.fromisoformat(literal.text.upper())
+    except ValueError:
+        raise _invalid(f"'{literal.text}' is not a date and time like 2024-07-01T00:00:00Z") from None
+    if value.tzinfo is None or "T" not in literal.text.upper():
+        raise _invalid(f"'{literal.text}' needs a time and a time zone, e.g. {example}")
+    return value.astimezone(UTC)
+
+
 def parse_filter(text: str, spec: QuerySpec) -> Filter:
     if len(text) > MAX_FILTER_LENGTH:
         raise GraphError.unsupported_query(f"A $filter may be at most {MAX_FILTER_LENGTH} characters long.")
@@ -238,16 +271,20 @@ def parse_filter(text: str, spec: QuerySpec) -> Filter:
     return _Parser(text, spec).parse()
 
 
-def _quote(value: str | bool) -> str:
+def _quote(value: Value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     return "'" + value.replace("'", "''") + "'"
 
 
 def render_filter(value: Filter) -> str:
     """The canonical text of a filter (parse(render(f)) == f)."""
     parts = [f"startswith({c.property},{_quote(c.value)})" if c.operator == "startswith"
-             else f"{c.property} eq {_quote(c.value)}" for c in value.clauses]
+             else f"{c.property} {c.operator} {_quote(c.value)}" for c in value.clauses]
     return " and ".join(parts)
 
 
@@ -258,6 +295,9 @@ def matches(value: Filter, row: Mapping[str, object]) -> bool:
         if isinstance(clause.value, bool):
             if actual is not clause.value:
                 return False
+        elif isinstance(clause.value, (int, datetime)):
+            if type(actual) is not type(clause.value) or not _ordered(clause.operator, actual, clause.value):
+                return False
         elif not isinstance(actual, str):
             return False
         elif clause.operator == "eq" and actual.casefold() != clause.value.casefold():
@@ -265,6 +305,14 @@ def matches(value: Filter, row: Mapping[str, object]) -> bool:
         elif clause.operator == "startswith" and not actual.casefold().startswith(clause.value.casefold()):
             return False
     return True
+
+
+def _ordered(operator: str, actual: object, wanted: int | datetime) -> bool:
+    if operator == "ge":
+        return actual >= wanted  # type: ignore[operator]
+    if operator == "le":
+        return actual <= wanted  # type: ignore[operator]
+    return actual == wanted
 
 
 # --- $select, $top, $skiptoken ------------------------------------------------------------------------

@@ -29,6 +29,8 @@ class Kind(StrEnum):
     DATETIME = "datetime"
     STRING_LIST = "string_list"
     OBJECT = "object"
+    OBJECT_LIST = "object_list"  # read-only collections of complex values (signIn.appliedConditionalAccessPolicies)
+    INTEGER = "integer"
 
 
 @unique
@@ -46,6 +48,8 @@ _JSON_TYPES: dict[Kind, dict[str, Any]] = {
     Kind.DATETIME: {"type": "string", "format": "date-time"},
     Kind.STRING_LIST: {"type": "array", "items": {"type": "string"}},
     Kind.OBJECT: {"type": "object"},
+    Kind.OBJECT_LIST: {"type": "array", "items": {"type": "object"}},
+    Kind.INTEGER: {"type": "integer"},
 }
 
 
@@ -91,6 +95,8 @@ class Resource:
     props: tuple[Prop, ...]
     binds_on_create: tuple[str, ...] = ()  # e.g. "members@odata.bind"
     binds_on_update: tuple[str, ...] = ()
+    # $filter on nested properties Graph allows (``status/errorCode``, ``initiatedBy/user/id``)
+    nested_filters: tuple[tuple[str, FilterProp], ...] = ()
     _by_name: dict[str, Prop] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -109,12 +115,13 @@ class Resource:
 
     @property
     def query_spec(self) -> QuerySpec:
-        kinds = {Kind.BOOLEAN: FilterKind.BOOLEAN, Kind.GUID: FilterKind.GUID}
+        kinds = {Kind.BOOLEAN: FilterKind.BOOLEAN, Kind.GUID: FilterKind.GUID, Kind.DATETIME: FilterKind.DATETIME,
+                 Kind.INTEGER: FilterKind.INTEGER}
         return QuerySpec(
             type_name=self.type_name, entity=self.entity,
             selectable=tuple(p.name for p in self.props),
-            filterable={p.name: FilterProp(kinds.get(p.kind, FilterKind.STRING), p.filter)
-                        for p in self.props if p.filter},
+            filterable={**{p.name: FilterProp(kinds.get(p.kind, FilterKind.STRING), p.filter)
+                           for p in self.props if p.filter}, **dict(self.nested_filters)},
         )
 
     # --- validation -----------------------------------------------------------------------------

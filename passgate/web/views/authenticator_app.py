@@ -18,6 +18,7 @@ from passgate.directory.services import actor_for
 from passgate.web import session
 from passgate.web.errors import request_context
 from passgate.web.messages import for_person
+from passgate.web.registration_access import require_registration_allowed
 from passgate.web.views.common import needs_recent_sign_in, signed_in_user
 
 
@@ -32,6 +33,11 @@ def add(request: HttpRequest) -> HttpResponse:
     if not session.is_recent(request):
         return needs_recent_sign_in(request)
     user = signed_in_user(request)
+    try:
+        require_registration_allowed(request, activity="softwareOath.register")
+    except PassgateError as exc:
+        return render(request, "passgate/error.html", {"title": "You can't add an authenticator app now",
+                                                       "message": for_person(exc)}, status=403)
     error = None
     if request.method == "POST":
         method_id = request.POST.get("method", "")

@@ -12,12 +12,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from passgate.audit.models import Category
+from passgate.core.access import Outcome
 from passgate.core.errors import PassgateError
 from passgate.credentials import oath, services
 from passgate.credentials.models import Passkey
 from passgate.directory.services import actor_for
 from passgate.web import session
 from passgate.web.errors import request_context
+from passgate.web.registration_access import registration_decision, require_registration_allowed, step_up_link
 from passgate.web.views.common import json_endpoint, needs_recent_sign_in, signed_in_user
 
 
@@ -33,7 +35,11 @@ def _own_passkey(request: HttpRequest, passkey_id: uuid.UUID) -> Passkey:
 def page(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     may_add = services.may_add_passkey(user=user)
+    access = registration_decision(request)
     return render(request, "passgate/security_info.html", {
+        "registration_allowed": access.outcome is Outcome.ALLOW,
+        "registration_message": access.message or "",
+        "registration_step_up": step_up_link(access) if access.outcome is Outcome.STEP_UP else "",
         "may_add_passkey": may_add.allowed,
         "passkey_required": services.passkey_registration_prompt(user=user).required,
         "add_passkey_refusal": "" if may_add.allowed else may_add.message,
@@ -48,12 +54,14 @@ def page(request: HttpRequest) -> HttpResponse:
 
 @json_endpoint(category=Category.SECURITY_INFO, activity="passkey.register", signed_in=True, recent=True)
 def passkey_options(request: HttpRequest, body: Mapping[str, Any]) -> dict[str, Any]:
+    require_registration_allowed(request, activity="passkey.register")
     return {"publicKey": services.passkey_registration_begin(user=signed_in_user(request),
                                                              session_key=session.ensure_key(request))}
 
 
 @json_endpoint(category=Category.SECURITY_INFO, activity="passkey.register", signed_in=True, recent=True)
 def passkey_verify(request: HttpRequest, body: Mapping[str, Any]) -> dict[str, Any]:
+    require_registration_allowed(request, activity="passkey.register")
     passkey = services.passkey_registration_complete(
         user=signed_in_user(request),
         session_key=session.ensure_key(request), credential=body.get("credential"),  # type: ignore[arg-type]

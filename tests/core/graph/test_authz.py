@@ -45,7 +45,8 @@ EXPECTED_PERMISSIONS = {
     "audit.read": {"AuditLog.Read.All"},
     "access.read": {"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"},
     "access.write": {"Policy.ReadWrite.ConditionalAccess"},
-    "strengths.read": {"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod"},
+    "strengths.read": {"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess",
+                       "Policy.ReadWrite.AuthenticationMethod"},
     "strengths.write": {"Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod"},
 }
 EXPECTED_ROLES = {

@@ -77,7 +77,8 @@
     if (mediation) options.mediation = mediation;
     if (signal) options.signal = signal;
     const cred = await navigator.credentials.get(options);
-    const data = await post(verifyUrl + (next ? "?next=" + encodeURIComponent(next) : ""), { credential: credentialJSON(cred) });
+    const join = verifyUrl.indexOf("?") === -1 ? "?" : "&";
+    const data = await post(verifyUrl + (next ? join + "next=" + encodeURIComponent(next) : ""), { credential: credentialJSON(cred) });
     window.location.assign(data.redirect || "/");
   }
 
@@ -117,7 +118,10 @@
       if (e.key === "Enter") { e.preventDefault(); document.getElementById("passkey-button").click(); }
     });
     document.getElementById("tap-link").addEventListener("click", (e) => {
-      if (user.value) e.currentTarget.href = "/signin/tap?upn=" + encodeURIComponent(user.value);
+      if (!user.value) return;
+      const url = new URL(e.currentTarget.getAttribute("href"), window.location.href);  // keeps ?next=
+      url.searchParams.set("upn", user.value);
+      e.currentTarget.href = url.pathname + url.search;
     });
     startAutofill();
   }
@@ -130,6 +134,20 @@
       errorEl.hidden = true;
       try {
         await signIn("/signin/reauth/options", "/signin/reauth/verify", root.dataset.next, null, null);
+      } catch (err) {
+        showError(errorEl, err);
+      }
+    });
+  }
+
+  function initStepUp(root) {
+    const button = document.getElementById("stepup-button");
+    if (!button) return;
+    button.addEventListener("click", async () => {
+      const errorEl = document.getElementById("stepup-error");
+      errorEl.hidden = true;
+      try {
+        await signIn("/signin/step-up/options", root.dataset.verify, root.dataset.next, null, null);
       } catch (err) {
         showError(errorEl, err);
       }
@@ -165,6 +183,7 @@
     if (!page) return;
     if (page.dataset.page === "signin") initSignin(page);
     if (page.dataset.page === "reauth") initReauth(page);
+    if (page.dataset.page === "stepup") initStepUp(page);
     if (page.dataset.page === "security-info") initSecurityInfo();
   });
 })();

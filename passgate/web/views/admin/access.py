@@ -19,16 +19,23 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from passgate.access.selectors import access_decide, strengths
 from passgate.audit.models import Category
 from passgate.audit.services import Actor, audit_failure
+from passgate.audit.signins import SignInError
+from passgate.core.access import ADMIN_CENTRE_APP_ID, BUILT_IN_STRENGTHS, Authentication, Outcome, acr_for
 from passgate.core.graph import authz
 from passgate.directory.models import User
 from passgate.directory.services import actor_for, user_roles
+from passgate.web import session
 from passgate.web.errors import request_context
+from passgate.web.session import AUTH_TIME
+from passgate.web.signin_log import record_app_signin
 from passgate.web.views.common import signed_in_user
+from passgate.web.views.stepup import step_up_url
 
 AUDIT_READ = "audit.read"
 
@@ -37,6 +44,8 @@ OPERATIONS = ("users.read", "users.write", "groups.read", "groups.write", "polic
               "strengths.write")
 
 FLASH = "pg_admin_flash"
+ADMIN_SIGNIN_LOGGED = "pg_admin_signin_logged"  # the auth_time of the sign-in last logged for the admin centre
+ADMIN_CENTRE_NAME = "Passgate admin centre"
 
 
 def roles_for(operation: str) -> list[str]:
@@ -130,6 +139,57 @@ def _deny(request: HttpRequest, admin: Admin, operation: str, message: str) -> H
     }, status=403)
 
 
+def _conditional_access(request: HttpRequest, admin: Admin) -> HttpResponse | None:
+    """The admin centre is an app to Conditional Access (``MicrosoftAdminPortals``): a policy may require a stronger
+    sign-in (the step-up page, then back here) or block it (a page saying which policy)."""
+    auth = session.authentication(request)
+    decision = access_decide(user=admin.user, auth=auth, application_id=ADMIN_CENTRE_APP_ID)
+    if decision.outcome is Outcome.ALLOW:
+        if auth is not None and request.session.get(ADMIN_SIGNIN_LOGGED) != request.session.get(AUTH_TIME):
+            # One sign-in log row per sign-in to the admin centre (not per page); a session with no record of
+            # how it signed in (from before sign-ins were recorded) has nothing to log.
+            record_app_signin(request, user=admin.user, app_id=ADMIN_CENTRE_APP_ID, app_name=ADMIN_CENTRE_NAME,
+                              auth=auth, decision=decision, acr=_acr(auth), strengths=strengths())
+            request.session[ADMIN_SIGNIN_LOGGED] = request.session.get(AUTH_TIME)
+        return None
+    blocked = decision.outcome is Outcome.BLOCK
+    record_app_signin(request, user=admin.user, app_id=ADMIN_CENTRE_APP_ID, app_name=ADMIN_CENTRE_NAME, auth=auth,
+                      decision=decision, strengths=strengths(),
+                      error=SignInError.BLOCKED_BY_CONDITIONAL_ACCESS if blocked
+                      else SignInError.STRONG_AUTHENTICATION_REQUIRED, failure_reason=decision.message or "",
+                      reason_code="conditional_access_blocked" if blocked else "step_up_required")
+    audit_failure(category=Category.SIGN_IN, activity="adminCentre.conditionalAccess",
+                  reason="conditional_access_blocked" if blocked else "conditional_access_step_up",
+                  actor=admin.actor, context=request_context(request),
+                  details={"path": request.path[:200], "policies": list(decision.blocking_policy_ids) or [
+                      r.policy_id for r in decision.results if r.result == "failure"]})
+    if blocked:
+        return render_admin(request, admin, "passgate/admin/forbidden.html", {
+            "title": "Conditional Access blocks the admin centre for you",
+            "message": decision.message or "A Conditional Access policy blocks this sign-in.", "has_role": True,
+        }, status=403)
+    target = request.get_full_path() if request.method == "GET" else "/admin"
+    return redirect(step_up_url([s.id for s in decision.required_strengths], target))
+
+
+def _acr(auth: Authentication | None) -> str | None:
+    return acr_for(auth, requested=(), strengths=BUILT_IN_STRENGTHS)[0] if auth is not None else None
+
+
+def _refusal(request: HttpRequest, admin: Admin, needed: str | None) -> HttpResponse | None:
+    """Why this administrator can't have this page now (no role, Conditional Access, not their role), or None."""
+    if not admin.roles:
+        return _deny(request, admin, "access", "The admin centre is for administrators, and your account "
+                     "holds no administrator role. Ask a Global Administrator if you need one.")
+    gate = _conditional_access(request, admin)
+    if gate is not None:
+        return gate
+    if needed is not None and not admin.can(needed):
+        verb = "change" if needed.endswith(".write") else "see"
+        return _deny(request, admin, needed, f"Your roles don't let you {verb} this. {_needs(needed)}")
+    return None
+
+
 def _needs(operation: str) -> str:
     return f"This needs one of these roles: {', '.join(roles_for(operation))}."
 
@@ -150,13 +210,9 @@ def admin_view(*, read: str | None = None, write: str | None = None,
                 # /signin?next=..., as login_required does; a change can't be replayed, so back to the overview
                 return redirect_to_login(request.get_full_path() if request.method != "POST" else "/admin")
             admin = Admin.of(signed_in_user(request))
-            if not admin.roles:
-                return _deny(request, admin, "access", "The admin centre is for administrators, and your account "
-                             "holds no administrator role. Ask a Global Administrator if you need one.")
-            needed = write if request.method == "POST" else read
-            if needed is not None and not admin.can(needed):
-                verb = "change" if needed.endswith(".write") else "see"
-                return _deny(request, admin, needed, f"Your roles don't let you {verb} this. {_needs(needed)}")
+            refusal = _refusal(request, admin, write if request.method == "POST" else read)
+            if refusal is not None:
+                return refusal
             try:
                 return view(request, admin, **kwargs)
             except NotFoundHere as exc:

@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic.base import RedirectView
 
-from passgate.web.views.admin import audit, conditional_access, groups, methods, reports, users
+from passgate.web.views.admin import audit, conditional_access, groups, methods, reports, signins, users
 
 urlpatterns = [
     path("admin", audit.overview),
@@ -29,6 +29,8 @@ urlpatterns = [
     path("admin/methods/temporary-access-pass", methods.tap_method),
     path("admin/methods/authenticator-app", methods.authenticator_app_method),
     path("admin/audit", audit.audit_log),
+    path("admin/sign-ins", signins.sign_ins),
+    path("admin/sign-ins/<uuid:signin_id>", signins.sign_in_detail),
     path("admin/reports/untrusted-models", reports.untrusted_models),
     path("admin/conditional-access", conditional_access.ca_list),
     path("admin/conditional-access/new", conditional_access.ca_new),

@@ -1,0 +1,138 @@
+"""The README's demo in a real browser: the demo relying party (Authlib's OAuth client, joserfc) signs in through
+Passgate, and Conditional Access steps up, refuses or blocks as configured.
+
+- A policy requires phishing-resistant MFA for the demo app: a person who signed in with a Temporary Access Pass
+  (and then an authenticator-app code) is sent to the step-up page, uses their passkey, and lands in the demo
+  with ``acr`` = Phishing-resistant MFA and ``amr`` saying a hardware-bound key.
+- A custom strength whose allowed models exclude the virtual authenticator refuses its passkey, naming the rule.
+- A block policy shows Passgate's page and never reaches the demo.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import pytest
+
+from passgate.access.services import ca_policy_create, strength_create
+from passgate.audit.services import Actor
+from passgate.core.access import PHISHING_RESISTANT_MFA_ID
+from passgate.demo.app import DemoApp
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+ADMIN = Actor.system("browser test")
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def demo(app: str) -> Iterator[tuple[str, Any]]:
+    """The demo app on its own port, registered with the live Passgate as ``passgate demo-app`` does it."""
+    from passgate.cli.commands import demo_registration
+
+    server: WSGIServer = make_server("127.0.0.1", 0, lambda environ, start: [], handler_class=_Quiet)
+    base_url = f"http://localhost:{server.server_port}"
+    registration = demo_registration(base_url)
+    server.set_app(DemoApp(issuer=app, client_id=str(registration.app_id), base_url=base_url))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base_url, registration
+    server.shutdown()
+    server.server_close()
+
+
+def _policy(app_id: str, grant: dict[str, Any], *, name: str, state: str = "enabled") -> None:
+    ca_policy_create(body={"displayName": name, "state": state,
+                           "conditions": {"users": {"includeUsers": ["All"]},
+                                          "applications": {"includeApplications": [app_id]}},
+                           "grantControls": {"operator": "OR", **grant}}, actor=ADMIN)
+
+
+def test_the_demo_signs_in_with_a_passkey_and_shows_the_claims(new_tab: Any, enroll: Any, demo: Any) -> None:
+    base_url, _ = demo
+    tab = new_tab()
+    enroll(tab, "pat@contoso.com", "Pat Example")
+    tab.sign_out()
+    tab.wait_for_path("/security-info")  # the autofill signs Pat back in with the passkey
+    tab.page.goto(base_url + "/")
+    tab.page.click("#login")
+    tab.page.wait_for_selector("#welcome")
+    claims = tab.page.inner_text("#claims")
+    assert "Pat Example" in tab.page.inner_text("#welcome")
+    assert PHISHING_RESISTANT_MFA_ID in claims and '"hwk"' in claims and "auth_time" in claims
+    assert "pat@contoso.com" in tab.page.inner_text("#userinfo")
+
+
+def test_a_pass_session_is_stepped_up_to_the_passkey_for_a_protected_app(new_tab: Any, enroll: Any,
+                                                                         issue_tap: Any, demo: Any) -> None:
+    base_url, registration = demo
+    _policy(str(registration.app_id), {"authenticationStrength": {"id": PHISHING_RESISTANT_MFA_ID}},
+            name="Demo needs phishing-resistant MFA")
+    tab = new_tab()
+    enroll(tab, "pat@contoso.com", "Pat Example")  # signed in with a pass, a passkey added
+    tab.page.goto(base_url + "/")
+    tab.page.click("#login")
+    tab.page.wait_for_url(lambda url: "/signin/step-up" in url)
+    page_text = tab.page.inner_text("main")
+    assert "Phishing-resistant MFA" in page_text
+    tab.page.click("#stepup-button")
+    tab.page.wait_for_selector("#welcome")
+    claims = tab.page.inner_text("#claims")
+    assert PHISHING_RESISTANT_MFA_ID in claims and '"hwk"' in claims and '"otp"' in claims
+
+
+def test_a_strength_whose_models_exclude_this_passkey_refuses_it_by_name(new_tab: Any, enroll: Any,
+                                                                         demo: Any) -> None:
+    base_url, registration = demo
+    yubikeys = strength_create(body={"displayName": "YubiKeys only", "allowedCombinations": ["fido2"],
+                                     "combinationConfigurations": [{"appliesToCombinations": ["fido2"],
+                                                                    "allowedAAGUIDs": [
+                                                                        "cb69481e-8ff7-4039-93ec-0a2729a154a8"]}]},
+                               actor=ADMIN)
+    _policy(str(registration.app_id), {"authenticationStrength": {"id": yubikeys.id}}, name="Demo: YubiKeys")
+    tab = new_tab()
+    enroll(tab, "pat@contoso.com", "Pat Example")
+    tab.page.goto(base_url + "/")
+    tab.page.click("#login")
+    tab.page.wait_for_url(lambda url: "/signin/step-up" in url)
+    tab.page.click("#stepup-button")
+    error = tab.page.locator("[role=alert]:visible").first
+    error.wait_for()
+    assert "YubiKeys only" in error.inner_text() and "isn't enough" in error.inner_text()
+    assert "/signin/step-up" in tab.page.url  # never reached the demo
+
+
+def test_a_block_policy_shows_passgates_page(new_tab: Any, enroll: Any, demo: Any) -> None:
+    base_url, registration = demo
+    _policy(str(registration.app_id), {"builtInControls": ["block"]}, name="No demo for now")
+    tab = new_tab()
+    enroll(tab, "pat@contoso.com", "Pat Example")
+    tab.page.goto(base_url + "/")
+    tab.page.click("#login")
+    tab.page.wait_for_selector("#blocked-reason")
+    assert "No demo for now" in tab.page.inner_text("#blocked-reason")
+    assert not tab.page.url.startswith(base_url)  # Passgate's page, not the demo
+
+
+def test_report_only_lets_the_person_in_and_the_log_says_what_it_would_have_done(new_tab: Any, enroll: Any,
+                                                                                  demo: Any) -> None:
+    from passgate.audit.models import SignInEvent
+
+    base_url, registration = demo
+    _policy(str(registration.app_id), {"builtInControls": ["block"]}, name="Pilot: block the demo",
+            state="enabledForReportingButNotEnforced")
+    tab = new_tab()
+    enroll(tab, "pat@contoso.com", "Pat Example")
+    tab.page.goto(base_url + "/")
+    tab.page.click("#login")
+    tab.page.wait_for_selector("#welcome")  # let in
+    (event,) = SignInEvent.objects.filter(app_id=str(registration.app_id))
+    assert event.error_code == 0
+    assert [(p["displayName"], p["result"]) for p in event.applied_policies] == [
+        ("Pilot: block the demo", "reportOnlyFailure")]
