@@ -1,7 +1,12 @@
-"""Reading strengths and Conditional Access policies, and the access decision for one person and one app."""
+"""Reading strengths and Conditional Access policies, and the access decision for one person and one app.
+
+Every authorization request reads them, so parsed values are cached per process, keyed by every row's id and
+modification time (one small query each); a change on any node is seen at the next request.
+"""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Mapping
 
@@ -21,9 +26,25 @@ from passgate.core.errors import NotFound
 from passgate.directory.models import User
 from passgate.trust_store.selectors import catalogue
 
+_lock = threading.Lock()
+_strengths_cache: dict[tuple[object, ...], tuple[AuthenticationStrength, ...]] = {}
+_policies_cache: dict[tuple[object, ...], tuple[ConditionalAccessPolicy, ...]] = {}
+
+
+def _key(model: type[StrengthPolicy] | type[AccessPolicy]) -> tuple[object, ...]:
+    return tuple(model.objects.order_by("pk").values_list("pk", "modified_at"))
+
 
 def custom_strengths() -> list[AuthenticationStrength]:
-    return [strength_from_document(row.document) for row in StrengthPolicy.objects.all()]
+    key = _key(StrengthPolicy)
+    with _lock:
+        found = _strengths_cache.get(key)
+    if found is None:
+        found = tuple(strength_from_document(row.document) for row in StrengthPolicy.objects.all())
+        with _lock:
+            _strengths_cache.clear()
+            _strengths_cache[key] = found
+    return list(found)
 
 
 def strengths() -> dict[str, AuthenticationStrength]:
@@ -51,7 +72,20 @@ def strength_get(strength_id: str) -> AuthenticationStrength:
 
 
 def ca_policies(known_strengths: Mapping[str, AuthenticationStrength] | None = None) -> list[ConditionalAccessPolicy]:
-    return [ca_policy_from_document(row.document, strengths=known_strengths) for row in AccessPolicy.objects.all()]
+    """Every policy, oldest first. (``known_strengths`` only shapes the display name a policy shows for its
+    strength; evaluation looks strengths up by id, so the cache ignores it.)"""
+    if known_strengths is not None:
+        return [ca_policy_from_document(row.document, strengths=known_strengths)
+                for row in AccessPolicy.objects.all()]
+    key = _key(AccessPolicy)
+    with _lock:
+        found = _policies_cache.get(key)
+    if found is None:
+        found = tuple(ca_policy_from_document(row.document) for row in AccessPolicy.objects.all())
+        with _lock:
+            _policies_cache.clear()
+            _policies_cache[key] = found
+    return list(found)
 
 
 def ca_policy_get(policy_id: str) -> ConditionalAccessPolicy:
@@ -79,6 +113,6 @@ def access_decide(*, user: User, auth: Authentication | None, application_id: st
                   user_action: str | None = None) -> AccessDecision:
     """What Conditional Access decides for this person signing in to this app (or doing this user action)."""
     known = strengths()
-    return evaluate_access(ca_policies(known), access_request_for(user, application_id=application_id,
+    return evaluate_access(ca_policies(), access_request_for(user, application_id=application_id,
                                                                   user_action=user_action),
                            auth, strengths=known, name_of=_name_of)

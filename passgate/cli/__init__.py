@@ -175,6 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true")
     a.set_defaults(func="cmd_audit_purge_signins")
 
+    o = sub.add_parser("oidc", help="the OpenID Connect provider's housekeeping").add_subparsers(dest="action",
+                                                                                               required=True)
+    a = o.add_parser("purge", help="delete expired codes, tokens and grants (run it daily from cron)")
+    a.add_argument("--older-than-days", type=_positive(1, 36_500), default=1, metavar="N")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_oidc_purge")
+
     d = sub.add_parser("demo-app", help="run a small web app that signs in through this Passgate (OpenID Connect); "
                                         "registers it as a public client the first time")
     d.add_argument("--host", default="127.0.0.1")

@@ -8,6 +8,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -22,6 +23,7 @@ from gunicorn.app.base import BaseApplication
 
 from passgate.apps.keys import KeyInfo, signing_key_list, signing_key_rotate
 from passgate.apps.models import AppRegistration
+from passgate.apps.oidc import oidc_purge
 from passgate.apps.selectors import app_as_dict, app_list, oidc_discovery_url, token_endpoint
 from passgate.apps.services import OidcRegistration, app_create, app_get, app_remove
 from passgate.audit.models import Category
@@ -422,6 +424,16 @@ def cmd_mds_status(args: argparse.Namespace) -> None:
     snapshot = snapshot_of(row)
     stale = timezone.now().date() > row.next_update
     _mds_result(args, row, replace(snapshot, stale=stale))
+
+
+# --- OpenID Connect housekeeping ---------------------------------------------------------------------------
+
+def cmd_oidc_purge(args: argparse.Namespace) -> None:
+    deleted = oidc_purge(older_than=timedelta(days=args.older_than_days))
+    audit_record(category=Category.SYSTEM, activity="oidc.purge", actor=_system_actor(),
+                 details={"olderThanDays": args.older_than_days, "deleted": deleted})
+    _emit(args, {"deleted": deleted}, lambda: [f"Deleted {deleted} expired authorization code(s), token(s) and "
+                                               f"grant(s) older than {args.older_than_days} day(s)"])
 
 
 # --- demo relying party -------------------------------------------------------------------------------------

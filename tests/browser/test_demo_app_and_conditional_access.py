@@ -136,3 +136,68 @@ def test_report_only_lets_the_person_in_and_the_log_says_what_it_would_have_done
     assert event.error_code == 0
     assert [(p["displayName"], p["result"]) for p in event.applied_policies] == [
         ("Pilot: block the demo", "reportOnlyFailure")]
+
+
+def test_a_pass_and_authenticator_app_session_is_stepped_up_too(new_tab: Any, enroll: Any, issue_tap: Any,
+                                                                demo: Any) -> None:
+    """Signed in with a pass, then "Confirm it's you" with an authenticator-app code: still not phishing-resistant,
+    so the protected app asks for the passkey; the ID token then lists all three."""
+    import base64
+    import time
+
+    from passgate.core import totp
+
+    base_url, registration = demo
+    _policy(str(registration.app_id), {"authenticationStrength": {"id": PHISHING_RESISTANT_MFA_ID}},
+            name="Demo needs phishing-resistant MFA")
+    tab = new_tab()
+    enroll(tab, "pat@contoso.com", "Pat Example")
+    tab.page.click("#add-authenticator-app")
+    text = tab.page.locator("#oath-secret").inner_text().replace(" ", "")
+    seed = base64.b32decode(text + "=" * (-len(text) % 8))
+    tab.page.fill("#code", totp.code_at(seed, time.time()))
+    tab.page.click("#verify-code")
+    tab.page.wait_for_selector("text=Authenticator app added.")
+    tab.goto("/signin/reauth?next=/security-info")
+    tab.page.fill("#code", totp.code_at(seed, time.time() + 30))  # the next step: a code not used yet
+    tab.page.click("#reauth-code-button")
+    tab.wait_for_path("/security-info")
+    tab.page.goto(base_url + "/")
+    tab.page.click("#login")
+    tab.page.wait_for_url(lambda url: "/signin/step-up" in url)
+    tab.page.click("#stepup-button")
+    tab.page.wait_for_selector("#welcome")
+    claims = tab.page.inner_text("#claims")
+    assert PHISHING_RESISTANT_MFA_ID in claims and '"hwk"' in claims and '"otp"' in claims
+
+
+def test_the_admin_centre_itself_is_protected_by_a_policy(new_tab: Any, enroll: Any, make_user: Any,
+                                                           issue_tap: Any) -> None:
+    """A Global Reader's passkey is not of a model the admin-centre policy allows: after signing in with it the
+    admin centre sends them to the step-up page, which says which models are; the Global Administrator (excluded)
+    still gets in."""
+    from passgate.directory.models import DirectoryRole, RoleAssignment
+
+    yubikeys = strength_create(body={"displayName": "YubiKeys only", "allowedCombinations": ["fido2"],
+                                     "combinationConfigurations": [{"appliesToCombinations": ["fido2"],
+                                                                    "allowedAAGUIDs": [
+                                                                        "cb69481e-8ff7-4039-93ec-0a2729a154a8"]}]},
+                               actor=ADMIN)
+    ca_policy_create(body={"displayName": "Admin centre: YubiKeys", "state": "enabled",
+                           "conditions": {"users": {"includeRoles": [DirectoryRole.GLOBAL_READER.value]},
+                                          "applications": {"includeApplications": ["MicrosoftAdminPortals"]}},
+                           "grantControls": {"operator": "OR", "authenticationStrength": {"id": yubikeys.id}}},
+                     actor=ADMIN)
+    tab = new_tab()
+    reader, _ = enroll(tab, "edsger@contoso.com", "Edsger Dijkstra")
+    RoleAssignment.objects.create(user=reader, role=DirectoryRole.GLOBAL_READER)
+    tab.sign_out()
+    tab.wait_for_path("/security-info")  # the passkey signs Edsger back in
+    tab.page.click("#admin-centre-link")
+    tab.page.wait_for_url(lambda url: "/signin/step-up" in url)
+    assert "YubiKeys only" in tab.page.inner_text("main")
+    tab.page.click("#stepup-button")
+    error = tab.page.locator("[role=alert]:visible").first
+    error.wait_for()
+    assert "YubiKeys only" in error.inner_text()
+    assert "/admin" not in tab.page.url.split("?")[0]

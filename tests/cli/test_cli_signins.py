@@ -99,3 +99,30 @@ def test_purge_signins(cli: Any) -> None:
     purges = AuditEvent.objects.filter(activity="signIns.purge").order_by("occurred_at")
     assert [p.details for p in purges] == [{"olderThanDays": 90, "deleted": 1}, {"olderThanDays": 90, "deleted": 0}]
     assert purges[0].actor_name.startswith("cli:")
+
+
+def test_oidc_purge_deletes_what_expired_and_is_audited(capsys: Any) -> None:
+    import json
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from passgate.apps.models import ClientAssertionJti
+    from passgate.apps.services import OidcRegistration, app_create
+    from passgate.audit.models import AuditEvent
+    from passgate.audit.services import Actor
+    from passgate.cli import main
+
+    app, _ = app_create(display_name="RP", permissions=[], actor=Actor.system("test"),
+                        oidc=OidcRegistration(redirect_uris=("https://rp.example.org/cb",)))
+    ClientAssertionJti.objects.create(app=app, jti_sha256=b"\x01" * 32,
+                                      expires_at=timezone.now() - timedelta(minutes=1))
+    ClientAssertionJti.objects.create(app=app, jti_sha256=b"\x02" * 32,
+                                      expires_at=timezone.now() + timedelta(minutes=5))
+    assert main(["oidc", "purge", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"deleted": 1}
+    assert AuditEvent.objects.get(activity="oidc.purge").details["deleted"] == 1
+    assert ClientAssertionJti.objects.count() == 1
+    with pytest.raises(SystemExit) as bad:
+        main(["oidc", "purge", "--older-than-days", "0"])
+    assert bad.value.code == 2
