@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from passgate.access.models import AccessPolicy, StrengthPolicy
 from passgate.core.access import (
@@ -26,25 +27,27 @@ from passgate.core.errors import NotFound
 from passgate.directory.models import User
 from passgate.trust_store.selectors import catalogue
 
+T = TypeVar("T")
+
 _lock = threading.Lock()
-_strengths_cache: dict[tuple[object, ...], tuple[AuthenticationStrength, ...]] = {}
-_policies_cache: dict[tuple[object, ...], tuple[ConditionalAccessPolicy, ...]] = {}
+_cache: dict[str, tuple[tuple[object, ...], tuple[Any, ...]]] = {}
 
 
-def _key(model: type[StrengthPolicy] | type[AccessPolicy]) -> tuple[object, ...]:
-    return tuple(model.objects.order_by("pk").values_list("pk", "modified_at"))
+def _parsed(model: type[StrengthPolicy] | type[AccessPolicy], parse: Callable[[object], T]) -> list[T]:
+    """Every row of ``model`` parsed, from the cache while no row was added, changed or deleted."""
+    key = tuple(model.objects.order_by("pk").values_list("pk", "modified_at"))
+    with _lock:
+        hit = _cache.get(model.__name__)
+    if hit is not None and hit[0] == key:
+        return list(hit[1])
+    found = tuple(parse(row.document) for row in model.objects.all())
+    with _lock:
+        _cache[model.__name__] = (key, found)
+    return list(found)
 
 
 def custom_strengths() -> list[AuthenticationStrength]:
-    key = _key(StrengthPolicy)
-    with _lock:
-        found = _strengths_cache.get(key)
-    if found is None:
-        found = tuple(strength_from_document(row.document) for row in StrengthPolicy.objects.all())
-        with _lock:
-            _strengths_cache.clear()
-            _strengths_cache[key] = found
-    return list(found)
+    return _parsed(StrengthPolicy, strength_from_document)
 
 
 def strengths() -> dict[str, AuthenticationStrength]:
@@ -77,15 +80,7 @@ def ca_policies(known_strengths: Mapping[str, AuthenticationStrength] | None = N
     if known_strengths is not None:
         return [ca_policy_from_document(row.document, strengths=known_strengths)
                 for row in AccessPolicy.objects.all()]
-    key = _key(AccessPolicy)
-    with _lock:
-        found = _policies_cache.get(key)
-    if found is None:
-        found = tuple(ca_policy_from_document(row.document) for row in AccessPolicy.objects.all())
-        with _lock:
-            _policies_cache.clear()
-            _policies_cache[key] = found
-    return list(found)
+    return _parsed(AccessPolicy, ca_policy_from_document)
 
 
 def ca_policy_get(policy_id: str) -> ConditionalAccessPolicy:

@@ -185,3 +185,19 @@ def verify_id_token(token: str, *, audience: str) -> dict[str, Any]:
     claims = dict(decoded.claims)
     assert claims["iss"] == ISSUER and claims["aud"] == audience
     return claims
+
+
+def tap_sign_in(client: Client, upn: str, tap: str, next_url: str | None = None) -> Any:
+    data = {"upn": upn, "tap": tap, **({"next": next_url} if next_url else {})}
+    return client.post("/signin/tap", data)
+
+
+@pytest.fixture
+def tap_person(make_user: Any, issue_tap: Any) -> tuple[Any, Any, Client]:
+    """Pat, with a passkey, signed in with a one-time pass."""
+    user = make_user(upn="pat@contoso.com", display_name="Pat")
+    auth = authenticator_for(user, sign_count=1, backup_eligible=False)
+    register(user, auth)
+    client = Client()
+    tap_sign_in(client, user.user_principal_name, issue_tap(user))
+    return user, auth, client

@@ -15,22 +15,10 @@ from passgate.access.services import ca_policy_create, strength_create
 from passgate.audit.services import Actor
 from passgate.core.access import PHISHING_RESISTANT_MFA_ID
 from tests.oidc.conftest import audit, query_of, verify_id_token
-from tests.oidc.test_session_and_stepup import step_up_with_passkey, tap_sign_in
-from tests.services.support import authenticator_for, register
+from tests.oidc.test_session_and_stepup import step_up_with_passkey
 
 pytestmark = pytest.mark.django_db
 ADMIN = Actor.system("ca test")
-
-
-@pytest.fixture
-def pat(make_user: Any, issue_tap: Any) -> tuple[Any, Any, Client]:
-    """Pat, with a passkey, signed in with a one-time pass (the step-up tests' person)."""
-    user = make_user(upn="pat@contoso.com", display_name="Pat")
-    auth = authenticator_for(user, sign_count=1, backup_eligible=False)
-    register(user, auth)
-    client = Client()
-    tap_sign_in(client, user.user_principal_name, issue_tap(user))
-    return user, auth, client
 
 
 def policy(app_id: str, *, grant: dict[str, Any], state: str = "enabled", name: str = "Payroll needs a passkey",
@@ -45,8 +33,8 @@ def policy(app_id: str, *, grant: dict[str, Any], state: str = "enabled", name: 
 PHR = {"authenticationStrength": {"id": PHISHING_RESISTANT_MFA_ID}}
 
 
-def test_a_pass_session_is_stepped_up_to_a_passkey_for_the_protected_app_only(make_rp: Any, pat: Any) -> None:
-    _, auth, client = pat
+def test_a_pass_session_is_stepped_up_to_a_passkey_for_the_protected_app_only(make_rp: Any, tap_person: Any) -> None:
+    _, auth, client = tap_person
     payroll, wiki = make_rp(client, name="Payroll"), make_rp(client, name="Wiki")
     policy(payroll.client_id, grant=PHR)
     assert "code" in query_of(wiki.authorize()["Location"])  # not covered by the policy
@@ -63,8 +51,8 @@ def test_a_pass_session_is_stepped_up_to_a_passkey_for_the_protected_app_only(ma
     assert claims["acr"] == PHISHING_RESISTANT_MFA_ID and "hwk" in claims["amr"]
 
 
-def test_prompt_none_with_a_step_up_needed_is_interaction_required(make_rp: Any, pat: Any) -> None:
-    _, _, client = pat
+def test_prompt_none_with_a_step_up_needed_is_interaction_required(make_rp: Any, tap_person: Any) -> None:
+    _, _, client = tap_person
     payroll = make_rp(client, name="Payroll")
     policy(payroll.client_id, grant=PHR)
     answer = query_of(payroll.authorize(prompt="none")["Location"])
@@ -72,8 +60,8 @@ def test_prompt_none_with_a_step_up_needed_is_interaction_required(make_rp: Any,
 
 
 def test_a_custom_strength_whose_models_exclude_the_passkey_refuses_it_naming_the_rule(make_rp: Any,
-                                                                                      pat: Any) -> None:
-    _, auth, client = pat
+                                                                                      tap_person: Any) -> None:
+    _, auth, client = tap_person
     yubikeys = strength_create(body={"displayName": "YubiKeys only", "allowedCombinations": ["fido2"],
                                      "combinationConfigurations": [{"appliesToCombinations": ["fido2"],
                                                                     "allowedAAGUIDs": [
@@ -91,15 +79,15 @@ def test_a_custom_strength_whose_models_exclude_the_passkey_refuses_it_naming_th
     assert urlsplit(payroll.authorize()["Location"]).path == "/signin/step-up"
 
 
-def test_report_only_lets_the_person_in(make_rp: Any, pat: Any) -> None:
-    _, _, client = pat
+def test_report_only_lets_the_person_in(make_rp: Any, tap_person: Any) -> None:
+    _, _, client = tap_person
     payroll = make_rp(client, name="Payroll")
     policy(payroll.client_id, grant={"builtInControls": ["block"]}, state="enabledForReportingButNotEnforced")
     assert "code" in query_of(payroll.authorize()["Location"])
 
 
-def test_a_block_policy_shows_a_page_and_refuses_silently_with_prompt_none(make_rp: Any, pat: Any) -> None:
-    _, _, client = pat
+def test_a_block_policy_shows_a_page_and_refuses_silently_with_prompt_none(make_rp: Any, tap_person: Any) -> None:
+    _, _, client = tap_person
     payroll = make_rp(client, name="Payroll")
     policy(payroll.client_id, grant={"builtInControls": ["block"]}, name="No Payroll from here")
     page = payroll.authorize()
@@ -111,8 +99,8 @@ def test_a_block_policy_shows_a_page_and_refuses_silently_with_prompt_none(make_
     assert silent["error"] == "access_denied" and "code" not in silent
 
 
-def test_excluded_people_are_not_stepped_up(make_rp: Any, pat: Any) -> None:
-    user, _, client = pat
+def test_excluded_people_are_not_stepped_up(make_rp: Any, tap_person: Any) -> None:
+    user, _, client = tap_person
     payroll = make_rp(client, name="Payroll")
     policy(payroll.client_id, grant=PHR, users={"includeUsers": ["All"], "excludeUsers": [str(user.pk)]})
     assert "code" in query_of(payroll.authorize()["Location"])
@@ -124,10 +112,10 @@ def test_a_fresh_browser_signs_in_before_conditional_access_is_evaluated(make_rp
     assert urlsplit(payroll.authorize()["Location"]).path == "/signin"
 
 
-def test_each_attempt_is_in_the_sign_in_log_with_its_policies(make_rp: Any, pat: Any) -> None:
+def test_each_attempt_is_in_the_sign_in_log_with_its_policies(make_rp: Any, tap_person: Any) -> None:
     from passgate.audit.models import SignInEvent
 
-    user, auth, client = pat
+    user, auth, client = tap_person
     payroll = make_rp(client, name="Payroll")
     policy(payroll.client_id, grant=PHR)
     policy(payroll.client_id, grant={"builtInControls": ["block"]}, state="enabledForReportingButNotEnforced",

@@ -23,7 +23,7 @@ from passgate.core.access.strengths import (
 )
 from passgate.credentials import oath
 from passgate.web import session as web_session
-from tests.oidc.conftest import RelyingParty, audit, passkey_sign_in, query_of, verify_id_token
+from tests.oidc.conftest import RelyingParty, audit, passkey_sign_in, query_of, tap_sign_in, verify_id_token
 from tests.services.support import authenticator_for, challenge_of, register
 
 pytestmark = pytest.mark.django_db
@@ -34,11 +34,6 @@ def recorded(client: Client) -> Any:
     auth = authentication_from_json(client.session[web_session.AUTHENTICATION])
     assert auth is not None
     return auth
-
-
-def tap_sign_in(client: Client, upn: str, tap: str, next_url: str | None = None) -> Any:
-    data = {"upn": upn, "tap": tap, **({"next": next_url} if next_url else {})}
-    return client.post("/signin/tap", data)
 
 
 def post_json(client: Client, url: str, body: Any) -> Any:
@@ -153,17 +148,6 @@ def test_a_multi_use_pass_is_reported_too(make_rp: Any, make_user: Any, issue_ta
 
 
 # --- acr_values and step-up ---------------------------------------------------------------------------------
-
-@pytest.fixture
-def tap_person(make_user: Any, issue_tap: Any) -> tuple[Any, Any, Client]:
-    """Pat, with a passkey, signed in with a one-time pass."""
-    user = make_user(upn="pat@contoso.com", display_name="Pat")
-    auth = authenticator_for(user, sign_count=1, backup_eligible=False)
-    register(user, auth)
-    client = Client()
-    tap_sign_in(client, user.user_principal_name, issue_tap(user))
-    return user, auth, client
-
 
 def step_up_with_passkey(client: Client, auth: Any, page_url: str) -> Any:
     page = client.get(page_url)
