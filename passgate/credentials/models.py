@@ -146,3 +146,14 @@ class PolicyVersion(models.Model):
 
     def __str__(self) -> str:
         return f"Authentication methods policy v{self.version}"
+
+
+class RegistrationSnooze(models.Model):
+    """How many times a person put off adding a passkey when ``isRegistrationRequired`` asked them to."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="registration_snooze")
+    count = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.count}"

@@ -36,7 +36,7 @@ from passgate.core.errors import (
 )
 from passgate.core.policy import evaluate as policy_rules
 from passgate.core.trust.attestation import assess_attestation, attestation_required_refusal, known_vendor_roots
-from passgate.credentials.models import Ceremony, Challenge, Passkey, TemporaryAccessPass
+from passgate.credentials.models import Ceremony, Challenge, Passkey, RegistrationSnooze, TemporaryAccessPass
 from passgate.credentials.policy_selectors import current_policy, user_group_ids
 from passgate.credentials.relying_party import relying_party
 from passgate.directory.models import User
@@ -134,13 +134,33 @@ def passkey_facts(passkey: Passkey) -> policy_rules.PasskeyFacts:
 
 
 def passkey_registration_prompt(*, user: User) -> policy_rules.RegistrationPrompt:
-    """isRegistrationRequired: should this person, signed in without a passkey, be asked to add one now?
-
-    Sign-ins without a passkey are Temporary Access Pass sessions, which reach Security info only, so the
-    prompt is shown there and cannot be snoozed past (snoozes matter once other destinations exist).
-    """
+    """isRegistrationRequired: should this person, signed in without a passkey, be asked to add one now, and may
+    they put it off (at most ``MAX_REGISTRATION_SNOOZES`` times, counted per person)?"""
+    row = RegistrationSnooze.objects.filter(user=user).first()
     return policy_rules.registration_required(current_policy(), _user_facts(user),
-                                              has_passkey=user.passkeys.exists(), snoozes_used=0)
+                                              has_passkey=user.passkeys.exists(),
+                                              snoozes_used=row.count if row is not None else 0)
+
+
+def passkey_registration_snooze(*, user: User, context: RequestContext = NO_CONTEXT) -> int:
+    """"Not now": count one snooze (audited) and answer how many are left; refused when none are."""
+    activity = "passkey.registrationSnooze"
+    prompt = passkey_registration_prompt(user=user)
+    if not prompt.required or not prompt.may_snooze:
+        audit_failure(category=Category.SECURITY_INFO, activity=activity, actor=actor_for(user),
+                      reason="snooze_not_allowed", context=context, target=user_target(user))
+        raise PolicyDenied("Your organisation requires a passkey now: add one to continue.",
+                           code="snooze_not_allowed")
+    with transaction.atomic():
+        row, _ = RegistrationSnooze.objects.select_for_update().get_or_create(
+            user=user, defaults={"updated_at": timezone.now()})
+        row.count += 1
+        row.updated_at = timezone.now()
+        row.save()
+        left = max(0, prompt.snoozes_left - 1)
+        audit_record(category=Category.SECURITY_INFO, activity=activity, actor=actor_for(user),
+                     target=user_target(user), context=context, details={"snoozesLeft": left})
+    return left
 
 
 def may_add_passkey(*, user: User) -> policy_rules.PasskeyDecision:

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from passgate.web.views import authenticator_app, errors, oidc, security_info, signin, stepup
+from passgate.web.views import authenticator_app, errors, oidc, registration, security_info, signin, stepup
 
 urlpatterns = [
     path("", signin.home),
@@ -15,6 +15,7 @@ urlpatterns = [
     path("signin/reauth/tap", signin.reauth_tap),
     path("signin/reauth/code", signin.reauth_code),
     path("signin/step-up", stepup.page),
+    path("signin/add-passkey", registration.page),
     path("signin/step-up/options", stepup.passkey_options),
     path("signin/step-up/verify", stepup.passkey_verify),
     path("signout", signin.signout),

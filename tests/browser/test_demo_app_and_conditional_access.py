@@ -201,3 +201,26 @@ def test_the_admin_centre_itself_is_protected_by_a_policy(new_tab: Any, enroll: 
     error.wait_for()
     assert "YubiKeys only" in error.inner_text()
     assert "/admin" not in tab.page.url.split("?")[0]
+
+
+def test_signing_in_to_an_app_without_a_passkey_asks_to_add_one_then_continues(new_tab: Any, make_user: Any,
+                                                                                issue_tap: Any, demo: Any) -> None:
+    """isRegistrationRequired: a pass session on its way to an app is asked to add a passkey first; adding it
+    continues to the app, now signed in with both."""
+    from passgate.credentials.models import Passkey
+
+    base_url, _ = demo
+    user = make_user("pat@contoso.com", "Pat Example")
+    tab = new_tab()
+    tab.add_authenticator()
+    tab.tap_sign_in(user.user_principal_name, issue_tap(user))
+    tab.wait_for_path("/security-info")
+    tab.page.goto(base_url + "/")
+    tab.page.click("#login")
+    tab.page.wait_for_url(lambda url: "/signin/add-passkey" in url)
+    assert "3 times left" in tab.page.inner_text("main")
+    tab.page.fill("#passkey-name", "Laptop")
+    tab.page.click("#add-passkey")
+    tab.page.wait_for_selector("#welcome")
+    assert Passkey.objects.filter(user=user, display_name="Laptop").exists()
+    assert '"otp"' in tab.page.inner_text("#claims")

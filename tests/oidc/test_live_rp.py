@@ -24,6 +24,8 @@ from authlib.oauth2.client import OAuth2Client
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from tests.graph.methods import stored_passkey
+
 pytestmark = pytest.mark.django_db(transaction=True)
 REDIRECT_URI = "http://127.0.0.1:9/callback"  # never fetched: the flow reads the redirect's Location
 
@@ -109,6 +111,7 @@ def test_authlib_client_completes_code_and_pkce(app: str, make_user: Any, issue_
     from passgate.audit.services import Actor
 
     user = make_user("ada@contoso.com", "Ada Lovelace")
+    stored_passkey(user)  # has a passkey, so no add-a-passkey interrupt on the way
     registration, secret = app_create(display_name="Live RP", permissions=(), actor=Actor.system("test"),
                                       oidc=OidcRegistration(redirect_uris=(REDIRECT_URI,)))
     back_channel, browser = Http(), Http()

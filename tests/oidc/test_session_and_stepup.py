@@ -135,12 +135,42 @@ def test_a_tap_session_signs_in_to_an_app(make_rp: Any, make_user: Any, issue_ta
     tap_sign_in(client, user.user_principal_name, issue_tap(user))
     assert client.get("/admin")["Location"] == "/security-info"  # still scoped
     assert client.get("/.well-known/openid-configuration")["Location"] == "/security-info"
+    # No passkey yet and the policy requires one (isRegistrationRequired): asked to add one first; "Not now".
+    interrupt = rp.authorize()["Location"]
+    assert interrupt.startswith("/signin/add-passkey?next=")
+    page = client.get(interrupt)
+    assert b"Add a passkey" in page.content and b"3 times left" in page.content
+    back = client.post(interrupt, {"next": parse_qs(urlsplit(interrupt).query)["next"][0]})
+    assert back.status_code == 302 and back["Location"].startswith("/oidc/authorize?")
     claims = verify_id_token(rp.tokens()["id_token"], audience=rp.client_id)
     assert claims["acr"] == MULTIFACTOR_ID and claims["amr"] == ["otp"]
 
 
+def test_the_add_a_passkey_interrupt_can_be_put_off_three_times_then_is_required(
+        make_rp: Any, make_user: Any, issue_tap: Any) -> None:
+    user = make_user()
+    for left in (3, 2, 1, 0):
+        client = Client()
+        rp = make_rp(client)
+        tap_sign_in(client, user.user_principal_name, issue_tap(user))
+        interrupt = rp.authorize()["Location"]
+        assert interrupt.startswith("/signin/add-passkey?")
+        next_url = parse_qs(urlsplit(interrupt).query)["next"][0]
+        if left:
+            assert client.post(interrupt, {"next": next_url})["Location"] == next_url
+            assert "code" in query_of(client.get(next_url)["Location"])  # not asked again this session
+        else:
+            page = client.get(interrupt)
+            assert b'id="no-more-snoozes"' in page.content and b'id="not-now"' not in page.content
+            refused = client.post(interrupt, {"next": next_url})
+            assert refused.status_code == 400 and b"requires a passkey now" in refused.content
+            assert client.get(next_url)["Location"].startswith("/signin/add-passkey?")
+    assert [a.result for a in audit("passkey.registrationSnooze")] == ["success"] * 3 + ["failure"]
+
+
 def test_a_multi_use_pass_is_reported_too(make_rp: Any, make_user: Any, issue_tap: Any, client: Client) -> None:
     user = make_user()
+    register(user, authenticator_for(user))  # has a passkey: no add-a-passkey interrupt
     rp = make_rp(client)
     tap_sign_in(client, user.user_principal_name, issue_tap(user, usable_once=False))
     claims = verify_id_token(rp.tokens()["id_token"], audience=rp.client_id)

@@ -28,6 +28,7 @@ from passgate.directory.models import User
 from passgate.web import session
 from passgate.web.errors import request_context
 from passgate.web.signin_log import record_app_signin
+from passgate.web.views import registration
 from passgate.web.views.stepup import known_strengths, step_up_url
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -153,6 +154,8 @@ def _authorize_next(request: HttpRequest, pending: service.PendingAuthorization)
             pending=pending, error=step.value, reason="login_required" if login else "strength_not_met",
             user=user, context=context, description=description)
     assert auth is not None and user is not None  # noqa: S101 - ISSUE needs a signed-in session
+    if "none" not in pending.params.prompt and registration.must_prompt(request):
+        return registration.prompt_url(here)  # isRegistrationRequired: add a passkey first (or "Not now")
     session.oidc_signin_done(request)
     if acr is None:  # nothing known was asked for: the strongest built-in strength the session meets
         acr, _ = acr_for(auth, requested=(), strengths=strengths)

@@ -21,6 +21,7 @@ from passgate.web import session
 from passgate.web.errors import request_context
 from passgate.web.registration_access import registration_decision, require_registration_allowed, step_up_link
 from passgate.web.views.common import json_endpoint, needs_recent_sign_in, signed_in_user
+from passgate.web.views.signin import local_path
 
 
 def _own_passkey(request: HttpRequest, passkey_id: uuid.UUID) -> Passkey:
@@ -69,7 +70,8 @@ def passkey_verify(request: HttpRequest, body: Mapping[str, Any]) -> dict[str, A
         context=request_context(request),
     )
     request.session["pg_flash"] = f"Passkey “{passkey.display_name}” added."
-    return {"id": str(passkey.id), "name": passkey.display_name, "redirect": "/security-info"}
+    # Back to where the add-a-passkey interrupt was going (an app), or Security info.
+    return {"id": str(passkey.id), "name": passkey.display_name, "redirect": local_path(request, body.get("next"))}
 
 
 @login_required

@@ -41,7 +41,13 @@ DEFAULT_NEXT = "/security-info"
 
 def safe_next(request: HttpRequest, default: str = DEFAULT_NEXT) -> str:
     """``next`` when it is a path on this site (query kept whole), else ``default``: never an open redirect."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
+    return local_path(request, request.POST.get("next") or request.GET.get("next") or "", default)
+
+
+def local_path(request: HttpRequest, target: object, default: str = DEFAULT_NEXT) -> str:
+    """``target`` when it is a path on this site, else ``default``."""
+    if not isinstance(target, str):
+        return default
     ok = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                          require_https=request.is_secure())
     return target if ok and target.startswith("/") and not target.startswith("//") else default

@@ -167,7 +167,8 @@
         const { publicKey } = await post("/security-info/passkeys/options");
         const cred = await navigator.credentials.create({ publicKey: creationOptions(publicKey) });
         const data = await post("/security-info/passkeys/verify", {
-          name: document.getElementById("passkey-name").value, credential: credentialJSON(cred) });
+          name: document.getElementById("passkey-name").value, credential: credentialJSON(cred),
+          ...(form.dataset.next ? { next: form.dataset.next } : {}) });
         window.location.assign(data.redirect || "/security-info");
       } catch (err) {
         showError(errorEl, err);
