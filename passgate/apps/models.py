@@ -13,7 +13,8 @@ class AppRegistration(models.Model):
     """A client of the Graph API (application permissions) and/or an OpenID Connect relying party (redirect URIs).
 
     Its secret is high-entropy random and stored only as SHA-256; public clients and ``private_key_jwt`` clients
-    without Graph permissions have none (an empty digest, which no secret matches).
+    without Graph permissions have none (an empty digest, which no secret matches). An app has at most one secret
+    (Entra allows several passwordCredentials; a new one here replaces the old).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # the object id
@@ -22,6 +23,10 @@ class AppRegistration(models.Model):
     permissions = models.JSONField(default=list)  # application permission names, e.g. "User.Read.All"
     secret_sha256 = models.BinaryField(max_length=32)
     secret_hint = models.CharField(max_length=3)  # the first three characters, as Entra's passwordCredential.hint
+    # The one secret's Graph passwordCredential: keyId, displayName, startDateTime (null when there is no secret)
+    secret_key_id = models.UUIDField(null=True, blank=True)
+    secret_display_name = models.CharField(max_length=256, blank=True, default="")
+    secret_created_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=256, blank=True, default="")
     # OpenID Connect (an app with no redirect URI is not an OpenID Connect client)

@@ -1,15 +1,71 @@
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 
 from passgate.apps.models import AppRegistration
+from passgate.core.graph.odata import Comparison
 from passgate.core.graph.schema import format_datetime
 
 
 def app_list() -> list[AppRegistration]:
     return list(AppRegistration.objects.order_by("created_at"))
+
+
+# Graph property -> (eq lookup, startswith lookup), for GET /applications?$filter=…
+APP_COLUMNS: Mapping[str, tuple[str, str]] = {
+    "id": ("pk", ""),
+    "appId": ("app_id", ""),
+    "displayName": ("display_name__iexact", "display_name__istartswith"),
+}
+
+
+def app_page(*, where: Sequence[Comparison] = (), after: str | None = None,
+             limit: int | None = None) -> list[AppRegistration]:
+    """Apps matching every condition, oldest first, after the key ``after`` (``app_page_key``), at most ``limit``."""
+    q = Q()
+    for c in where:
+        eq, startswith = APP_COLUMNS[c.property]
+        lookup = startswith if c.operator == "startswith" else eq
+        if not lookup:
+            raise ValueError(f"{c.operator} is not available for {c.property}")
+        q &= Q(**{lookup: uuid.UUID(str(c.value)) if lookup in ("pk", "app_id") else c.value})
+    rows = AppRegistration.objects.filter(q).order_by("created_at", "id")
+    if after is not None:
+        when, _, last_id = after.partition("|")
+        try:
+            at, pk = datetime.fromisoformat(when), uuid.UUID(last_id)
+        except ValueError:
+            at, pk = None, None
+        if at is not None:
+            rows = rows.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=pk))
+    return list(rows[:limit] if limit is not None else rows)
+
+
+def app_page_key(app: AppRegistration) -> str:
+    return f"{app.created_at.isoformat()}|{app.id}"
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value.strip())
+    except ValueError:
+        return None
+
+
+def app_by_object_id(object_id: str) -> AppRegistration | None:
+    key = _uuid(object_id)
+    return AppRegistration.objects.filter(pk=key).first() if key else None
+
+
+def app_by_app_id(app_id: str) -> AppRegistration | None:
+    key = _uuid(app_id)
+    return AppRegistration.objects.filter(app_id=key).first() if key else None
 
 
 def token_endpoint() -> str:

@@ -173,22 +173,45 @@ def _needs_secret(fields: dict[str, Any], permissions: list[str]) -> bool:
                                            rules.ClientAuthMethod.CLIENT_SECRET_POST.value)
 
 
+def _secret_fields(secret: str | None, display_name: str = "") -> dict[str, Any]:
+    """The columns of the app's one secret (Graph's passwordCredential), or of none."""
+    if secret is None:
+        return {"secret_sha256": b"", "secret_hint": "", "secret_key_id": None, "secret_display_name": "",
+                "secret_created_at": None}
+    return {"secret_sha256": _digest(secret), "secret_hint": secret[:3], "secret_key_id": uuid.uuid4(),
+            "secret_display_name": display_name, "secret_created_at": timezone.now()}
+
+
+def validate_secret_name(value: object) -> str:
+    """A secret's description (Graph: passwordCredential.displayName): optional, at most 256 printable characters."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return ""
+    return validate_display_name(value, what="The secret's description")
+
+
 @transaction.atomic
 def app_create(*, display_name: str, permissions: Iterable[str], actor: Actor,
-               oidc: OidcRegistration | None = None,
+               oidc: OidcRegistration | None = None, with_secret: bool | None = None, secret_display_name: str = "",
                context: RequestContext = NO_CONTEXT) -> tuple[AppRegistration, str | None]:
     """Register an app: a Graph API client (permissions), an OpenID Connect client (``oidc`` with redirect URIs), or
     both. Returns it and its client secret (None when it has none), which is not stored and cannot be shown again.
+
+    ``with_secret``: None gives the app a secret when it needs one (see ``_needs_secret``); True always (refused for
+    a public client); False never (Graph's POST /applications: a secret comes from addPassword).
     """
     name = validate_display_name(display_name, what="The app's name")
     granted = validate_permissions(permissions)
     fields = _oidc_fields(oidc or OidcRegistration(), permissions=granted)
-    secret = secrets.token_urlsafe(SECRET_BYTES) if _needs_secret(fields, granted) else None
-    app = AppRegistration.objects.create(display_name=name, permissions=granted,
-                                         secret_sha256=_digest(secret) if secret else b"",
-                                         secret_hint=secret[:3] if secret else "", created_by=actor.name[:256],
+    public = fields.get("client_type") == rules.ClientType.PUBLIC.value
+    if with_secret and public:
+        raise InvalidInput("A public client has no secret: it proves itself with PKCE", code="public_client_secret")
+    wanted = _needs_secret(fields, granted) if with_secret is None else with_secret
+    secret = secrets.token_urlsafe(SECRET_BYTES) if wanted else None
+    app = AppRegistration.objects.create(display_name=name, permissions=granted, created_by=actor.name[:256],
+                                         **_secret_fields(secret, validate_secret_name(secret_display_name)),
                                          **fields)
-    details: dict[str, Any] = {"permissions": granted, "secretHint": app.secret_hint}
+    details: dict[str, Any] = {"permissions": granted, "secretHint": app.secret_hint,
+                               "secretKeyId": str(app.secret_key_id) if app.secret_key_id else None}
     if fields:
         details.update(redirectUris=app.redirect_uris, postLogoutRedirectUris=app.post_logout_redirect_uris,
                        clientType=app.client_type, tokenEndpointAuthMethod=app.token_endpoint_auth_method,
@@ -204,6 +227,133 @@ def app_remove(*, app: AppRegistration, actor: Actor, context: RequestContext = 
     target = app_target(app)
     app.delete()
     audit_record(category=Category.DIRECTORY, activity="app.remove", actor=actor, target=target, context=context)
+
+
+def registration_of(app: AppRegistration) -> OidcRegistration:
+    """The app's OpenID Connect registration as ``app_create`` takes it (empty for a Graph-only client): change a
+    field with ``dataclasses.replace`` and give it to ``app_update``."""
+    if not app.is_oidc_client:
+        return OidcRegistration()
+    return OidcRegistration(
+        redirect_uris=tuple(app.redirect_uris), post_logout_redirect_uris=tuple(app.post_logout_redirect_uris),
+        public=app.client_type == rules.ClientType.PUBLIC.value, auth_method=app.token_endpoint_auth_method,
+        jwks=app.jwks, scopes=tuple(app.allowed_scopes), id_token_alg=app.id_token_signed_response_alg)
+
+
+def _not_oidc() -> dict[str, Any]:
+    """The columns of an app that is not an OpenID Connect client (the model's defaults)."""
+    return {"redirect_uris": [], "post_logout_redirect_uris": [], "client_type": rules.ClientType.CONFIDENTIAL.value,
+            "token_endpoint_auth_method": rules.ClientAuthMethod.CLIENT_SECRET_BASIC.value, "jwks": None,
+            "allowed_scopes": [], "id_token_signed_response_alg": rules.DEFAULT_ID_TOKEN_ALGORITHM}
+
+
+_AUDITED_FIELDS = {  # column -> the name its old/new values have in the audit row
+    "display_name": "displayName", "permissions": "permissions", "redirect_uris": "redirectUris",
+    "post_logout_redirect_uris": "postLogoutRedirectUris", "client_type": "clientType",
+    "token_endpoint_auth_method": "tokenEndpointAuthMethod", "jwks": "jwks", "allowed_scopes": "scopes",
+    "id_token_signed_response_alg": "idTokenSignedResponseAlg",
+}
+
+
+def _locked(app: AppRegistration) -> AppRegistration:
+    row = AppRegistration.objects.select_for_update().filter(pk=app.pk).first()
+    if row is None:
+        raise NotFound(f"No app registration {app.app_id}", code="app_not_found")
+    return row
+
+
+def _refusal_audited(activity: str, app: AppRegistration, actor: Actor, context: RequestContext,
+                     exc: PassgateError) -> None:
+    audit_failure(category=Category.DIRECTORY, activity=activity, reason=exc.code, actor=actor,
+                  target=app_target(app), context=context, details={"message": exc.message[:500]})
+
+
+def app_update(*, app: AppRegistration, actor: Actor, display_name: str | None = None,
+               permissions: Iterable[str] | None = None, oidc: OidcRegistration | None = None,
+               context: RequestContext = NO_CONTEXT) -> AppRegistration:
+    """Change an app's name, Graph permissions and/or OpenID Connect registration (None: unchanged; ``oidc`` is the
+    whole registration, as ``registration_of`` gives it; ``OidcRegistration()`` makes it a Graph-only client).
+
+    Checked as ``app_create`` checks them. Refused: a public client that still has a secret (remove it first), and a
+    public client holding Graph permissions. The audit row has the old and new value of what changed; a change that
+    changes nothing writes none. A refusal is audited with its reason code.
+    """
+    try:
+        with transaction.atomic():
+            row = _locked(app)
+            name = row.display_name if display_name is None else validate_display_name(display_name,
+                                                                                         what="The app's name")
+            granted = list(row.permissions) if permissions is None else validate_permissions(permissions)
+            fields = _oidc_fields(registration_of(row) if oidc is None else oidc, permissions=granted) or _not_oidc()
+            if fields["client_type"] == rules.ClientType.PUBLIC.value and row.has_secret:
+                raise InvalidInput("A public client has no secret: remove this app's secret first (removePassword), "
+                                   "then make it a public client", code="public_client_secret")
+            new = {"display_name": name, "permissions": granted, **fields}
+            changed = {column: value for column, value in new.items() if getattr(row, column) != value}
+            if not changed:
+                return row
+            old = {_AUDITED_FIELDS[c]: getattr(row, c) for c in changed}
+            for column, value in changed.items():
+                setattr(row, column, value)
+            row.save(update_fields=list(changed))
+            audit_record(category=Category.DIRECTORY, activity="app.update", actor=actor, target=app_target(row),
+                         context=context, details={"old": old, "new": {_AUDITED_FIELDS[c]: v
+                                                                       for c, v in changed.items()}})
+            return row
+    except PassgateError as exc:
+        _refusal_audited("app.update", app, actor, context, exc)
+        raise
+
+
+def app_secret_add(*, app: AppRegistration, actor: Actor, display_name: str = "",
+                   context: RequestContext = NO_CONTEXT) -> tuple[AppRegistration, str]:
+    """Give the app a new client secret (Graph: addPassword) and return it; it is not stored and cannot be shown
+    again. It *replaces* the app's secret, if it had one (Passgate keeps one per app): the old one stops working at
+    once; access tokens already issued with it live until they expire. Refused for a public client."""
+    try:
+        with transaction.atomic():
+            row = _locked(app)
+            if row.client_type == rules.ClientType.PUBLIC.value and row.is_oidc_client:
+                raise InvalidInput("A public client has no secret: it proves itself with PKCE",
+                                   code="public_client_secret")
+            name = validate_secret_name(display_name)
+            replaced = str(row.secret_key_id) if row.has_secret and row.secret_key_id else None
+            secret = secrets.token_urlsafe(SECRET_BYTES)
+            for column, value in _secret_fields(secret, name).items():
+                setattr(row, column, value)
+            row.save(update_fields=list(_secret_fields(None)))
+            audit_record(category=Category.DIRECTORY, activity="app.addPassword", actor=actor,
+                         target=app_target(row), context=context,
+                         details={"keyId": str(row.secret_key_id), "displayName": name, "hint": row.secret_hint,
+                                  "replacedKeyId": replaced})
+            return row, secret
+    except PassgateError as exc:
+        _refusal_audited("app.addPassword", app, actor, context, exc)
+        raise
+
+
+def app_secret_remove(*, app: AppRegistration, key_id: str, actor: Actor,
+                      context: RequestContext = NO_CONTEXT) -> AppRegistration:
+    """Remove the app's client secret (Graph: removePassword), named by its keyId: it stops working at once."""
+    try:
+        with transaction.atomic():
+            row = _locked(app)
+            try:
+                wanted = uuid.UUID(str(key_id).strip())
+            except ValueError:
+                raise InvalidInput(f"keyId {str(key_id)[:64]!r} is not a GUID", code="invalid_key_id") from None
+            if not row.has_secret or row.secret_key_id != wanted:
+                raise NotFound(f"The app has no secret with keyId {wanted}", code="secret_not_found")
+            hint = row.secret_hint
+            for column, value in _secret_fields(None).items():
+                setattr(row, column, value)
+            row.save(update_fields=list(_secret_fields(None)))
+            audit_record(category=Category.DIRECTORY, activity="app.removePassword", actor=actor,
+                         target=app_target(row), context=context, details={"keyId": str(wanted), "hint": hint})
+            return row
+    except PassgateError as exc:
+        _refusal_audited("app.removePassword", app, actor, context, exc)
+        raise
 
 
 def app_get(*, key: str) -> AppRegistration:

@@ -96,6 +96,8 @@ class DirectoryRole(models.TextChoices):
     USER_ADMINISTRATOR = "fe930be7-5e62-47db-91af-98c3a49a38b1", "User Administrator"
     GLOBAL_READER = "f2ef992c-3afb-46b9-b7cf-a126ee74c451", "Global Reader"
     CONDITIONAL_ACCESS_ADMINISTRATOR = "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9", "Conditional Access Administrator"
+    APPLICATION_ADMINISTRATOR = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3", "Application Administrator"
+    CLOUD_APPLICATION_ADMINISTRATOR = "158c047a-c907-4556-b7ef-446551a6b5f7", "Cloud Application Administrator"
 
 
 class RoleAssignment(models.Model):

@@ -21,8 +21,10 @@ AA = "c4e39bd9-1100-46d3-8c65-fb160da0071f"
 UA = "fe930be7-5e62-47db-91af-98c3a49a38b1"
 GR = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
 CAA = "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9"
+APPA = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
+CAPPA = "158c047a-c907-4556-b7ef-446551a6b5f7"
 ROLES = {"global_admin": GA, "auth_policy_admin": APA, "auth_admin": AA, "user_admin": UA, "global_reader": GR,
-         "ca_admin": CAA}
+         "ca_admin": CAA, "app_admin": APPA, "cloud_app_admin": CAPPA}
 
 TAP_PATTERN = re.compile(r"\b[2-9A-HJKMNP-TV-Z]{4}(?:-[2-9A-HJKMNP-TV-Z]{4}){3}\b")
 
@@ -112,9 +114,10 @@ def world(make_user: Any, add_passkey: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def access_world(world: dict[str, Any]) -> dict[str, Any]:
-    """The world, plus a custom authentication strength and a report-only Conditional Access policy requiring it
-    of the Pilot group for every app."""
+    """The world, plus a custom authentication strength, a report-only Conditional Access policy requiring it
+    of the Pilot group for every app, and an app registration (a web app with a secret)."""
     from passgate.access.services import ca_policy_create, strength_create
+    from passgate.apps.services import OidcRegistration, app_create
     from passgate.audit.services import Actor
 
     strength = strength_create(body={"displayName": "Passkeys only", "allowedCombinations": ["fido2"]},
@@ -125,7 +128,9 @@ def access_world(world: dict[str, Any]) -> dict[str, Any]:
                        "applications": {"includeApplications": ["All"]}},
         "grantControls": {"operator": "OR", "authenticationStrength": {"id": strength.id}}},
         actor=Actor.system("test"))
-    return {**world, "strength": strength, "capolicy": policy}
+    app, _ = app_create(display_name="Wiki", permissions=[], actor=Actor.system("test"),
+                        oidc=OidcRegistration(redirect_uris=("https://wiki.contoso.test/cb",)))
+    return {**world, "strength": strength, "capolicy": policy, "app": app}
 
 
 def post_forms(html: bytes) -> int:

@@ -9,7 +9,10 @@ from urllib.parse import quote
 import pytest
 from django.test import Client
 
+from passgate.apps.models import AppRegistration
+from passgate.apps.services import OidcRegistration, app_create
 from passgate.audit.models import AuditEvent
+from passgate.audit.services import Actor
 from passgate.core.graph.authz import OPERATIONS, Role
 from passgate.credentials.models import Passkey, PolicyVersion, TemporaryAccessPass
 from passgate.directory.models import GroupMembership, SecurityGroup, User
@@ -62,12 +65,18 @@ PAGES = [
     ("/admin/conditional-access/strengths/new", "strengths.read"),
     ("/admin/conditional-access/strengths/{strength}", "strengths.read"),
     ("/admin/conditional-access/strengths/{strength}/delete", "strengths.write"),
+    ("/admin/apps", "applications.read"),
+    ("/admin/apps/new", "applications.write"),
+    ("/admin/apps/{app}", "applications.read"),
+    ("/admin/apps/{app}/secret", "applications.write"),
+    ("/admin/apps/{app}/secret/delete", "applications.write"),
+    ("/admin/apps/{app}/delete", "applications.write"),
 ]
 
 
 def fill(template: str, world: dict[str, Any]) -> str:
     return template.format(pat=world["pat"].pk, passkey=world["passkey"].pk, group=world["group"].pk,
-                           capolicy=world["capolicy"].id, strength=world["strength"].id)
+                           capolicy=world["capolicy"].id, strength=world["strength"].id, app=world["app"].pk)
 
 
 @pytest.mark.parametrize("role_name", sorted(ROLES))
@@ -133,6 +142,8 @@ def test_a_temporary_access_pass_session_never_reaches_the_admin_centre(make_use
 
 def _changes(world: Any) -> list[tuple[str, str, dict[str, str], int]]:
     pat, group, passkey = world["pat"], world["group"], world["passkey"]
+    app, _ = app_create(display_name="Wiki", permissions=[], actor=Actor.system("test"),
+                        oidc=OidcRegistration(redirect_uris=("https://wiki.contoso.test/cb",)))
     return [
         ("users.write", "/admin/users/new", {"upn": "new@contoso.com", "display_name": "New", "enabled": "1"}, 302),
         ("users.write", f"/admin/users/{pat.pk}/upn", {"upn": "pat.renamed@contoso.com"}, 302),
@@ -151,6 +162,13 @@ def _changes(world: Any) -> list[tuple[str, str, dict[str, str], int]]:
           "defaultLifetimeInMinutes": "30", "maximumLifetimeInMinutes": "480"}, 302),
         ("policy.write", "/admin/methods/authenticator-app", {"include": "all_users"}, 302),  # disabled
         ("users.write", f"/admin/users/{pat.pk}/delete", {}, 302),
+        ("applications.write", "/admin/apps/new", {"name": "New", "kind": "web",
+                                                   "redirect_uris": "https://new.contoso.test/cb"}, 200),
+        ("applications.write", f"/admin/apps/{app.pk}", {"name": "Renamed",
+                                                         "redirect_uris": "https://wiki.contoso.test/cb"}, 302),
+        ("applications.write", f"/admin/apps/{app.pk}/secret", {}, 200),
+        ("applications.write", f"/admin/apps/{app.pk}/secret/delete", {}, 302),
+        ("applications.write", f"/admin/apps/{app.pk}/delete", {}, 302),
     ]
 
 
@@ -158,6 +176,8 @@ def _state() -> tuple[Any, ...]:
     return (sorted(User.objects.values_list("user_principal_name", "account_enabled")),
             Passkey.objects.count(), TemporaryAccessPass.objects.count(), SecurityGroup.objects.count(),
             GroupMembership.objects.count(), PolicyVersion.objects.count(),
+            sorted((name, bytes(digest)) for name, digest in AppRegistration.objects.values_list(
+                "display_name", "secret_sha256")),
             AuditEvent.objects.filter(result="success").count())
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from passgate.access.services import ca_policy_create, strength_create
-from passgate.apps.services import app_create
+from passgate.apps.services import OidcRegistration, app_create
 from passgate.audit.models import Category
 from passgate.audit.services import Actor, RequestContext, audit_record
 from passgate.audit.signins import signin_record
@@ -52,6 +52,9 @@ WRITE_STRENGTHS = ({"Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.Auth
 READ_CA = ({"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"}, {GA, GR, CAA})
 READ_AUDIT = ({"AuditLog.Read.All"}, {GA, GR})
 WRITE_CA = ({"Policy.ReadWrite.ConditionalAccess"}, {GA, CAA})
+APP_ADMINS = {DirectoryRole.APPLICATION_ADMINISTRATOR, DirectoryRole.CLOUD_APPLICATION_ADMINISTRATOR}
+READ_APPS = ({"Application.Read.All", "Application.ReadWrite.All"}, {GA, GR, *APP_ADMINS})
+WRITE_APPS = ({"Application.ReadWrite.All"}, {GA, *APP_ADMINS})
 # /me: any signed-in person (session), whatever their roles; an app token gets 400 (delegated flow only).
 ME = (set(), set())
 
@@ -75,6 +78,7 @@ class Case:
                 .replace("{strength}", "{authenticationStrengthPolicy-id}")
                 .replace("{capolicy}", "{conditionalAccessPolicy-id}")
                 .replace("{signin}", "{signIn-id}").replace("{audit}", "{directoryAudit-id}")
+                .replace("{app}", "{application-id}").replace("{appid}", "{appId}")
                 .replace("(challengeTimeoutInMinutes=30)", "(challengeTimeoutInMinutes={challengeTimeoutInMinutes})")
                 .removeprefix("/v1.0"))
 
@@ -164,6 +168,16 @@ CASES = [
     Case("GET", "/v1.0/auditLogs/signIns/{signin}", None, 200, READ_AUDIT),
     Case("GET", "/v1.0/auditLogs/directoryAudits", None, 200, READ_AUDIT),
     Case("GET", "/v1.0/auditLogs/directoryAudits/{audit}", None, 200, READ_AUDIT),
+    Case("GET", "/v1.0/applications", None, 200, READ_APPS),
+    Case("POST", "/v1.0/applications", lambda ids: {"displayName": "New app"}, 201, WRITE_APPS),
+    *[case for prefix in ("/v1.0/applications/{app}", "/v1.0/applications(appId='{appid}')") for case in (
+        Case("GET", prefix, None, 200, READ_APPS),
+        Case("PATCH", prefix, lambda ids: {"displayName": "Renamed"}, 204, WRITE_APPS),
+        Case("DELETE", prefix, None, 204, WRITE_APPS),
+        Case("POST", prefix + "/addPassword", lambda ids: {"passwordCredential": {"displayName": "Rotated"}}, 200,
+             WRITE_APPS),
+        Case("POST", prefix + "/removePassword", lambda ids: {"keyId": ids["appkey"]}, 204, WRITE_APPS),
+    )],
 ]
 
 PERMISSIONS = [p.value for p in Permission]
@@ -197,10 +211,12 @@ def _objects(make_user: Any) -> dict[str, str]:
                            app_id=str(uuid.uuid4()), app_display_name="Payroll", context=RequestContext(),
                            succeeded=True)
     audit = audit_record(category=Category.SYSTEM, activity="test.event")
+    app, _ = app_create(display_name="Wiki", permissions=[], actor=Actor.system("test"),
+                        oidc=OidcRegistration(redirect_uris=("https://wiki.contoso.test/cb",)))
     return {"user": str(target.id), "group": str(group.id), "member": str(member.id), "tapuser": str(tap_user.id),
             "tap": str(tap.id), "passkey": str(stored_passkey(target).id), "oath": str(stored_oath(target).id),
             "config": "Fido2", "strength": strength.id, "capolicy": policy.id, "signin": str(signin.id),
-            "audit": str(audit.id)}
+            "audit": str(audit.id), "app": str(app.id), "appid": str(app.app_id), "appkey": str(app.secret_key_id)}
 
 
 def _api(caller: str, client: Any, make_user: Any) -> Api:

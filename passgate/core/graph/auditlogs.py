@@ -155,6 +155,7 @@ _OPERATIONS: tuple[tuple[str, str], ...] = (
     ("delete", "Delete"), ("remove", "Delete"), ("revoke", "Delete"), ("grantrevoke", "Delete"),
     ("update", "Update"), ("setupn", "Update"), ("enable", "Update"), ("disable", "Update"), ("rename", "Update"),
     ("rotate", "Update"),
+    ("addpassword", "Update"), ("removepassword", "Update"),  # Entra: "Update application: Certificates and secrets"
 )
 
 

@@ -35,6 +35,8 @@ class Permission(StrEnum):
     USER_AUTHENTICATION_METHOD_READ_ALL = "UserAuthenticationMethod.Read.All"
     USER_AUTHENTICATION_METHOD_READWRITE_ALL = "UserAuthenticationMethod.ReadWrite.All"
     AUDIT_LOG_READ_ALL = "AuditLog.Read.All"
+    APPLICATION_READ_ALL = "Application.Read.All"
+    APPLICATION_READWRITE_ALL = "Application.ReadWrite.All"
 
 
 @unique
@@ -47,6 +49,8 @@ class Role(StrEnum):
     USER_ADMINISTRATOR = "fe930be7-5e62-47db-91af-98c3a49a38b1"
     GLOBAL_READER = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
     CONDITIONAL_ACCESS_ADMINISTRATOR = "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9"
+    APPLICATION_ADMINISTRATOR = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
+    CLOUD_APPLICATION_ADMINISTRATOR = "158c047a-c907-4556-b7ef-446551a6b5f7"
 
 
 ROLE_NAMES: Mapping[Role, str] = MappingProxyType({
@@ -56,6 +60,8 @@ ROLE_NAMES: Mapping[Role, str] = MappingProxyType({
     Role.USER_ADMINISTRATOR: "User Administrator",
     Role.GLOBAL_READER: "Global Reader",
     Role.CONDITIONAL_ACCESS_ADMINISTRATOR: "Conditional Access Administrator",
+    Role.APPLICATION_ADMINISTRATOR: "Application Administrator",
+    Role.CLOUD_APPLICATION_ADMINISTRATOR: "Cloud Application Administrator",
 })
 
 
@@ -144,6 +150,16 @@ OPERATIONS: Mapping[str, Rule] = MappingProxyType({rule.operation: rule for rule
     _rule("methods.write", [Permission.USER_AUTHENTICATION_METHOD_READWRITE_ALL],
           [Role.AUTHENTICATION_ADMINISTRATOR],
           _GRAPH + "fido2authenticationmethod-delete", _GRAPH + "authentication-post-temporaryaccesspassmethods"),
+    # App registrations: Application.Read.All / Application.ReadWrite.All; Application Administrator and Cloud
+    # Application Administrator (the same to Passgate: it has no application proxy). Granting Graph permissions is
+    # more: see ``can_grant_permissions`` and ``can_add_credential``.
+    _rule("applications.read", [Permission.APPLICATION_READ_ALL, Permission.APPLICATION_READWRITE_ALL],
+          [Role.GLOBAL_READER, Role.APPLICATION_ADMINISTRATOR, Role.CLOUD_APPLICATION_ADMINISTRATOR],
+          _GRAPH + "application-list", _GRAPH + "application-get"),
+    _rule("applications.write", [Permission.APPLICATION_READWRITE_ALL],
+          [Role.APPLICATION_ADMINISTRATOR, Role.CLOUD_APPLICATION_ADMINISTRATOR],
+          _GRAPH + "application-post-applications", _GRAPH + "application-update", _GRAPH + "application-delete",
+          _GRAPH + "application-addpassword", _GRAPH + "application-removepassword"),
 )})
 
 # Which target roles each role may act on for sensitive actions ("Who can update sensitive attributes?",
@@ -156,6 +172,8 @@ MANAGEABLE_TARGET_ROLES: Mapping[Role, frozenset[Role]] = MappingProxyType({
     Role.AUTHENTICATION_POLICY_ADMINISTRATOR: frozenset(),
     Role.GLOBAL_READER: frozenset(),
     Role.CONDITIONAL_ACCESS_ADMINISTRATOR: frozenset(),
+    Role.APPLICATION_ADMINISTRATOR: frozenset(),
+    Role.CLOUD_APPLICATION_ADMINISTRATOR: frozenset(),
 })
 
 
@@ -198,6 +216,43 @@ def authorize(caller: Caller, operation: str, *, target_roles: Iterable[str] | N
         raise AuthorizationDenied(operation)
     if target_roles is not None and not can_manage(caller, target_roles):
         raise AuthorizationDenied(operation)
+
+
+# --- granting Graph permissions to apps -----------------------------------------------------------------
+
+class PermissionGrantDenied(AuthorizationDenied):
+    """The caller may manage app registrations but not hand out (or take over) Graph application permissions."""
+
+    code = "permission_grant_denied"
+
+
+def _is_global_administrator(caller: Caller) -> bool:
+    return isinstance(caller, UserCaller) and Role.GLOBAL_ADMINISTRATOR in _known_roles(caller.roles)
+
+
+def can_grant_permissions(caller: Caller) -> bool:
+    """Whether the caller may set an app's Graph application permissions (``requiredResourceAccess``).
+
+    In Entra, listing a permission on an application only *requests* it; it takes effect when an administrator
+    grants admin consent, which for Microsoft Graph's application permissions needs the Privileged Role
+    Administrator or the Global Administrator. Passgate has no separate consent step (what an app lists, it holds),
+    so listing is granting, and only the Global Administrator may do it. Never an app: with
+    Application.ReadWrite.All it could otherwise give itself, or a new app, any permission.
+    """
+    return _is_global_administrator(caller)
+
+
+def can_add_credential(caller: Caller, app_permissions: Iterable[str]) -> bool:
+    """Whether the caller may give an app a new secret. An app's secret *is* its permissions, so adding one to an
+    app holding Graph permissions hands them to the caller: only the Global Administrator may, or an app whose own
+    permissions already include all of them (rotating its own secret, for one). An app without Graph permissions
+    is anyone's with ``applications.write``."""
+    held = frozenset(app_permissions)
+    if not held:
+        return True
+    if isinstance(caller, AppCaller):
+        return held <= caller.permissions
+    return _is_global_administrator(caller)
 
 
 def permission_names() -> tuple[str, ...]:

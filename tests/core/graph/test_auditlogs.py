@@ -178,5 +178,7 @@ def test_directory_audit_mappings() -> None:
     assert [operation_type(a) for a in ("user.add", "group.addMember", "group.removeMember", "user.setUpn",
                                         "passkey.delete", "passkey.signIn", "graph.users.write")] == [
         "Add", "Assign", "Unassign", "Update", "Delete", "Other", "Other"]
+    assert [operation_type(a) for a in ("app.update", "app.addPassword", "app.removePassword", "app.remove")] == [
+        "Update", "Update", "Update", "Delete"]
     assert [target_resource_type(t) for t in ("user", "group", "application", "conditionalAccessPolicy",
                                               "passkey")] == ["User", "Group", "App", "Policy", "Other"]

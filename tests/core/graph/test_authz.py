@@ -25,13 +25,16 @@ from passgate.core.graph.authz import (
     UserCaller,
     allowed,
     authorize,
+    can_add_credential,
+    can_grant_permissions,
     can_manage,
 )
 
 GA, APA, AA, UA, GR = (Role.GLOBAL_ADMINISTRATOR, Role.AUTHENTICATION_POLICY_ADMINISTRATOR,
                        Role.AUTHENTICATION_ADMINISTRATOR, Role.USER_ADMINISTRATOR, Role.GLOBAL_READER)
 CAA = Role.CONDITIONAL_ACCESS_ADMINISTRATOR
-ALL_ROLES = {GA, APA, AA, UA, GR, CAA}
+APPA, CAPPA = Role.APPLICATION_ADMINISTRATOR, Role.CLOUD_APPLICATION_ADMINISTRATOR
+ALL_ROLES = {GA, APA, AA, UA, GR, CAA, APPA, CAPPA}
 
 EXPECTED_PERMISSIONS = {
     "users.read": {"User.Read.All", "User.ReadWrite.All"},
@@ -48,6 +51,10 @@ EXPECTED_PERMISSIONS = {
     "strengths.read": {"Policy.Read.All", "Policy.ReadWrite.ConditionalAccess",
                        "Policy.ReadWrite.AuthenticationMethod"},
     "strengths.write": {"Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod"},
+    # application-list/-get: Application.Read.All least privileged; post, update, delete, addPassword,
+    # removePassword: Application.ReadWrite.All (Application.ReadWrite.OwnedBy is not a Passgate permission).
+    "applications.read": {"Application.Read.All", "Application.ReadWrite.All"},
+    "applications.write": {"Application.ReadWrite.All"},
 }
 EXPECTED_ROLES = {
     "users.read": ALL_ROLES,
@@ -63,6 +70,8 @@ EXPECTED_ROLES = {
     "access.write": {GA, CAA},
     "strengths.read": {GA, GR, CAA, APA},
     "strengths.write": {GA, CAA, APA},
+    "applications.read": {GA, GR, APPA, CAPPA},
+    "applications.write": {GA, APPA, CAPPA},
 }
 
 
@@ -103,7 +112,7 @@ def test_nothing_without_a_permission_or_role(operation: str) -> None:
     assert info.value.code == "authorization_denied" and info.value.operation == operation
 
 
-@pytest.mark.parametrize("area", ["users", "groups", "policy", "methods", "access", "strengths"])
+@pytest.mark.parametrize("area", ["users", "groups", "policy", "methods", "access", "strengths", "applications"])
 def test_write_implies_read(area: str) -> None:
     read, write = OPERATIONS[f"{area}.read"], OPERATIONS[f"{area}.write"]
     assert write.permissions <= read.permissions
@@ -135,6 +144,8 @@ SENSITIVE_TABLE = {
     APA: set(),
     GR: set(),
     CAA: set(),
+    APPA: set(),
+    CAPPA: set(),
 }
 
 
@@ -159,6 +170,29 @@ def test_authorize_checks_the_target_only_when_asked() -> None:
     authorize(person(GA), "users.write", target_roles=frozenset({GA.value, AA.value}))
     # unknown role ids on the target are not privileged roles
     authorize(app("User.ReadWrite.All"), "users.write", target_roles=frozenset({"not-a-role"}))
+
+
+# --- granting Graph permissions to apps ---------------------------------------------------------------
+
+def test_only_the_global_administrator_grants_graph_permissions() -> None:
+    assert can_grant_permissions(person(GA))
+    for role in Role:
+        if role is not GA:
+            assert not can_grant_permissions(person(role)), role
+    # an app never, whatever it holds: it could give itself anything
+    assert not can_grant_permissions(app(*(p.value for p in Permission)))
+
+
+def test_who_may_give_an_app_a_new_secret() -> None:
+    assert can_add_credential(person(APPA), [])  # an app without Graph permissions: anyone managing apps
+    assert can_add_credential(app("Application.ReadWrite.All"), [])
+    assert not can_add_credential(person(APPA), ["User.Read.All"])
+    assert not can_add_credential(person(CAPPA), ["User.Read.All"])
+    assert can_add_credential(person(GA), ["User.ReadWrite.All", "Application.ReadWrite.All"])
+    # an app may rotate the secret of an app holding nothing it doesn't hold itself (its own, for one)
+    assert can_add_credential(app("Application.ReadWrite.All", "User.Read.All"), ["User.Read.All"])
+    assert can_add_credential(app("Application.ReadWrite.All"), ["Application.ReadWrite.All"])
+    assert not can_add_credential(app("Application.ReadWrite.All"), ["Application.ReadWrite.All", "User.Read.All"])
 
 
 def test_role_ids_match_the_directory_roles_django_stores() -> None:

@@ -41,7 +41,7 @@ AUDIT_READ = "audit.read"
 
 OPERATIONS = ("users.read", "users.write", "groups.read", "groups.write", "policy.read", "policy.write",
               "methods.read", "methods.write", AUDIT_READ, "access.read", "access.write", "strengths.read",
-              "strengths.write")
+              "strengths.write", "applications.read", "applications.write")
 
 FLASH = "pg_admin_flash"
 ADMIN_SIGNIN_LOGGED = "pg_admin_signin_logged"  # the auth_time of the sign-in last logged for the admin centre

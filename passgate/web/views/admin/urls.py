@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic.base import RedirectView
 
-from passgate.web.views.admin import audit, conditional_access, groups, methods, reports, signins, users
+from passgate.web.views.admin import apps, audit, conditional_access, groups, methods, reports, signins, users
 
 urlpatterns = [
     path("admin", audit.overview),
@@ -24,6 +24,12 @@ urlpatterns = [
     path("admin/groups/<uuid:group_id>/members", groups.member_add),
     path("admin/groups/<uuid:group_id>/members/<uuid:user_id>/remove", groups.member_remove),
     path("admin/groups/<uuid:group_id>/delete", groups.group_delete),
+    path("admin/apps", apps.apps_list),
+    path("admin/apps/new", apps.app_new),
+    path("admin/apps/<uuid:app_id>", apps.app_detail),
+    path("admin/apps/<uuid:app_id>/secret", apps.app_secret_new),
+    path("admin/apps/<uuid:app_id>/secret/delete", apps.app_secret_delete),
+    path("admin/apps/<uuid:app_id>/delete", apps.app_delete),
     path("admin/methods", methods.methods_list),
     path("admin/methods/passkey", methods.passkey_method),
     path("admin/methods/temporary-access-pass", methods.tap_method),

@@ -1,0 +1,420 @@
+"""Graph's ``application`` resource as Passgate keeps it, and reading a POST or PATCH body into plain values.
+
+An app registration here is Entra's application and service principal in one. The Graph properties Passgate uses:
+
+- ``id`` (object id), ``appId`` (client id), ``displayName``, ``createdDateTime``; ``signInAudience`` is always
+  ``AzureADMyOrg`` (single tenant).
+- A confidential OpenID Connect client keeps its redirect URIs in ``web.redirectUris``; a public client (PKCE, no
+  secret) in ``publicClient.redirectUris``, with ``isFallbackPublicClient: true``. An app has one client type:
+  both lists filled is refused. ``spa.redirectUris`` is always [] (Passgate's token endpoint has no CORS);
+  ``web.logoutUrl`` (front-channel logout) and ``web.homePageUrl`` are always null.
+- ``passwordCredentials``: the app's one secret (``keyId``, ``displayName``, ``hint``, ``startDateTime``;
+  ``endDateTime`` null: secrets don't expire; ``secretText`` null except in the answer that made it).
+- ``keyCredentials``: always []. Graph's are X.509 certificates; a ``private_key_jwt`` client registers its
+  public keys as a JWK set, ``@passgate.jwks``.
+- ``requiredResourceAccess``: the Graph application permissions the app holds, as Microsoft Graph's app-role ids
+  (``GRAPH_APP_ROLE_IDS``) under resourceAppId ``00000003-0000-0000-c000-000000000000``, type ``Role``. In Entra
+  this is a request that takes effect with admin consent; in Passgate what is listed is held.
+- OpenID Connect settings Graph has no property for are OData instance annotations (``ANNOTATIONS``), which a plain
+  Graph client ignores: ``@passgate.postLogoutRedirectUris`` (RP-initiated logout targets; Entra keeps these as
+  redirect URIs too), ``@passgate.tokenEndpointAuthMethod``, ``@passgate.jwks``, ``@passgate.allowedScopes``,
+  ``@passgate.idTokenSignedResponseAlg``.
+
+Refusals name the property in the error's ``target`` (``web.redirectUris[1]``). Graph properties Passgate does not
+keep (``tags``, ``api`` …) are accepted when null or empty and refused otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Final
+
+from passgate.core import oidc as rules
+from passgate.core.errors import InvalidInput
+from passgate.core.graph.authz import Permission
+from passgate.core.graph.errors import GraphCode, GraphError
+from passgate.core.graph.schema import Kind, Prop, Resource, Write
+
+GRAPH_RESOURCE_APP_ID: Final = "00000003-0000-0000-c000-000000000000"
+SIGN_IN_AUDIENCE: Final = "AzureADMyOrg"
+
+# Microsoft Graph's application permissions (app roles of its service principal) by id, from the Microsoft Graph
+# permissions reference (https://learn.microsoft.com/graph/permissions-reference, "Application" identifiers).
+GRAPH_APP_ROLE_IDS: Mapping[Permission, str] = MappingProxyType({
+    Permission.POLICY_READ_ALL: "246dd0d5-5bd0-4def-940b-0421030a5b68",
+    Permission.POLICY_READWRITE_AUTHENTICATION_METHOD: "29c18626-4985-4dcd-85c0-193eef327366",
+    Permission.POLICY_READWRITE_CONDITIONAL_ACCESS: "01c0a623-fc9b-48e9-b794-0756f8e8f067",
+    Permission.USER_READ_ALL: "df021288-bdef-4463-88db-98f22de89214",
+    Permission.USER_READWRITE_ALL: "741f803b-c850-494e-b5df-cde7c675a1ca",
+    Permission.GROUP_READ_ALL: "5b567255-7703-4780-807c-7be8301ae99b",
+    Permission.GROUP_READWRITE_ALL: "62a82d76-70ea-41e2-9197-370581804d09",
+    Permission.USER_AUTHENTICATION_METHOD_READ_ALL: "38d9df27-64da-44fd-b7c5-a6fbac20248f",
+    Permission.USER_AUTHENTICATION_METHOD_READWRITE_ALL: "50483e42-d915-4231-9639-7fdb7fd190e5",
+    Permission.AUDIT_LOG_READ_ALL: "b0afded3-3588-46d8-8b3d-9842eff778da",
+    Permission.APPLICATION_READ_ALL: "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
+    Permission.APPLICATION_READWRITE_ALL: "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
+})
+_PERMISSION_BY_ROLE_ID: Mapping[str, str] = {role_id: p.value for p, role_id in GRAPH_APP_ROLE_IDS.items()}
+
+POST_LOGOUT = "@passgate.postLogoutRedirectUris"
+AUTH_METHOD = "@passgate.tokenEndpointAuthMethod"
+JWKS = "@passgate.jwks"
+SCOPES = "@passgate.allowedScopes"
+ID_TOKEN_ALG = "@passgate.idTokenSignedResponseAlg"  # noqa: S105 - an annotation name
+ANNOTATIONS: Final = (POST_LOGOUT, AUTH_METHOD, JWKS, SCOPES, ID_TOKEN_ALG)
+
+# Graph application properties Passgate does not keep: accepted when null or empty, refused otherwise.
+UNSUPPORTED: Final = frozenset({
+    "addIns", "api", "appRoles", "applicationTemplateId", "authenticationBehaviors", "certification",
+    "defaultRedirectUri", "deletedDateTime", "description", "disabledByMicrosoftStatus", "groupMembershipClaims",
+    "identifierUris", "info", "isDeviceOnlyAuthSupported", "nativeAuthenticationApisEnabled", "notes",
+    "oauth2RequirePostResponse", "optionalClaims", "parentalControlSettings", "publisherDomain",
+    "requestSignatureVerification", "samlMetadataUrl", "serviceManagementReference",
+    "servicePrincipalLockConfiguration", "tags", "tokenEncryptionKeyId", "uniqueName", "verifiedPublisher",
+})
+EQ = frozenset({"eq"})
+
+APPLICATION = Resource(
+    type_name="microsoft.graph.application", entity="Application", entity_set="applications",
+    description="An app registration: a Graph API client (application permissions), an OpenID Connect client, or "
+                "both. Passgate's OpenID Connect settings that Graph has no property for are instance annotations: "
+                + ", ".join(ANNOTATIONS) + ".",
+    props=(
+        Prop("id", Kind.GUID, "The object id.", filter=EQ),
+        Prop("appId", Kind.GUID, "The application (client) id.", filter=EQ),
+        Prop("displayName", Kind.STRING, "The app's name.", create=Write.REQUIRED, update=True, max_length=256,
+             filter=frozenset({"eq", "startswith"})),
+        Prop("createdDateTime", Kind.DATETIME, "When the app was registered (UTC)."),
+        Prop("signInAudience", Kind.STRING, "Always AzureADMyOrg: people of this Passgate only.",
+             create=Write.OPTIONAL, update=True, allowed=(SIGN_IN_AUDIENCE,)),
+        Prop("isFallbackPublicClient", Kind.BOOLEAN, "True for a public client (PKCE, no secret).",
+             create=Write.OPTIONAL, update=True, nullable=True),
+        Prop("web", Kind.OBJECT, "A confidential client's redirectUris; logoutUrl and homePageUrl are always null, "
+             "implicitGrantSettings always false.", create=Write.OPTIONAL, update=True, nullable=True),
+        Prop("spa", Kind.OBJECT, "Always {\"redirectUris\": []}: register a single-page app as a public client.",
+             create=Write.OPTIONAL, update=True, nullable=True),
+        Prop("publicClient", Kind.OBJECT, "A public client's redirectUris.", create=Write.OPTIONAL, update=True,
+             nullable=True),
+        Prop("passwordCredentials", Kind.OBJECT_LIST, "The app's one secret: keyId, displayName, hint, "
+             "startDateTime (secretText only in the answer that made it). On create, [{\"displayName\": …}] makes "
+             "one; afterwards use addPassword and removePassword.", create=Write.OPTIONAL),
+        Prop("keyCredentials", Kind.OBJECT_LIST, "Always []: private_key_jwt keys are @passgate.jwks.",
+             create=Write.OPTIONAL, update=True),
+        Prop("requiredResourceAccess", Kind.OBJECT_LIST, "The Graph application permissions the app holds "
+             "(resourceAppId 00000003-0000-0000-c000-000000000000, type Role). Setting them needs a Global "
+             "Administrator.", create=Write.OPTIONAL, update=True),
+    ),
+)
+
+
+
+def required_resource_access(permissions: Iterable[str]) -> list[dict[str, Any]]:
+    """Graph's ``requiredResourceAccess`` for the permissions an app holds ([] for none)."""
+    access = [{"id": GRAPH_APP_ROLE_IDS[Permission(name)], "type": "Role"} for name in permissions]
+    return [{"resourceAppId": GRAPH_RESOURCE_APP_ID, "resourceAccess": access}] if access else []
+
+
+class ApplicationPropertyError(GraphError):
+    """400 Request_BadRequest about one property; ``target`` is its JSON path (``web.redirectUris[1]``)."""
+
+    def __init__(self, target: str, message: str) -> None:
+        super().__init__(400, GraphCode.REQUEST_BAD_REQUEST, message)
+        self.target = target
+
+
+@dataclass(frozen=True)
+class ApplicationInput:
+    """What a POST or PATCH body says. ``given`` names the fields the body set (a field not given is None)."""
+
+    display_name: str | None = None
+    permissions: tuple[str, ...] | None = None
+    web_redirect_uris: tuple[str, ...] | None = None
+    public_redirect_uris: tuple[str, ...] | None = None
+    is_fallback_public_client: bool | None = None
+    post_logout_redirect_uris: tuple[str, ...] | None = None
+    auth_method: str | None = None
+    jwks: object = None
+    scopes: tuple[str, ...] | None = None
+    id_token_alg: str | None = None
+    secret_display_name: str | None = None  # create: passwordCredentials [{"displayName": …}] (None: no secret)
+    given: frozenset[str] = field(default_factory=frozenset)
+
+    def gives(self, *names: str) -> bool:
+        return any(name in self.given for name in names)
+
+
+OIDC_FIELDS: Final = ("web_redirect_uris", "public_redirect_uris", "is_fallback_public_client",
+                      "post_logout_redirect_uris", "auth_method", "jwks", "scopes", "id_token_alg")
+
+
+# --- reading values -------------------------------------------------------------------------------------------
+
+def _bad(target: str, message: str) -> ApplicationPropertyError:
+    return ApplicationPropertyError(target, message)
+
+
+def _object(value: object, target: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _bad(target, f"'{target}' must be a JSON object.")
+    return value
+
+
+def _strings(value: object, target: str) -> list[str]:
+    if not isinstance(value, list):
+        raise _bad(target, f"'{target}' must be an array of strings.")
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise _bad(f"{target}[{index}]", f"'{target}[{index}]' must be a string.")
+    return list(value)
+
+
+def _uris(value: object, target: str, what: str) -> tuple[str, ...]:
+    """Redirect URIs checked one by one with the OpenID Connect rules, so the error names the one at fault."""
+    values = [] if value is None else _strings(value, target)
+    for index, uri in enumerate(values):
+        try:
+            rules.validate_redirect_uri(uri, what=what)
+        except InvalidInput as exc:
+            raise _bad(f"{target}[{index}]", exc.message) from None
+    try:
+        return tuple(rules.validate_redirect_uris(values, what=what))
+    except InvalidInput as exc:
+        raise _bad(target, exc.message) from None
+
+
+def _only_null(obj: Mapping[str, Any], name: str, target: str, why: str) -> None:
+    if obj.get(name) is not None:
+        raise _bad(f"{target}.{name}", f"'{target}.{name}' must be null: {why}")
+
+
+def _unknown(target: str, name: str, known: tuple[str, ...]) -> ApplicationPropertyError:
+    return _bad(f"{target}.{name}", f"Property '{name}' of '{target}' does not exist or is not supported by Passgate; "
+                f"it takes {', '.join(known)}.")
+
+
+def _web(value: object) -> tuple[str, ...]:
+    obj = _object(value, "web")
+    known = ("redirectUris", "logoutUrl", "homePageUrl", "implicitGrantSettings")
+    for name in obj:
+        if name not in known:
+            raise _unknown("web", name, known)
+    _only_null(obj, "logoutUrl", "web", "Passgate has no front-channel logout. Where apps may send people after "
+               f"signing out are {POST_LOGOUT}.")
+    _only_null(obj, "homePageUrl", "web", "Passgate does not keep a home page for apps.")
+    grants = obj.get("implicitGrantSettings")
+    if grants is not None:
+        grants = _object(grants, "web.implicitGrantSettings")
+        for name, flag in grants.items():
+            target = f"web.implicitGrantSettings.{name}"
+            if name not in ("enableAccessTokenIssuance", "enableIdTokenIssuance"):
+                raise _unknown("web.implicitGrantSettings", name,
+                               ("enableAccessTokenIssuance", "enableIdTokenIssuance"))
+            if flag not in (None, False):
+                raise _bad(target, f"'{target}' must be false: Passgate has no implicit flow (tokens in the front "
+                           "channel); apps use the authorization code flow with PKCE.")
+    return _uris(obj.get("redirectUris"), "web.redirectUris", "Redirect URI")
+
+
+def _spa(value: object) -> dict[str, Any]:
+    obj = _object(value, "spa")
+    for name in obj:
+        if name != "redirectUris":
+            raise _unknown("spa", name, ("redirectUris",))
+    if _strings(obj.get("redirectUris") or [], "spa.redirectUris"):
+        raise _bad("spa.redirectUris", "Passgate has no single-page-app platform (its token endpoint sends no CORS "
+                   "headers): register the app as a public client with publicClient.redirectUris.")
+    return {}
+
+
+def _public_client(value: object) -> tuple[str, ...]:
+    obj = _object(value, "publicClient")
+    for name in obj:
+        if name != "redirectUris":
+            raise _unknown("publicClient", name, ("redirectUris",))
+    return _uris(obj.get("redirectUris"), "publicClient.redirectUris", "Redirect URI")
+
+
+def _permissions(value: object) -> tuple[str, ...]:
+    target = "requiredResourceAccess"
+    if not isinstance(value, list):
+        raise _bad(target, f"'{target}' must be an array of requiredResourceAccess objects.")
+    chosen: list[str] = []
+    for i, item in enumerate(value):
+        entry = _object(item, f"{target}[{i}]")
+        for name in entry:
+            if name not in ("resourceAppId", "resourceAccess"):
+                raise _unknown(f"{target}[{i}]", name, ("resourceAppId", "resourceAccess"))
+        if str(entry.get("resourceAppId", "")).lower() != GRAPH_RESOURCE_APP_ID:
+            raise _bad(f"{target}[{i}].resourceAppId", "Passgate serves Microsoft Graph only: resourceAppId must be "
+                       f"{GRAPH_RESOURCE_APP_ID}.")
+        accesses = entry.get("resourceAccess", [])
+        if not isinstance(accesses, list):
+            raise _bad(f"{target}[{i}].resourceAccess", "'resourceAccess' must be an array of {id, type} objects.")
+        for j, access_item in enumerate(accesses):
+            here = f"{target}[{i}].resourceAccess[{j}]"
+            access = _object(access_item, here)
+            for name in access:
+                if name not in ("id", "type"):
+                    raise _unknown(here, name, ("id", "type"))
+            if access.get("type") != "Role":
+                raise _bad(f"{here}.type", "Passgate grants application permissions only (type 'Role'); delegated "
+                           "permissions ('Scope') are not supported: apps call Graph with their own token.")
+            role_id = str(access.get("id", "")).lower()
+            permission = _PERMISSION_BY_ROLE_ID.get(role_id)
+            if permission is None:
+                raise _bad(f"{here}.id", f"'{access.get('id')}' is not a Microsoft Graph application permission "
+                           "Passgate grants. It grants: " + ", ".join(
+                               f"{p.value} ({r})" for p, r in GRAPH_APP_ROLE_IDS.items()) + ".")
+            if permission not in chosen:
+                chosen.append(permission)
+    return tuple(chosen)
+
+
+def _secret_name(value: object) -> str:
+    target = "passwordCredentials"
+    if not isinstance(value, list):
+        raise _bad(target, f"'{target}' must be an array.")
+    if len(value) > 1:
+        raise _bad(target, "Passgate keeps one secret per app: send at most one passwordCredential.")
+    return _credential_name(value[0], f"{target}[0]") if value else ""
+
+
+def _credential_name(value: object, target: str) -> str:
+    """A passwordCredential a client may send: its displayName, and nothing Passgate sets itself."""
+    credential = _object(value, target)
+    for name, item in credential.items():
+        if name == "displayName":
+            if item is not None and not isinstance(item, str):
+                raise _bad(f"{target}.displayName", "'displayName' must be a string.")
+        elif name in ("endDateTime", "startDateTime", "keyId", "hint", "secretText", "customKeyIdentifier"):
+            if item is not None:
+                raise _bad(f"{target}.{name}", f"'{name}' is set by Passgate (secrets don't expire, and the secret "
+                           "is generated): send only displayName.")
+        else:
+            raise _unknown(target, name, ("displayName",))
+    return str(credential.get("displayName") or "")
+
+
+def _empty(value: object) -> bool:
+    return value is None or value in ([], {}, "")
+
+
+def read_password_credential(body: object) -> str:
+    """addPassword's body, ``{"passwordCredential": {"displayName": …}}`` (optional): the secret's description."""
+    if body is None or body == {}:
+        return ""
+    obj = _object(body, "body")
+    for name in obj:
+        if name != "passwordCredential":
+            raise _bad(name, f"Property '{name}' does not exist for addPassword; send passwordCredential.")
+    credential = obj.get("passwordCredential")
+    if credential is None:
+        return ""
+    return _credential_name(credential, "passwordCredential").strip()
+
+
+def read_key_id(body: object) -> str:
+    """removePassword's body, ``{"keyId": "…"}``."""
+    obj = _object(body, "body")
+    for name in obj:
+        if name != "keyId":
+            raise _bad(name, f"Property '{name}' does not exist for removePassword; send keyId.")
+    key_id = obj.get("keyId")
+    if not isinstance(key_id, str) or not key_id:
+        raise _bad("keyId", "keyId is required: the keyId of the passwordCredential to remove.")
+    return key_id
+
+
+def _display_name(value: object, create: bool) -> dict[str, Any]:
+    if not isinstance(value, str):
+        raise _bad("displayName", "'displayName' must be a string.")
+    return {"display_name": value}
+
+
+def _audience(value: object, create: bool) -> dict[str, Any]:
+    if value is not None and value != SIGN_IN_AUDIENCE:
+        raise _bad("signInAudience", f"Passgate apps are for this directory only: signInAudience must be "
+                   f"{SIGN_IN_AUDIENCE}.")
+    return {}
+
+
+def _fallback(value: object, create: bool) -> dict[str, Any]:
+    if value is not None and not isinstance(value, bool):
+        raise _bad("isFallbackPublicClient", "'isFallbackPublicClient' must be true, false or null.")
+    return {"is_fallback_public_client": value}
+
+
+def _password_credentials(value: object, create: bool) -> dict[str, Any]:
+    if not create:
+        raise _bad("passwordCredentials", "passwordCredentials can't be changed with PATCH: use POST "
+                   "/applications/{id}/addPassword and /removePassword.")
+    return {} if value is None or value == [] else {"secret_display_name": _secret_name(value)}
+
+
+def _key_credentials(value: object, create: bool) -> dict[str, Any]:
+    if not _empty(value):
+        raise _bad("keyCredentials", "Passgate does not take certificates: a private_key_jwt client registers its "
+                   f"public keys as a JWK set in {JWKS}.")
+    return {}
+
+
+def _optional_string(name: str, field_name: str, expected: str) -> Callable[[object, bool], dict[str, Any]]:
+    def read(value: object, create: bool) -> dict[str, Any]:
+        if value is not None and not isinstance(value, str):
+            raise _bad(name, f"'{name}' must be a string: {expected}.")
+        return {field_name: value}
+
+    return read
+
+
+_READERS: Mapping[str, Callable[[object, bool], dict[str, Any]]] = MappingProxyType({
+    "displayName": _display_name,
+    "signInAudience": _audience,
+    "isFallbackPublicClient": _fallback,
+    "web": lambda value, create: {"web_redirect_uris": () if value is None else _web(value)},
+    "spa": lambda value, create: _spa(value) if value is not None else {},
+    "publicClient": lambda value, create: {"public_redirect_uris": () if value is None else _public_client(value)},
+    "passwordCredentials": _password_credentials,
+    "keyCredentials": _key_credentials,
+    "requiredResourceAccess": lambda value, create: {"permissions": () if value is None else _permissions(value)},
+    POST_LOGOUT: lambda value, create: {
+        "post_logout_redirect_uris": _uris(value, POST_LOGOUT, "Post-logout redirect URI")},
+    AUTH_METHOD: _optional_string(AUTH_METHOD, "auth_method",
+                                  "client_secret_basic, client_secret_post, private_key_jwt or none"),
+    JWKS: lambda value, create: {"jwks": value},
+    SCOPES: lambda value, create: {"scopes": None if value is None else tuple(_strings(value, SCOPES))},
+    ID_TOKEN_ALG: _optional_string(ID_TOKEN_ALG, "id_token_alg", "ES256 or RS256"),
+})
+
+
+def read_application(body: object, *, create: bool) -> ApplicationInput:
+    """A POST (``create``) or PATCH body, checked; raises ``ApplicationPropertyError`` naming the first problem."""
+    if not isinstance(body, dict):
+        raise GraphError.malformed("The request body must be a JSON object.")
+    values: dict[str, Any] = {}
+    for name, value in body.items():
+        reader = _READERS.get(name)
+        if reader is not None:
+            values.update(reader(value, create))
+        elif name == "@odata.type":
+            if value not in (APPLICATION.odata_type, APPLICATION.type_name):
+                raise _bad(name, f"Invalid '@odata.type' value {value!r}: this request takes "
+                           f"'{APPLICATION.odata_type}'.")
+        elif name.startswith("@odata."):
+            continue  # @odata.context, @odata.id … of a document read back: ignored
+        elif name in ("id", "appId", "createdDateTime"):
+            raise _bad(name, f"Property '{name}' is read-only and cannot be set.")
+        elif name in UNSUPPORTED:
+            if not _empty(value):
+                raise _bad(name, f"Property '{name}' is not supported by Passgate (send null or leave it out).")
+        elif name.startswith("@passgate."):
+            raise _bad(name, f"Unknown annotation '{name}'; Passgate's are {', '.join(ANNOTATIONS)}.")
+        else:
+            hint = next((p.name for p in APPLICATION.props if p.name.lower() == name.lower()), None)
+            raise _bad(name, f"Property '{name}' does not exist as a declared property or extension property."
+                       + (f" Did you mean '{hint}'?" if hint else ""))
+    if create and "display_name" not in values:
+        raise _bad("displayName", "Property 'displayName' is required when creating an application.")
+    return ApplicationInput(**values, given=frozenset(values))
