@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from passgate.access.models import AccessPolicy, StrengthPolicy
@@ -74,12 +74,10 @@ def strength_get(strength_id: str) -> AuthenticationStrength:
     return strength_from_document(row.document)
 
 
-def ca_policies(known_strengths: Mapping[str, AuthenticationStrength] | None = None) -> list[ConditionalAccessPolicy]:
-    """Every policy, oldest first. (``known_strengths`` only shapes the display name a policy shows for its
-    strength; evaluation looks strengths up by id, so the cache ignores it.)"""
-    if known_strengths is not None:
-        return [ca_policy_from_document(row.document, strengths=known_strengths)
-                for row in AccessPolicy.objects.all()]
+def ca_policies() -> list[ConditionalAccessPolicy]:
+    """Every policy, oldest first. A policy keeps the strength's display name it was saved with; the Graph answer
+    shows the current one (``ca_policy_to_graph(..., strengths=strengths())``) and evaluation looks strengths up
+    by id."""
     return _parsed(AccessPolicy, ca_policy_from_document)
 
 
@@ -99,7 +97,8 @@ def access_request_for(user: User, *, application_id: str | None = None,
                          application_id=application_id, user_action=user_action)
 
 
-def _name_of(aaguid: str) -> str | None:
+def model_name_of(aaguid: str) -> str | None:
+    """The catalogue's name for a passkey model, or None when it doesn't know it (for the core's messages)."""
     entry = catalogue().lookup(aaguid)
     return entry.name if entry is not None else None
 
@@ -110,4 +109,4 @@ def access_decide(*, user: User, auth: Authentication | None, application_id: st
     known = strengths()
     return evaluate_access(ca_policies(), access_request_for(user, application_id=application_id,
                                                                   user_action=user_action),
-                           auth, strengths=known, name_of=_name_of)
+                           auth, strengths=known, name_of=model_name_of)

@@ -22,29 +22,27 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from passgate.access.models import AccessPolicy, StrengthPolicy
-from passgate.access.selectors import ca_policies, ca_policy_get, strength_get, strengths
+from passgate.access.selectors import access_request_for, ca_policies, ca_policy_get, strength_get, strengths
 from passgate.audit.models import Category
 from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_failure, audit_record
 from passgate.core.access import (
     ADMIN_CENTRE_APP_ID,
     BUILT_IN_STRENGTHS,
-    AccessRequest,
     Authentication,
     AuthenticationStrength,
     AuthMethodMode,
     ConditionalAccessPolicy,
     MethodUse,
-    Outcome,
     ca_policy_apply_patch,
     ca_policy_from_graph,
     ca_policy_to_graph,
-    evaluate_access,
+    change_locks_out,
     strength_apply_patch,
     strength_delete_check,
     strength_from_graph,
     strength_to_graph,
 )
-from passgate.core.errors import Conflict, PassgateError
+from passgate.core.errors import Conflict, NotFound, PassgateError
 from passgate.core.policy.errors import ADMIN_LOCKOUT, POLICY_RULE, PolicyValidationError
 from passgate.directory.models import DirectoryRole, User
 
@@ -111,11 +109,8 @@ def strength_update(*, strength_id: str, body: Mapping[str, Any], actor: Actor,
     def work() -> AuthenticationStrength:
         with transaction.atomic():
             current = strength_get(strength_id)
-            row = StrengthPolicy.objects.select_for_update().filter(pk=current.id).first()
             changed = strength_apply_patch(current, body, now=timezone.now())  # built-ins: refused here
-            if row is None:  # a built-in that strength_apply_patch let through cannot happen; be explicit
-                raise PolicyValidationError("Built-in authentication strengths cannot be changed", target="",
-                                            code=POLICY_RULE)
+            row = _locked_row(current)
             _unique_name(changed.display_name, exclude=current.id)
             before, after = strength_to_graph(current), strength_to_graph(changed)
             if _settings(before) == _settings(after):
@@ -138,12 +133,8 @@ def strength_delete(*, strength_id: str, actor: Actor, context: RequestContext =
     def work() -> None:
         with transaction.atomic():
             strength = strength_get(strength_id)
-            if strength.id in BUILT_IN_STRENGTHS:
-                raise PolicyValidationError("Built-in authentication strengths cannot be deleted", target="",
-                                            code=POLICY_RULE)
-            StrengthPolicy.objects.select_for_update().filter(pk=strength.id).first()
-            strength_delete_check(strength, ca_policies())
-            StrengthPolicy.objects.filter(pk=strength.id).delete()
+            strength_delete_check(strength, ca_policies())  # built-ins, and strengths a policy uses: refused
+            _locked_row(strength).delete()
             audit_record(category=Category.POLICY, activity=f"{STRENGTH}.delete", actor=actor,
                          target=_target(STRENGTH, strength.id, strength.display_name), context=context,
                          details={"old": strength_to_graph(strength)})
@@ -152,34 +143,33 @@ def strength_delete(*, strength_id: str, actor: Actor, context: RequestContext =
                     context=context)
 
 
+def _locked_row(strength: AuthenticationStrength) -> StrengthPolicy:
+    """The strength's row, locked for this transaction (gone meanwhile: not found)."""
+    row = StrengthPolicy.objects.select_for_update().filter(pk=strength.id).first()
+    if row is None:
+        raise NotFound(f"There is no authentication strength {strength.id!r}.", code="not_found")
+    return row
+
+
 def _settings(document: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k not in ("createdDateTime", "modifiedDateTime")}
 
 
 # --- Conditional Access policies ----------------------------------------------------------------------------------
 
-def _admin_centre_reachable(policies: Sequence[ConditionalAccessPolicy],
-                            known: Mapping[str, AuthenticationStrength], admins: Sequence[User]) -> bool:
-    """Could at least one of ``admins`` reach the admin centre, signing in with one of their own passkeys?"""
-    now = timezone.now()
-    for admin in admins:
-        groups = frozenset(str(g) for g in admin.security_groups.values_list("id", flat=True))
-        roles = frozenset(admin.role_assignments.values_list("role", flat=True))
-        request = AccessRequest(user_id=str(admin.pk), group_ids=groups, role_template_ids=roles,
-                                application_id=ADMIN_CENTRE_APP_ID)
-        for aaguid, backup_eligible in admin.passkeys.values_list("aaguid", "backup_eligible"):
-            auth = Authentication(user_id=str(admin.pk), methods=(
-                MethodUse(AuthMethodMode.FIDO2, now, aaguid=str(aaguid), device_bound=not backup_eligible),))
-            if evaluate_access(policies, request, auth, strengths=known).outcome is Outcome.ALLOW:
-                return True
-    return False
-
-
 def _require_no_lockout(before: Sequence[ConditionalAccessPolicy], after: Sequence[ConditionalAccessPolicy],
                         known: Mapping[str, AuthenticationStrength]) -> None:
-    admins = list(User.objects.filter(account_enabled=True,
-                                      role_assignments__role=DirectoryRole.GLOBAL_ADMINISTRATOR).distinct())
-    if _admin_centre_reachable(before, known, admins) and not _admin_centre_reachable(after, known, admins):
+    """Every enabled Global Administrator, reaching the admin centre with each of their own passkeys."""
+    now = timezone.now()
+    candidates = []
+    for admin in User.objects.filter(account_enabled=True,
+                                     role_assignments__role=DirectoryRole.GLOBAL_ADMINISTRATOR).distinct():
+        request = access_request_for(admin, application_id=ADMIN_CENTRE_APP_ID)
+        auths = [Authentication(user_id=str(admin.pk), methods=(
+            MethodUse(AuthMethodMode.FIDO2, now, aaguid=str(aaguid), device_bound=not backup_eligible),))
+            for aaguid, backup_eligible in admin.passkeys.values_list("aaguid", "backup_eligible")]
+        candidates.append((request, auths))
+    if change_locks_out(before, after, candidates, strengths=known):
         raise PolicyValidationError(
             "This change would lock every Global Administrator out of the admin centre: none of them could sign "
             "in to it with a passkey they have. Exclude an administrators' group or the Global Administrator "
@@ -195,7 +185,7 @@ def ca_policy_create(*, body: Mapping[str, Any], actor: Actor,
         known = strengths()
         policy = ca_policy_from_graph(body, id=new_id, now=now, strengths=known)
         with transaction.atomic():
-            existing = ca_policies(known)
+            existing = ca_policies()
             _require_no_lockout(existing, [*existing, policy], known)
             document = ca_policy_to_graph(policy, strengths=known)
             AccessPolicy.objects.create(id=new_id, display_name=policy.display_name, document=document,
@@ -221,7 +211,7 @@ def ca_policy_update(*, policy_id: str, body: Mapping[str, Any], actor: Actor,
             after = ca_policy_to_graph(changed, strengths=known)
             if _settings(before) == _settings(after):
                 return current
-            existing = ca_policies(known)
+            existing = ca_policies()
             _require_no_lockout(existing, [changed if p.id == changed.id else p for p in existing], known)
             row.display_name = changed.display_name
             row.document = after

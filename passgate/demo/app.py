@@ -20,13 +20,15 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import requests
 from authlib.common.security import generate_token
+from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.base import OAuth2Error
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -141,7 +143,7 @@ class DemoApp:
         jar: SimpleCookie = SimpleCookie()
         try:
             jar.load(cookie_header)
-        except Exception:  # noqa: BLE001 - a malformed Cookie header is just no session
+        except CookieError:  # a malformed Cookie header is just no session
             return {}
         morsel = jar.get(COOKIE)
         if morsel is None or "." not in morsel.value:
@@ -166,7 +168,7 @@ class DemoApp:
             return self._route(environ, start_response)
         except (DemoError, requests.RequestException, KeyError, ValueError) as exc:
             return self._page(start_response, _error(str(exc)), status="400 Bad Request")
-        except Exception as exc:  # noqa: BLE001 - Authlib's OAuth errors: show them, don't crash the demo
+        except (OAuthError, OAuth2Error) as exc:  # the token endpoint's answer: show it
             return self._page(start_response, _error(f"{type(exc).__name__}: {exc}"), status="400 Bad Request")
 
     def _route(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:

@@ -5,7 +5,7 @@ policy with its result, report-only ones included. Thin: it only shapes what the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any
 
 from django.http import HttpRequest
 
@@ -17,13 +17,12 @@ from passgate.core.access import (
     AuthMethodMode,
     MethodUse,
     amr,
+    authentication_requirement,
+    conditional_access_status,
 )
 from passgate.directory.models import User
 from passgate.trust_store.selectors import catalogue
 from passgate.web.errors import request_context
-
-_STRENGTH_CONTROLS: Final = frozenset({"RequireAuthenticationStrength", "Mfa"})
-_APPLIED: Final = frozenset({"success", "failure"})
 
 
 def _method(use: MethodUse) -> tuple[str, str]:
@@ -58,19 +57,6 @@ def _policies(decision: AccessDecision | None) -> list[dict[str, Any]]:
              "enforcedSessionControls": [], "result": r.result, "reason": r.reason} for r in decision.results]
 
 
-def _ca_status(decision: AccessDecision | None) -> str:
-    results = {r.result for r in decision.results} if decision is not None else set()
-    if "failure" in results:
-        return "failure"
-    return "success" if "success" in results else "notApplied"
-
-
-def _requirement(decision: AccessDecision | None) -> str:
-    strong = decision is not None and any(
-        r.result in _APPLIED and _STRENGTH_CONTROLS & set(r.enforced_grant_controls) for r in decision.results)
-    return "multiFactorAuthentication" if strong else "singleFactorAuthentication"
-
-
 def record_app_signin(request: HttpRequest, *, user: User, app_id: str, app_name: str, auth: Authentication | None,
                       decision: AccessDecision | None = None, error: SignInError | None = None,
                       failure_reason: str = "", reason_code: str = "", acr: str | None = None,
@@ -84,8 +70,8 @@ def record_app_signin(request: HttpRequest, *, user: User, app_id: str, app_name
         app_id=app_id, app_display_name=app_name, context=request_context(request),
         succeeded=error is None, error_code=0 if error is None else int(error), failure_reason=failure_reason,
         reason_code=reason_code, authentication_details=authentication_details(auth),
-        authentication_requirement=_requirement(decision),
+        authentication_requirement=authentication_requirement(decision),
         authentication_strength={"id": strength.id, "displayName": strength.display_name} if strength else None,
         acr=acr, amr=amr(auth) if auth else (), aaguid=passkeys[-1].aaguid if passkeys else None,
-        applied_policies=_policies(decision), conditional_access_status=_ca_status(decision),
+        applied_policies=_policies(decision), conditional_access_status=conditional_access_status(decision),
         correlation_id=correlation_id)

@@ -307,6 +307,41 @@ def evaluate_access(policies: Sequence[ConditionalAccessPolicy], request: Access
     return AccessDecision(Outcome.ALLOW, tuple(results), (), (), None)
 
 
+def change_locks_out(before: Sequence[ConditionalAccessPolicy], after: Sequence[ConditionalAccessPolicy],
+                     candidates: Sequence[tuple[AccessRequest, Sequence[Authentication]]], *,
+                     strengths: Mapping[str, AuthenticationStrength]) -> bool:
+    """Whether replacing the policies ``before`` by ``after`` locks every candidate out: before, at least one
+    candidate (a request, and each way they can sign in) was allowed; after, none is. With no candidate able to get
+    in before, nothing is taken away, so nothing counts as a lock-out."""
+
+    def anyone_allowed(policies: Sequence[ConditionalAccessPolicy]) -> bool:
+        return any(evaluate_access(policies, request, auth, strengths=strengths).outcome is Outcome.ALLOW
+                   for request, auths in candidates for auth in auths)
+
+    return anyone_allowed(before) and not anyone_allowed(after)
+
+
+_APPLIED: Final = frozenset({"success", "failure"})
+_STRENGTH_CONTROLS: Final = frozenset({"RequireAuthenticationStrength", "Mfa"})
+
+
+def conditional_access_status(decision: AccessDecision | None) -> str:
+    """Graph's ``signIn.conditionalAccessStatus``: failure if an enforced policy wasn't met, success if one was,
+    else notApplied (report-only results never count)."""
+    results = {r.result for r in decision.results} if decision is not None else set()
+    if "failure" in results:
+        return "failure"
+    return "success" if "success" in results else "notApplied"
+
+
+def authentication_requirement(decision: AccessDecision | None) -> str:
+    """Graph's ``signIn.authenticationRequirement``: multiFactorAuthentication when an enforced policy that applied
+    required a strength or MFA, else singleFactorAuthentication."""
+    strong = decision is not None and any(
+        r.result in _APPLIED and _STRENGTH_CONTROLS & set(r.enforced_grant_controls) for r in decision.results)
+    return "multiFactorAuthentication" if strong else "singleFactorAuthentication"
+
+
 def strength_usage(strength_id: str,
                    policies: Sequence[ConditionalAccessPolicy]) -> tuple[ConditionalAccessPolicy, ...]:
     """The policies whose grant controls name this authentication strength (Graph's ``usage``), in the given order."""

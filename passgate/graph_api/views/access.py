@@ -120,7 +120,7 @@ def strength_usage_get(call: Call, authentication_strength_policy_id: str) -> Re
     ``requirementsSatisfied`` says."""
     strength = strength_get(authentication_strength_policy_id)
     known = strengths()
-    using = [ca_policy_to_graph(p, strengths=known) for p in strength_usage(strength.id, ca_policies(known))]
+    using = [ca_policy_to_graph(p, strengths=known) for p in strength_usage(strength.id, ca_policies())]
     mfa = strength.requirements_satisfied == "mfa"
     return Response({"@odata.context": call.metadata("microsoft.graph.authenticationStrengthUsage"),
                      "mfa": using if mfa else [], "none": [] if mfa else using})
@@ -133,7 +133,7 @@ def strength_usage_get(call: Call, authentication_strength_policy_id: str) -> Re
 def ca_list(call: Call) -> Response:
     known = strengths()
     return Response({"@odata.context": call.metadata("identity/conditionalAccess/policies"),
-                     "value": [ca_policy_to_graph(p, strengths=known) for p in ca_policies(known)]})
+                     "value": [ca_policy_to_graph(p, strengths=known) for p in ca_policies()]})
 
 
 @endpoint("POST", CA, operation="access.write", tag="conditionalAccess",

@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from passgate.access.selectors import strengths
+from passgate.access.selectors import model_name_of, strengths
 from passgate.audit.models import Category
 from passgate.audit.services import audit_failure
 from passgate.core.access.methods import Authentication
@@ -31,7 +31,6 @@ from passgate.core.access.strengths import (
 from passgate.core.errors import AccessDenied, InvalidInput
 from passgate.credentials import services
 from passgate.directory.services import actor_for
-from passgate.trust_store.selectors import model_name
 from passgate.web import session
 from passgate.web.errors import request_context
 from passgate.web.views.common import json_endpoint, signed_in_user
@@ -65,15 +64,11 @@ def _requested(request: HttpRequest) -> list[AuthenticationStrength]:
     return found
 
 
-def _name_of(aaguid: str) -> str | None:
-    return model_name(aaguid) or None
-
-
 def _unmet(strengths: list[AuthenticationStrength], auth: Authentication | None) -> list[dict[str, Any]]:
     """Each required strength with why the session falls short; empty when one of them is satisfied."""
     if auth is None:
         return [{"strength": s, "reason": None} for s in strengths]
-    checks = [(s, strength_check(s, auth, name_of=_name_of)) for s in strengths]
+    checks = [(s, strength_check(s, auth, name_of=model_name_of)) for s in strengths]
     if any(check.satisfied for _, check in checks):
         return []
     return [{"strength": s, "reason": check.reason} for s, check in checks]

@@ -15,6 +15,9 @@ from passgate.core.access.conditional_access import (
     Outcome,
     PolicyResult,
     PolicyState,
+    authentication_requirement,
+    change_locks_out,
+    conditional_access_status,
     evaluate_access,
     policy_applies,
 )
@@ -223,3 +226,41 @@ class TestStates:
         decision = _decide([policy(include_users=(BOB,), controls=("block",))])
         assert (decision.outcome, decision.results[0].result) == (Outcome.ALLOW, "notApplied")
         assert decision.results[0].enforced_grant_controls == ()
+
+
+class TestLockOutAndSignInLogFacts:
+    BLOCK_ALL = policy(controls=("block",))
+    ADMIN_CENTRE = AccessRequest(ALICE, frozenset(), frozenset({GLOBAL_ADMIN_ROLE}), application_id=ADMIN_CENTRE_APP_ID)
+
+    def test_a_change_locks_out_only_when_someone_could_get_in_before_and_nobody_after(self) -> None:
+        admins = [(self.ADMIN_CENTRE, [PASSKEY])]
+        assert change_locks_out([], [self.BLOCK_ALL], admins, strengths=STRENGTHS)
+        excluded = policy(controls=("block",), exclude_roles=(GLOBAL_ADMIN_ROLE,))
+        assert not change_locks_out([], [excluded], admins, strengths=STRENGTHS)
+        report_only = replace(self.BLOCK_ALL, state=PolicyState.REPORT_ONLY)
+        assert not change_locks_out([], [report_only], admins, strengths=STRENGTHS)
+        # A strength the administrator's passkey meets is no lock-out; one it doesn't meet is.
+        phr = policy(controls=(), strength_id=PHISHING_RESISTANT_MFA_ID)
+        assert not change_locks_out([], [phr], admins, strengths=STRENGTHS)
+        other_model = [(self.ADMIN_CENTRE, [session(passkey(ICLOUD, device_bound=False))])]
+        keys_only = policy(controls=(), strength_id=STRENGTH_ID)  # contractor keys: not this model
+        assert change_locks_out([], [keys_only], other_model, strengths=STRENGTHS)
+        assert not change_locks_out([], [keys_only], admins, strengths=STRENGTHS)
+        # Nobody could get in before (no passkey at all): nothing is taken away.
+        assert not change_locks_out([], [self.BLOCK_ALL], [(self.ADMIN_CENTRE, [])], strengths=STRENGTHS)
+        assert not change_locks_out([self.BLOCK_ALL], [self.BLOCK_ALL], admins, strengths=STRENGTHS)
+
+    def test_the_sign_in_log_status_and_requirement_follow_enforced_results_only(self) -> None:
+        assert (conditional_access_status(None), authentication_requirement(None)) == (
+            "notApplied", "singleFactorAuthentication")
+        met = _decide([policy(controls=(), strength_id=PHISHING_RESISTANT_MFA_ID)], auth=PASSKEY)
+        assert (conditional_access_status(met), authentication_requirement(met)) == (
+            "success", "multiFactorAuthentication")
+        unmet = _decide([policy(controls=(), strength_id=PHISHING_RESISTANT_MFA_ID)])
+        assert conditional_access_status(unmet) == "failure"
+        report_only = _decide([replace(policy(controls=("block",)), state=PolicyState.REPORT_ONLY)])
+        assert (conditional_access_status(report_only), authentication_requirement(report_only)) == (
+            "notApplied", "singleFactorAuthentication")
+        blocked = _decide([policy(controls=("block",))])
+        assert (conditional_access_status(blocked), authentication_requirement(blocked)) == (
+            "failure", "singleFactorAuthentication")

@@ -16,7 +16,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 
-from passgate.access.selectors import access_request_for, ca_policies, ca_policy_get, strength_get, strengths
+from passgate.access.selectors import access_decide, ca_policies, ca_policy_get, strength_get, strengths
 from passgate.access.services import (
     ca_policy_create,
     ca_policy_delete,
@@ -35,13 +35,12 @@ from passgate.core.access import (
     AuthMethodMode,
     ConditionalAccessPolicy,
     MethodUse,
-    evaluate_access,
     strength_usage,
 )
 from passgate.core.errors import NotFound, PassgateError
 from passgate.core.policy.errors import PolicyValidationError
 from passgate.directory.models import DirectoryRole, SecurityGroup, User
-from passgate.trust_store.selectors import catalogue, model_name
+from passgate.trust_store.selectors import model_name
 from passgate.web.errors import request_context
 from passgate.web.views.admin import queries
 from passgate.web.views.admin.access import Admin, NotFoundHere, admin_view, flash, render_admin
@@ -132,7 +131,7 @@ def ca_list(request: HttpRequest, admin: Admin) -> HttpResponse:
     known = strengths()
     apps = _app_names()
     rows = [{"policy": p, "state": STATE_LABELS[p.state.value], "users": _users_summary(p),
-             "target": _target_summary(p, apps), "grant": _grant_summary(p, known)} for p in ca_policies(known)]
+             "target": _target_summary(p, apps), "grant": _grant_summary(p, known)} for p in ca_policies()]
     return render_admin(request, admin, "passgate/admin/ca_list.html", {"rows": rows}, section="access")
 
 
@@ -353,7 +352,7 @@ def _strength_body(form: StrengthForm) -> dict[str, Any]:
 
 def _strength_rows(known: Mapping[str, AuthenticationStrength]) -> list[dict[str, Any]]:
     labels = dict(COMBINATIONS)
-    policies = ca_policies(known)
+    policies = ca_policies()
     rows = []
     for strength in known.values():
         models = [model_name(a) for c in strength.combination_configurations for a in c.allowed_aaguids]
@@ -472,11 +471,6 @@ def _auth_for(method: str, user: User) -> Authentication | None:
     return Authentication(user_id=str(user.pk), methods=tuple(uses))
 
 
-def _name_of(aaguid: str) -> str | None:
-    entry = catalogue().lookup(aaguid)
-    return entry.name if entry is not None else None
-
-
 @admin_view(read=ACCESS_READ)
 def what_if(request: HttpRequest, admin: Admin) -> HttpResponse:
     get = request.GET
@@ -502,10 +496,9 @@ def what_if(request: HttpRequest, admin: Admin) -> HttpResponse:
             errors["method"] = "Choose how they sign in from the list."
         else:
             action = values["app"] == REGISTER_SECURITY_INFO
-            known = strengths()
-            request_ = access_request_for(user, application_id=None if action else values["app"],
-                                          user_action=REGISTER_SECURITY_INFO if action else None)
-            decision = evaluate_access(ca_policies(known), request_, auth, strengths=known, name_of=_name_of)
+            # The very function every enforcement point calls, so the answer can't differ from what happens.
+            decision = access_decide(user=user, auth=auth, application_id=None if action else values["app"],
+                                     user_action=REGISTER_SECURITY_INFO if action else None)
             outcome = {"decision": decision, "rows": [
                 {"result": r, "label": RESULT_LABELS.get(r.result, (r.result, "neutral"))[0],
                  "tone": RESULT_LABELS.get(r.result, (r.result, "neutral"))[1]} for r in decision.results]}
