@@ -34,6 +34,11 @@ class RejectReason(StrEnum):
     BACKUP_ELIGIBILITY_CHANGED = "backup_eligibility_changed"  # BE differs from the stored record
     ATTESTED_DATA_MISSING = "attested_credential_data_missing"
     ALGORITHM_NOT_ALLOWED = "algorithm_not_allowed"
+    # Credential public key (§7.1 step 20, and again for a stored key at every sign-in)
+    CREDENTIAL_KEY_TOO_WEAK = "credential_key_too_weak"  # RSA modulus under 2048 bits
+    CREDENTIAL_KEY_INVALID = "credential_key_invalid"  # off-curve point, bad exponent, wrong member lengths/types
+    UNSUPPORTED_CURVE = "unsupported_curve"  # crv not P-256/P-384/P-521 (EC2) or Ed25519 (OKP)
+    CREDENTIAL_KEY_ALG_MISMATCH = "credential_key_alg_mismatch"  # kty/crv not the ones alg names (ES256 on P-384)
     # Attestation statement (§7.1 steps 21-22)
     UNSUPPORTED_ATTESTATION_FORMAT = "unsupported_attestation_format"
     ATTESTATION_INVALID = "attestation_invalid"
