@@ -54,7 +54,7 @@ from passgate.core.trust.mds import (
     MetadataEntry,
     MetadataSnapshot,
 )
-from passgate.core.webauthn._attestation import FORMATS_WITH_AAGUID_EXTENSION, certificate_aaguid
+from passgate.core.webauthn._certificates import FORMATS_WITH_AAGUID_EXTENSION, certificate_aaguid
 from passgate.core.webauthn.types import RegisteredCredential
 
 SAFETYNET_WINDOW: Final = timedelta(seconds=60)
