@@ -9,19 +9,25 @@ Real devices' statements are in tests/core/test_conformance_vectors.py.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import uuid
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
+import cbor2
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from passgate.core.errors import CeremonyRejected, RejectReason
 from passgate.core.trust.attestation import assess_attestation
 from passgate.core.webauthn import RegisteredCredential, verify_registration
+from passgate.core.webauthn._certificates import StatementCertificates, check_attestation_certificates
 
 from .attestation_pki import (
     AAGUID_OID,
@@ -54,7 +60,7 @@ from .attestation_pki import (
     u2f_response,
     with_extension_twice,
 )
-from .softauthn import AAGUID, CHALLENGE, RP, weak_rsa_key
+from .softauthn import AAGUID, CHALLENGE, RP, b64, unb64, weak_rsa_key
 
 R = RejectReason
 
@@ -371,3 +377,54 @@ def test_a_non_conforming_leaf_chaining_to_the_metadata_root_is_refused_not_atte
     conforming = register(packed_response(ceremony()))
     assert assess_attestation(credential=conforming, snapshot=snap, now=NOW).attested  # the same chain, conforming
     refused(reason, packed_response(ceremony(), leaf()))
+
+
+# --- properties ---------------------------------------------------------------------------------------------------
+
+CERTIFICATE_PROPERTIES = settings(max_examples=200, deadline=None, database=None)
+
+
+@cache
+def valid_response(fmt: str) -> dict[str, Any]:
+    c = ceremony(aaguid=bytes(16) if fmt == "fido-u2f" else AAGUID)
+    builders: dict[str, Callable[[], dict[str, Any]]] = {
+        "packed": lambda: packed_response(c), "tpm": lambda: tpm_response(c),
+        "android-key": lambda: android_key_response(c), "apple": lambda: apple_response(c),
+        "fido-u2f": lambda: u2f_response(c, packed_leaf()),
+    }
+    return builders[fmt]()
+
+
+@CERTIFICATE_PROPERTIES
+@given(st.sampled_from(["packed", "tpm", "android-key", "apple", "fido-u2f"]), st.data())
+def test_changed_certificate_bytes_are_refused_with_a_reason(fmt: str, data: Any) -> None:
+    """Any byte of any x5c certificate changed (or cut short): a CeremonyRejected, never another exception."""
+    response = copy.deepcopy(valid_response(fmt))
+    obj = cbor2.loads(unb64(response["response"]["attestationObject"]))
+    x5c = obj["attStmt"]["x5c"]
+    index = data.draw(st.integers(min_value=0, max_value=len(x5c) - 1))
+    der = bytearray(x5c[index])
+    if data.draw(st.booleans()):
+        for _ in range(data.draw(st.integers(min_value=1, max_value=4))):
+            der[data.draw(st.integers(min_value=0, max_value=len(der) - 1))] ^= data.draw(st.integers(1, 255))
+    else:
+        der = der[: data.draw(st.integers(min_value=0, max_value=len(der) - 1))]
+    x5c[index] = bytes(der)
+    response["response"]["attestationObject"] = b64(cbor2.dumps(obj))
+    try:
+        register(response)
+    except CeremonyRejected:
+        pass
+
+
+@CERTIFICATE_PROPERTIES
+@given(st.sampled_from(["packed", "tpm", "android-key", "apple", "fido-u2f", "android-safetynet", "unknown"]),
+       st.lists(st.binary(max_size=300), min_size=1, max_size=3))
+def test_any_bytes_as_certificates_are_refused_as_malformed(fmt: str, certificates: list[bytes]) -> None:
+    c = ceremony()
+    with pytest.raises(CeremonyRejected) as info:
+        check_attestation_certificates(StatementCertificates(
+            fmt=fmt, certificates=tuple(certificates), aaguid=AAGUID,
+            credential_key=c.auth.key.private_key.public_key(), auth_data=c.auth_data,
+            client_data_hash=c.client_data_hash))
+    assert info.value.reason is R.ATTESTATION_CERTIFICATE_MALFORMED
