@@ -75,6 +75,7 @@ from passgate.core import oidc as rules
 from passgate.core.access.methods import Authentication, amr
 from passgate.core.access.strengths import BUILT_IN_STRENGTHS
 from passgate.core.errors import InvalidInput
+from passgate.core.keys import key_strength_problem
 from passgate.directory.models import User
 from passgate.directory.services import actor_for
 
@@ -512,7 +513,9 @@ class _PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
         return [oidc_endpoint("token"), oidc_issuer()]
 
     def resolve_client_public_key(self, client: _Client) -> KeySet:
-        return KeySet.import_key_set(client.app.jwks or {"keys": []})  # type: ignore[arg-type]
+        registered = KeySet.import_key_set(client.app.jwks or {"keys": []})  # type: ignore[arg-type]
+        # A key an older version registered that no longer meets the key rules authenticates nobody.
+        return KeySet([key for key in registered.keys if key_strength_problem(key.raw_value) is None])
 
     def verify_claims(self, claims: Any) -> None:
         exp = claims.get("exp")

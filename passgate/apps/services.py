@@ -37,6 +37,7 @@ from passgate.core import oidc as rules
 from passgate.core.directory import validate_display_name
 from passgate.core.errors import InvalidInput, NotFound, NotSignedIn, PassgateError
 from passgate.core.graph.authz import AppCaller, permission_names
+from passgate.core.keys import key_strength_problem
 
 ACCESS_TOKEN_LIFETIME = timedelta(minutes=60)
 LEEWAY_SECONDS = 60
@@ -112,9 +113,13 @@ def validate_client_jwks(value: object) -> dict[str, Any]:
         if item.get("use", "sig") != "sig":
             raise InvalidInput(f"JWKS key {index}: use must be sig", code="invalid_jwks")
     try:
-        KeySet.import_key_set(value)  # type: ignore[arg-type]
+        key_set = KeySet.import_key_set(value)  # type: ignore[arg-type]
     except (jose_errors.JoseError, ValueError, TypeError, KeyError) as exc:
         raise InvalidInput(f"The JWKS is not a valid JWK set: {exc}", code="invalid_jwks") from None
+    for index, key in enumerate(key_set.keys):
+        problem = key_strength_problem(key.raw_value)
+        if problem is not None:  # e.g. a 1024-bit RSA key, an X25519 (not a signature) key
+            raise InvalidInput(f"JWKS key {index}: {problem[1]}", code="invalid_jwks")
     return {"keys": [dict(item) for item in value["keys"]]}
 
 

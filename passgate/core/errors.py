@@ -34,9 +34,26 @@ class RejectReason(StrEnum):
     BACKUP_ELIGIBILITY_CHANGED = "backup_eligibility_changed"  # BE differs from the stored record
     ATTESTED_DATA_MISSING = "attested_credential_data_missing"
     ALGORITHM_NOT_ALLOWED = "algorithm_not_allowed"
+    # Credential public key (§7.1 step 20, and again for a stored key at every sign-in)
+    CREDENTIAL_KEY_TOO_WEAK = "credential_key_too_weak"  # RSA modulus under 2048 bits
+    CREDENTIAL_KEY_INVALID = "credential_key_invalid"  # off-curve point, bad exponent, wrong member lengths/types
+    UNSUPPORTED_CURVE = "unsupported_curve"  # crv not P-256/P-384/P-521 (EC2) or Ed25519 (OKP)
+    CREDENTIAL_KEY_ALG_MISMATCH = "credential_key_alg_mismatch"  # kty/crv not the ones alg names (ES256 on P-384)
     # Attestation statement (§7.1 steps 21-22)
     UNSUPPORTED_ATTESTATION_FORMAT = "unsupported_attestation_format"
     ATTESTATION_INVALID = "attestation_invalid"
+    # Attestation certificate requirements (§8.2.1 packed, §8.3.1 tpm, §8.4.1 android-key, §8.5, §8.6, §8.8 apple)
+    ATTESTATION_CERTIFICATE_MALFORMED = "attestation_certificate_malformed"  # x5c element or extension undecodable
+    ATTESTATION_CERTIFICATE_KEY_TOO_WEAK = "attestation_certificate_key_too_weak"  # any x5c certificate's key
+    ATTESTATION_CERTIFICATE_VERSION = "attestation_certificate_version"  # packed, tpm: not X.509 v3
+    ATTESTATION_CERTIFICATE_SUBJECT = "attestation_certificate_subject"  # packed C/O/OU/CN, tpm empty, SafetyNet CN
+    ATTESTATION_CERTIFICATE_CA = "attestation_certificate_ca"  # packed, tpm: basic constraints missing or CA=true
+    ATTESTATION_CERTIFICATE_AAGUID = "attestation_certificate_aaguid"  # id-fido-gen-ce-aaguid critical or differs
+    ATTESTATION_CERTIFICATE_SAN = "attestation_certificate_san"  # tpm: TPM manufacturer/model/version names
+    ATTESTATION_CERTIFICATE_EKU = "attestation_certificate_eku"  # tpm: no tcg-kp-AIKCertificate
+    ATTESTATION_CERTIFICATE_KEY_MISMATCH = "attestation_certificate_key_mismatch"  # android-key, apple
+    ATTESTATION_CHALLENGE_MISMATCH = "attestation_challenge_mismatch"  # android-key challenge, apple nonce
+    ATTESTATION_KEY_AUTHORIZATION = "attestation_key_authorization"  # android-key allApplications/origin/purpose
     # Credential record (§7.1 steps 25-26, §7.2 steps 5-6, 21-22)
     CREDENTIAL_ID_TOO_LONG = "credential_id_too_long"
     CREDENTIAL_ALREADY_REGISTERED = "credential_already_registered"

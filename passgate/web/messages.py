@@ -11,6 +11,9 @@ _TRY_AGAIN = "This passkey couldn't be verified. Try again, or use another passk
 _UNREADABLE = "Your browser sent a passkey response Passgate couldn't read. Try again."
 _UNTRUSTED_SITE = "This passkey request didn't come from this site's address, so it was refused."
 _RESTART = "This sign-in request expired or was already used. Start again."
+_UNUSABLE_KEY = "This passkey uses a kind of key Passgate doesn't accept. Try another passkey."
+_BAD_ATTESTATION = ("This authenticator's attestation certificate doesn't meet the WebAuthn requirements, so it was "
+                    "refused. Try another passkey or security key.")
 
 CEREMONY_MESSAGES: dict[RejectReason, str] = {
     _R.MALFORMED_CREDENTIAL: _UNREADABLE,
@@ -33,9 +36,25 @@ CEREMONY_MESSAGES: dict[RejectReason, str] = {
     _R.BACKUP_ELIGIBILITY_CHANGED: "This passkey reported different backup information than when it was added, "
                                    "so it was refused. Add it again.",
     _R.ATTESTED_DATA_MISSING: _UNREADABLE,
-    _R.ALGORITHM_NOT_ALLOWED: "This passkey uses a kind of key Passgate doesn't accept. Try another passkey.",
+    _R.ALGORITHM_NOT_ALLOWED: _UNUSABLE_KEY,
+    _R.CREDENTIAL_KEY_TOO_WEAK: "This passkey's key is too weak to be safe, so Passgate doesn't accept it. Use or "
+                                "add another passkey.",
+    _R.CREDENTIAL_KEY_INVALID: _UNUSABLE_KEY,
+    _R.UNSUPPORTED_CURVE: _UNUSABLE_KEY,
+    _R.CREDENTIAL_KEY_ALG_MISMATCH: _UNUSABLE_KEY,
     _R.UNSUPPORTED_ATTESTATION_FORMAT: "Passgate couldn't check what kind of authenticator this is.",
     _R.ATTESTATION_INVALID: "Passgate couldn't check what kind of authenticator this is.",
+    _R.ATTESTATION_CERTIFICATE_MALFORMED: _BAD_ATTESTATION,
+    _R.ATTESTATION_CERTIFICATE_KEY_TOO_WEAK: _BAD_ATTESTATION,
+    _R.ATTESTATION_CERTIFICATE_VERSION: _BAD_ATTESTATION,
+    _R.ATTESTATION_CERTIFICATE_SUBJECT: _BAD_ATTESTATION,
+    _R.ATTESTATION_CERTIFICATE_CA: _BAD_ATTESTATION,
+    _R.ATTESTATION_CERTIFICATE_AAGUID: _BAD_ATTESTATION,
+    _R.ATTESTATION_CERTIFICATE_SAN: _BAD_ATTESTATION,
+    _R.ATTESTATION_CERTIFICATE_EKU: _BAD_ATTESTATION,
+    _R.ATTESTATION_CERTIFICATE_KEY_MISMATCH: _BAD_ATTESTATION,
+    _R.ATTESTATION_CHALLENGE_MISMATCH: _BAD_ATTESTATION,
+    _R.ATTESTATION_KEY_AUTHORIZATION: _BAD_ATTESTATION,
     _R.CREDENTIAL_ID_TOO_LONG: "This authenticator's passkey is too large for Passgate. Try another one.",
     _R.CREDENTIAL_ALREADY_REGISTERED: "This passkey is already registered.",
     _R.CREDENTIAL_NOT_ALLOWED: "Use one of your own passkeys.",

@@ -12,6 +12,7 @@ from typing import Any
 
 import cbor2
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from passgate.audit.services import Actor
@@ -72,6 +73,14 @@ def test_attestation_enforced_end_to_end(new_tab: Any, make_user: Any, issue_tap
     assert error.is_visible() and "attest" in error.inner_text().lower()
     assert not Passkey.objects.filter(user=alice).exists()
     batch_certificate = statement["attStmt"]["x5c"][0]
+    # WebAuthn §8.2.1 (checked at registration whatever the profile): Chromium's self-signed batch certificate
+    # conforms (version 3, C/O/OU/CN, CA=false, no AAGUID extension), so only the missing metadata refused it.
+    batch = x509.load_der_x509_certificate(batch_certificate)
+    assert batch.version is x509.Version.v3
+    assert batch.subject.rfc4514_string() == "CN=Batch Certificate,OU=Authenticator Attestation,O=Chromium,C=US"
+    assert batch.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
+    assert audit_rows(activity="passkey.register", result="failure") == [
+        ("passkey.register", "failure", "policy_attestation_required")]
 
     # 2. A metadata BLOB (signed by the test PKI) whose entry for Chromium's AAGUID lists its batch certificate.
     entry = make_entry(aaguid=CHROMIUM_VIRTUAL_AAGUID, description="Chromium virtual authenticator",

@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from functools import cache
@@ -103,6 +104,44 @@ def eddsa_key() -> SoftKey:
 @cache
 def rs256_key() -> SoftKey:
     return SoftKey(RS256, rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+
+def _probable_prime(bits: int) -> int:
+    """A random ``bits``-bit prime (Miller-Rabin, 40 rounds): cryptography refuses to generate RSA keys this small."""
+    while True:
+        candidate = secrets.randbits(bits) | (3 << (bits - 2)) | 1  # top two bits: p*q has all its bits
+        if all(candidate % p for p in (3, 5, 7, 11, 13, 17, 19, 23, 29, 31)) and _miller_rabin(candidate):
+            return candidate
+
+
+def _miller_rabin(n: int) -> bool:
+    d, r = n - 1, 0
+    while d % 2 == 0:
+        d, r = d // 2, r + 1
+    for _ in range(40):
+        x = pow(secrets.randbelow(n - 3) + 2, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(r - 1):
+            x = pow(x, 2, n)
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+@cache
+def weak_rsa_key(bits: int = 512) -> SoftKey:
+    """A real RSA key of ``bits`` bits (512 by default), the kind of key the key rules refuse."""
+    e = 65537
+    while True:
+        p, q = _probable_prime(bits // 2), _probable_prime(bits - bits // 2)
+        if p != q and (p - 1) % e and (q - 1) % e:
+            break
+    d = pow(e, -1, (p - 1) * (q - 1))
+    numbers = rsa.RSAPrivateNumbers(p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p), rsa.RSAPublicNumbers(e, p * q))
+    return SoftKey(RS256, numbers.private_key())
 
 
 # ---------------------------------------------------------------------------------------------

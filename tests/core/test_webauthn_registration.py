@@ -410,7 +410,7 @@ def test_algorithm_must_be_allowed_by_the_rp() -> None:
 
 def test_a_key_labelled_with_another_algorithm_is_refused() -> None:
     ad = AUTH.registration_auth_data(cose_key=AUTH.key.cose(alg=RS256))
-    rejected(R.ALGORITHM_NOT_ALLOWED, AUTH.register(auth_data=ad))
+    rejected(R.CREDENTIAL_KEY_ALG_MISMATCH, AUTH.register(auth_data=ad))
 
 
 def test_an_algorithm_the_library_cannot_verify_is_refused_even_if_allowed() -> None:
@@ -427,23 +427,33 @@ def test_es512_registers_when_allowed() -> None:
 @pytest.mark.parametrize(
     "cose_key",
     [
-        cbor2.dumps({1: 2, 3: ES256}),  # no curve / coordinates
-        cbor2.dumps({1: 2, 3: ES256, -1: 1, -2: b"\x01" * 32, -3: b"\x02" * 32}),  # not on the curve
-        cbor2.dumps({1: 2, 3: ES256, -1: 1, -2: "x", -3: "y"}),
         cbor2.dumps({1: 2, 3: "ES256", -1: 1}),
         cbor2.dumps({1: 2, 3: True, -1: 1}),
-        cbor2.dumps({3: ES256}),
         cbor2.dumps([1, 2, 3]),
         cbor2.dumps(4),
     ],
 )
-def test_a_credential_key_that_does_not_decode_is_malformed(cose_key: bytes) -> None:
+def test_a_credential_key_that_is_not_a_cose_key_is_malformed(cose_key: bytes) -> None:
     rejected(R.MALFORMED_ATTESTATION_OBJECT, AUTH.register(auth_data=AUTH.registration_auth_data(cose_key=cose_key)))
 
 
-def test_a_key_on_an_unsupported_curve_is_not_allowed() -> None:
+@pytest.mark.parametrize(
+    "cose_key",
+    [
+        cbor2.dumps({1: 2, 3: ES256}),  # no curve / coordinates
+        cbor2.dumps({1: 2, 3: ES256, -1: 1, -2: b"\x01" * 32, -3: b"\x02" * 32}),  # not on the curve
+        cbor2.dumps({1: 2, 3: ES256, -1: 1, -2: "x", -3: "y"}),
+        cbor2.dumps({3: ES256}),  # no key type
+    ],
+)
+def test_a_cose_key_that_is_no_valid_key_is_invalid(cose_key: bytes) -> None:
+    """More cases, and one reason per key rule: tests/core/test_credential_keys.py."""
+    rejected(R.CREDENTIAL_KEY_INVALID, AUTH.register(auth_data=AUTH.registration_auth_data(cose_key=cose_key)))
+
+
+def test_a_key_on_an_unsupported_curve_is_refused() -> None:
     cose_key = cbor2.dumps({1: 2, 3: ES256, -1: 8, -2: b"\x01" * 32, -3: b"\x02" * 32})  # secp256k1
-    rejected(R.ALGORITHM_NOT_ALLOWED, AUTH.register(auth_data=AUTH.registration_auth_data(cose_key=cose_key)))
+    rejected(R.UNSUPPORTED_CURVE, AUTH.register(auth_data=AUTH.registration_auth_data(cose_key=cose_key)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -501,13 +511,16 @@ def test_packed_certificate_aaguid_must_match_the_authenticator_data() -> None:
         "x5c": [attestation_certificate(key, aaguid=AAGUID)],
     }
     credential = authenticator.register(client_data=cdj, auth_data=ad, fmt="packed", att_stmt=statement)
-    rejected(R.ATTESTATION_INVALID, credential)
+    rejected(R.ATTESTATION_CERTIFICATE_AAGUID, credential)
 
 
 @pytest.mark.parametrize("fmt", ["fido-u2f", "tpm", "android-key", "android-safetynet", "apple"])
 @pytest.mark.parametrize("statement", [{}, {"sig": b"\x00", "x5c": [b"\x00"], "alg": ES256, "ver": "2.0"}])
 def test_other_formats_with_garbage_statements_are_invalid(fmt: str, statement: dict[str, Any]) -> None:
-    rejected(R.ATTESTATION_INVALID, AUTH.register(fmt=fmt, att_stmt=statement))
+    """A certificate that is not one is refused as such (SafetyNet's live in its JWS, absent here)."""
+    reason = R.ATTESTATION_CERTIFICATE_MALFORMED if "x5c" in statement and fmt != "android-safetynet" else (
+        R.ATTESTATION_INVALID)
+    rejected(reason, AUTH.register(fmt=fmt, att_stmt=statement))
 
 
 # ---------------------------------------------------------------------------------------------

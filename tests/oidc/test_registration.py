@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from django.conf import settings
-from joserfc.jwk import ECKey
+from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from passgate.apps.models import AppRegistration, SigningKey
 from passgate.apps.services import OidcRegistration, app_create
@@ -20,6 +20,7 @@ from passgate.audit.services import Actor
 from passgate.cli import main
 from passgate.core import oidc as rules
 from passgate.core.errors import InvalidInput
+from tests.core.softauthn import weak_rsa_key
 
 ACTOR = Actor.system("test")
 
@@ -106,7 +107,9 @@ def public_jwk() -> dict[str, Any]:
     {"keys": [public_jwk()] * 11},
     {"keys": "nope"},
     [public_jwk()],
-])
+    {"keys": [RSAKey.import_key(weak_rsa_key(1024).private_key.public_key()).as_dict()]},  # under 2048 bits
+    {"keys": [OKPKey.import_key(x25519.X25519PrivateKey.generate().public_key()).as_dict()]},  # not for signing
+], ids=["symmetric", "private", "enc", "bad EC", "eleven", "not a list", "not an object", "RSA-1024", "X25519"])
 def test_bad_jwks(jwks: Any) -> None:
     with pytest.raises(InvalidInput) as info:
         app_create(display_name="Bad", permissions=(), actor=ACTOR, oidc=OidcRegistration(

@@ -17,7 +17,8 @@ from django.utils import timezone
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
-from passgate.apps.models import AuthorizationCode, OidcGrant, OidcToken
+from passgate.apps.models import AppRegistration, AuthorizationCode, OidcGrant, OidcToken
+from tests.core.softauthn import weak_rsa_key
 from tests.oidc.conftest import ISSUER, RelyingParty, audit, basic, verify_id_token
 
 pytestmark = pytest.mark.django_db
@@ -345,6 +346,17 @@ def test_private_key_jwt_needs_a_registered_key(jwt_rp: tuple[RelyingParty, Any]
     oauth_error(redeem_with(rp, "not.a.jwt"), "invalid_client", 401)
     none_alg = "eyJhbGciOiJub25lIn0." + assertion(rp, stranger).split(".")[1] + "."
     oauth_error(redeem_with(rp, none_alg), "invalid_client", 401)
+
+
+def test_a_registered_key_too_weak_authenticates_nobody(jwt_rp: tuple[RelyingParty, Any]) -> None:
+    """A 1024-bit RSA key an older version let an app register (issue 9 finding 7): it can be factored, so an
+    assertion it signs is refused like a stranger's."""
+    rp, _ = jwt_rp
+    weak = RSAKey.import_key(weak_rsa_key(1024).private_key)
+    AppRegistration.objects.filter(app_id=rp.client_id).update(
+        jwks={"keys": [{**weak.as_dict(private=False), "kid": weak.thumbprint(), "use": "sig"}]})
+    oauth_error(redeem_with(rp, assertion(rp, weak)), "invalid_client", 401)
+    assert OidcToken.objects.count() == 0
 
 
 def test_private_key_jwt_client_cannot_use_a_secret(jwt_rp: tuple[RelyingParty, Any]) -> None:

@@ -17,7 +17,16 @@ from passgate.credentials import services
 from passgate.credentials.metadata import metadata_import
 from passgate.credentials.models import Passkey
 from passgate.credentials.policy import policy_update
-from tests.core.softauthn import AAGUID, attestation_certificate, attestation_signing_key, b64, unb64
+from tests.core.attestation_pki import (
+    aaguid_extension,
+    attestation_ca,
+    ceremony,
+    not_ca,
+    packed_leaf,
+    packed_response,
+    subject,
+)
+from tests.core.softauthn import AAGUID, attestation_certificate, attestation_signing_key, b64, unb64, weak_rsa_key
 from tests.core.trust.test_pki import make_blob, make_entry, make_pki
 from tests.services.support import REG_SESSION, audit_rows, authenticator_for, challenge_of, register
 
@@ -105,6 +114,16 @@ MALFORMED_X5C = {
 }
 
 
+# What each malformed x5c is refused as: a list of byte strings reaches the certificate rules, anything else is
+# not an x5c at all and py_webauthn's packed verifier refuses the statement.
+MALFORMED_REASONS = {
+    "truncated DER": "attestation_certificate_malformed",
+    "not DER at all": "attestation_certificate_malformed",
+    "empty certificate": "attestation_certificate_malformed",
+    "trailing garbage": "attestation_certificate_malformed",
+}
+
+
 @pytest.mark.parametrize("enforced", [False, True], ids=["not-enforced", "enforced"])
 @pytest.mark.parametrize("case", sorted(MALFORMED_X5C))
 def test_malformed_attestation_certificates_are_refused_cleanly(
@@ -119,7 +138,53 @@ def test_malformed_attestation_certificates_are_refused_cleanly(
     with pytest.raises(PassgateError) as err:
         services.passkey_registration_complete(user=user, session_key=REG_SESSION, credential=credential,
                                                display_name="Broken")
-    assert isinstance(err.value, CeremonyRejected) and err.value.code == "attestation_invalid", err.value
-    assert "packed attestation did not verify" in err.value.message
+    expected = MALFORMED_REASONS.get(case, "attestation_invalid")
+    assert isinstance(err.value, CeremonyRejected) and err.value.code == expected, err.value
+    if expected == "attestation_invalid":
+        assert "packed attestation did not verify" in err.value.message
     assert not Passkey.objects.filter(user=user).exists()
     assert audit_rows(activity="passkey.register", result="failure")[-1].reason == err.value.code
+
+
+# --- certificate requirements (issue 9 finding 2): refused whatever the profile, before any trust decision ------
+
+def _publish_test_pki_root(pki: Any) -> None:
+    """A BLOB whose entry for the software authenticator's AAGUID lists the attestation test PKI's root."""
+    entry = make_entry(aaguid=SOFT_AAGUID, description="Soft Key", statuses=(("FIDO_CERTIFIED_L1", "2024-01-01"),),
+                       root_certificates=[attestation_ca()[0].der])
+    metadata_import(blob=make_blob([entry], pki.signer, pki.x5c, no=1), source="1", actor=ADMIN)
+
+
+def _packed(user: Any, leaf: Any) -> dict[str, Any]:
+    options = services.passkey_registration_begin(user=user, session_key=REG_SESSION)
+    c = ceremony(authenticator_for(user, backup_eligible=False), challenge=challenge_of(options))
+    return packed_response(c, leaf)
+
+
+NON_CONFORMING = {
+    "CA leaf": (lambda: packed_leaf(extensions=[not_ca(ca=True), aaguid_extension()]), "attestation_certificate_ca"),
+    "no OU": (lambda: packed_leaf(name=subject(ou=None)), "attestation_certificate_subject"),
+    "512-bit RSA leaf": (lambda: packed_leaf(key=weak_rsa_key(512).private_key),
+                         "attestation_certificate_key_too_weak"),
+}
+
+
+@pytest.mark.parametrize("enforced", [False, True], ids=["not-enforced", "enforced"])
+@pytest.mark.parametrize("case", sorted(NON_CONFORMING))
+def test_a_non_conforming_attestation_certificate_is_refused_and_audited(
+        case: str, enforced: bool, pki: Any, make_user: Any) -> None:
+    """Such chains to the metadata's root used to register, rated 'attested' where attestation was enforced."""
+    user = make_user(upn="nico@contoso.com")
+    _publish_test_pki_root(pki)
+    if enforced:
+        enforce(None)
+    conforming = services.passkey_registration_complete(  # the control: the same chain with a conforming leaf
+        user=user, session_key=REG_SESSION, credential=_packed(user, None), display_name="Good")
+    assert conforming.attestation_level == "attested"
+    leaf, reason = NON_CONFORMING[case]
+    with pytest.raises(CeremonyRejected) as err:
+        services.passkey_registration_complete(user=user, session_key=REG_SESSION, credential=_packed(user, leaf()),
+                                               display_name="Bad")
+    assert err.value.code == reason
+    assert list(Passkey.objects.filter(user=user).values_list("display_name", flat=True)) == ["Good"]
+    assert audit_rows(activity="passkey.register", result="failure")[-1].reason == reason

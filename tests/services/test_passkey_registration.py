@@ -10,7 +10,7 @@ import pytest
 from passgate.core.errors import CeremonyRejected, InvalidInput
 from passgate.credentials import services
 from passgate.credentials.models import Challenge, Passkey
-from tests.core.softauthn import AAGUID, ES256, b64, eddsa_key
+from tests.core.softauthn import AAGUID, ES256, b64, eddsa_key, weak_rsa_key
 from tests.services.support import REG_SESSION, audit_rows, authenticator_for, challenge_of, failures, register
 
 pytestmark = pytest.mark.django_db
@@ -160,3 +160,17 @@ def test_failed_registration_is_audited_with_its_reason(make_user: Any) -> None:
     (row,) = failures("passkey.register", "wrong_credential_type")
     assert row.actor_id == user.pk and row.target_type == "user" and row.target_id == str(user.pk)
     assert Passkey.objects.count() == 0
+
+
+@pytest.mark.parametrize("fmt", ["none", "packed"])
+def test_a_512_bit_rsa_key_is_refused_audited_and_not_stored(make_user: Any, fmt: str) -> None:
+    """Issue 9 finding 7: such a key used to register (its packed self attestation verifies)."""
+    user = make_user()
+    auth = authenticator_for(user, key=weak_rsa_key(512))
+    with pytest.raises(CeremonyRejected) as info:
+        register(user, auth, fmt=fmt)
+    assert info.value.code == "credential_key_too_weak"
+    (row,) = failures("passkey.register", "credential_key_too_weak")
+    assert row.actor_id == user.pk and row.target_type == "user" and row.target_id == str(user.pk)
+    assert not Passkey.objects.exists()
+    assert Challenge.objects.get(user=user).consumed_at is not None  # the challenge cannot be tried again

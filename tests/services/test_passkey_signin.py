@@ -12,7 +12,7 @@ from passgate.core.errors import AccessDenied, CeremonyRejected
 from passgate.credentials import services
 from passgate.credentials.models import Passkey
 from passgate.directory.services import user_set_enabled, user_set_upn
-from tests.core.softauthn import b64, second_es256_key
+from tests.core.softauthn import RS256, b64, second_es256_key, weak_rsa_key
 from tests.services.support import (
     SIGNIN_SESSION,
     assertion,
@@ -207,3 +207,18 @@ def test_sign_in_challenge_cannot_be_used_for_reauth(enrolled: Any) -> None:
     with pytest.raises(CeremonyRejected) as info:
         services.passkey_signin_complete(session_key="s", credential=credential, reauth_user=user)
     assert info.value.code == "challenge_unknown"
+
+
+def test_a_stored_key_that_is_too_weak_is_refused_at_sign_in(enrolled: Any) -> None:
+    """A 512-bit key an older version registered: a valid signature from it proves nothing (it can be factored)."""
+    user, auth, passkey = enrolled
+    weak = weak_rsa_key(512)
+    Passkey.objects.filter(pk=passkey.pk).update(public_key=weak.cose(), algorithm=RS256)
+    auth.key = weak
+    with pytest.raises(CeremonyRejected) as info:
+        sign_in(auth)
+    assert info.value.code == "credential_key_too_weak"
+    (row,) = failures("passkey.signIn", "credential_key_too_weak")
+    assert row.actor_id == user.pk and row.target_id == str(passkey.pk)
+    stored = Passkey.objects.get(pk=passkey.pk)
+    assert (stored.sign_count, stored.last_used_at) == (10, None)

@@ -16,7 +16,8 @@ certificate requirements). This module decides *trust*, at a verification time g
 4. Trust anchors: the FIDO MDS entry for the AAGUID (for ``fido-u2f``, and for an all-zero AAGUID, the entry
    listing the leaf's key identifier: hex SHA-1 of its public key bits). For ``apple``, ``android-key`` and
    ``android-safetynet`` the caller's ``extra_roots`` (see :func:`known_vendor_roots`) are anchors too, and
-   without an MDS entry a chain to them is enough (platform authenticators are rarely in MDS).
+   without an MDS entry a chain to them is enough (platform authenticators are rarely in MDS). An anchor whose
+   key breaks the key rules of :mod:`passgate.core.keys` (e.g. RSA under 2048 bits) is ignored.
 5. The chain must verify from the leaf through the ``x5c`` intermediates to an anchor, every issuer a CA and
    every certificate on the path (the anchor included) valid at ``now``. An anchor may be an intermediate
    (MDS lists some): the path stops at the first certificate that is, or is issued by, an anchor.
@@ -47,6 +48,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from webauthn.helpers import known_root_certs
 
 from passgate.core.errors import InvalidInput
+from passgate.core.keys import key_strength_problem
 from passgate.core.trust.mds import (
     UNTRUSTED_STATUSES,
     AuthenticatorStatus,
@@ -54,7 +56,7 @@ from passgate.core.trust.mds import (
     MetadataEntry,
     MetadataSnapshot,
 )
-from passgate.core.webauthn._attestation import FORMATS_WITH_AAGUID_EXTENSION, certificate_aaguid
+from passgate.core.webauthn._certificates import FORMATS_WITH_AAGUID_EXTENSION, certificate_aaguid
 from passgate.core.webauthn.types import RegisteredCredential
 
 SAFETYNET_WINDOW: Final = timedelta(seconds=60)
@@ -361,10 +363,13 @@ def _load(der: bytes, what: str) -> x509.Certificate:
 
 
 def _load_anchor(der: bytes) -> x509.Certificate | None:
+    """A trust anchor, or None if it is unusable: unreadable, or its key breaks the key rules (a weak root's key
+    could be factored to issue attestation certificates at will). That fails that vendor's attestation only."""
     try:
-        return _load(bytes(der), "trust anchor")
+        cert = _load(bytes(der), "trust anchor")
     except _Refusal:
-        return None  # an unusable MDS root fails that vendor's attestation, not the whole assessment
+        return None
+    return cert if key_strength_problem(cert.public_key()) is None else None
 
 
 def _key_identifier(cert: x509.Certificate) -> str:

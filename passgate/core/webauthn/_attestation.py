@@ -6,19 +6,22 @@ SafetyNet's timestamp check is off. Caveat: py_webauthn's ``apple``, ``android-k
 ``android-safetynet`` verifiers always add their vendor roots (Apple WebAuthn CA, Google hardware
 attestation roots, GlobalSign R2) and validate the chain with OpenSSL at the current time, so for
 those three formats the library does anchor trust and does read the clock.
+
+Before a format's verifier runs, its certificates go through the certificate requirements of
+:mod:`passgate.core.webauthn._certificates`, one place for every format.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import cbor2
-from pyasn1.codec.der import decoder as der_decoder
-from pyasn1.type import univ
-from pyasn1_modules import rfc5280
 from webauthn.helpers import parse_attestation_object
 from webauthn.helpers.structs import AttestationStatement, AttestedCredentialData, AuthenticatorData
 from webauthn.registration.formats.android_key import verify_android_key
@@ -29,6 +32,8 @@ from webauthn.registration.formats.packed import verify_packed
 from webauthn.registration.formats.tpm import verify_tpm
 
 from passgate.core.errors import CeremonyRejected, RejectReason
+from passgate.core.webauthn._certificates import StatementCertificates, check_attestation_certificates
+from passgate.core.webauthn._keys import CredentialKey
 from passgate.core.webauthn._parse import as_mapping, reject
 
 _R = RejectReason
@@ -42,6 +47,7 @@ class AttestationObject:
     att_stmt: Mapping[Any, Any]  # as decoded, to check "none" has an empty map
     statement: AttestationStatement
     auth_data: AuthenticatorData
+    auth_data_raw: bytes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -104,53 +110,42 @@ _VERIFIERS: Mapping[str, _Verifier] = {
 SUPPORTED_FORMATS = frozenset({NONE_FORMAT, *_VERIFIERS})
 
 
-# id-fido-gen-ce-aaguid (§8.2.1, §8.3.1): if the attestation certificate has it, it must hold the
-# authData AAGUID. py_webauthn 3.0.1 does not compare it (its TPM check is commented out). Read with
-# pyasn1 (a py_webauthn dependency) because cryptography refuses the whole extension list of some
-# certificates that py_webauthn otherwise accepts (e.g. an explicitly encoded default cA=FALSE).
-_AAGUID_EXTENSION = univ.ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
-FORMATS_WITH_AAGUID_EXTENSION = frozenset({"packed", "tpm"})
-
-
-def certificate_aaguid(leaf_der: bytes) -> bytes | None:
-    """The raw value (a DER OCTET STRING) of the leaf's id-fido-gen-ce-aaguid extension, if any."""
-    certificate, rest = der_decoder.decode(leaf_der, asn1Spec=rfc5280.Certificate())
-    if rest:
-        raise ValueError("bytes left over after the attestation certificate")
-    extensions = certificate["tbsCertificate"]["extensions"]
-    if not extensions.isValue:
-        return None
-    for extension in extensions:
-        if extension["extnID"] == _AAGUID_EXTENSION:
-            return bytes(extension["extnValue"])
-    return None
-
-
-def _check_aaguid_extension(obj: AttestationObject, acd: AttestedCredentialData) -> None:
-    x5c = obj.statement.x5c
-    if obj.fmt not in FORMATS_WITH_AAGUID_EXTENSION or not x5c:
-        return
+def _jws_certificates(response: bytes | None) -> tuple[bytes, ...]:
+    """The x5c of an android-safetynet response's JWS header ((): unreadable, left to the format's verifier)."""
+    if not isinstance(response, bytes):
+        return ()
     try:
-        aaguid_in_certificate = certificate_aaguid(x5c[0])
-    except Exception as exc:
-        raise CeremonyRejected(_R.ATTESTATION_INVALID, "attestation certificate does not parse") from exc
-    # The extension value is a DER OCTET STRING of the 16-byte AAGUID.
-    if aaguid_in_certificate is not None and aaguid_in_certificate != b"\x04\x10" + acd.aaguid:
-        reject(_R.ATTESTATION_INVALID, "attestation certificate AAGUID differs from the authenticator data")
+        header_b64 = response.split(b".")[0].decode("ascii")
+        header = json.loads(base64.urlsafe_b64decode(header_b64 + "=" * (-len(header_b64) % 4)))
+        return tuple(base64.b64decode(item.replace("-", "+").replace("_", "/") + "=" * (-len(item) % 4))
+                     for item in header["x5c"])
+    except Exception:  # noqa: BLE001 - any malformation: the SafetyNet verifier refuses the statement
+        return ()
 
 
-def verify_statement(obj: AttestationObject, cdj: bytes, acd: AttestedCredentialData) -> None:
+def statement_certificates(obj: AttestationObject) -> tuple[bytes, ...]:
+    """The attestation certificates of any format, leaf first: ``x5c``, or the SafetyNet JWS header's."""
+    if obj.fmt == "android-safetynet":
+        return _jws_certificates(obj.statement.response)
+    return certificates(obj.statement)
+
+
+def verify_statement(obj: AttestationObject, cdj: bytes, acd: AttestedCredentialData, key: CredentialKey) -> None:
+    """§7.1 step 21: the format's certificate requirements (one place for all formats), then its verifier."""
     if obj.fmt == NONE_FORMAT:
         if obj.att_stmt:
             reject(_R.ATTESTATION_INVALID, "'none' attestation must have an empty attStmt")
         return
+    check_attestation_certificates(StatementCertificates(
+        fmt=obj.fmt, certificates=statement_certificates(obj), aaguid=acd.aaguid, credential_key=key.public_key,
+        auth_data=obj.auth_data_raw, client_data_hash=hashlib.sha256(cdj).digest(),
+    ))
     try:
         verified = _VERIFIERS[obj.fmt](obj, cdj, acd)
     except Exception as exc:  # py_webauthn raises many types (its own, cryptography, asn1, KeyError)
         raise CeremonyRejected(_R.ATTESTATION_INVALID, f"{obj.fmt} attestation did not verify") from exc
     if verified is not True:
         reject(_R.ATTESTATION_INVALID, f"{obj.fmt} attestation did not verify")
-    _check_aaguid_extension(obj, acd)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,7 +174,7 @@ def read_attestation_object(raw: bytes) -> AttestationObject:
         parsed = parse_attestation_object(raw)  # also refuses leftover bytes inside authData
     except Exception as exc:
         raise CeremonyRejected(_R.MALFORMED_ATTESTATION_OBJECT, "authenticator data is malformed") from exc
-    return AttestationObject(raw, fmt, att_stmt, parsed.att_stmt, parsed.auth_data)
+    return AttestationObject(raw, fmt, att_stmt, parsed.att_stmt, parsed.auth_data, auth_data)
 
 
 def certificates(statement: AttestationStatement) -> tuple[bytes, ...]:

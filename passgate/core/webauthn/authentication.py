@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from passgate.core.errors import InvalidInput, RejectReason
-from passgate.core.webauthn._keys import CredentialKey, UnusableKeyError, check_signature, decode_key
+from passgate.core.errors import CeremonyRejected, InvalidInput, RejectReason
+from passgate.core.webauthn._keys import CredentialKey, KeyRejected, check_signature, decode_key
 from passgate.core.webauthn._parse import (
     GET,
     b64url_decode,
@@ -89,10 +89,17 @@ def _identify(
         reject(_R.USER_HANDLE_MISMATCH, "userHandle is not the credential owner's handle")
 
 
+# A stored key that no longer meets the key rules (registered before they existed) is refused like a new one.
+_KEY_RULES = frozenset({_R.CREDENTIAL_KEY_TOO_WEAK, _R.CREDENTIAL_KEY_INVALID, _R.UNSUPPORTED_CURVE,
+                        _R.CREDENTIAL_KEY_ALG_MISMATCH})
+
+
 def _stored_key(stored: StoredCredential) -> CredentialKey:
     try:
         return decode_key(stored.public_key)
-    except UnusableKeyError as exc:
+    except KeyRejected as exc:
+        if exc.reason in _KEY_RULES:
+            raise CeremonyRejected(exc.reason, f"stored credential public key: {exc}") from exc
         raise InvalidInput(f"stored credential public key is unusable: {exc}") from exc
 
 

@@ -105,12 +105,12 @@ def verify_registration(
     obj = read_attestation_object(attestation_object)
     check_authenticator_flags(obj.auth_data, rp=rp)
     acd = _attested_data(obj.auth_data, envelope.raw_id)
-    algorithm = load_credential_key(acd.credential_public_key, rp.allowed_algorithms).algorithm
+    key = load_credential_key(acd.credential_public_key, rp.allowed_algorithms)
     if obj.fmt not in SUPPORTED_FORMATS:
         reject(_R.UNSUPPORTED_ATTESTATION_FORMAT, f"attestation format {obj.fmt!r} is not supported")
-    verify_statement(obj, envelope.client_data_json, acd)
+    verify_statement(obj, envelope.client_data_json, acd, key)
     _check_credential_record(acd.credential_id, credential_id_registered)
-    return _record(obj, acd, algorithm, transports, envelope.client_data_json)
+    return _record(obj, acd, key.algorithm, transports, envelope.client_data_json)
 
 
 def _record(

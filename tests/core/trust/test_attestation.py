@@ -30,7 +30,7 @@ from passgate.core.trust.attestation import (
 )
 from passgate.core.trust.mds import AuthenticatorStatus, CertificationLevel, MetadataSnapshot, verify_blob
 from passgate.core.webauthn import RegisteredCredential, verify_registration
-from tests.core.softauthn import CHALLENGE, RP, SoftAuthenticator, client_data_json
+from tests.core.softauthn import CHALLENGE, RP, SoftAuthenticator, client_data_json, weak_rsa_key
 from tests.core.trust.test_pki import CHROMIUM_VIRTUAL_AAGUID, Issued, make_blob, make_cert, make_entry, make_pki
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -241,6 +241,14 @@ def test_a_non_ca_intermediate_breaks_the_chain() -> None:
     credential = register(x5c=[attestation_leaf(not_ca), not_ca])
     result = assess_attestation(credential=credential, snapshot=snapshot(entry_for(root)), now=NOW)
     assert result.reason is R.CHAIN_UNTRUSTED
+
+
+def test_a_root_with_a_weak_key_anchors_nothing() -> None:
+    """A 1024-bit RSA root listed by the metadata could be factored to issue attestation certificates at will."""
+    weak_root = make_cert("Weak Attestation Root", key=weak_rsa_key(1024).private_key, ca=True)
+    credential = register(x5c=[attestation_leaf(weak_root)])
+    result = assess_attestation(credential=credential, snapshot=snapshot(entry_for(weak_root)), now=NOW)
+    assert result.reason is R.CHAIN_UNTRUSTED and "no usable attestation root" in result.message
 
 
 def test_aaguid_extension_must_match_the_authenticator_data() -> None:
