@@ -500,6 +500,7 @@ def tap_signin(*, upn: object, tap: object, context: RequestContext = NO_CONTEXT
     given_digest = tap_rules.digest(_tap_key(), tap if isinstance(tap, str) else "")
     upn_given = {"upnGiven": _storable(str(upn)[:113])}
     refusal: PassgateError | None = None
+    result: SignIn | None = None
     with transaction.atomic():
         guard = throttle.throttle_lock([throttle.source_subject(context),
                                         throttle.subject(Scope.TAP_USER, given_upn)])
@@ -518,10 +519,10 @@ def tap_signin(*, upn: object, tap: object, context: RequestContext = NO_CONTEXT
                               actor=actor_for(user) if user else None, details=upn_given)
             else:
                 refusal = _tap_use(user, passes[index], guard=guard, context=context, activity=activity)
-    if refusal is not None:
-        raise refusal
-    assert user is not None and index is not None  # noqa: S101 - no refusal: the pass matched
-    return SignIn(user=user, method="tap", tap_usable_once=passes[index].is_usable_once)
+                result = SignIn(user=user, method="tap", tap_usable_once=passes[index].is_usable_once)
+    if refusal is not None or result is None:
+        raise refusal or RuntimeError("a pass sign-in ended without an answer")
+    return result
 
 
 def _storable(text: str) -> str:
