@@ -47,6 +47,29 @@ def issue_tap(db: Any) -> Any:
     return issue
 
 
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Django's clock (``timezone.now``) frozen at the real time, moved only by ``clock.advance(seconds)``:
+    for back-off windows and expiry without sleeping."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    class Clock:
+        def __init__(self) -> None:
+            self.now = timezone.now()
+
+        def __call__(self) -> Any:
+            return self.now
+
+        def advance(self, seconds: float) -> None:
+            self.now += timedelta(seconds=seconds)
+
+    frozen = Clock()
+    monkeypatch.setattr(timezone, "now", frozen)
+    return frozen
+
+
 def pytest_collection_modifyitems(items: list[Any]) -> None:
     for item in items:
         if "/tests/browser/" in str(item.path):

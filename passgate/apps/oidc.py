@@ -659,12 +659,16 @@ class _Server(AuthorizationServer):  # type: ignore[misc]
         return client
 
     def _check_secret(self, client_id: str, secret: str) -> _Client:
+        """One constant-time comparison and one answer whether the client id names nobody, a client without a
+        secret or one with another secret: only the audit row's reason code tells them apart."""
         client = self.query_client(client_id)
-        ok = hmac.compare_digest(_sha256(secret), bytes(client.app.secret_sha256) if client else _NO_SECRET)
+        has_secret = client is not None and client.app.has_secret
+        stored = bytes(client.app.secret_sha256) if client is not None and has_secret else _NO_SECRET
+        ok = hmac.compare_digest(_sha256(secret), stored) and has_secret
         if client is None:
-            raise _invalid_client("Unknown client.", "unknown_client")
-        if not ok or not client.app.has_secret:
-            raise _invalid_client("Client authentication failed.", "invalid_client_secret")
+            raise _invalid_client(CLIENT_AUTH_FAILED, "unknown_client")
+        if not ok:
+            raise _invalid_client(CLIENT_AUTH_FAILED, "invalid_client_secret")
         return client
 
     def handle_error_response(self, request: _Request, error: OAuth2Error) -> OAuthResponse:
@@ -684,6 +688,7 @@ class _Server(AuthorizationServer):  # type: ignore[misc]
 
 
 _NO_SECRET = hashlib.sha256(b"passgate: no such client").digest()
+CLIENT_AUTH_FAILED = "Client authentication failed."
 
 
 def _ascii(text: str, limit: int = 200) -> str:

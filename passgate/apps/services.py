@@ -404,7 +404,10 @@ def token_issue(*, client_id: str, client_secret: str, scope: str,
         app = AppRegistration.objects.filter(app_id=uuid.UUID(client_id)).first()
     except ValueError:
         app = None
-    secret_ok = hmac.compare_digest(_digest(client_secret), bytes(app.secret_sha256) if app else _NO_SUCH_SECRET)
+    # One constant-time comparison whatever the client id names (nobody, an app without a secret, an app).
+    has_secret = app is not None and app.has_secret
+    stored = bytes(app.secret_sha256) if app is not None and has_secret else _NO_SUCH_SECRET
+    secret_ok = hmac.compare_digest(_digest(client_secret), stored) and has_secret
     if app is None or not secret_ok:
         reason = "unknown_client" if app is None else "invalid_client_secret"
         audit_failure(category=Category.SIGN_IN, activity="token.issue", reason=reason, context=context,

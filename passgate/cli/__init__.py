@@ -182,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true")
     a.set_defaults(func="cmd_oidc_purge")
 
+    t = sub.add_parser("throttle", help="the back-off counters of wrong passes and codes").add_subparsers(
+        dest="action", required=True)
+    a = t.add_parser("purge", help="delete counters whose failures are forgotten (run it daily from cron)")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_throttle_purge")
+
     d = sub.add_parser("demo-app", help="run a small web app that signs in through this Passgate (OpenID Connect); "
                                         "registers it as a public client the first time")
     d.add_argument("--host", default="127.0.0.1")

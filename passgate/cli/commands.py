@@ -36,6 +36,7 @@ from passgate.core.graph.odata import Comparison
 from passgate.core.trust.mds import MetadataSnapshot
 from passgate.credentials.metadata import flagged_passkeys, metadata_import
 from passgate.credentials.services import tap_issue
+from passgate.credentials.throttle import throttle_purge
 from passgate.demo.app import DemoApp
 from passgate.directory.models import DirectoryRole, SecurityGroup, User
 from passgate.directory.services import (
@@ -434,6 +435,17 @@ def cmd_oidc_purge(args: argparse.Namespace) -> None:
                  details={"olderThanDays": args.older_than_days, "deleted": deleted})
     _emit(args, {"deleted": deleted}, lambda: [f"Deleted {deleted} expired authorization code(s), token(s) and "
                                                f"grant(s) older than {args.older_than_days} day(s)"])
+
+
+# --- back-off counters ------------------------------------------------------------------------------------
+
+def cmd_throttle_purge(args: argparse.Namespace) -> None:
+    with transaction.atomic():
+        deleted = throttle_purge()
+        audit_record(category=Category.SYSTEM, activity="throttle.purge", actor=_system_actor(),
+                     details={"deleted": deleted})
+    _emit(args, {"deleted": deleted}, lambda: [f"Deleted {deleted} back-off counter{'s' if deleted != 1 else ''} "
+                                               "with nothing left to remember."])
 
 
 # --- demo relying party -------------------------------------------------------------------------------------

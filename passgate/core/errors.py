@@ -105,6 +105,19 @@ class TemporaryAccessPassRejected(PassgateError):
     code = "tap_invalid"
 
 
+class Throttled(PassgateError):
+    """Too many failed guesses of a secret: refused before the secret was looked at (``core.throttle``).
+
+    ``retry_after`` is the whole number of seconds until an attempt is checked again.
+    """
+
+    code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
 class NotFound(PassgateError):
     """The named object does not exist (or the caller may not know it exists)."""
 

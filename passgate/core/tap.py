@@ -3,12 +3,17 @@
 A pass is shown once and stored only as a keyed hash (HMAC-SHA-256 with a server key): passes are
 high-entropy, so a fast keyed hash is right (no password-style stretching), and comparisons are
 constant-time. Randomness and the clock come in as arguments.
+
+Wrong guesses do not lock a pass (a stranger who knows the user name could lock it): ``core.throttle`` makes
+guessers wait instead, and the guess space (``GUESS_SPACE``, about 2**78) keeps guessing hopeless at the rate it
+allows (docs/security.md, "Guessable secrets").
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum, unique
@@ -18,11 +23,11 @@ from passgate.core.errors import InvalidInput, TemporaryAccessPassRejected
 MIN_LIFETIME_MINUTES = 10
 MAX_LIFETIME_MINUTES = 43_200
 DEFAULT_LIFETIME_MINUTES = 60
-MAX_FAILED_ATTEMPTS = 10
 # Crockford-style alphabet without look-alikes (0/O, 1/I/L, U).
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 TAP_LENGTH = 16  # 16 symbols of 30 -> ~78 bits
 RANDOM_BYTES_NEEDED = TAP_LENGTH * 2
+GUESS_SPACE = len(ALPHABET) ** TAP_LENGTH  # 30**16 = 4.3e23 passes a guesser must choose from
 
 
 @unique
@@ -31,7 +36,6 @@ class TapState(StrEnum):
     NOT_YET_VALID = "not_yet_valid"
     EXPIRED = "expired"
     USED = "used"
-    LOCKED = "locked"
     REVOKED = "revoked"
 
 
@@ -39,7 +43,6 @@ TAP_MESSAGES = {
     TapState.NOT_YET_VALID: "This Temporary Access Pass is not valid yet.",
     TapState.EXPIRED: "This Temporary Access Pass has expired. Ask your administrator for a new one.",
     TapState.USED: "This Temporary Access Pass has already been used. Ask your administrator for a new one.",
-    TapState.LOCKED: "This Temporary Access Pass was locked after too many wrong attempts.",
     TapState.REVOKED: "This Temporary Access Pass was revoked.",
 }
 
@@ -53,7 +56,6 @@ class TapRecord:
     is_usable_once: bool
     used: bool
     revoked: bool
-    failed_attempts: int
 
     @property
     def expires(self) -> datetime:
@@ -88,18 +90,27 @@ def normalise(given: str) -> str:
 
 
 def digest(secret_key: bytes, tap: str) -> bytes:
-    return hmac.new(secret_key, normalise(tap).encode("utf-8"), hashlib.sha256).digest()
+    # Characters UTF-8 cannot carry (lone surrogates) become "?", which no pass contains.
+    return hmac.new(secret_key, normalise(tap).encode("utf-8", "replace"), hashlib.sha256).digest()
 
 
-def matches(secret_key: bytes, given: str, stored_digest: bytes) -> bool:
-    return hmac.compare_digest(digest(secret_key, given), stored_digest)
+NO_DIGEST = bytes(32)  # compared against when there is nothing to compare against: the same work either way
+
+
+def find_match(given_digest: bytes, stored_digests: Sequence[bytes]) -> int | None:
+    """The index of the stored digest equal to ``given_digest``, comparing (in constant time) against every one of
+    them, and against a dummy when there are none, so the work does not depend on which matches or how many exist.
+    """
+    found = None
+    for index, stored in enumerate(stored_digests or [NO_DIGEST]):
+        if hmac.compare_digest(given_digest, stored) and stored_digests:
+            found = index
+    return found
 
 
 def state(record: TapRecord, *, now: datetime) -> TapState:
     if record.revoked:
         return TapState.REVOKED
-    if record.failed_attempts >= MAX_FAILED_ATTEMPTS:
-        return TapState.LOCKED
     if record.is_usable_once and record.used:
         return TapState.USED
     if now < record.start:

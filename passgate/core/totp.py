@@ -20,8 +20,6 @@ STEP_SECONDS = 30
 DIGITS = 6
 DRIFT_STEPS = 1
 SECRET_BYTES = 20  # 160 bits, RFC 4226 §4 recommends this length
-MAX_FAILED_ATTEMPTS = 5  # then the method is locked for LOCK_SECONDS
-LOCK_SECONDS = 300
 
 
 class TotpRejected(PassgateError):

@@ -91,7 +91,6 @@ class TemporaryAccessPass(models.Model):
     is_usable_once = models.BooleanField(default=True)
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    failed_attempts = models.PositiveIntegerField(default=0)
     created_by = models.CharField(max_length=256)
 
     class Meta:
@@ -105,7 +104,7 @@ class SoftwareOathMethod(models.Model):
     """An authenticator app (TOTP, RFC 6238). The seed is sealed with ``credentials.secretbox``.
 
     A method is pending until its first code verifies; ``last_used_step`` refuses any code of a step already
-    used; ``failed_attempts``/``locked_until`` rate-limit guessing per user.
+    used. Guessing is slowed per person and per address by ``ThrottleCounter``.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -115,14 +114,34 @@ class SoftwareOathMethod(models.Model):
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_step = models.BigIntegerField(null=True, blank=True)
-    failed_attempts = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
 
     def __str__(self) -> str:
         return f"Authenticator app {self.id} of {self.user_id}"
+
+
+class ThrottleCounter(models.Model):
+    """Failed guesses of a guessable secret by one subject (an address, a user name, a person): what
+    ``core.throttle`` decides the back-off from.
+
+    ``key`` is a keyed hash of the subject (``core.throttle.subject_key``): the table names no address or user
+    name, and a user name that names nobody gets the same row as a real one. A sign-in attempt locks its rows
+    (SELECT ... FOR UPDATE) until it commits, so concurrent guesses on any number of app nodes are counted one
+    after another. ``throttle_purge`` deletes rows whose failures are forgotten.
+    """
+
+    scope = models.CharField(max_length=16)  # core.throttle.Scope
+    key = models.CharField(max_length=64)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="throttle_counter_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key[:12]}: {self.failures}"
 
 
 class PolicyVersion(models.Model):

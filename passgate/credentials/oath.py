@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from passgate.audit.models import Category
 from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_failure, audit_record
+from passgate.core import throttle as throttle_rules
 from passgate.core import totp
 from passgate.core.errors import NotFound, PassgateError, PolicyDenied
 from passgate.core.policy import evaluate as policy_rules
-from passgate.credentials import secretbox
+from passgate.core.throttle import Scope
+from passgate.credentials import secretbox, throttle
 from passgate.credentials.models import SoftwareOathMethod
 from passgate.credentials.policy_selectors import current_policy, user_group_ids
 from passgate.directory.models import User
@@ -100,7 +101,7 @@ def software_oath_enrol_complete(*, user: User, method_id: object, code: object,
                                  context: RequestContext = NO_CONTEXT) -> SoftwareOathMethod:
     try:
         method = _pending(user, method_id)
-        match = totp.verify(_secret(method), code, unix_time=time.time(), last_used_step=None)
+        match = totp.verify(_secret(method), code, unix_time=timezone.now().timestamp(), last_used_step=None)
         with transaction.atomic():
             method.is_verified, method.last_used_step, method.last_used_at = True, match.step, timezone.now()
             method.save(update_fields=["is_verified", "last_used_step", "last_used_at"])
@@ -115,45 +116,67 @@ def software_oath_enrol_complete(*, user: User, method_id: object, code: object,
 
 def software_oath_verify(*, user: User, code: object, context: RequestContext = NO_CONTEXT,
                          activity: str = "softwareOath.verify") -> SoftwareOathMethod:
-    """Check a code against the user's authenticator apps. Locked after repeated failures; no code twice."""
-    now = timezone.now()
-    methods = list(SoftwareOathMethod.objects.filter(user=user, is_verified=True).select_related("user"))
+    """Check a code against the user's authenticator apps; no code twice.
+
+    Guessing is slowed, never locked out: the person and the request's address each have a back-off counter
+    (``core.throttle``); while either makes the guesser wait, the attempt is refused (``totp_throttled``) before
+    any code is checked, a correct one included. A wrong or reused code counts as a failure; a correct one clears
+    the person's failures. Input that is no code at all counts nothing (no secret was tried).
+    """
+    refusal: PassgateError | None = None
+    verified: SoftwareOathMethod | None = None
+    details: dict[str, object] = {}
     try:
-        if not methods:
+        totp.normalise(code)
+        if not SoftwareOathMethod.objects.filter(user=user, is_verified=True).exists():
             raise NotFound("You have no authenticator app set up.", code="no_software_oath_method")
-        if any(m.locked_until and m.locked_until > now for m in methods):
-            raise totp.TotpRejected("Too many wrong codes. Wait five minutes and try again.", code="totp_locked")
-        failure: PassgateError | None = None
-        for method in methods:
-            try:
-                match = totp.verify(_secret(method), code, unix_time=time.time(),
-                                    last_used_step=method.last_used_step)
-            except totp.TotpRejected as exc:
-                failure = failure if failure and failure.code == "totp_reused" else exc
-                continue
-            with transaction.atomic():
-                won = SoftwareOathMethod.objects.filter(
-                    Q(last_used_step__isnull=True) | Q(last_used_step__lt=match.step), pk=method.pk,
-                ).update(last_used_step=match.step, last_used_at=now, failed_attempts=0, locked_until=None)
-                if won != 1:  # the same code submitted twice at once
-                    raise totp.TotpRejected("That code was already used. Wait for the next one.", code="totp_reused")
-                audit_record(category=Category.SIGN_IN, activity=activity, actor=actor_for(user),
-                             target=method_target(method), context=context)
-            return method
-        _count_failure(user, now)
-        assert failure is not None  # noqa: S101 - at least one method was tried
-        raise failure
     except PassgateError as exc:
         audit_failure(category=Category.SIGN_IN, activity=activity, reason=exc.code, actor=actor_for(user),
                       context=context)
         raise
+    with transaction.atomic():
+        guard = throttle.throttle_lock([throttle.source_subject(context),
+                                        throttle.subject(Scope.TOTP_USER, str(user.pk))])
+        if not guard.verdict.allowed:
+            refusal = throttle_rules.refusal(guard.verdict, code="totp_throttled")
+            details = {"retryAfterSeconds": guard.verdict.retry_after}
+        else:
+            match = _verify_any(user, code, now=guard.now)
+            if isinstance(match, PassgateError):
+                guard.failed()
+                refusal = match
+            else:
+                verified = match
+                guard.succeeded(Scope.TOTP_USER)
+                audit_record(category=Category.SIGN_IN, activity=activity, actor=actor_for(user),
+                             target=method_target(match), context=context)
+        if refusal is not None:
+            audit_failure(category=Category.SIGN_IN, activity=activity, reason=refusal.code, actor=actor_for(user),
+                          context=context, details=details)
+    if refusal is not None or verified is None:
+        raise refusal or RuntimeError("no refusal and no method")
+    return verified
 
 
-def _count_failure(user: User, now: datetime) -> None:
-    rows = SoftwareOathMethod.objects.filter(user=user, is_verified=True)
-    rows.update(failed_attempts=F("failed_attempts") + 1)
-    rows.filter(failed_attempts__gte=totp.MAX_FAILED_ATTEMPTS).update(
-        locked_until=now + timedelta(seconds=totp.LOCK_SECONDS), failed_attempts=0)
+def _verify_any(user: User, code: object, *, now: datetime) -> SoftwareOathMethod | PassgateError:
+    """The method ``code`` is a fresh code of (its step recorded), else why not. Runs under the person's throttle
+    lock, so two submissions of one code are checked one after the other: the second is a reuse."""
+    methods = list(SoftwareOathMethod.objects.filter(user=user, is_verified=True).select_related("user"))
+    failure: PassgateError | None = None
+    for method in methods:
+        try:
+            match = totp.verify(_secret(method), code, unix_time=now.timestamp(),
+                                last_used_step=method.last_used_step)
+        except totp.TotpRejected as exc:
+            failure = failure if failure and failure.code == "totp_reused" else exc
+            continue
+        won = SoftwareOathMethod.objects.filter(
+            Q(last_used_step__isnull=True) | Q(last_used_step__lt=match.step), pk=method.pk,
+        ).update(last_used_step=match.step, last_used_at=now)
+        if won != 1:
+            return totp.TotpRejected("That code was already used. Wait for the next one.", code="totp_reused")
+        return method
+    return failure or NotFound("You have no authenticator app set up.", code="no_software_oath_method")
 
 
 @transaction.atomic

@@ -17,12 +17,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from passgate.audit.models import Category
 from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_failure, audit_record
 from passgate.core import tap as tap_rules
+from passgate.core import throttle as throttle_rules
 from passgate.core import webauthn as core
 from passgate.core.directory import normalise_upn, validate_passkey_name
 from passgate.core.errors import (
@@ -35,7 +35,9 @@ from passgate.core.errors import (
     TemporaryAccessPassRejected,
 )
 from passgate.core.policy import evaluate as policy_rules
+from passgate.core.throttle import Scope
 from passgate.core.trust.attestation import assess_attestation, attestation_required_refusal, known_vendor_roots
+from passgate.credentials import throttle
 from passgate.credentials.models import Ceremony, Challenge, Passkey, RegistrationSnooze, TemporaryAccessPass
 from passgate.credentials.policy_selectors import current_policy, user_group_ids
 from passgate.credentials.relying_party import relying_party
@@ -430,7 +432,7 @@ def _tap_key() -> bytes:
 def _tap_record(row: TemporaryAccessPass) -> tap_rules.TapRecord:
     return tap_rules.TapRecord(start=row.start_at, lifetime_minutes=row.lifetime_minutes,
                                is_usable_once=row.is_usable_once, used=row.used_at is not None,
-                               revoked=row.revoked_at is not None, failed_attempts=row.failed_attempts)
+                               revoked=row.revoked_at is not None)
 
 
 def tap_issue(*, user: User, actor: Actor, lifetime_minutes: int | None = None,
@@ -481,41 +483,75 @@ def tap_delete(*, tap: TemporaryAccessPass, actor: Actor, context: RequestContex
 
 
 GENERIC_TAP_FAILURE = "That user name and Temporary Access Pass don't match a valid pass."
+NO_USER_ID = uuid.UUID(int=0)  # an id no user has: an unknown user name runs the same pass query as a real one
 
 
-def tap_signin(*, upn: str, tap: str, context: RequestContext = NO_CONTEXT) -> SignIn:
-    """Sign in with a pass. Unknown user and wrong pass give the same answer (no account enumeration)."""
-    key = _tap_key()
-    user = User.objects.filter(upn_normalized=normalise_upn(upn)).first() if isinstance(upn, str) else None
-    given = tap if isinstance(tap, str) else ""
-    now = timezone.now()
-    candidates = list(TemporaryAccessPass.objects.filter(user=user)) if user else []
-    match = next((row for row in candidates if tap_rules.matches(key, given, bytes(row.digest))), None)
-    if user is None or match is None:
-        tap_rules.matches(key, given, b"\x00" * 32)  # same work whether or not the user exists
-        if user is not None:
-            TemporaryAccessPass.objects.filter(user=user, revoked_at__isnull=True).update(
-                failed_attempts=F("failed_attempts") + 1)
-        audit_failure(category=Category.SIGN_IN, activity="tap.signIn", reason="tap_invalid", context=context,
-                      actor=actor_for(user) if user else None, details={"upnGiven": str(upn)[:113]})
-        raise TemporaryAccessPassRejected(GENERIC_TAP_FAILURE)
+def tap_signin(*, upn: object, tap: object, context: RequestContext = NO_CONTEXT,
+               activity: str = "tap.signIn") -> SignIn:
+    """Sign in (or, with ``activity="tap.reauthenticate"``, confirm it's you) with a pass.
+
+    Guessing is slowed, never locked out: the request's address and the user name given each have a back-off
+    counter (``core.throttle``); while either makes the guesser wait, the attempt is refused (``tap_throttled``)
+    before any pass is looked at, a correct one included. An unknown user name and a wrong pass give the same
+    answer after the same work: one HMAC, the same SQL statements (the pass query runs with an id no user has),
+    and the same counters, which are keyed by the user name whether or not it names anybody.
+    """
+    given_upn = normalise_upn(_storable(upn)) if isinstance(upn, str) else ""
+    given_digest = tap_rules.digest(_tap_key(), tap if isinstance(tap, str) else "")
+    upn_given = {"upnGiven": _storable(str(upn)[:113])}
+    refusal: PassgateError | None = None
+    result: SignIn | None = None
+    with transaction.atomic():
+        guard = throttle.throttle_lock([throttle.source_subject(context),
+                                        throttle.subject(Scope.TAP_USER, given_upn)])
+        if not guard.verdict.allowed:
+            refusal = throttle_rules.refusal(guard.verdict, code="tap_throttled")
+            audit_failure(category=Category.SIGN_IN, activity=activity, reason=refusal.code, context=context,
+                          details={**upn_given, "retryAfterSeconds": guard.verdict.retry_after})
+        else:
+            user = User.objects.filter(upn_normalized=given_upn).first()
+            passes = list(TemporaryAccessPass.objects.filter(user_id=user.pk if user else NO_USER_ID))
+            index = tap_rules.find_match(given_digest, [bytes(row.digest) for row in passes])
+            if user is None or index is None:
+                guard.failed()
+                refusal = TemporaryAccessPassRejected(GENERIC_TAP_FAILURE)
+                audit_failure(category=Category.SIGN_IN, activity=activity, reason=refusal.code, context=context,
+                              actor=actor_for(user) if user else None, details=upn_given)
+            else:
+                refusal = _tap_use(user, passes[index], guard=guard, context=context, activity=activity)
+                result = SignIn(user=user, method="tap", tap_usable_once=passes[index].is_usable_once)
+    if refusal is not None or result is None:
+        raise refusal or RuntimeError("a pass sign-in ended without an answer")
+    return result
+
+
+def _storable(text: str) -> str:
+    """What was typed, as a database and a JSON audit row can hold it: NULs and lone surrogates become U+FFFD
+    (no user name contains it, so the look-up still finds nobody)."""
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").replace("\x00", "\ufffd")
+
+
+def _tap_use(user: User, match: TemporaryAccessPass, *, guard: throttle.Guard, context: RequestContext,
+             activity: str) -> PassgateError | None:
+    """The pass given is this one of ``user``'s: use it if it is usable now (audited either way). A correct pass
+    is no wrong guess: it adds no failure, and only a successful sign-in clears the user name's failures."""
+    details = {"tapId": str(match.id)}
     try:
-        tap_rules.require_usable(_tap_record(match), now=now)
+        tap_rules.require_usable(_tap_record(match), now=guard.now)
         if not user.account_enabled:
             raise AccessDenied("Your account is disabled. Contact your administrator.", code="user_disabled")
         if not policy_rules.method_allowed(current_policy().temporary_access_pass, _user_facts(user)):
             raise PolicyDenied("Your organisation's policy doesn't allow you to use a Temporary Access Pass.",
                                code="policy_method_not_allowed")
-        with transaction.atomic():
-            if match.is_usable_once:
-                won = TemporaryAccessPass.objects.filter(pk=match.pk, used_at__isnull=True).update(used_at=now)
-                if won != 1:
-                    raise TemporaryAccessPassRejected(tap_rules.TAP_MESSAGES[tap_rules.TapState.USED],
-                                                      code="tap_used")
-            audit_record(category=Category.SIGN_IN, activity="tap.signIn", actor=actor_for(user),
-                         target=user_target(user), context=context, details={"tapId": str(match.id)})
+        if match.is_usable_once:
+            won = TemporaryAccessPass.objects.filter(pk=match.pk, used_at__isnull=True).update(used_at=guard.now)
+            if won != 1:
+                raise TemporaryAccessPassRejected(tap_rules.TAP_MESSAGES[tap_rules.TapState.USED], code="tap_used")
     except PassgateError as exc:
-        audit_failure(category=Category.SIGN_IN, activity="tap.signIn", reason=exc.code, context=context,
-                      actor=actor_for(user), target=user_target(user), details={"tapId": str(match.id)})
-        raise
-    return SignIn(user=user, method="tap", tap_usable_once=match.is_usable_once)
+        audit_failure(category=Category.SIGN_IN, activity=activity, reason=exc.code, context=context,
+                      actor=actor_for(user), target=user_target(user), details=details)
+        return exc
+    guard.succeeded(Scope.TAP_USER)
+    audit_record(category=Category.SIGN_IN, activity=activity, actor=actor_for(user), target=user_target(user),
+                 context=context, details=details)
+    return None

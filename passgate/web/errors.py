@@ -18,6 +18,7 @@ from passgate.core.errors import (
     NotSignedIn,
     PassgateError,
     TemporaryAccessPassRejected,
+    Throttled,
 )
 from passgate.web.messages import for_person
 
@@ -31,6 +32,7 @@ _STATUS: list[tuple[type[PassgateError], int]] = [
     (AccessDenied, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (Throttled, 429),
 ]
 
 
@@ -38,9 +40,15 @@ def status_for(exc: PassgateError) -> int:
     return next((status for kind, status in _STATUS if isinstance(exc, kind)), 400)
 
 
+def refusal_headers(exc: PassgateError) -> dict[str, str]:
+    """``Retry-After`` (RFC 9110 §10.2.3) for a back-off refusal."""
+    return {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else {}
+
+
 def json_error(exc: PassgateError) -> JsonResponse:
     """``{"error": {"code", "message"}}``: the reason code for programs, plain words for people."""
-    return JsonResponse({"error": {"code": exc.code, "message": for_person(exc)}}, status=status_for(exc))
+    return JsonResponse({"error": {"code": exc.code, "message": for_person(exc)}}, status=status_for(exc),
+                        headers=refusal_headers(exc))
 
 
 def read_json(request: HttpRequest) -> Mapping[str, Any]:

@@ -4,7 +4,9 @@ holding a copied key should not learn."""
 
 from __future__ import annotations
 
-from passgate.core.errors import CeremonyRejected, PassgateError, RejectReason
+import math
+
+from passgate.core.errors import CeremonyRejected, PassgateError, RejectReason, Throttled
 
 _R = RejectReason
 _TRY_AGAIN = "This passkey couldn't be verified. Try again, or use another passkey."
@@ -72,7 +74,31 @@ CEREMONY_MESSAGES: dict[RejectReason, str] = {
 }
 
 
+# A back-off refusal says when to try again, never why: the same words for a user name that exists and one that
+# doesn't, and for an address or a person being the one slowed down.
+THROTTLED_MESSAGES = {
+    "tap_throttled": "Too many wrong attempts. Try again {when}.",
+    "totp_throttled": "Too many wrong codes. Try again {when}, or confirm it's you another way.",
+}
+
+
+def in_words(seconds: int) -> str:
+    """A wait as people say it, rounded up: "in a few seconds", "in 40 seconds", "in 3 minutes", "in about 2 hours"."""
+    if seconds <= 5:
+        return "in a few seconds"
+    if seconds < 60:
+        return f"in {seconds} seconds"
+    if seconds < 3600:
+        minutes = math.ceil(seconds / 60)
+        return "in 1 minute" if minutes == 1 else f"in {minutes} minutes"
+    hours = math.ceil(seconds / 3600)
+    return "in about 1 hour" if hours == 1 else f"in about {hours} hours"
+
+
 def for_person(exc: PassgateError) -> str:
     if isinstance(exc, CeremonyRejected):
         return CEREMONY_MESSAGES.get(exc.reason, _TRY_AGAIN)
+    if isinstance(exc, Throttled):
+        template = THROTTLED_MESSAGES.get(exc.code, "Too many attempts. Try again {when}.")
+        return template.format(when=in_words(exc.retry_after))
     return exc.message

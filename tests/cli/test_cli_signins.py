@@ -126,3 +126,18 @@ def test_oidc_purge_deletes_what_expired_and_is_audited(capsys: Any) -> None:
     with pytest.raises(SystemExit) as bad:
         main(["oidc", "purge", "--older-than-days", "0"])
     assert bad.value.code == 2
+
+
+def test_throttle_purge_forgets_only_what_the_rules_forgot(cli: Any, clock: Any) -> None:
+    from passgate.core.errors import PassgateError
+    from passgate.credentials.models import ThrottleCounter
+    from passgate.credentials.services import tap_signin
+
+    with pytest.raises(PassgateError):
+        tap_signin(upn="nobody@contoso.com", tap="ZZZZ", context=RequestContext(ip_address="203.0.113.5"))
+    assert ok(cli("throttle", "purge")).strip() == "Deleted 0 back-off counters with nothing left to remember."
+    clock.advance(3600)  # an address's failures are forgotten after an hour, a user name's after a day
+    assert json.loads(ok(cli("throttle", "purge", "--json"))) == {"deleted": 1}
+    assert list(ThrottleCounter.objects.values_list("scope", flat=True)) == ["tap.user"]
+    purges = AuditEvent.objects.filter(activity="throttle.purge").order_by("occurred_at")
+    assert [p.details for p in purges] == [{"deleted": 0}, {"deleted": 1}]

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import time
+from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from joserfc import jwt
 
 from passgate.apps.models import AppRegistration, SigningKey
@@ -24,6 +28,7 @@ from passgate.core.errors import InvalidInput, NotFound, NotSignedIn
 from passgate.core.graph.authz import AppCaller
 from tests.graph.conftest import ORIGIN
 from tests.graph.tokens import bad_tokens, claims_for, signed
+from tests.services.support import sql_shape
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("test")
@@ -199,3 +204,27 @@ def test_a_retired_key_verifies_only_while_its_tokens_can_live() -> None:
     with pytest.raises(NotSignedIn) as info:
         token_authenticate(token)
     assert info.value.code == "token_unknown_key"
+
+
+def test_the_token_endpoint_answers_the_same_after_the_same_sql_whoever_the_client_id_names(client: Any) -> None:
+    """A wrong secret, an app without a secret and an unknown client id: one answer, the same statements, one
+    constant-time comparison each (the audit row's reason code tells them apart)."""
+    from passgate.apps.services import OidcRegistration
+
+    app, _secret = new_app()
+    public, _ = app_create(display_name="Public", permissions=(), actor=ACTOR,
+                           oidc=OidcRegistration(redirect_uris=("https://rp.example.org/cb",), public=True))
+    answers, shapes = [], []
+    for client_id in (str(app.app_id), str(public.app_id), "00000000-0000-0000-0000-000000000001"):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post("/oauth2/v2.0/token", content_type="application/x-www-form-urlencoded",
+                                   data=urlencode({"grant_type": "client_credentials", "client_id": client_id,
+                                                   "client_secret": "x" * 43, "scope": GRAPH_SCOPE}))
+        answers.append((response.status_code, response.json()))
+        shapes.append(sql_shape(captured))
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][0] == 401 and answers[0][1]["error"] == "invalid_client"
+    assert shapes[0] == shapes[1] == shapes[2]
+    reasons = list(AuditEvent.objects.filter(activity="token.issue").order_by("occurred_at").values_list("reason",
+                                                                                                       flat=True))
+    assert reasons == ["invalid_client_secret", "invalid_client_secret", "unknown_client"]

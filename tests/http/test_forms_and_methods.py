@@ -1,17 +1,22 @@
-"""HTTP methods, CSRF, and the Temporary Access Pass pages (no account enumeration)."""
+"""HTTP methods, CSRF, and the Temporary Access Pass pages (no account enumeration; back-off in words)."""
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from passgate.audit.models import AuditEvent
-from passgate.credentials import services
+from passgate.core import totp
+from passgate.credentials import oath, services
 from passgate.credentials.models import Challenge, TemporaryAccessPass
 from tests.http.conftest import error_text, http_tap_sign_in, post_json, session_key
+from tests.services.support import sql_shape
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +167,69 @@ def test_tap_page_with_missing_fields(client: Client) -> None:
     response = client.post("/signin/tap", {})
     assert response.status_code == 400
     assert error_text(response.content) == services.GENERIC_TAP_FAILURE.encode().replace(b"'", b"&#x27;")
+
+
+# --- TAP pages: back-off, said in people's words, the same for every user name -----------------------
+
+def _guess_until_throttled(upn: str, *, address: str) -> Any:
+    client = Client(REMOTE_ADDR=address)
+    for _ in range(20):
+        response = http_tap_sign_in(client, upn, "ABCD-EFGH-JKMN-PQRS")
+        if response.status_code != 400:
+            return response
+    raise AssertionError("never slowed down")
+
+
+def test_tap_page_back_off_says_when_to_try_again_the_same_for_every_user_name(make_user: Any, issue_tap: Any,
+                                                                              clock: Any) -> None:
+    issue_tap(make_user(upn="known@contoso.com"))
+    known = _guess_until_throttled("known@contoso.com", address="198.51.100.1")
+    unknown = _guess_until_throttled("unknown@contoso.com", address="198.51.100.2")
+    assert known.status_code == unknown.status_code == 429
+    assert known["Retry-After"] == unknown["Retry-After"] == "1"
+    assert error_text(known.content) == b"Too many wrong attempts. Try again in a few seconds."
+    assert _normalised(known.content, "known@contoso.com") == _normalised(unknown.content, "unknown@contoso.com")
+    rows = AuditEvent.objects.filter(activity="tap.signIn", result="failure", reason="tap_throttled")
+    assert sorted(r.details["upnGiven"] for r in rows) == ["known@contoso.com", "unknown@contoso.com"]
+
+
+def test_tap_page_runs_the_same_sql_for_an_unknown_user_name(make_user: Any, issue_tap: Any) -> None:
+    issue_tap(make_user(upn="known@contoso.com"))
+    shapes = []
+    for upn, address in (("known@contoso.com", "198.51.100.1"), ("unknown@contoso.com", "198.51.100.2")):
+        with CaptureQueriesContext(connection) as captured:
+            assert http_tap_sign_in(Client(REMOTE_ADDR=address), upn, "ABCD-EFGH-JKMN-PQRS").status_code == 400
+        shapes.append(sql_shape(captured))
+    assert shapes[0] == shapes[1]
+
+
+def test_reauth_with_a_pass_shares_the_back_off_and_says_when(signed_in: Any, clock: Any) -> None:
+    signed, user = signed_in[0], signed_in[1]
+    for _ in range(6):  # the free failures of the user name, then one that starts the wait
+        assert signed.post("/signin/reauth/tap", {"tap": "ABCD-EFGH-JKMN-PQRS"}).status_code == 400
+    response = signed.post("/signin/reauth/tap", {"tap": "ABCD-EFGH-JKMN-PQRS"})
+    assert (response.status_code, response["Retry-After"]) == (429, "1")
+    assert error_text(response.content) == b"Too many wrong attempts. Try again in a few seconds."
+    # ... and the sign-in page for the same user name waits too.
+    assert http_tap_sign_in(Client(REMOTE_ADDR="198.51.100.9"), user.user_principal_name, "X").status_code == 429
+    reasons = list(AuditEvent.objects.filter(activity="tap.reauthenticate").values_list("reason", flat=True))
+    assert reasons.count("tap_invalid") == 6 and reasons.count("tap_throttled") == 1
+
+
+def test_reauth_with_a_code_backs_off_and_says_when(signed_in: Any, clock: Any) -> None:
+    signed, user = signed_in[0], signed_in[1]
+    enrolment = oath.software_oath_enrol_begin(user=user)
+    text = enrolment.secret_text.replace(" ", "")
+    seed = base64.b32decode(text + "=" * (-len(text) % 8))
+    oath.software_oath_enrol_complete(user=user, method_id=enrolment.method.id,
+                                      code=totp.code_at(seed, clock.now.timestamp() - 30))
+    valid = {totp.code_at(seed, clock.now.timestamp() + drift) for drift in (-30, 0, 30)}
+    wrong = next(c for c in ("000000", "111111", "222222", "333333") if c not in valid)
+    for _ in range(6):
+        assert signed.post("/signin/reauth/code", {"code": wrong}).status_code == 400
+    response = signed.post("/signin/reauth/code", {"code": totp.code_at(seed, clock.now.timestamp())})
+    assert (response.status_code, response["Retry-After"]) == (429, "30")
+    assert error_text(response.content) == (b"Too many wrong codes. Try again in 30 seconds, or confirm it&#x27;s "
+                                            b"you another way.")
+    clock.advance(30)
+    assert signed.post("/signin/reauth/code", {"code": totp.code_at(seed, clock.now.timestamp())}).status_code == 302

@@ -17,7 +17,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from passgate.audit.models import AuditEvent
-from passgate.credentials.models import Challenge, Passkey, TemporaryAccessPass
+from passgate.credentials.models import Challenge, Passkey, TemporaryAccessPass, ThrottleCounter
 from passgate.directory.models import User
 from tests.core.softauthn import b64
 from tests.http.conftest import http_sign_in, post_json, session_key
@@ -72,7 +72,8 @@ def snapshot() -> dict[str, Any]:
             "pk", "sign_count", "last_used_at", "possibly_cloned_at", "display_name")),
         "challenges": Challenge.objects.count(),
         "consumed": sorted(Challenge.objects.filter(consumed_at__isnull=False).values_list("pk", flat=True)),
-        "taps": list(TemporaryAccessPass.objects.order_by("pk").values_list("pk", "used_at", "failed_attempts")),
+        "taps": list(TemporaryAccessPass.objects.order_by("pk").values_list("pk", "used_at", "revoked_at")),
+        "throttle": list(ThrottleCounter.objects.order_by("scope", "key").values_list("scope", "key", "failures")),
     }
 
 

@@ -12,7 +12,9 @@ from urllib.parse import urlencode
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
@@ -20,6 +22,7 @@ from joserfc.jwk import ECKey, RSAKey
 from passgate.apps.models import AppRegistration, AuthorizationCode, OidcGrant, OidcToken
 from tests.core.softauthn import weak_rsa_key
 from tests.oidc.conftest import ISSUER, RelyingParty, audit, basic, verify_id_token
+from tests.services.support import sql_shape
 
 pytestmark = pytest.mark.django_db
 TOKEN_URL = f"{ISSUER}/oidc/token"
@@ -423,3 +426,25 @@ def test_the_graph_token_endpoint_does_not_take_codes(rp: RelyingParty) -> None:
                                     HTTP_AUTHORIZATION=basic(rp.client_id, rp.secret or ""))
     assert response.json()["error"] == "unsupported_grant_type"
     assert rp.redeem(code).status_code == 200
+
+
+def test_a_client_secret_check_answers_the_same_after_the_same_sql_whoever_the_client_id_names(
+        rp: RelyingParty, make_rp: Any) -> None:
+    """An unknown client id, a public client (no secret) and a wrong secret: one answer, the same statements, one
+    constant-time comparison each; only the audit row's reason code tells them apart."""
+    public = make_rp(name="Public RP", public=True)
+    code = rp.code()
+    answers, shapes = [], []
+    for client_id in (rp.client_id, public.client_id, str(uuid.uuid4())):
+        with CaptureQueriesContext(connection) as captured:
+            response = rp.back_channel.post(
+                "/oidc/token", content_type="application/x-www-form-urlencoded",
+                data=urlencode({"grant_type": "authorization_code", "code": code}),
+                HTTP_AUTHORIZATION=basic(client_id, "x" * 43))
+        answers.append((response.status_code, response.json(), response["WWW-Authenticate"]))
+        shapes.append(sql_shape(captured))
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][1] == {"error": "invalid_client", "error_description": "Client authentication failed."}
+    assert shapes[0] == shapes[1] == shapes[2]
+    assert [row.reason for row in audit("oidc.token", result="failure")] == [
+        "invalid_client_secret", "invalid_client_secret", "unknown_client"]

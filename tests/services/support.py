@@ -7,6 +7,7 @@ Imported lazily from fixtures and test modules (Django is set up by pytest-djang
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 from typing import Any
 
@@ -83,8 +84,17 @@ def failures(activity: str, reason: str) -> list[Any]:
     return audit_rows(activity=activity, result="failure", reason=reason)
 
 
+LITERAL = re.compile(r"'(?:[^']|'')*'(?:::\w+(?:\[\])?)?|\b\d+(?:\.\d+)?\b|\bNULL\b|SAVEPOINT \"\w+\"")
+
+
+def sql_shape(captured: Any) -> list[str]:
+    """The statements a ``CaptureQueriesContext`` saw, every value (and savepoint name) replaced by ?: the work
+    done, whatever it was done with."""
+    return [LITERAL.sub("?", query["sql"]) for query in captured.captured_queries]
+
+
 __all__ = [
     "ORIGIN", "REG_SESSION", "RP_ID", "SIGNIN_SESSION", "SoftAuthenticator", "assertion", "audit_rows",
-    "authenticator_for", "b64", "challenge_in", "challenge_of", "failures", "register", "sign_in", "unb64",
+    "authenticator_for", "b64", "challenge_in", "challenge_of", "failures", "register", "sign_in", "sql_shape", "unb64",
     "use_test_relying_party",
 ]

@@ -1,4 +1,4 @@
-"""Authenticator-app method: enrol with a first code, verify later codes once each, rate limit, delete."""
+"""Authenticator-app method: enrol with a first code, verify later codes once each, back-off on wrong codes, delete."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from cryptography.exceptions import InvalidTag
 from django.utils import timezone
 
 from passgate.audit.services import Actor
+from passgate.core import throttle as throttle_rules
 from passgate.core import totp
-from passgate.core.errors import NotFound, PassgateError
+from passgate.core.errors import NotFound, PassgateError, Throttled
+from passgate.core.throttle import Scope
 from passgate.credentials import oath, secretbox
-from passgate.credentials.models import SoftwareOathMethod
+from passgate.credentials.models import SoftwareOathMethod, ThrottleCounter
 from tests.services.support import audit_rows
 
 pytestmark = pytest.mark.django_db
@@ -83,16 +85,54 @@ def test_a_code_verifies_once(enrolled_app: Any) -> None:
     assert err.value.code == "totp_reused"
 
 
-def test_repeated_wrong_codes_lock_the_method(enrolled_app: Any) -> None:
+def wrong_code(seed: bytes, at: float) -> str:
+    valid = {totp.code_at(seed, at + drift) for drift in (-30, 0, 30)}
+    return next(c for c in ("000000", "111111", "222222", "333333") if c not in valid)
+
+
+def test_wrong_codes_make_the_person_wait_with_doubling_waits_never_a_lock(enrolled_app: Any, clock: Any) -> None:
     user, seed, _ = enrolled_app
-    wrong = "000000" if code_now(seed) != "000000" else "111111"
-    for _ in range(totp.MAX_FAILED_ATTEMPTS):
+    rule = throttle_rules.RULES[Scope.TOTP_USER]
+    for _ in range(rule.free_failures + 1):
+        with pytest.raises(totp.TotpRejected) as wrong:
+            oath.software_oath_verify(user=user, code=wrong_code(seed, clock.now.timestamp()))
+        assert wrong.value.code == "totp_invalid"
+    # Even the right code is refused while the wait runs, and the refusal says for how long.
+    with pytest.raises(Throttled) as err:
+        oath.software_oath_verify(user=user, code=totp.code_at(seed, clock.now.timestamp()))
+    assert (err.value.code, err.value.retry_after) == ("totp_throttled", rule.first_wait.total_seconds())
+    (row,) = audit_rows(activity="softwareOath.verify", reason="totp_throttled")
+    assert row.details == {"retryAfterSeconds": 30}
+    clock.advance(err.value.retry_after)
+    oath.software_oath_verify(user=user, code=totp.code_at(seed, clock.now.timestamp()))
+    assert ThrottleCounter.objects.get(scope=Scope.TOTP_USER.value).failures == 0  # a right code forgets
+
+
+def test_the_wait_doubles_up_to_a_day(enrolled_app: Any, clock: Any) -> None:
+    user, seed, _ = enrolled_app
+    rule = throttle_rules.RULES[Scope.TOTP_USER]
+    waits = []
+    for _ in range(rule.free_failures + rule.ramp + 3):
+        try:
+            oath.software_oath_verify(user=user, code=wrong_code(seed, clock.now.timestamp()))
+        except Throttled as exc:
+            waits.append(exc.retry_after)
+            clock.advance(exc.retry_after)
+        except totp.TotpRejected:
+            continue
         with pytest.raises(totp.TotpRejected):
-            oath.software_oath_verify(user=user, code=wrong)
-    with pytest.raises(totp.TotpRejected) as err:
-        oath.software_oath_verify(user=user, code=code_now(seed))  # even the right code
-    assert err.value.code == "totp_locked"
-    assert audit_rows(activity="softwareOath.verify", reason="totp_locked")
+            oath.software_oath_verify(user=user, code=wrong_code(seed, clock.now.timestamp()))
+    assert waits[:3] == [30, 60, 120]
+    assert max(waits) == rule.max_wait.total_seconds() == 86_400
+
+
+def test_input_that_is_no_code_counts_nothing(enrolled_app: Any) -> None:
+    user, _, _ = enrolled_app
+    for _ in range(20):
+        with pytest.raises(totp.TotpRejected) as err:
+            oath.software_oath_verify(user=user, code="12ab")
+        assert err.value.code == "totp_malformed"
+    assert not ThrottleCounter.objects.exists()
 
 
 def test_a_user_without_an_app_is_told_so(make_user: Any) -> None:

@@ -1,29 +1,35 @@
-"""Temporary Access Pass: issue bounds, every refusal, lock-out, no enumeration, no plain pass stored."""
+"""Temporary Access Pass: issue bounds, every refusal, back-off instead of lock-out, no enumeration (same answer,
+same SQL), no plain pass stored."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from passgate.audit.models import AuditEvent
-from passgate.audit.services import Actor
+from passgate.audit.services import NO_CONTEXT, Actor, RequestContext
 from passgate.core import tap as tap_rules
-from passgate.core.errors import AccessDenied, InvalidInput, TemporaryAccessPassRejected
-from passgate.credentials import services
-from passgate.credentials.models import TemporaryAccessPass
+from passgate.core import throttle as throttle_rules
+from passgate.core.errors import AccessDenied, InvalidInput, TemporaryAccessPassRejected, Throttled
+from passgate.core.throttle import Scope
+from passgate.credentials import services, throttle
+from passgate.credentials.models import TemporaryAccessPass, ThrottleCounter
 from passgate.directory.services import user_set_enabled
-from tests.services.support import audit_rows, failures
+from tests.services.support import audit_rows, failures, sql_shape
 
 pytestmark = pytest.mark.django_db
 ADMIN = Actor.system("test-admin")
 
 
-def refused(upn: str, tap: str) -> TemporaryAccessPassRejected | AccessDenied:
-    with pytest.raises((TemporaryAccessPassRejected, AccessDenied)) as info:
-        services.tap_signin(upn=upn, tap=tap)
+def refused(upn: Any, tap: Any, *, context: RequestContext = NO_CONTEXT) -> Any:
+    with pytest.raises((TemporaryAccessPassRejected, AccessDenied, Throttled)) as info:
+        services.tap_signin(upn=upn, tap=tap, context=context)
     return info.value
 
 
@@ -153,7 +159,8 @@ def test_a_user_without_any_pass_looks_the_same(make_user: Any) -> None:
     assert (err.code, err.message) == ("tap_invalid", services.GENERIC_TAP_FAILURE)
 
 
-@pytest.mark.parametrize(("upn", "tap"), [(None, "x"), ("a@b.c", None), (123, 456), ("", ""), ("x" * 500, "y" * 500)])
+@pytest.mark.parametrize(("upn", "tap"), [(None, "x"), ("a@b.c", None), (123, 456), ("", ""), ("x" * 500, "y" * 500),
+                                         ("\ud800@b.c", "x"), ("a@b.c", "\ud800"), ("a\x00@b.c", "x\x00")])
 def test_odd_input_is_a_generic_refusal(make_user: Any, upn: Any, tap: Any) -> None:
     err = refused(upn, tap)
     assert (err.code, err.message) == ("tap_invalid", services.GENERIC_TAP_FAILURE)
@@ -161,24 +168,99 @@ def test_odd_input_is_a_generic_refusal(make_user: Any, upn: Any, tap: Any) -> N
     assert len(row.details["upnGiven"]) <= 113
 
 
-def test_ten_wrong_attempts_lock_the_pass(make_user: Any, issue_tap: Any) -> None:
+STRANGER = RequestContext(ip_address="203.0.113.66")
+OWNER = RequestContext(ip_address="198.51.100.7")
+WRONG = "ZZZZ-ZZZZ-ZZZZ-ZZZZ"
+USER_RULE = throttle_rules.RULES[Scope.TAP_USER]
+SOURCE_RULE = throttle_rules.RULES[Scope.SOURCE]
+
+
+def test_a_strangers_wrong_guesses_make_the_owner_wait_but_never_lock_the_pass(make_user: Any, issue_tap: Any,
+                                                                                clock: Any) -> None:
     user = make_user()
     plain = issue_tap(user, usable_once=False)
-    for _ in range(tap_rules.MAX_FAILED_ATTEMPTS):
-        assert refused(user.user_principal_name, "ZZZZ-ZZZZ-ZZZZ-ZZZZ").code == "tap_invalid"
-    assert TemporaryAccessPass.objects.get().failed_attempts == 10
-    err = refused(user.user_principal_name, plain)
-    assert err.code == "tap_locked"
-    assert len(failures("tap.signIn", "tap_locked")) == 1
-    assert audit_rows(activity="tap.signIn", result="success") == []
+    for _ in range(10):  # what used to lock the pass for good
+        err = refused(user.user_principal_name, WRONG, context=STRANGER)
+        assert err.code in {"tap_invalid", "tap_throttled"}
+        clock.advance(err.retry_after if isinstance(err, Throttled) else 0)
+    # Right after the stranger's last wrong guess the owner waits too (the right pass is not even checked)...
+    err = refused(user.user_principal_name, plain, context=OWNER)
+    assert isinstance(err, Throttled) and err.code == "tap_throttled"
+    assert 1 <= err.retry_after <= USER_RULE.max_wait.total_seconds()
+    (row,) = failures("tap.signIn", "tap_throttled")[-1:]
+    assert row.details["retryAfterSeconds"] == err.retry_after and row.ip_address == OWNER.ip_address
+    assert services.tap_state(TemporaryAccessPass.objects.get()) is tap_rules.TapState.USABLE
+    # ... and is in once the window has passed.
+    clock.advance(err.retry_after)
+    assert services.tap_signin(upn=user.user_principal_name, tap=plain, context=OWNER).user.pk == user.pk
 
 
-def test_nine_wrong_attempts_do_not_lock(make_user: Any, issue_tap: Any) -> None:
+def test_the_user_name_waits_at_most_a_minute_however_many_guesses(make_user: Any, issue_tap: Any,
+                                                                    clock: Any) -> None:
     user = make_user()
-    plain = issue_tap(user)
-    for _ in range(tap_rules.MAX_FAILED_ATTEMPTS - 1):
-        refused(user.user_principal_name, "ZZZZ-ZZZZ-ZZZZ-ZZZZ")
-    assert services.tap_signin(upn=user.user_principal_name, tap=plain).user.pk == user.pk
+    plain = issue_tap(user, usable_once=False)
+    for n in range(60):  # from sixty addresses, each guess as soon as it is allowed
+        context = RequestContext(ip_address=f"192.0.2.{n}")
+        err = refused(user.user_principal_name, WRONG, context=context)
+        if isinstance(err, Throttled):
+            assert err.retry_after <= USER_RULE.max_wait.total_seconds()
+            clock.advance(err.retry_after)
+            assert refused(user.user_principal_name, WRONG, context=context).code == "tap_invalid"
+    clock.advance(USER_RULE.max_wait.total_seconds())
+    assert services.tap_signin(upn=user.user_principal_name, tap=plain, context=OWNER).user.pk == user.pk
+
+
+def test_one_address_guessing_at_many_names_is_slowed_down(make_user: Any, clock: Any) -> None:
+    codes = [refused(f"nobody{n}@contoso.com", WRONG, context=STRANGER).code for n in range(100)]
+    checked = SOURCE_RULE.free_failures + 1  # the last free one, then one more whose wait starts the back-off
+    assert codes == ["tap_invalid"] * checked + ["tap_throttled"] * (100 - checked)
+    assert len(failures("tap.signIn", "tap_throttled")) == 100 - checked
+    # Another address is not slowed down by this one.
+    assert refused("nobody0@contoso.com", WRONG, context=OWNER).code == "tap_invalid"
+    # The wait doubles with each checked failure and the next guess is checked once it has passed.
+    for expected in (1, 2, 4, 8):
+        err = refused("someone@contoso.com", WRONG, context=STRANGER)
+        assert isinstance(err, Throttled) and err.retry_after == expected
+        clock.advance(expected)
+        assert refused("someone@contoso.com", WRONG, context=STRANGER).code == "tap_invalid"
+
+
+def test_a_correct_pass_clears_the_user_names_failures_not_the_addresses(make_user: Any, issue_tap: Any,
+                                                                         clock: Any) -> None:
+    user = make_user()
+    plain = issue_tap(user, usable_once=False)
+    for _ in range(USER_RULE.free_failures):
+        refused(user.user_principal_name, WRONG, context=OWNER)
+    services.tap_signin(upn=user.user_principal_name, tap=plain, context=OWNER)
+    counters = {row.scope: row.failures for row in ThrottleCounter.objects.all()}
+    assert counters == {Scope.TAP_USER.value: 0, Scope.SOURCE.value: USER_RULE.free_failures}
+    # A correct but unusable pass is no guess: it counts nothing either way.
+    TemporaryAccessPass.objects.update(revoked_at=timezone.now())
+    assert refused(user.user_principal_name, plain, context=OWNER).code == "tap_revoked"
+    assert {row.scope: row.failures for row in ThrottleCounter.objects.all()} == counters
+
+
+def test_counters_name_no_user_and_no_address(make_user: Any, issue_tap: Any) -> None:
+    user = make_user(upn="named@contoso.com")
+    issue_tap(user)
+    refused("named@contoso.com", WRONG, context=STRANGER)
+    refused("nobody@contoso.com", WRONG, context=STRANGER)
+    rows = list(ThrottleCounter.objects.values_list("scope", "key", "failures"))
+    assert sorted((scope, failures) for scope, _key, failures in rows) == [
+        ("source", 2), ("tap.user", 1), ("tap.user", 1)]
+    for _scope, key, _failures in rows:
+        assert "named" not in key and "nobody" not in key and "203.0.113" not in key and len(key) == 64
+
+
+def test_the_purge_keeps_what_is_still_remembered(make_user: Any, clock: Any) -> None:
+    refused("nobody@contoso.com", WRONG, context=STRANGER)
+    assert throttle.throttle_purge() == 0
+    clock.advance(SOURCE_RULE.forget_after.total_seconds())
+    assert throttle.throttle_purge() == 1  # the address is forgotten after an hour; the user name after a day
+    assert list(ThrottleCounter.objects.values_list("scope", flat=True)) == ["tap.user"]
+    clock.advance(USER_RULE.forget_after.total_seconds())
+    assert throttle.throttle_purge() == 1
+    assert not ThrottleCounter.objects.exists()
 
 
 def test_disabled_user_is_refused_and_the_pass_is_not_used_up(make_user: Any, issue_tap: Any) -> None:
@@ -195,3 +277,45 @@ def test_another_users_pass_does_not_work(make_user: Any, issue_tap: Any) -> Non
     alice, bob = make_user(), make_user()
     plain = issue_tap(alice)
     assert refused(bob.user_principal_name, plain).code == "tap_invalid"
+
+
+def test_an_unknown_user_name_runs_the_same_sql_as_a_wrong_pass(make_user: Any, issue_tap: Any) -> None:
+    issue_tap(make_user(upn="real@contoso.com"))
+    shapes, answers = [], []
+    for upn, context in (("real@contoso.com", STRANGER), ("nobody@contoso.com", OWNER)):
+        with CaptureQueriesContext(connection) as captured:
+            err = refused(upn, WRONG, context=context)
+        shapes.append(sql_shape(captured))
+        answers.append((type(err), err.code, err.message))
+    assert shapes[0] == shapes[1]
+    assert answers[0] == answers[1] == (TemporaryAccessPassRejected, "tap_invalid", services.GENERIC_TAP_FAILURE)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_guesses_at_once_are_counted_one_after_another(make_user: Any, issue_tap: Any, clock: Any) -> None:
+    """Several app nodes share the counters: each attempt locks them, so simultaneous guesses cannot all slip in
+    before the first failure is written (on PostgreSQL, row locks; on SQLite, its serialised write transactions)."""
+    from django.db import connections
+
+    user = make_user()
+    issue_tap(user)
+    barrier, lock, codes = threading.Barrier(20), threading.Lock(), []
+
+    def guess(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            err = refused(user.user_principal_name, WRONG, context=RequestContext(ip_address=f"192.0.2.{n}"))
+            with lock:
+                codes.append(err.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a guess hung"
+    checked = USER_RULE.free_failures + 1
+    assert sorted(codes) == ["tap_invalid"] * checked + ["tap_throttled"] * (20 - checked)
+    assert ThrottleCounter.objects.get(scope=Scope.TAP_USER.value).failures == checked

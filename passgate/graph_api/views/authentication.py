@@ -42,7 +42,6 @@ USABILITY = {
     tap_rules.TapState.NOT_YET_VALID: "NotYetValid",
     tap_rules.TapState.EXPIRED: "Expired",
     tap_rules.TapState.USED: "OneTimeUsed",
-    tap_rules.TapState.LOCKED: "DisabledByPolicy",
     tap_rules.TapState.REVOKED: "DisabledByPolicy",
 }
 

@@ -22,11 +22,12 @@ from passgate.apps.oidc import session_tokens_revoke
 from passgate.audit.models import Category
 from passgate.audit.services import audit_record
 from passgate.core.access.methods import AuthMethodMode, MethodUse
-from passgate.core.errors import PassgateError
+from passgate.core.errors import PassgateError, Throttled
 from passgate.credentials import oath, services
 from passgate.directory.services import actor_for
 from passgate.web import session
-from passgate.web.errors import request_context
+from passgate.web.errors import refusal_headers, request_context
+from passgate.web.messages import for_person
 from passgate.web.views.common import json_endpoint, signed_in_user
 
 ENDED_MESSAGES = {
@@ -93,25 +94,31 @@ def passkey_verify(request: HttpRequest, body: Mapping[str, Any]) -> dict[str, A
     return {"redirect": safe_next(request)}
 
 
+def _refused_page(request: HttpRequest, template: str, context: dict[str, Any], exc: PassgateError) -> HttpResponse:
+    """A form page again with the refusal in people's words: 429 with Retry-After for a back-off, else 400."""
+    response = render(request, template, {**context, "error": for_person(exc)},
+                      status=429 if isinstance(exc, Throttled) else 400)
+    for name, value in refusal_headers(exc).items():
+        response[name] = value
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 def tap_page(request: HttpRequest) -> HttpResponse:
-    error = None
     upn = request.GET.get("upn", "")[:113]
     next_url = safe_next(request)
+    page = {"upn": upn, "next": next_url if next_url != DEFAULT_NEXT else "",
+            "signin_url": _with_next("/signin", next_url)}
     if request.method == "POST":
-        upn = request.POST.get("upn", "")[:113]
+        page["upn"] = request.POST.get("upn", "")[:113]
         try:
-            result = services.tap_signin(upn=upn, tap=request.POST.get("tap", "")[:64],
+            result = services.tap_signin(upn=page["upn"], tap=request.POST.get("tap", "")[:64],
                                          context=request_context(request))
         except PassgateError as exc:
-            error = exc.message
-        else:
-            session.start(request, result)
-            return redirect(next_url)
-    return render(request, "passgate/tap.html", {
-        "error": error, "upn": upn, "next": next_url if next_url != DEFAULT_NEXT else "",
-        "signin_url": _with_next("/signin", next_url),
-    }, status=400 if error else 200)
+            return _refused_page(request, "passgate/tap.html", page, exc)
+        session.start(request, result)
+        return redirect(next_url)
+    return render(request, "passgate/tap.html", page)
 
 
 def _reauth_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
@@ -134,7 +141,7 @@ def reauth_code(request: HttpRequest) -> HttpResponse:
         oath.software_oath_verify(user=signed_in_user(request), code=request.POST.get("code", "")[:32],
                                   context=request_context(request), activity="softwareOath.reauthenticate")
     except PassgateError as exc:
-        return render(request, "passgate/reauth.html", _reauth_context(request, error=exc.message), status=400)
+        return _refused_page(request, "passgate/reauth.html", _reauth_context(request), exc)
     session.mark_reauthenticated(request, MethodUse(mode=AuthMethodMode.SOFTWARE_OATH, at=timezone.now()))
     return redirect(safe_next(request))
 
@@ -160,9 +167,9 @@ def reauth_verify(request: HttpRequest, body: Mapping[str, Any]) -> dict[str, An
 def reauth_tap(request: HttpRequest) -> HttpResponse:
     try:
         result = services.tap_signin(upn=request.user.get_username(), tap=request.POST.get("tap", "")[:64],
-                                     context=request_context(request))
+                                     context=request_context(request), activity="tap.reauthenticate")
     except PassgateError as exc:
-        return render(request, "passgate/reauth.html", _reauth_context(request, error=exc.message), status=400)
+        return _refused_page(request, "passgate/reauth.html", _reauth_context(request), exc)
     session.mark_reauthenticated(request, session.method_use(result, timezone.now()))
     return redirect(safe_next(request))
 

@@ -117,7 +117,7 @@ class PassView:
 
 PASS_STATES = {tap_rules.TapState.USABLE: "Usable", tap_rules.TapState.NOT_YET_VALID: "Not valid yet",
                tap_rules.TapState.EXPIRED: "Expired", tap_rules.TapState.USED: "Used",
-               tap_rules.TapState.LOCKED: "Locked (too many wrong tries)", tap_rules.TapState.REVOKED: "Revoked"}
+               tap_rules.TapState.REVOKED: "Revoked"}
 
 
 def user_passes(user: User, *, limit: int = 10) -> list[PassView]:
@@ -126,7 +126,7 @@ def user_passes(user: User, *, limit: int = 10) -> list[PassView]:
     for row in TemporaryAccessPass.objects.filter(user=user).order_by("-created_at")[:limit]:
         record = tap_rules.TapRecord(start=row.start_at, lifetime_minutes=row.lifetime_minutes,
                                      is_usable_once=row.is_usable_once, used=row.used_at is not None,
-                                     revoked=row.revoked_at is not None, failed_attempts=row.failed_attempts)
+                                     revoked=row.revoked_at is not None)
         views.append(PassView(row=row, state=tap_rules.state(record, now=now), expires_at=record.expires))
     return views
 
