@@ -32,7 +32,15 @@ from joserfc.jwk import ECKey, KeySet
 from passgate.apps import keys
 from passgate.apps.models import AppRegistration
 from passgate.audit.models import Category
-from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_failure, audit_record
+from passgate.audit.services import (
+    NO_CONTEXT,
+    Actor,
+    RequestContext,
+    Target,
+    audit_failure,
+    audit_record,
+    audited_refusals,
+)
 from passgate.core import oidc as rules
 from passgate.core.directory import validate_display_name
 from passgate.core.errors import InvalidInput, NotFound, NotSignedIn, PassgateError
@@ -189,6 +197,7 @@ def validate_secret_name(value: object) -> str:
     return validate_display_name(value, what="The secret's description")
 
 
+@audited_refusals(category=Category.DIRECTORY, activity="app.add")
 @transaction.atomic
 def app_create(*, display_name: str, permissions: Iterable[str], actor: Actor,
                oidc: OidcRegistration | None = None, with_secret: bool | None = None, secret_display_name: str = "",

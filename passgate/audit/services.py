@@ -8,17 +8,21 @@ address that is not one is left out.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models
 from django.utils import timezone
 
 from passgate.audit.models import AuditEvent, Category, Result
+from passgate.core.errors import PassgateError
 from passgate.core.text import map_strings, replace_unusable
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,28 @@ def audit_record(
 
 def audit_failure(*, category: Category, activity: str, reason: str, **kwargs: Any) -> AuditEvent:
     return audit_record(category=category, activity=activity, result=Result.FAILURE, reason=reason, **kwargs)
+
+
+def audited_refusals(*, category: Category, activity: str | Callable[[Mapping[str, Any]], str],
+                     target: Callable[[Mapping[str, Any]], Target | None] = lambda kwargs: None) -> Callable[[F], F]:
+    """Decorate a keyword-only service so that a refusal (a PassgateError) is audited with its reason code, the
+    service's ``actor`` and ``context``, then re-raised. Put it outside ``@transaction.atomic``: the row must
+    outlive the rollback."""
+
+    def wrap(service: F) -> F:
+        @functools.wraps(service)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return service(*args, **kwargs)
+            except PassgateError as exc:
+                audit_failure(category=category, activity=activity if isinstance(activity, str) else activity(kwargs),
+                              reason=exc.code, actor=kwargs.get("actor"), target=target(kwargs),
+                              context=kwargs.get("context", NO_CONTEXT), details={"message": exc.message[:500]})
+                raise
+
+        return run  # type: ignore[return-value]
+
+    return wrap
 
 
 def fit(model: type[models.Model], values: Mapping[str, Any]) -> dict[str, Any]:

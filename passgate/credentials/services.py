@@ -21,7 +21,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from passgate.audit.models import Category
-from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_failure, audit_record
+from passgate.audit.services import (
+    NO_CONTEXT,
+    Actor,
+    RequestContext,
+    Target,
+    audit_failure,
+    audit_record,
+    audited_refusals,
+)
 from passgate.core import tap as tap_rules
 from passgate.core import webauthn as core
 from passgate.core.directory import normalise_upn, validate_passkey_name
@@ -399,6 +407,8 @@ def _flag_possible_clone(passkey: Passkey, *, context: RequestContext) -> None:
 
 # --- security info changes --------------------------------------------------------------------------
 
+@audited_refusals(category=Category.SECURITY_INFO, activity="passkey.rename",
+                  target=lambda kwargs: passkey_target(kwargs["passkey"]))
 def passkey_rename(*, passkey: Passkey, display_name: str, actor: Actor,
                    context: RequestContext = NO_CONTEXT) -> Passkey:
     name = validate_passkey_name(display_name)
