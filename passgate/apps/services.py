@@ -216,7 +216,7 @@ def app_create(*, display_name: str, permissions: Iterable[str], actor: Actor,
         raise InvalidInput("A public client has no secret: it proves itself with PKCE", code="public_client_secret")
     wanted = _needs_secret(fields, granted) if with_secret is None else with_secret
     secret = secrets.token_urlsafe(SECRET_BYTES) if wanted else None
-    app = AppRegistration.objects.create(display_name=name, permissions=granted, created_by=actor.name[:256],
+    app = AppRegistration.objects.create(display_name=name, permissions=granted, created_by=actor.name,
                                          **_secret_fields(secret, validate_secret_name(secret_display_name)),
                                          **fields)
     details: dict[str, Any] = {"permissions": granted, "secretHint": app.secret_hint,

@@ -27,10 +27,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acted: a directory user (id + UPN), or the system/CLI (id None)."""
+    """Who acted: a directory user (id + UPN), an app ("app:<name>"), or the system/CLI (id None).
+
+    The name is recorded wherever someone acted (audit rows, policy versions, a pass's creator): it is cut to the
+    audit log's column, and every other such column is at least as long (a test says so)."""
 
     id: uuid.UUID | None
     name: str
+
+    def __post_init__(self) -> None:
+        limit = AuditEvent._meta.get_field("actor_name").max_length
+        object.__setattr__(self, "name", replace_unusable(self.name)[:limit])
 
     @classmethod
     def system(cls, name: str = "passgate (system)") -> Actor:

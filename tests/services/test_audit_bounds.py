@@ -142,3 +142,39 @@ def test_every_audited_refusal_of_an_id_fits_on_postgresql() -> None:
         with pytest.raises(NotFound):
             attempt()
     assert [len(r.target_id) for r in AuditEvent.objects.filter(result="failure")] == [64, 64]
+
+
+def test_an_app_with_the_longest_name_can_act_everywhere_it_is_named(client: Any) -> None:
+    """An app acts as "app:<its name>": 260 characters for a 256-character name, more than the columns that
+    record who acted (the policy version, a pass's creator): those writes answered 500 on PostgreSQL."""
+    from django.test import Client
+
+    from passgate.apps.services import app_create, token_issue
+    from passgate.credentials.models import PolicyVersion, TemporaryAccessPass
+    from passgate.directory.services import user_create
+
+    app, secret = app_create(display_name="N" * 256, actor=SYSTEM, permissions=[
+        "Policy.ReadWrite.AuthenticationMethod", "UserAuthenticationMethod.ReadWrite.All"])
+    token = token_issue(client_id=str(app.app_id), client_secret=secret,
+                        scope="https://graph.microsoft.com/.default").access_token
+    user = user_create(upn="pat@contoso.com", display_name="Pat", actor=SYSTEM)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}", raise_request_exception=False)
+    fido2 = "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2"
+    assert api.patch(fido2, data='{"state": "disabled"}', content_type="application/json").status_code == 204
+    tap = api.post(f"/v1.0/users/{user.pk}/authentication/temporaryAccessPassMethods", data="{}",
+                   content_type="application/json")
+    assert tap.status_code == 201, tap.content
+    for name in (PolicyVersion.objects.get().actor_name, TemporaryAccessPass.objects.get().created_by):
+        assert name.startswith("app:NNN") and len(name) == 256
+
+
+def test_every_column_that_names_an_actor_holds_the_longest_actor_name() -> None:
+    from passgate.apps.models import AppRegistration
+    from passgate.credentials.models import PolicyVersion, TemporaryAccessPass
+    from passgate.trust_store.models import MetadataBlob
+
+    longest = len(Actor(id=None, name="n" * 10_000).name)
+    assert longest == AuditEvent._meta.get_field("actor_name").max_length
+    for model, column in ((PolicyVersion, "actor_name"), (TemporaryAccessPass, "created_by"),
+                          (AppRegistration, "created_by"), (MetadataBlob, "imported_by")):
+        assert model._meta.get_field(column).max_length >= longest, (model, column)
