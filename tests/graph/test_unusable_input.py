@@ -7,8 +7,12 @@ from __future__ import annotations
 import json
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 import passgate.graph_api.views  # noqa: F401 - registers every endpoint in ENDPOINTS
 from passgate.access.models import AccessPolicy, StrengthPolicy
@@ -195,3 +199,45 @@ def test_a_stored_surrogate_would_have_been_refused_as_json_text_too(api: Api) -
     response = api.request("PATCH", FIDO2, raw)
     assert error_of(response)[:2] == (400, "BadRequest")
     assert json.loads(response.content)["error"]["message"].startswith("Unable to read JSON")
+
+
+# --- property tests over HTTP: arbitrary text and lengths on representative routes never give a 5xx -------------
+
+HTTP_PROPERTY = hsettings(max_examples=40, deadline=None, database=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+characters = st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF)
+texts = (st.text(characters, max_size=12) | st.sampled_from(["\x00", "\ud800", "\udfff", "x" * 3000])
+         | st.integers(0, 400).map(lambda n: "a" * n))
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | texts,
+                           lambda c: st.lists(c, max_size=3) | st.dictionaries(texts, c, max_size=3), max_leaves=8)
+
+
+def _no_server_error(response: Any) -> None:
+    assert response.status_code < 500, (response.status_code, response.content[:300])
+    if response.status_code >= 400:
+        assert set(response.json()["error"]) >= {"code", "message", "innerError"}
+
+
+@HTTP_PROPERTY
+@given(body=json_values, key=texts, value=json_values)
+def test_any_json_to_graph_writes_never_gives_a_5xx(api: Api, world: dict[str, str], body: Any, key: str,
+                                                    value: Any) -> None:
+    group = {"displayName": "G", "mailEnabled": False, "mailNickname": "g", "securityEnabled": True, key: value}
+    for method, path, sent in (("POST", "/v1.0/groups", group), ("POST", "/v1.0/groups", body),
+                               ("PATCH", f"/v1.0/users/{world['user']}", {"displayName": value}),
+                               ("PATCH", f"{CA}/{world['policy']}", {key: value}),
+                               ("POST", STRENGTHS, {"displayName": value, "allowedCombinations": ["fido2"]}),
+                               ("PATCH", FIDO2, {"passkeyProfiles": [{"name": value, "passkeyTypes": "synced"}]})):
+        _no_server_error(api.request(method, path, json.dumps(sent)))
+
+
+@HTTP_PROPERTY
+@given(text=texts, key=texts)
+def test_any_query_or_id_on_graph_never_gives_a_5xx(api: Api, text: str, key: str) -> None:
+    quoted, id_ = quote(text, errors="surrogatepass"), quote(key, safe="", errors="surrogatepass")
+    for path in (f"/v1.0/users?$filter=displayName eq '{quoted}'", f"/v1.0/users?$filter=startswith(mail,'{quoted}')",
+                 f"/v1.0/groups?$top={quoted}", f"/v1.0/auditLogs/signIns?$filter=userId eq '{quoted}'",
+                 f"/v1.0/users/{id_}", f"{CA}/{id_}", f"/v1.0/applications(appId='{id_}')",
+                 f"/v1.0/users/{id_}/authentication/methods"):
+        _no_server_error(api.get(path))
+    _no_server_error(api.delete(f"{STRENGTHS}/{id_}"))
