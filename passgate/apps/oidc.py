@@ -918,17 +918,26 @@ def _unusable_parameter(*params: Mapping[str, Sequence[str]]) -> UnusableText | 
     return None
 
 
+def _parameter_problem(request: OAuthHttpRequest) -> OAuth2Error | None:
+    """A token request parameter holding NUL or a lone surrogate, or given more than once, or None."""
+    unusable = _unusable_parameter(request.params, request.query)
+    if unusable is not None:
+        return _tag(InvalidRequestError(unusable.message), unusable.code)
+    for name, values in request.params.items():
+        if len(values) > 1:
+            return _tag(InvalidRequestError(f"The parameter '{_ascii(name, 40)}' was given more than once."),
+                        "duplicate_parameter")
+    return None
+
+
 def _token_precheck(request: OAuthHttpRequest) -> OAuth2Error | None:
     """What is wrong with a token request before any client or grant is looked at, or None."""
     if request.content_type != "application/x-www-form-urlencoded":
         return _tag(InvalidRequestError("The body must be application/x-www-form-urlencoded."),
                     "unsupported_media_type")
-    unusable = _unusable_parameter(request.params, request.query)
-    repeated = next((name for name, values in request.params.items() if len(values) > 1), None)
-    if unusable is not None or repeated is not None:
-        return (_tag(InvalidRequestError(unusable.message), unusable.code) if unusable is not None else
-                _tag(InvalidRequestError(f"The parameter '{_ascii(str(repeated), 40)}' was given more than once."),
-                     "duplicate_parameter"))
+    problem = _parameter_problem(request)
+    if problem is not None:
+        return problem
     if {"client_secret", "client_assertion", "code", "refresh_token", "code_verifier"} & set(request.query):
         return _tag(InvalidRequestError("Credentials belong in the body, never in the URL."), "credentials_in_query")
     grant_type = (request.params.get("grant_type") or [""])[0]

@@ -34,8 +34,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _UNUSABLE = re.compile("[\x00\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# NUL or a surrogate written as a JSON escape (json.dumps, and so Django's JSONField, escapes them), or raw.
-_IN_JSON_TEXT = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})|[\x00\ud800-\udfff]")
+# NUL or a surrogate written as a JSON escape (json.dumps, and so Django's JSONField, escapes them).
+_ESCAPED = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
 def checks_own_text(view: F) -> F:
@@ -136,7 +136,7 @@ def strict_loads(data: bytes | str, *, what: str = "The request body") -> Any:
         raise InvalidInput(f"{what} is nested too deeply", code=MALFORMED_JSON) from None
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, integers too long to convert, NaN
         raise InvalidInput(f"{what} is not JSON: {_shown(exc)}", code=MALFORMED_JSON) from None
-    return check_json(value)
+    return check_json(value) if may_hold_unusable(text) else value
 
 
 def _shown(exc: ValueError) -> str:
@@ -167,8 +167,19 @@ def map_strings(value: object, fix: Callable[[str], str]) -> Any:
 
 
 def may_hold_unusable(json_text: str) -> bool:
-    """Whether JSON text may decode to a string with NUL or a lone surrogate (false: it certainly does not)."""
-    return _IN_JSON_TEXT.search(json_text) is not None
+    """Whether JSON text may decode to a string with NUL or a lone surrogate (false: it certainly does not).
+
+    Only an escape can put one there (JSON refuses a raw NUL in a string) or a raw lone surrogate in the text
+    itself; this is a fast pre-check so the common case (nothing to find) costs no walk over the value."""
+    if _ESCAPED.search(json_text):
+        return True
+    if json_text.isascii():
+        return False
+    try:
+        json_text.encode("utf-8")
+    except UnicodeEncodeError:  # a raw lone surrogate
+        return True
+    return False
 
 
 class ScrubbingJSONDecoder(json.JSONDecoder):
