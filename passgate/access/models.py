@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from passgate.core.text import ScrubbingJSONDecoder
+
 
 class StrengthPolicy(models.Model):
     """A custom ``authenticationStrengthPolicy``."""
@@ -16,7 +18,7 @@ class StrengthPolicy(models.Model):
     id = models.UUIDField(primary_key=True, editable=False)
     display_name = models.CharField(max_length=256)
     name_key = models.CharField(max_length=256, unique=True)  # display_name.casefold(): names are unique
-    document = models.JSONField()
+    document = models.JSONField(decoder=ScrubbingJSONDecoder)
     created_at = models.DateTimeField()
     modified_at = models.DateTimeField()
 
@@ -32,7 +34,7 @@ class AccessPolicy(models.Model):
 
     id = models.UUIDField(primary_key=True, editable=False)
     display_name = models.CharField(max_length=256)
-    document = models.JSONField()
+    document = models.JSONField(decoder=ScrubbingJSONDecoder)
     created_at = models.DateTimeField()
     modified_at = models.DateTimeField()
 

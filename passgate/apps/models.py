@@ -8,6 +8,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from passgate.core.text import ScrubbingJSONDecoder
+
 
 class AppRegistration(models.Model):
     """A client of the Graph API (application permissions) and/or an OpenID Connect relying party (redirect URIs).
@@ -20,7 +22,8 @@ class AppRegistration(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # the object id
     app_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)  # the client id (Graph: appId)
     display_name = models.CharField(max_length=256)
-    permissions = models.JSONField(default=list)  # application permission names, e.g. "User.Read.All"
+    # application permission names, e.g. "User.Read.All"
+    permissions = models.JSONField(decoder=ScrubbingJSONDecoder, default=list)
     secret_sha256 = models.BinaryField(max_length=32)
     secret_hint = models.CharField(max_length=3)  # the first three characters, as Entra's passwordCredential.hint
     # The one secret's Graph passwordCredential: keyId, displayName, startDateTime (null when there is no secret)
@@ -30,12 +33,13 @@ class AppRegistration(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=256, blank=True, default="")
     # OpenID Connect (an app with no redirect URI is not an OpenID Connect client)
-    redirect_uris = models.JSONField(default=list, blank=True)  # exact strings
-    post_logout_redirect_uris = models.JSONField(default=list, blank=True)
+    redirect_uris = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True)  # exact strings
+    post_logout_redirect_uris = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True)
     client_type = models.CharField(max_length=16, default="confidential")  # core.oidc.ClientType
     token_endpoint_auth_method = models.CharField(max_length=32, default="client_secret_basic")
-    jwks = models.JSONField(null=True, blank=True)  # the client's public keys, for private_key_jwt
-    allowed_scopes = models.JSONField(default=list, blank=True)
+    # the client's public keys, for private_key_jwt
+    jwks = models.JSONField(decoder=ScrubbingJSONDecoder, null=True, blank=True)
+    allowed_scopes = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True)
     id_token_signed_response_alg = models.CharField(max_length=8, default="ES256")
 
     class Meta:
@@ -85,7 +89,7 @@ class OidcGrant(models.Model):
     sid = models.CharField(max_length=64, db_index=True)
     auth_time = models.DateTimeField()
     acr = models.CharField(max_length=64, blank=True, default="")
-    amr = models.JSONField(default=list, blank=True)
+    amr = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()  # the absolute end of its refresh tokens
     revoked_at = models.DateTimeField(null=True, blank=True)

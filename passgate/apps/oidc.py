@@ -76,6 +76,7 @@ from passgate.core.access.methods import Authentication, amr
 from passgate.core.access.strengths import BUILT_IN_STRENGTHS
 from passgate.core.errors import InvalidInput
 from passgate.core.keys import key_strength_problem
+from passgate.core.text import UnusableText, check_pairs
 from passgate.directory.models import User
 from passgate.directory.services import actor_for
 
@@ -427,6 +428,9 @@ class _AuthorizeChecks:
     def check(self, grant: _CodeGrant, redirect_uri: str) -> None:
         request = grant.request
         data, datalist = request.payload.data, request.payload.datalist
+        unusable = _unusable_parameter(datalist)
+        if unusable is not None:
+            raise _tag(InvalidRequestError(unusable.message), unusable.code)
         if "request" in data:
             raise _tag(RequestNotSupportedError("Request objects are not supported; send plain parameters."),
                        "request_not_supported")
@@ -912,15 +916,36 @@ def _token_error(error: OAuth2Error, oauth: _Request) -> OAuthResponse:
     return _the_server().handle_error_response(oauth, error)
 
 
+def _unusable_parameter(*params: Mapping[str, Sequence[str]]) -> UnusableText | None:
+    """The first parameter name or value holding NUL or a lone surrogate (``core.text``), as an error, or None."""
+    try:
+        for each in params:
+            check_pairs(each.items(), where=lambda name: f"The parameter '{name}'")
+    except UnusableText as exc:
+        return exc
+    return None
+
+
+def _parameter_problem(request: OAuthHttpRequest) -> OAuth2Error | None:
+    """A token request parameter holding NUL or a lone surrogate, or given more than once, or None."""
+    unusable = _unusable_parameter(request.params, request.query)
+    if unusable is not None:
+        return _tag(InvalidRequestError(unusable.message), unusable.code)
+    for name, values in request.params.items():
+        if len(values) > 1:
+            return _tag(InvalidRequestError(f"The parameter '{_ascii(name, 40)}' was given more than once."),
+                        "duplicate_parameter")
+    return None
+
+
 def _token_precheck(request: OAuthHttpRequest) -> OAuth2Error | None:
     """What is wrong with a token request before any client or grant is looked at, or None."""
     if request.content_type != "application/x-www-form-urlencoded":
         return _tag(InvalidRequestError("The body must be application/x-www-form-urlencoded."),
                     "unsupported_media_type")
-    for name, values in request.params.items():
-        if len(values) > 1:
-            return _tag(InvalidRequestError(f"The parameter '{_ascii(name, 40)}' was given more than once."),
-                        "duplicate_parameter")
+    problem = _parameter_problem(request)
+    if problem is not None:
+        return problem
     if {"client_secret", "client_assertion", "code", "refresh_token", "code_verifier"} & set(request.query):
         return _tag(InvalidRequestError("Credentials belong in the body, never in the URL."), "credentials_in_query")
     grant_type = (request.params.get("grant_type") or [""])[0]
@@ -1023,6 +1048,9 @@ def logout_validate(*, params: Mapping[str, str], context: RequestContext = NO_C
                       details={"clientId": str(params.get("client_id", ""))[:64]})
         return LogoutRefused(message, reason)
 
+    unusable = _unusable_parameter({name: [value] for name, value in params.items()})
+    if unusable is not None:
+        raise refuse(unusable.message, unusable.code)
     raw_hint, target = params.get("id_token_hint", ""), params.get("post_logout_redirect_uri", "")
     hint = id_token_hint_verify(raw_hint) if raw_hint else None
     if raw_hint and hint is None:

@@ -32,7 +32,15 @@ from joserfc.jwk import ECKey, KeySet
 from passgate.apps import keys
 from passgate.apps.models import AppRegistration
 from passgate.audit.models import Category
-from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_failure, audit_record
+from passgate.audit.services import (
+    NO_CONTEXT,
+    Actor,
+    RequestContext,
+    Target,
+    audit_failure,
+    audit_record,
+    audited_refusals,
+)
 from passgate.core import oidc as rules
 from passgate.core.directory import validate_display_name
 from passgate.core.errors import InvalidInput, NotFound, NotSignedIn, PassgateError
@@ -194,6 +202,7 @@ def validate_secret_name(value: object) -> str:
     return validate_display_name(value, what="The secret's description")
 
 
+@audited_refusals(category=Category.DIRECTORY, activity="app.add")
 @transaction.atomic
 def app_create(*, display_name: str, permissions: Iterable[str], actor: Actor,
                oidc: OidcRegistration | None = None, with_secret: bool | None = None, secret_display_name: str = "",
@@ -212,7 +221,7 @@ def app_create(*, display_name: str, permissions: Iterable[str], actor: Actor,
         raise InvalidInput("A public client has no secret: it proves itself with PKCE", code="public_client_secret")
     wanted = _needs_secret(fields, granted) if with_secret is None else with_secret
     secret = secrets.token_urlsafe(SECRET_BYTES) if wanted else None
-    app = AppRegistration.objects.create(display_name=name, permissions=granted, created_by=actor.name[:256],
+    app = AppRegistration.objects.create(display_name=name, permissions=granted, created_by=actor.name,
                                          **_secret_fields(secret, validate_secret_name(secret_display_name)),
                                          **fields)
     details: dict[str, Any] = {"permissions": granted, "secretHint": app.secret_hint,

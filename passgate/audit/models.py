@@ -10,6 +10,8 @@ import uuid
 
 from django.db import models
 
+from passgate.core.text import ScrubbingJSONDecoder
+
 
 class Category(models.TextChoices):
     SIGN_IN = "signIn", "Sign-in"
@@ -38,7 +40,7 @@ class AuditEvent(models.Model):
     target_name = models.CharField(max_length=256, blank=True, default="")
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=256, blank=True, default="")
-    details = models.JSONField(default=dict, blank=True)
+    details = models.JSONField(decoder=ScrubbingJSONDecoder, default=dict, blank=True)
 
     class Meta:
         ordering = ["-occurred_at"]
@@ -75,11 +77,12 @@ class SignInEvent(models.Model):
     reason_code = models.CharField(max_length=64, blank=True, default="")  # Passgate's reason code
     conditional_access_status = models.CharField(max_length=16, default="notApplied")
     authentication_requirement = models.CharField(max_length=32, default="singleFactorAuthentication")
-    authentication_details = models.JSONField(default=list, blank=True)
-    authentication_strength = models.JSONField(null=True, blank=True)  # {"id", "displayName"} satisfied
-    applied_policies = models.JSONField(default=list, blank=True)
+    authentication_details = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True)
+    # {"id", "displayName"} satisfied
+    authentication_strength = models.JSONField(decoder=ScrubbingJSONDecoder, null=True, blank=True)
+    applied_policies = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True)
     acr = models.CharField(max_length=128, blank=True, default="")
-    amr = models.JSONField(default=list, blank=True)
+    amr = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True)
     aaguid = models.UUIDField(null=True, blank=True)
 
     class Meta:

@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from passgate.audit.models import SignInEvent
-from passgate.audit.services import RequestContext
+from passgate.audit.services import RequestContext, fit
 from passgate.core.graph.auditlogs import (
     APPLIED_POLICY_RESULTS,
     AUTHENTICATION_REQUIREMENTS,
@@ -156,33 +156,33 @@ def signin_record(*, user_id: str | None, user_principal_name: str, user_display
                     "displayName": _text(authentication_strength.get("displayName", ""), 256,
                                          "authentication_strength.displayName")}
     model: uuid.UUID | None = uuid.UUID(aaguid) if aaguid else None
-    upn = user_principal_name.strip()[:256]
-    return SignInEvent.objects.create(
-        created_at=timezone.now(),
-        user_id=uuid.UUID(user_id) if user_id else None,
-        user_principal_name=upn,
-        upn_normalized=upn.lower(),
-        user_display_name=user_display_name[:256],
-        app_id=app_id[:64],
-        app_display_name=app_display_name[:256],
-        resource_id=resource_id[:256],
-        resource_display_name=resource_display_name[:256],
-        ip_address=_ip(context.ip_address),
-        user_agent=context.user_agent[:512],
-        correlation_id=(correlation_id or "")[:64],
-        is_interactive=is_interactive,
-        error_code=error_code,
-        failure_reason=failure_reason[:512],
-        reason_code=reason_code[:64],
-        conditional_access_status=conditional_access_status,
-        authentication_requirement=authentication_requirement,
-        authentication_details=[_step(d) for d in list(authentication_details)[:MAX_STEPS]],
-        authentication_strength=strength,
-        applied_policies=[_policy(p) for p in list(applied_policies)[:MAX_POLICIES]],
-        acr=(acr or "")[:128],
-        amr=_strings(amr, "amr", limit=32),
-        aaguid=None if model == ZERO_AAGUID else model,
-    )
+    upn = user_principal_name.strip()
+    return SignInEvent.objects.create(**fit(SignInEvent, {
+        "created_at": timezone.now(),
+        "user_id": uuid.UUID(user_id) if user_id else None,
+        "user_principal_name": upn,
+        "upn_normalized": upn.lower(),
+        "user_display_name": user_display_name,
+        "app_id": app_id,
+        "app_display_name": app_display_name,
+        "resource_id": resource_id,
+        "resource_display_name": resource_display_name,
+        "ip_address": context.ip_address,
+        "user_agent": context.user_agent,
+        "correlation_id": correlation_id or "",
+        "is_interactive": is_interactive,
+        "error_code": error_code,
+        "failure_reason": failure_reason,
+        "reason_code": reason_code,
+        "conditional_access_status": conditional_access_status,
+        "authentication_requirement": authentication_requirement,
+        "authentication_details": [_step(d) for d in list(authentication_details)[:MAX_STEPS]],
+        "authentication_strength": strength,
+        "applied_policies": [_policy(p) for p in list(applied_policies)[:MAX_POLICIES]],
+        "acr": acr or "",
+        "amr": _strings(amr, "amr", limit=32),
+        "aaguid": None if model == ZERO_AAGUID else model,
+    }))
 
 
 def methods_used(event: SignInEvent) -> list[str]:

@@ -221,10 +221,28 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
                      "client), or both")
 
 
+def _check_text(args: argparse.Namespace) -> None:
+    """Every argument is text Passgate can store (``core.text``): argv carries bytes that are not UTF-8 as lone
+    surrogates (surrogateescape), which no database or terminal encodes."""
+    from passgate.core.text import check_text
+
+    for name, value in vars(args).items():
+        for each in value if isinstance(value, list) else [value]:
+            if isinstance(each, str):
+                check_text(each, f"The argument {name.replace('_', '-')}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_usage(parser, args)
+    from passgate.core.text import UnusableText
+
+    try:
+        _check_text(args)
+    except UnusableText as exc:
+        print(f"passgate: error: {exc.message}", file=sys.stderr)
+        return EXIT_ERROR
     if args.command == "serve" and not os.environ.get("PASSGATE_ORIGIN"):
         # No public origin configured: people reach this server as localhost on the port it listens on.
         os.environ["PASSGATE_ORIGIN"] = f"http://localhost:{args.port}"

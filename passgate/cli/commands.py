@@ -33,6 +33,7 @@ from passgate.audit.signins import methods_used, signin_as_dict, signin_list, si
 from passgate.config.wsgi import application
 from passgate.core.errors import InvalidInput
 from passgate.core.graph.odata import Comparison
+from passgate.core.text import UnusableText, strict_loads
 from passgate.core.trust.mds import MetadataSnapshot
 from passgate.credentials.metadata import flagged_passkeys, metadata_import
 from passgate.credentials.services import tap_issue
@@ -292,9 +293,11 @@ def _read_jwks(path: str | None) -> object:
         return None
     raw = _read_file(path, "JWKS file")
     try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidInput(f"JWKS file {path!r} is not JSON: {exc}", code="invalid_jwks") from None
+        return strict_loads(raw, what=f"JWKS file {path!r}")
+    except UnusableText as exc:
+        raise InvalidInput(f"JWKS file {path!r}: {exc.message}", code=exc.code) from None
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, code="invalid_jwks") from None
 
 
 def _app_lines(app: Any, secret: str | None = None) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from passgate.core.errors import InvalidInput
+from passgate.core.text import first_unusable
 
 # Entra ID: the alias part allows A-Z a-z 0-9 ' . - _ ! # ^ ~ ; no leading/trailing/double dots.
 _ALIAS = re.compile(r"^[A-Za-z0-9'_!#^~-]+(\.[A-Za-z0-9'_!#^~-]+)*$")
@@ -35,7 +36,7 @@ def validate_display_name(value: object, *, what: str = "displayName") -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{what} must be a non-empty string", code="invalid_display_name")
     name = " ".join(value.split())
-    if len(name) > MAX_DISPLAY_NAME or any(ord(ch) < 32 for ch in name):
+    if len(name) > MAX_DISPLAY_NAME or any(ord(ch) < 32 for ch in name) or first_unusable(name):
         raise InvalidInput(f"{what} must be at most {MAX_DISPLAY_NAME} printable characters",
                            code="invalid_display_name")
     return name
@@ -71,7 +72,7 @@ def validate_passkey_name(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput("A passkey needs a name", code="invalid_passkey_name")
     name = " ".join(value.split())
-    if len(name) > MAX_PASSKEY_NAME or any(ord(ch) < 32 for ch in name):
+    if len(name) > MAX_PASSKEY_NAME or any(ord(ch) < 32 for ch in name) or first_unusable(name):
         raise InvalidInput(f"A passkey name is at most {MAX_PASSKEY_NAME} printable characters",
                            code="invalid_passkey_name")
     return name

@@ -6,6 +6,7 @@ import uuid
 
 from django.db import models
 
+from passgate.core.text import ScrubbingJSONDecoder
 from passgate.directory.models import User
 
 
@@ -20,7 +21,7 @@ class Passkey(models.Model):
     sign_count = models.BigIntegerField(default=0)
     aaguid = models.UUIDField()
     attestation_format = models.CharField(max_length=32)
-    transports = models.JSONField(default=list, blank=True)
+    transports = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True)
     backup_eligible = models.BooleanField()
     backup_state = models.BooleanField()
     uv_initialized = models.BooleanField()
@@ -31,7 +32,7 @@ class Passkey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     possibly_cloned_at = models.DateTimeField(null=True, blank=True)
     # SHA-1 thumbprints (hex) of the attestation certificates, as Graph's attestationCertificates shows them
-    attestation_certificates = models.JSONField(default=list, blank=True)
+    attestation_certificates = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True)
     # "attested" when the attestation chain anchors in FIDO metadata (or a vendor root); else "notAttested"
     attestation_level = models.CharField(max_length=16, default="notAttested")
     # What FIDO metadata said about the model when the passkey was registered (empty: no metadata entry)
@@ -154,8 +155,9 @@ class PolicyVersion(models.Model):
     """
 
     version = models.PositiveIntegerField(unique=True)
-    document = models.JSONField()
-    changes = models.JSONField(default=list, blank=True)  # [{"path", "old", "new"}] relative to version-1
+    document = models.JSONField(decoder=ScrubbingJSONDecoder)
+    # [{"path", "old", "new"}] relative to version-1
+    changes = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True)
     created_at = models.DateTimeField()
     actor_id = models.UUIDField(null=True, blank=True)
     actor_name = models.CharField(max_length=256)

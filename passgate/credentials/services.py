@@ -20,7 +20,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from passgate.audit.models import Category
-from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_failure, audit_record
+from passgate.audit.services import (
+    NO_CONTEXT,
+    Actor,
+    RequestContext,
+    Target,
+    audit_failure,
+    audit_record,
+    audited_refusals,
+)
 from passgate.core import tap as tap_rules
 from passgate.core import throttle as throttle_rules
 from passgate.core import webauthn as core
@@ -401,6 +409,8 @@ def _flag_possible_clone(passkey: Passkey, *, context: RequestContext) -> None:
 
 # --- security info changes --------------------------------------------------------------------------
 
+@audited_refusals(category=Category.SECURITY_INFO, activity="passkey.rename",
+                  target=lambda kwargs: passkey_target(kwargs["passkey"]))
 def passkey_rename(*, passkey: Passkey, display_name: str, actor: Actor,
                    context: RequestContext = NO_CONTEXT) -> Passkey:
     name = validate_passkey_name(display_name)

@@ -1,14 +1,15 @@
-"""Directory service functions: keyword-only, one transaction each, each writing an audit row."""
+"""Directory service functions: keyword-only, one transaction each, each writing an audit row (a refusal too)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from passgate.audit.models import Category
-from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_record
+from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_record, audited_refusals
 from passgate.core import directory as rules
 from passgate.core.errors import Conflict, NotFound
 from passgate.directory.models import DirectoryRole, GroupMembership, RoleAssignment, SecurityGroup, User
@@ -24,6 +25,14 @@ def group_target(group: SecurityGroup) -> Target:
 
 def actor_for(user: User) -> Actor:
     return Actor(id=user.id, name=user.user_principal_name)
+
+
+def _user_of(kwargs: Mapping[str, Any]) -> Target | None:
+    return user_target(kwargs["user"]) if isinstance(kwargs.get("user"), User) else None
+
+
+def _group_of(kwargs: Mapping[str, Any]) -> Target | None:
+    return group_target(kwargs["group"]) if isinstance(kwargs.get("group"), SecurityGroup) else None
 
 
 def _as_uuid(value: str) -> uuid.UUID | None:
@@ -57,6 +66,7 @@ def group_get(*, name_or_id: str) -> SecurityGroup:
     return found
 
 
+@audited_refusals(category=Category.DIRECTORY, activity="user.add")
 @transaction.atomic
 def user_create(
     *, upn: str, display_name: str, actor: Actor, context: RequestContext = NO_CONTEXT,
@@ -86,6 +96,8 @@ def user_create(
     return user
 
 
+@audited_refusals(category=Category.DIRECTORY, target=_user_of,
+                  activity=lambda kw: "user.enable" if kw.get("enabled") else "user.disable")
 @transaction.atomic
 def user_set_enabled(*, user: User, enabled: bool, actor: Actor, context: RequestContext = NO_CONTEXT) -> User:
     if user.account_enabled == enabled:
@@ -98,6 +110,7 @@ def user_set_enabled(*, user: User, enabled: bool, actor: Actor, context: Reques
     return user
 
 
+@audited_refusals(category=Category.DIRECTORY, activity="user.setUpn", target=_user_of)
 @transaction.atomic
 def user_set_upn(*, user: User, upn: str, actor: Actor, context: RequestContext = NO_CONTEXT) -> User:
     upn = rules.validate_upn(upn)
@@ -121,6 +134,7 @@ def _refuse_losing_the_last_global_admin(user: User) -> None:
                        "someone else first", code="last_global_admin")
 
 
+@audited_refusals(category=Category.DIRECTORY, activity="user.update", target=_user_of)
 @transaction.atomic
 def user_update(
     *, user: User, actor: Actor, context: RequestContext = NO_CONTEXT, display_name: str | None = None,
@@ -163,6 +177,7 @@ def user_update(
     return user
 
 
+@audited_refusals(category=Category.DIRECTORY, activity="user.delete", target=_user_of)
 @transaction.atomic
 def user_delete(*, user: User, actor: Actor, context: RequestContext = NO_CONTEXT) -> None:
     """Delete a user for good, with their passkeys, passes, memberships and role assignments."""
@@ -187,6 +202,7 @@ def _group_name_taken(display_name: str, *, excluding: SecurityGroup | None = No
     return others.exists()
 
 
+@audited_refusals(category=Category.DIRECTORY, activity="group.add")
 @transaction.atomic
 def group_create(*, display_name: str, description: str = "", actor: Actor, context: RequestContext = NO_CONTEXT,
                  mail_nickname: str | None = None, members: Sequence[User] = ()) -> SecurityGroup:
@@ -208,6 +224,7 @@ def group_create(*, display_name: str, description: str = "", actor: Actor, cont
     return group
 
 
+@audited_refusals(category=Category.DIRECTORY, activity="group.update", target=_group_of)
 @transaction.atomic
 def group_update(*, group: SecurityGroup, actor: Actor, context: RequestContext = NO_CONTEXT,
                  display_name: str | None = None, description: str | None = None,
@@ -248,6 +265,7 @@ def group_update(*, group: SecurityGroup, actor: Actor, context: RequestContext 
     return group
 
 
+@audited_refusals(category=Category.DIRECTORY, activity="group.delete", target=_group_of)
 @transaction.atomic
 def group_delete(*, group: SecurityGroup, actor: Actor, context: RequestContext = NO_CONTEXT) -> None:
     target = group_target(group)
@@ -257,6 +275,7 @@ def group_delete(*, group: SecurityGroup, actor: Actor, context: RequestContext 
                  details={"members": members})
 
 
+@audited_refusals(category=Category.DIRECTORY, activity="group.addMember", target=_group_of)
 @transaction.atomic
 def group_add_members(*, group: SecurityGroup, users: Sequence[User], actor: Actor,
                       context: RequestContext = NO_CONTEXT) -> None:
@@ -265,6 +284,7 @@ def group_add_members(*, group: SecurityGroup, users: Sequence[User], actor: Act
         group_add_member(group=group, user=user, actor=actor, context=context)
 
 
+@audited_refusals(category=Category.DIRECTORY, activity="group.addMember", target=_group_of)
 @transaction.atomic
 def group_add_member(*, group: SecurityGroup, user: User, actor: Actor,
                      context: RequestContext = NO_CONTEXT) -> None:
@@ -277,6 +297,7 @@ def group_add_member(*, group: SecurityGroup, user: User, actor: Actor,
                  details={"member": {"id": str(user.id), "userPrincipalName": user.user_principal_name}})
 
 
+@audited_refusals(category=Category.DIRECTORY, activity="group.removeMember", target=_group_of)
 @transaction.atomic
 def group_remove_member(*, group: SecurityGroup, user: User, actor: Actor,
                         context: RequestContext = NO_CONTEXT) -> None:

@@ -16,15 +16,18 @@ from django.views.decorators.csrf import csrf_exempt
 
 from passgate.apps.services import TokenRequestRejected, token_issue, token_refusal_record
 from passgate.audit.services import RequestContext
+from passgate.core.text import UnusableText, check_pairs, checks_own_text
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 BASIC_CHALLENGE = 'Basic realm="passgate"'
 
 
 class _Refused(Exception):
-    def __init__(self, error: str, description: str, *, status: int = 400, basic: bool = False) -> None:
+    def __init__(self, error: str, description: str, *, status: int = 400, basic: bool = False,
+                 reason: str | None = None) -> None:
         super().__init__(description)
         self.error, self.description, self.status, self.basic = error, description, status, basic
+        self.reason = reason or error
 
 
 def _context(request: HttpRequest) -> RequestContext:
@@ -52,11 +55,21 @@ def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
+def _check_text(request: HttpRequest) -> None:
+    """No NUL or lone surrogate in any parameter (``core.text``): RFC 6749's invalid_request."""
+    try:
+        for params in (request.POST, request.GET):
+            check_pairs(params.lists(), where=lambda name: f"The parameter '{name}'")
+    except UnusableText as exc:
+        raise _Refused("invalid_request", exc.message, reason=exc.code) from None
+
+
 def _read(request: HttpRequest) -> tuple[str, str, str, bool]:
     """(client_id, client_secret, scope, used Basic) from a valid request, or _Refused."""
     if request.content_type != "application/x-www-form-urlencoded":
         raise _Refused("invalid_request", "The body must be application/x-www-form-urlencoded.")
     form = request.POST
+    _check_text(request)
     for name in form:
         if len(form.getlist(name)) > 1:
             raise _Refused("invalid_request", f"The parameter '{name}' was given more than once.")
@@ -93,6 +106,7 @@ def _error(error: str, description: str, *, status: int, basic: bool) -> JsonRes
     return JsonResponse({"error": error, "error_description": description}, status=status, headers=headers)
 
 
+@checks_own_text  # RFC 6749 §5.2 errors (_read)
 @csrf_exempt
 def token(request: HttpRequest, tenant: str | None = None) -> JsonResponse:
     if request.method != "POST":
@@ -103,7 +117,7 @@ def token(request: HttpRequest, tenant: str | None = None) -> JsonResponse:
     try:
         client_id, secret, scope, basic = _read(request)
     except _Refused as refused:
-        token_refusal_record(reason=refused.error, client_id=str(request.POST.get("client_id", "")),
+        token_refusal_record(reason=refused.reason, client_id=str(request.POST.get("client_id", "")),
                              context=context)
         return _error(refused.error, refused.description, status=refused.status, basic=refused.basic)
     try:

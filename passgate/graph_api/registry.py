@@ -27,7 +27,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from django.conf import settings
 from django.urls import URLPattern, path, re_path
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -36,12 +36,16 @@ from rest_framework.views import APIView
 
 from passgate.audit.models import Category
 from passgate.audit.services import RequestContext, audit_failure
+from passgate.core.errors import PassgateError
 from passgate.core.graph import authz
-from passgate.core.graph.errors import UNREADABLE_JSON, GraphCode, GraphError
+from passgate.core.graph.errors import GraphCode, GraphError
+from passgate.core.graph.ids import PATH_PARAMETERS, check_path_parameter
 from passgate.core.graph.odata import Query, encode_skiptoken, parse_query
 from passgate.core.graph.schema import Resource
+from passgate.core.text import CHECKS_OWN_TEXT, UnusableText, check_pairs
 from passgate.graph_api.authentication import BearerAuthentication, GraphSessionAuthentication, Principal
 from passgate.graph_api.errors import add_request_id_headers, graph_exception_handler
+from passgate.graph_api.parsers import StrictJSONParser
 
 VERSIONS = ("v1.0", "beta")
 DEFAULT_PAGE_SIZE = 100
@@ -78,6 +82,9 @@ def endpoint(method: str, route: str, *, operation: str | None, summary: str, ta
     def register(handler: Handler) -> Handler:
         if operation is not None and operation not in authz.OPERATIONS:
             raise KeyError(f"{method} {route}: unknown authorization operation {operation!r}")
+        for param in re.findall(r"\{([^}]+)\}", route):
+            if param not in PATH_PARAMETERS:
+                raise KeyError(f"{method} {route}: say what a well-formed {{{param}}} is in core.graph.ids")
         if any(e.method == method and e.path == route for e in ENDPOINTS):
             raise ValueError(f"{method} {route} is registered twice")
         ENDPOINTS.append(Endpoint(method=method, path=route, operation=operation,
@@ -115,10 +122,11 @@ def _skiptoken_key() -> bytes:
 class Call:
     """One request to an endpoint: who calls, from where, and helpers for Graph's URLs and queries."""
 
-    def __init__(self, request: Request, version: str) -> None:
+    def __init__(self, request: Request, version: str, found: Endpoint | None = None) -> None:
         principal: Principal = request.user
         self.request = request
         self.version = version
+        self.endpoint = found
         self.caller = principal.caller
         self.actor = principal.actor
         meta = request.META
@@ -127,14 +135,42 @@ class Call:
 
     @property
     def body(self) -> Any:
-        """The parsed JSON body (read only now, after authentication and authorization)."""
-        length = str(self.request.META.get("CONTENT_LENGTH") or "0")
-        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-            raise GraphError(413, GraphCode.BAD_REQUEST, f"The request body must be at most {MAX_BODY_BYTES} bytes.")
+        """The parsed JSON body (read only now, after authentication and authorization); a refusal is audited."""
         try:
+            length = str(self.request.META.get("CONTENT_LENGTH") or "0")
+            if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+                raise GraphError(413, GraphCode.BAD_REQUEST,
+                                 f"The request body must be at most {MAX_BODY_BYTES} bytes.")
             return self.request.data
-        except RecursionError:
-            raise GraphError.malformed(UNREADABLE_JSON) from None
+        except PassgateError as exc:
+            self.refused(exc, where="body")
+            raise
+
+    def check_input(self, params: Mapping[str, str]) -> None:
+        """Before the handler runs: every path parameter well-formed (``core.graph.ids``), and no NUL or lone
+        surrogate in the query string. A refusal is audited."""
+        assert self.endpoint is not None  # noqa: S101 - the dispatcher made this call for an endpoint
+        for param in self.endpoint.path_params:
+            try:
+                check_path_parameter(param, params[kwarg_name(param)])
+            except GraphError as exc:
+                self.refused(exc, where=f"{{{param}}}")
+                raise
+        try:
+            check_pairs(self.request.query_params.lists(), where=lambda name: f"The query option '{name}'")
+        except UnusableText as exc:
+            error = GraphError.malformed(exc.message)
+            error.code = exc.code
+            self.refused(error, where="query")
+            raise error from None
+
+    def refused(self, exc: PassgateError, *, where: str) -> None:
+        """Audit a request refused for its input, before any service saw it."""
+        found = self.endpoint
+        activity = f"graph.{found.operation or found.operation_id}" if found else "graph.request"
+        audit_failure(category=Category.DIRECTORY, activity=activity, reason=exc.code, actor=self.actor,
+                      context=self.context, details={"method": self.request.method, "path": self.request.path,
+                                                     "where": where, "message": exc.message})
 
     def query(self, resource: Resource, *, collection: bool, allow_filter: bool = True) -> Query:
         return parse_query(dict(self.request.query_params.lists()), resource.query_spec, collection=collection,
@@ -206,7 +242,7 @@ class GraphView(APIView):  # type: ignore[misc]
     endpoints: ClassVar[Mapping[str, Endpoint]] = {}
     authentication_classes = (BearerAuthentication, GraphSessionAuthentication)
     permission_classes = (IsCaller,)
-    parser_classes = (JSONParser,)
+    parser_classes = (StrictJSONParser,)
     renderer_classes = (JSONRenderer,)
     content_negotiation_class = JSONOnly
     throttle_classes = ()
@@ -229,7 +265,10 @@ class GraphView(APIView):  # type: ignore[misc]
 
 def _dispatcher(method: str) -> Callable[..., Response]:
     def handle(self: GraphView, request: Request, version: str, **kwargs: str) -> Response:
-        return self.endpoints[method].handler(Call(request, version), **kwargs)
+        found = self.endpoints[method]
+        call = Call(request, version, found)
+        call.check_input(kwargs)
+        return found.handler(call, **kwargs)
 
     return handle
 
@@ -270,8 +309,10 @@ def graph_urlpatterns() -> list[URLPattern]:
         attrs: dict[str, Any] = {"endpoints": methods, **{m.lower(): _dispatcher(m) for m in methods}}
         view_class: Any = type(f"Graph{re.sub(r'[^A-Za-z0-9]', '_', route)}", (GraphView,), attrs)
         view = view_class.as_view()
+        setattr(view, CHECKS_OWN_TEXT, True)  # Call.check_input and the parser (the web middleware stays out)
         patterns += [path(f"{version}/{_django_route(route)}", view, kwargs={"version": version})
                      for version in VERSIONS]
     catch_all = SegmentNotFound.as_view()
+    setattr(catch_all, CHECKS_OWN_TEXT, True)  # it reads nothing and stores nothing
     patterns.append(re_path(r"^(?P<version>v1\.0|beta)/(?P<rest>.*)$", catch_all))
     return patterns

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +19,7 @@ from passgate.core.errors import (
     TemporaryAccessPassRejected,
     Throttled,
 )
+from passgate.core.text import MALFORMED_JSON, strict_loads
 from passgate.web.messages import for_person
 
 MAX_JSON_BODY = 64 * 1024
@@ -52,20 +52,16 @@ def json_error(exc: PassgateError) -> JsonResponse:
 
 
 def read_json(request: HttpRequest) -> Mapping[str, Any]:
-    """Parse a JSON object body, or raise InvalidInput naming what is wrong."""
+    """Parse a JSON object body with the core's strict loader (no NUL or lone surrogate in any string: code
+    ``invalid_text``), or raise InvalidInput naming what is wrong."""
     if request.content_type != "application/json":
         raise InvalidInput("The request body must be application/json", code="unsupported_media_type")
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not length.isdigit() or int(length) > MAX_JSON_BODY:
         raise InvalidInput(f"The request body must be at most {MAX_JSON_BODY} bytes", code="body_too_large")
-    try:
-        body = json.loads(request.body.decode("utf-8"))
-    except RecursionError:
-        raise InvalidInput("The request body is nested too deeply", code="malformed_json") from None
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, integers too long to convert
-        raise InvalidInput(f"The request body is not valid JSON: {exc}", code="malformed_json") from None
+    body = strict_loads(request.body)
     if not isinstance(body, dict):
-        raise InvalidInput("The request body must be a JSON object", code="malformed_json")
+        raise InvalidInput("The request body must be a JSON object", code=MALFORMED_JSON)
     return body
 
 

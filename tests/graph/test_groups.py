@@ -195,7 +195,8 @@ def test_add_list_and_remove_members(api: Api, group: dict[str, Any], make_user:
     assert error_of(api.delete(f"/v1.0/groups/{gid}/members/{alice.id}/$ref")) == (
         404, "Request_ResourceNotFound", f"Resource '{alice.id}' does not exist or one of its queried "
                                          "reference-property objects are not present.")
-    assert AuditEvent.objects.filter(activity="group.removeMember").count() == 1
+    assert AuditEvent.objects.filter(activity="group.removeMember", result="success").count() == 1
+    assert AuditEvent.objects.get(activity="group.removeMember", result="failure").reason == "not_member"
 
 
 @pytest.mark.parametrize(("body", "expected", "fragment"), [

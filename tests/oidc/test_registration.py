@@ -90,7 +90,8 @@ def test_bad_registrations_change_nothing(oidc: dict[str, Any], permissions: tup
     with pytest.raises(InvalidInput) as info:
         app_create(display_name="Bad", permissions=permissions, actor=ACTOR, oidc=OidcRegistration(**oidc))
     assert info.value.code == code
-    assert not AppRegistration.objects.exists() and not AuditEvent.objects.filter(activity="app.add").exists()
+    assert not AppRegistration.objects.exists()
+    assert [r.reason for r in AuditEvent.objects.filter(activity="app.add")] == [code]  # the refusal, audited
 
 
 def public_jwk() -> dict[str, Any]:

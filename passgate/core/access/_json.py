@@ -20,6 +20,7 @@ from passgate.core.policy.errors import (
     PolicyValidationError,
 )
 from passgate.core.policy.model import is_guid
+from passgate.core.text import first_unusable
 
 JsonObject = dict[str, Any]
 ODATA_TYPE = "@odata.type"
@@ -108,7 +109,8 @@ def unique(values: Sequence[str], path: str, what: str, *, fold: bool = False) -
 def display_name(value: object, path: str, maximum: int) -> str:
     """1..``maximum`` printable characters, surrounding white space removed."""
     name = value.strip() if isinstance(value, str) else ""
-    if not name or len(name) > maximum or any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in name):
+    if (not name or len(name) > maximum or any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in name)
+            or first_unusable(name)):
         raise invalid(path, value, f"a display name is 1 to {maximum} printable characters")
     return name
 

@@ -31,6 +31,7 @@ from enum import StrEnum, unique
 from urllib.parse import urlsplit
 
 from passgate.core.graph.errors import GraphError
+from passgate.core.text import INVALID_TEXT, describe, first_unusable, first_usable_prefix
 
 MAX_TOP = 999
 MAX_FILTER_LENGTH = 2048
@@ -380,6 +381,15 @@ _NOT_SUPPORTED_OPTIONS = frozenset({"$orderby", "$count", "$search", "$expand", 
                                     "$compute", "$levels", "$deltatoken"})
 
 
+def _refuse_unusable(name: str, value: str) -> None:
+    """NUL or a lone surrogate would reach a query (PostgreSQL refuses NUL): 400 BadRequest, ``invalid_text``."""
+    bad = first_unusable(value)
+    if bad is not None:
+        error = GraphError.malformed(f"Query option '{first_usable_prefix(name)}' contains {describe(bad)}.")
+        error.code = INVALID_TEXT
+        raise error
+
+
 def parse_query(params: Mapping[str, Sequence[str]], spec: QuerySpec, *, collection: bool, key: bytes,
                 allow_filter: bool = True) -> Query:
     """Read the ``$`` options of a request (names case-insensitive); non-``$`` parameters are ignored."""
@@ -391,6 +401,7 @@ def parse_query(params: Mapping[str, Sequence[str]], spec: QuerySpec, *, collect
         if len(values) != 1 or name in options:
             raise GraphError.malformed(f"Query option '{raw_name}' was specified more than once.")
         options[name] = values[0]
+        _refuse_unusable(raw_name, values[0])
     allowed = {"$select"} | ({"$filter", "$top", "$skiptoken"} if collection else set())
     if collection and not allow_filter:
         allowed.discard("$filter")

@@ -100,6 +100,7 @@ from passgate.core.policy.model import (
     default_policy,
     is_guid,
 )
+from passgate.core.text import first_unusable
 from passgate.core.trust.mds import CertificationLevel
 
 JsonObject = dict[str, Any]
@@ -528,7 +529,8 @@ def _with_metadata_rules(profile: PasskeyProfile, obj: Mapping[str, object], her
 
 def _profile_name(value: object, path: str) -> str:
     name = " ".join(value.split()) if isinstance(value, str) else ""
-    if not name or len(name) > MAX_PROFILE_NAME or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+    if (not name or len(name) > MAX_PROFILE_NAME or any(ord(ch) < 32 or ord(ch) == 127 for ch in name)
+            or first_unusable(name)):
         raise _invalid(path, value, f"a profile name is 1 to {MAX_PROFILE_NAME} printable characters")
     return name
 

@@ -48,6 +48,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from passgate.core.errors import InvalidInput
+from passgate.core.text import map_strings, may_hold_unusable, replace_unusable
 from passgate.core.trust.errors import MetadataRejected, MetadataRejectReason
 
 _R = MetadataRejectReason
@@ -268,7 +269,12 @@ def _refuse_constant(name: str) -> NoReturn:
 
 def _json_object(raw: bytes, what: str) -> dict[str, object]:
     try:
-        value: object = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        # The signature covers the bytes; NUL and lone surrogates in the text become U+FFFD so that what is stored
+        # from it (the legal header, a passkey's model name) can be (core.text).
+        text = raw.decode("utf-8")
+        value: object = json.loads(text, parse_constant=_refuse_constant)
+        if may_hold_unusable(text):
+            value = map_strings(value, replace_unusable)
     except (ValueError, RecursionError) as exc:
         _reject(_R.MALFORMED_BLOB, f"the JWS {what} is not UTF-8 JSON: {_short(exc)}")
     if not isinstance(value, dict):

@@ -24,6 +24,7 @@ from passgate.audit.signins import SignInError
 from passgate.core import oidc as rules
 from passgate.core.access import AccessDecision, Outcome
 from passgate.core.access.strengths import acr_for
+from passgate.core.text import checks_own_text, first_unusable
 from passgate.directory.models import User
 from passgate.web import session
 from passgate.web.errors import request_context
@@ -77,6 +78,7 @@ def _refused_page(request: HttpRequest, description: str, title: str = "") -> Ht
     return _page(request, "passgate/oidc/error.html", {"description": description, "title": title}, status=400)
 
 
+@checks_own_text  # RFC 6749 §4.1.2.1: invalid_request back to the client once it is known (apps.oidc)
 @csrf_exempt  # an app may POST the request (OIDC §3.1.2.1); it changes nothing a GET could not
 @require_http_methods(["GET", "POST"])
 def authorize(request: HttpRequest) -> HttpResponse:
@@ -184,6 +186,7 @@ def _blocked(request: HttpRequest, pending: service.PendingAuthorization, decisi
 
 # --- token --------------------------------------------------------------------------------------------------
 
+@checks_own_text  # RFC 6749 §5.2 invalid_request (apps.oidc._token_precheck)
 @csrf_exempt  # a back-channel request from the app, authenticated by its own credentials
 def token(request: HttpRequest) -> HttpResponse:
     response = service.token_respond(request=_oauth_request(request), context=request_context(request))
@@ -227,9 +230,14 @@ def _presented_token(request: HttpRequest) -> str | None:
         from_body = values[0] if values else None
     if from_header and from_body:
         raise _Malformed("multiple_tokens", "Send the access token one way only (RFC 6750 section 2).")
-    return from_header or from_body
+    presented = from_header or from_body
+    if presented and first_unusable(presented) is not None:
+        raise _Malformed("invalid_text", "The access token holds a character no token has (NUL or a lone "
+                                         "surrogate).", status=401, error="invalid_token")
+    return presented
 
 
+@checks_own_text  # RFC 6750 errors (_presented_token)
 @csrf_exempt  # Bearer-token authenticated, no cookies
 def userinfo(request: HttpRequest) -> HttpResponse:
     context = request_context(request)
@@ -270,6 +278,7 @@ def _after_logout(logout_request: service.LogoutRequest) -> HttpResponse:
     return _go(location) if location else _go("/signin")
 
 
+@checks_own_text  # refused in apps.oidc.logout_validate (an error page, never a redirect)
 @csrf_exempt  # the app sends the browser here (GET or form POST); nothing ends without a valid hint or a CSRF form
 @require_http_methods(["GET", "POST"])
 def logout(request: HttpRequest) -> HttpResponse:
