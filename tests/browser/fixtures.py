@@ -72,7 +72,8 @@ _WATCH_SCRIPT = """
 })();
 """
 
-AUTOFILL_SETTLED = "['ended', 'aborted', 'unavailable'].includes(document.body.dataset.autofill)"
+# A selector, not a wait_for_function: the pages' policy has no 'unsafe-eval', which Playwright's polling needs.
+AUTOFILL_SETTLED = "body[data-autofill=ended], body[data-autofill=aborted], body[data-autofill=unavailable]"
 
 
 def _path(url: str) -> str:
@@ -152,7 +153,7 @@ class Tab:
 
     def wait_autofill_settled(self) -> str:
         """Wait until the sign-in page's conditional-mediation request is over; return how it ended."""
-        self.page.wait_for_function(AUTOFILL_SETTLED)
+        self.page.wait_for_selector(AUTOFILL_SETTLED, state="attached")
         return str(self.page.evaluate("document.body.dataset.autofill"))
 
     def webauthn_calls(self, path: str = "/signin") -> list[str]:
