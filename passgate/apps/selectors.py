@@ -103,3 +103,12 @@ def app_as_dict(app: AppRegistration) -> dict[str, Any]:
             "jwks": app.jwks, "discovery": oidc_discovery_url(),
         }
     return data
+
+
+def oidc_redirect_uri_registered(*, client_id: str, redirect_uri: str) -> bool:
+    """Whether ``redirect_uri`` is registered, exactly, for the OpenID Connect client ``client_id`` (canonical)."""
+    key = _uuid(client_id)
+    if key is None or str(key) != client_id:
+        return False
+    app = AppRegistration.objects.filter(app_id=key).only("redirect_uris").first()
+    return app is not None and redirect_uri in app.redirect_uris

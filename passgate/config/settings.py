@@ -41,6 +41,7 @@ REST_FRAMEWORK = {
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "passgate.web.security_headers.SecurityHeadersMiddleware",  # before WhiteNoise: static files too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -99,8 +100,31 @@ CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = PASSGATE.secure_cookies
 CSRF_FAILURE_VIEW = "passgate.web.views.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
+SECURE_REFERRER_POLICY = "same-origin"  # other origins (apps after a redirect) get no Referer
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Response headers (passgate.web.security_headers; docs/architecture.md, "Response headers"). Pages: nothing inline,
+# everything from this origin; form-action also gets the app origins a page's forms really end at.
+PASSGATE_CSP_PAGE = {
+    "default-src": ["'none'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
+    "object-src": ["'none'"],
+    "require-trusted-types-for": ["'script'"],  # DOM sinks (innerHTML, ...) refuse strings: no DOM XSS
+    "trusted-types": ["'none'"],
+}
+PASSGATE_CSP_OTHER = {"default-src": ["'none'"], "frame-ancestors": ["'none'"]}  # JSON, Graph, text, static
+# Sent when PASSGATE_ORIGIN is https. includeSubDomains covers names under Passgate's own host only (it belongs on
+# a host of its own, e.g. id.example.com); no preload: that list is the domain owner's commitment, not Passgate's.
+PASSGATE_HSTS = "max-age=31536000; includeSubDomains"
+PASSGATE_PERMISSIONS_POLICY = ("publickey-credentials-create=(self), publickey-credentials-get=(self), camera=(), "
+                               "microphone=(), geolocation=(), payment=(), usb=()")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 if PASSGATE.redis_url:

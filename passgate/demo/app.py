@@ -6,7 +6,8 @@ with PKCE S256, ``state`` and ``nonce``) and ``joserfc`` to verify the ID token 
 own session is a signed cookie. Run it with ``passgate demo-app`` (which registers it as a public client).
 
 Pages: ``/`` (sign in, or the claims), ``/login`` (``?acr=<strength id>`` asks for a stronger sign-in),
-``/callback``, ``/logout`` (RP-initiated logout at Passgate).
+``/callback``, ``/logout`` (RP-initiated logout at Passgate), ``/demo.css``; every answer has its own strict
+Content-Security-Policy (no script, no inline style).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
+from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -177,6 +179,8 @@ class DemoApp:
         session = self._unsign(environ.get("HTTP_COOKIE", ""))
         if path == "/":
             return self._page(start_response, _home(session))
+        if path == "/demo.css":
+            return self._stylesheet(start_response)
         if path == "/login":
             url, pending = self.authorization_url(acr=parse_qs(query).get("acr", [None])[0])
             return self._redirect(start_response, url, {"pending": pending})
@@ -191,26 +195,36 @@ class DemoApp:
     def _page(self, start_response: StartResponse, body: str, *, status: str = "200 OK") -> list[bytes]:
         data = body.encode()
         start_response(status, [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(data))),
-                                ("Cache-Control", "no-store"), ("X-Frame-Options", "DENY")])
+                                ("Cache-Control", "no-store"), *SECURITY_HEADERS])
+        return [data]
+
+    def _stylesheet(self, start_response: StartResponse) -> list[bytes]:
+        data = _STYLESHEET.read_bytes()
+        start_response("200 OK", [("Content-Type", "text/css; charset=utf-8"), ("Content-Length", str(len(data))),
+                                  ("Cache-Control", "public, max-age=3600"), *SECURITY_HEADERS])
         return [data]
 
     def _redirect(self, start_response: StartResponse, location: str, session: dict[str, Any]) -> list[bytes]:
         start_response("302 Found", [("Location", location), self._cookie(session), ("Content-Length", "0"),
-                                     ("Cache-Control", "no-store")])
+                                     ("Cache-Control", "no-store"), *SECURITY_HEADERS])
         return [b""]
 
 
-_STYLE = """body{font:16px/1.5 system-ui,sans-serif;max-width:760px;margin:40px auto;padding:0 20px;color:#1b1f24}
-h1{font-size:24px}.button{display:inline-block;background:#0b57d0;color:#fff;padding:10px 16px;border-radius:8px;
-text-decoration:none;font-weight:600;margin:4px 8px 4px 0}.button.secondary{background:#fff;color:#0b57d0;
-border:1px solid #c7d2e0}table{border-collapse:collapse;width:100%;margin:12px 0}td,th{border-bottom:1px solid #e4e7ec;
-padding:6px 8px;text-align:left;vertical-align:top;font-size:14px}th{width:160px;color:#475467}code{font-size:13px}
-.note{color:#475467;font-size:14px}.error{background:#fef3f2;color:#b42318;padding:12px 16px;border-radius:8px}"""
+_STYLESHEET = resources.files("passgate.demo") / "static" / "demo.css"
+# The demo's pages have no script and no form: its stylesheet, links, nothing else. The callback's URL carries the
+# code, so no Referer leaves the demo.
+SECURITY_HEADERS = [
+    ("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'none'; "
+                                "frame-ancestors 'none'; base-uri 'none'"),
+    ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+]
 
 
 def _layout(title: str, body: str) -> str:
     return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
-            f"<meta name=viewport content='width=device-width,initial-scale=1'><style>{_STYLE}</style></head>"
+            "<meta name=viewport content='width=device-width,initial-scale=1'><link rel=stylesheet href='/demo.css'>"
+            "</head>"
             f"<body><h1>{html.escape(title)}</h1>{body}</body></html>")
 
 

@@ -69,10 +69,17 @@ _WATCH_SCRIPT = """
     const el = e.target && e.target.closest ? e.target.closest("button, a") : null;
     if (el) report({op: "click", id: el.id || "", text: (el.textContent || "").trim()});
   }, true);
+  document.addEventListener("securitypolicyviolation", (e) => {
+    report({op: "csp", directive: e.effectiveDirective, blocked: e.blockedURI, source: e.sourceFile || "",
+            line: e.lineNumber || 0, sample: e.sample || ""});
+  }, true);
 })();
 """
+# What the browser says in the console when a Content-Security-Policy or Permissions-Policy refuses something.
+_POLICY_CONSOLE = ("Content Security Policy", "Content-Security-Policy", "Permissions-Policy", "Permissions policy")
 
-AUTOFILL_SETTLED = "['ended', 'aborted', 'unavailable'].includes(document.body.dataset.autofill)"
+# A selector, not a wait_for_function: the pages' policy has no 'unsafe-eval', which Playwright's polling needs.
+AUTOFILL_SETTLED = "body[data-autofill=ended], body[data-autofill=aborted], body[data-autofill=unavailable]"
 
 
 def _path(url: str) -> str:
@@ -93,11 +100,32 @@ class Tab:
 
         self.context.expose_function("__pgReport", report)
         self.context.add_init_script(_WATCH_SCRIPT)
+        self.policy_problems: list[str] = []  # CSP violations, policy console errors, pages without a CSP
+        self.context.on("console", self._console)
+        self.context.on("response", self._response)
         self.page = self.context.new_page()
         self.page.set_default_timeout(10_000)
         self.cdp = self.context.new_cdp_session(self.page)
         self.cdp.send("WebAuthn.enable", {"enableUI": False})
         self.authenticator_id: str | None = None
+
+    def _console(self, message: Any) -> None:
+        if any(marker in message.text for marker in _POLICY_CONSOLE):
+            self.policy_problems.append(f"console {message.type}: {message.text}")
+
+    def _response(self, response: Any) -> None:
+        """Every document Passgate sends carries its Content-Security-Policy."""
+        if response.request.resource_type == "document" and response.url.startswith(self.origin + "/") \
+                and "content-security-policy" not in response.headers:
+            self.policy_problems.append(f"no Content-Security-Policy on {response.status} {_path(response.url)}")
+
+    def csp_violations(self) -> list[str]:
+        """Every policy problem seen so far: violation events on any page, the console's policy errors, and
+        Passgate documents without a Content-Security-Policy header."""
+        events = [f"violation of {e['directive']} on {e['path']}: blocked {e['blocked'] or '(inline)'} "
+                  f"{e['source']}:{e['line']} {e['sample']}".rstrip()
+                  for e in self.events if e["op"] == "csp"]
+        return events + self.policy_problems
 
     def add_authenticator(self, *, transport: str = "internal", user_verification: bool = True,
                           backup_eligible: bool = False, protocol: str = "ctap2") -> str:
@@ -152,7 +180,7 @@ class Tab:
 
     def wait_autofill_settled(self) -> str:
         """Wait until the sign-in page's conditional-mediation request is over; return how it ended."""
-        self.page.wait_for_function(AUTOFILL_SETTLED)
+        self.page.wait_for_selector(AUTOFILL_SETTLED, state="attached")
         return str(self.page.evaluate("document.body.dataset.autofill"))
 
     def webauthn_calls(self, path: str = "/signin") -> list[str]:
@@ -205,8 +233,11 @@ def new_tab(chromium: Any, app: str) -> Iterator[Any]:
         return tab
 
     yield make
+    problems = [problem for tab in tabs for problem in tab.csp_violations()]
     for tab in tabs:
         tab.close()
+    if problems:  # every browser test is also a Content-Security-Policy test
+        pytest.fail("policy problems in the browser:\n" + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture

@@ -50,8 +50,7 @@ def try_to_register(tab: Any, user: Any, issue_tap: Any, name: str) -> dict[str,
     tab.tap_sign_in(user.user_principal_name, issue_tap(user))
     tab.wait_for_path("/security-info")
     tab.add_passkey(name)
-    tab.page.wait_for_function("document.querySelector('#add-error:not([hidden])') || "
-                               "document.body.innerText.includes('added.')")
+    tab.page.wait_for_selector("#add-error:not([hidden]), p.flash:has-text('added.')")
     return sent
 
 

@@ -39,6 +39,7 @@ def add(request: HttpRequest) -> HttpResponse:
         return render(request, "passgate/error.html", {"title": "You can't add an authenticator app now",
                                                        "message": for_person(exc)}, status=403)
     error = None
+    enrolment: oath.Enrolment | None = None
     if request.method == "POST":
         method_id = request.POST.get("method", "")
         try:
@@ -49,14 +50,14 @@ def add(request: HttpRequest) -> HttpResponse:
             try:
                 enrolment = oath.software_oath_enrolment(user=user, method_id=method_id)
             except PassgateError:
-                enrolment = oath.software_oath_enrol_begin(user=user)
+                enrolment = None  # expired or unknown: start a new one below, as a GET does
         else:
             request.session["pg_flash"] = "Authenticator app added."
             return redirect("/security-info")
-    else:
+    if enrolment is None:
         try:
             enrolment = oath.software_oath_enrol_begin(user=user)
-        except PassgateError as exc:
+        except PassgateError as exc:  # e.g. the policy doesn't allow authenticator apps for this person
             return render(request, "passgate/error.html", {"title": "You can't add an authenticator app",
                                                            "message": for_person(exc)}, status=403)
     return render(request, "passgate/authenticator_app_add.html", {

@@ -28,12 +28,12 @@ from passgate.core.text import checks_own_text, first_unusable
 from passgate.directory.models import User
 from passgate.web import session
 from passgate.web.errors import request_context
+from passgate.web.security_headers import allow_form_action, public_cache
 from passgate.web.signin_log import record_app_signin
 from passgate.web.views import registration
 from passgate.web.views.stepup import known_strengths, step_up_url
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
 BEARER_REALM = 'Bearer realm="passgate"'
 
 
@@ -56,13 +56,15 @@ def _go(location: str) -> HttpResponse:
 # --- discovery and keys -------------------------------------------------------------------------------------
 
 @require_http_methods(["GET"])
+@public_cache(max_age=300)
 def discovery(request: HttpRequest) -> HttpResponse:
-    return JsonResponse(service.discovery_document(), headers=PUBLIC_CACHE)
+    return JsonResponse(service.discovery_document())
 
 
 @require_http_methods(["GET"])
+@public_cache(max_age=300)
 def jwks(request: HttpRequest) -> HttpResponse:
-    return JsonResponse(keys.jwks(), headers=PUBLIC_CACHE)
+    return JsonResponse(keys.jwks())
 
 
 # --- authorize ----------------------------------------------------------------------------------------------
@@ -294,7 +296,9 @@ def logout(request: HttpRequest) -> HttpResponse:
     if hint is not None and hint.sub == str(user.pk):
         _end_session(request, reason="rpLogout", app=logout_request.app)
         return _after_logout(logout_request)
-    # No proof the app this person uses asked for it: ask them (ASVS 10.6.2, no forced logout).
+    # No proof the app this person uses asked for it: ask them (ASVS 10.6.2, no forced logout). "Sign out" ends at
+    # the app's post-logout redirect URI (if any), after a redirect: the page's form-action allows that origin.
+    allow_form_action(request, logout_request.post_logout_redirect_uri)
     return _page(request, "passgate/oidc/logout_confirm.html", {"app": logout_request.app, "fields": params})
 
 

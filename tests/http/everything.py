@@ -1,0 +1,63 @@
+"""One of every kind of object a URL names (shared by the header tests over HTTP and in the browser)."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+
+
+def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], Any]:
+    """Real objects for every path parameter, and a Global Administrator (with a passkey) to sign in as."""
+    from passgate.access.services import ca_policy_create, strength_create
+    from passgate.apps.services import OidcRegistration, app_create
+    from passgate.audit.models import Category
+    from passgate.audit.services import Actor, RequestContext, audit_record
+    from passgate.audit.signins import signin_record
+    from passgate.core import totp
+    from passgate.credentials import oath
+    from passgate.credentials.models import TemporaryAccessPass
+    from passgate.directory.models import DirectoryRole
+    from passgate.directory.services import group_add_member, group_create
+    from tests.graph.methods import stored_oath, stored_passkey
+    from tests.services.support import authenticator_for, register
+
+    system = Actor.system("test")
+    admin = make_user(upn="ada@contoso.com", display_name="Ada", roles=(DirectoryRole.GLOBAL_ADMINISTRATOR,))
+    register(admin, authenticator_for(admin), name="Ada's key", session_key="reg-admin")
+    target = make_user(upn="pat@contoso.com", display_name="Pat")
+    passkey = register(target, authenticator_for(target), name="Pat's key", session_key="reg-pat")
+    enrolment = oath.software_oath_enrol_begin(user=target)
+    text = enrolment.secret_text.replace(" ", "")
+    seed = base64.b32decode(text + "=" * (-len(text) % 8))
+    method = oath.software_oath_enrol_complete(user=target, method_id=enrolment.method.id,
+                                               code=totp.code_at(seed, time.time() - 30))
+    issue_tap(target)
+    member = make_user(upn="sam@contoso.com", display_name="Sam")
+    group = group_create(display_name="Pilot", actor=system)
+    group_add_member(group=group, user=member, actor=system)
+    strength = strength_create(body={"displayName": "Keys", "allowedCombinations": ["fido2"]}, actor=system)
+    policy = ca_policy_create(body={
+        "displayName": "Keys for all", "state": "disabled",
+        "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]}},
+        "grantControls": {"operator": "OR", "authenticationStrength": {"id": strength.id}}}, actor=system)
+    app, _ = app_create(display_name="Wiki", permissions=[], actor=system,
+                        oidc=OidcRegistration(redirect_uris=("https://wiki.contoso.test/cb",)))
+    signin = signin_record(user_id=str(target.pk), user_principal_name=target.user_principal_name,
+                           app_id=str(app.app_id), app_display_name="Wiki", context=RequestContext(), succeeded=True)
+    audit = audit_record(category=Category.SYSTEM, activity="test.event")
+    tap = TemporaryAccessPass.objects.filter(user=target).latest("created_at")
+    values = {
+        "user_id": str(target.pk), "passkey_id": str(passkey.pk), "method_id": str(method.pk),
+        "group_id": str(group.pk), "app_id": str(app.pk), "signin_id": str(signin.pk), "strength_id": strength.id,
+        "policy_id": policy.id,
+        # Graph's parameters (strings, as Graph names them)
+        "application_id": str(app.pk), "authentication_method_configuration_id": "fido2",
+        "authentication_strength_policy_id": strength.id, "conditional_access_policy_id": policy.id,
+        "directory_audit_id": str(audit.pk), "directory_object_id": str(member.pk),
+        "fido2_authentication_method_id": str(stored_passkey(target).id), "sign_in_id": str(signin.pk),
+        "software_oath_authentication_method_id": str(stored_oath(target).id),
+        "temporary_access_pass_authentication_method_id": str(tap.pk), "challenge_timeout_in_minutes": "10",
+        "tenant": "common",
+    }
+    return values, admin
