@@ -332,6 +332,6 @@ for _prefix, _param, _load, _tag in ((BY_ID, "application_id", app_by_object_id,
     for _method, _suffix, _operation, _summary, _request, _responses, _work in _ACTIONS:
         endpoint(_method, _prefix + _suffix, operation=_operation, tag="applications", summary=f"{_summary} ({_tag})",
                  request=_request, responses=_responses, query=("$select",) if _method == "GET" else (),
-                 description=_DESCRIPTIONS.get(_suffix or _method, ""),
+                 description=_DESCRIPTIONS.get(_suffix or _method, ""), body_required=_suffix != "/addPassword",
                  operation_id=f"applications.{_tag.replace(' ', '.')}.{_method.lower()}{_suffix.replace('/', '.')}",
                  )(_loaded(_load, _work, _param))
