@@ -4,7 +4,6 @@ OpenAPI document, so the three cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum, unique
@@ -229,18 +228,20 @@ class Resource:
 
     # --- OpenAPI --------------------------------------------------------------------------------
 
-    def json_schema(self, mode: Literal["read", "create", "update"] = "read", *, closed: bool = False) -> dict[str, Any]:
+    def json_schema(self, mode: Literal["read", "create", "update"] = "read", *,
+                    closed: bool = False) -> dict[str, Any]:
         """``closed`` (read): every property returned by default is always sent, and nothing else (a resource
         without ``$select``; the others are POST-only)."""
         if mode == "read":
-            props: Mapping[str, Any] = {p.name: p.json_schema() for p in self.props if p.default or not closed}
-            schema = {"type": "object", "title": self.type_name, "description": self.description,
-                      "properties": {"@odata.type": {"type": "string", "const": self.odata_type}, **props}}
+            props: dict[str, Any] = {p.name: p.json_schema() for p in self.props if p.default or not closed}
+            read: dict[str, Any] = {"type": "object", "title": self.type_name, "description": self.description,
+                                    "properties": {"@odata.type": {"type": "string", "const": self.odata_type},
+                                                   **props}}
             if closed:
-                schema["properties"] = {"@odata.context": {"type": "string"}, **schema["properties"]}
-                schema["required"] = ["@odata.type", *props]
-                schema["additionalProperties"] = False
-            return schema
+                read["properties"] = {"@odata.context": {"type": "string"}, **read["properties"]}
+                read["required"] = ["@odata.type", *props]
+                read["additionalProperties"] = False
+            return read
         writable = [p for p in self.props if p.create in (Write.OPTIONAL, Write.REQUIRED)
                     and (mode == "create" or p.update)]
         schema_props: dict[str, Any] = {"@odata.type": {"type": "string", "enum": [self.odata_type, self.type_name]}}

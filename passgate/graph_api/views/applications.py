@@ -33,6 +33,7 @@ from passgate.core.graph import authz
 from passgate.core.graph.applications import (
     APPLICATION,
     AUTH_METHOD,
+    CREDENTIAL_SET_BY_PASSGATE,
     ID_TOKEN_ALG,
     JWKS,
     POST_LOGOUT,
@@ -80,8 +81,11 @@ register_schema("passwordCredential", {
                    "startDateTime": {"type": "string", "format": "date-time"}}})
 register_schema("addPassword", {
     "type": "object", "title": "addPassword", "additionalProperties": False,
-    "properties": {"passwordCredential": {"type": "object", "additionalProperties": False,
-                                          "properties": {"displayName": {"type": ["string", "null"]}}}}})
+    "properties": {"passwordCredential": {
+        "type": ["object", "null"], "additionalProperties": False,
+        "properties": {"displayName": {"type": ["string", "null"]},
+                       **{name: {"type": "null", "description": "Set by Passgate"}
+                          for name in CREDENTIAL_SET_BY_PASSGATE}}}}})
 register_schema("removePassword", {
     "type": "object", "title": "removePassword", "additionalProperties": False, "required": ["keyId"],
     "properties": {"keyId": {"type": "string", "format": "uuid"}}})

@@ -19,8 +19,8 @@ from rest_framework.response import Response
 from passgate.core import sessions as session_rules
 from passgate.core import tap as tap_rules
 from passgate.core.errors import NotFound
-from passgate.core.graph.authz import UserCaller
 from passgate.core.graph import jsonschema as js
+from passgate.core.graph.authz import UserCaller
 from passgate.core.graph.errors import GraphCode, GraphError
 from passgate.core.graph.resources import FIDO2_METHOD, SOFTWARE_OATH_METHOD, TAP_METHOD
 from passgate.core.graph.schema import parse_datetime
@@ -200,7 +200,8 @@ def _creation_options(call: Call, user_id: str, minutes: int) -> Response:
 def fido2_creation_options(call: Call, user_id: str, challenge_timeout_in_minutes: str) -> Response:
     """``challengeTimeoutInMinutes`` 5..43,200. The challenge belongs to the calling app or administrator:
     only they can complete the registration with ``POST .../fido2Methods``."""
-    if not re.fullmatch(r"-?[0-9]{1,9}", challenge_timeout_in_minutes):  # int() would also take "+5", " 5", "٥"
+    # int() would also take "+5", " 5" and non-ASCII digits, which the document (an integer) does not
+    if not re.fullmatch(r"-?[0-9]{1,9}", challenge_timeout_in_minutes):
         raise GraphError.bad_request(
             f"challengeTimeoutInMinutes: '{challenge_timeout_in_minutes[:20]}' is not a whole number of minutes "
             f"from {services.PROVISIONING_MIN_MINUTES} to {services.PROVISIONING_MAX_MINUTES}")
