@@ -60,6 +60,13 @@ def _database_url(tmp_path: Path) -> tuple[str, str]:
     return base.rsplit("/", 1)[0] + f"/{name}", "postgresql"
 
 
+def _workers(engine: str) -> int:
+    # >>> EXCLUSION (helper "fork", issue 9 finding 1): `serve` hands its PostgreSQL connection to every worker it
+    # forks, and the fuzzer's first requests then answer 500 (IndexError, "server closed the connection"). One
+    # worker does not share it. Remove this (always 2 workers) once that fix is merged. <<<
+    return 1 if engine == "postgresql" else 2
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
     port = _free_port()
@@ -69,7 +76,8 @@ def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
     log = tmp_path / "serve.log"
     with log.open("w") as out:  # a file, not a pipe: a full pipe would block the server
         proc = subprocess.Popen([sys.executable, "-m", "passgate.cli", "serve", "--port", str(port),
-                                 "--workers", "2"], env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+                                 "--workers", str(_workers(engine))], env=env, stdout=out,
+                                stderr=subprocess.STDOUT, text=True)
     try:
         origin = f"http://localhost:{port}"
         deadline = time.monotonic() + 60
