@@ -189,7 +189,7 @@ def test_graph_api_under_schemathesis(server: dict[str, Any], tmp_path: Path, re
                "--exclude-path", "/oauth2/v2.0/token", "-H", f"Authorization: Bearer {token}", "--no-color",
                "--report", "json", "--report-json-path", str(report)]
     started = time.monotonic()
-    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False,
+    done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, check=False,
                           timeout=BUDGET_SECONDS + 300)
     seconds = time.monotonic() - started
     if os.environ.get("PASSGATE_FUZZ_LOG"):  # schemathesis's whole report, for a look at a passing run too

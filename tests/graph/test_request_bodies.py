@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+import passgate.graph_api.views  # noqa: F401 - registers every endpoint
 from passgate.audit.models import AuditEvent
 from passgate.graph_api.openapi import build_document
-import passgate.graph_api.views  # noqa: F401 - registers every endpoint
 from passgate.graph_api.registry import ENDPOINTS
 from tests.graph.conftest import error_of
 
