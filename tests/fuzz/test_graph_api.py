@@ -85,7 +85,7 @@ def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
             try:
                 if requests.get(f"{origin}/healthz", timeout=1).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still starting
                 pass
             assert proc.poll() is None and time.monotonic() < deadline, f"serve did not start:\n{log.read_text()}"
             time.sleep(0.1)
