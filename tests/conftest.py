@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 IN_CI = os.environ.get("CI") == "true"
+# One line per fuzzing run (tests/fuzz): its figures, printed in the terminal summary.
+FUZZ_FIGURES = pytest.StashKey[list[str]]()
 
 # One set of real-browser fixtures for every folder (see the module docstring).
 pytest_plugins = ["tests.browser.fixtures"]
@@ -70,6 +72,10 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
     return frozen
 
 
+def pytest_configure(config: Any) -> None:
+    config.stash[FUZZ_FIGURES] = []
+
+
 def pytest_collection_modifyitems(items: list[Any]) -> None:
     for item in items:
         if "/tests/browser/" in str(item.path):
@@ -92,3 +98,5 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         if tally:
             parts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(tally.items()))
             terminalreporter.write_line(f"passgate: {marker} tests on {database}: {parts}")
+    for line in terminalreporter.config.stash.get(FUZZ_FIGURES, []):
+        terminalreporter.write_line(line)

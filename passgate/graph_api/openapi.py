@@ -10,7 +10,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from passgate.core.graph import authz
-from passgate.graph_api.registry import ENDPOINTS, SCHEMAS, Endpoint, kwarg_name
+from passgate.core.graph.errors import GraphCode
+from passgate.core.graph.schema import PATCH_MIN_PROPERTIES
+from passgate.graph_api.registry import ENDPOINTS, MAX_BODY_BYTES, SCHEMAS, Endpoint, kwarg_name
 
 _QUERY_PARAMETERS: dict[str, dict[str, Any]] = {
     "$select": {"description": "Comma-separated properties to return.", "schema": {"type": "string"}},
@@ -22,6 +24,20 @@ _QUERY_PARAMETERS: dict[str, dict[str, Any]] = {
     "$skiptoken": {"description": "Continues a listing: use @odata.nextLink unchanged.", "schema": {"type": "string"}},
 }
 _STATUS_TEXT = {200: "OK", 201: "Created", 204: "No Content"}
+# Graph's error envelope, exactly as passgate.core.graph.errors.envelope writes it.
+_ODATA_ERROR: dict[str, Any] = {
+    "type": "object", "required": ["error"], "additionalProperties": False, "properties": {"error": {
+        "type": "object", "required": ["code", "message", "innerError"], "additionalProperties": False,
+        "properties": {
+            "code": {"type": "string", "enum": [c.value for c in GraphCode]},
+            "message": {"type": "string"},
+            "target": {"type": "string", "minLength": 1, "description": "The offending property's JSON path."},
+            "innerError": {"type": "object", "required": ["date", "request-id", "client-request-id"],
+                           "additionalProperties": False, "properties": {
+                               "date": {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$",
+                                        "description": "UTC, without a zone suffix (as Graph writes it)"},
+                               "request-id": {"type": "string", "format": "uuid"},
+                               "client-request-id": {"type": "string", "maxLength": 64}}}}}}}
 
 
 def _version() -> str:
@@ -39,31 +55,43 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref("ODataError")}}}
 
 
+def _request_body(found: Endpoint) -> dict[str, Any]:
+    schema: dict[str, Any] = _ref(str(found.request))
+    if found.method == "PATCH":  # the registry refuses a PATCH that names no property (schema.require_properties)
+        schema = {"allOf": [schema], "minProperties": PATCH_MIN_PROPERTIES}
+    return {"required": found.body_required, "content": {"application/json": {"schema": schema}}}
+
+
 def _operation(found: Endpoint) -> dict[str, Any]:
     op: dict[str, Any] = {"operationId": found.operation_id, "summary": found.summary, "tags": [found.tag]}
     if found.description:
         op["description"] = found.description
     parameters: list[dict[str, Any]] = [
-        {"name": p, "in": "path", "required": True, "schema": {"type": "string"},
+        {"name": p, "in": "path", "required": True, "schema": found.params.get(p, {"type": "string"}),
          "x-passgate-argument": kwarg_name(p)} for p in found.path_params]
     parameters += [{"$ref": f"#/components/parameters/{q.lstrip('$')}"} for q in found.query]
     if parameters:
         op["parameters"] = parameters
     if found.request:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(found.request)}}}
+        op["requestBody"] = _request_body(found)
     responses: dict[str, Any] = {}
     for status, schema in found.responses.items():
         entry: dict[str, Any] = {"description": _STATUS_TEXT.get(status, str(status))}
         if schema:
             entry["content"] = {"application/json": {"schema": _ref(schema)}}
         responses[str(status)] = entry
-    if found.request or found.query:
+    # 400: whatever the caller sends can be wrong (a body, a query, an id), and /me needs a signed-in person.
+    if found.request or found.query or found.path_params or found.operation is None:
         responses["400"] = _error("Request_BadRequest, BadRequest or Request_UnsupportedQuery, naming the problem")
     responses["401"] = _error("InvalidAuthenticationToken: no token, or one that fails validation")
-    if found.operation is not None:
-        responses["403"] = _error("Authorization_RequestDenied: the permission or role is missing")
+    if found.operation is not None or found.method != "GET":
+        responses["403"] = _error("Authorization_RequestDenied: the permission or role is missing, or (/me) no "
+                                  "recent sign-in")
     if found.path_params:
         responses["404"] = _error("Request_ResourceNotFound")
+    if found.request:
+        responses["413"] = _error(f"BadRequest: the body is longer than {MAX_BODY_BYTES} bytes")
+        responses["415"] = _error("BadRequest: the body is not application/json")
     op["responses"] = responses
     if found.operation is not None:
         rule = authz.OPERATIONS[found.operation]
@@ -113,13 +141,7 @@ def build_document() -> dict[str, Any]:
     for found in ENDPOINTS:
         paths.setdefault(found.path, {})[found.method.lower()] = _operation(found)
     paths["/oauth2/v2.0/token"] = _token_endpoint()
-    schemas: dict[str, Any] = {"ODataError": {
-        "type": "object", "required": ["error"], "properties": {"error": {
-            "type": "object", "required": ["code", "message"], "properties": {
-                "code": {"type": "string"}, "message": {"type": "string"},
-                "innerError": {"type": "object", "properties": {
-                    "date": {"type": "string"}, "request-id": {"type": "string"},
-                    "client-request-id": {"type": "string"}}}}}}}}
+    schemas: dict[str, Any] = {"ODataError": _ODATA_ERROR}
     schemas.update(SCHEMAS)
     return {
         "openapi": "3.1.0",

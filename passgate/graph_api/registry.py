@@ -41,7 +41,7 @@ from passgate.core.graph import authz
 from passgate.core.graph.errors import GraphCode, GraphError
 from passgate.core.graph.ids import PATH_PARAMETERS, check_path_parameter
 from passgate.core.graph.odata import Query, encode_skiptoken, parse_query
-from passgate.core.graph.schema import Resource
+from passgate.core.graph.schema import Resource, require_properties
 from passgate.core.text import CHECKS_OWN_TEXT, UnusableText, check_pairs
 from passgate.graph_api.authentication import BearerAuthentication, GraphSessionAuthentication, Principal
 from passgate.graph_api.errors import add_request_id_headers, graph_exception_handler
@@ -66,6 +66,8 @@ class Endpoint:
     responses: Mapping[int, str | None]  # status -> schema name (None: no body)
     query: tuple[str, ...]  # documented query options: "$select", "$filter", "$top", "$skiptoken"
     description: str
+    params: Mapping[str, dict[str, Any]]  # JSON schemas of path parameters (default: any string)
+    body_required: bool  # False: the request body may be left out (Graph's optional bodies, e.g. addPassword)
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -78,7 +80,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {}
 
 def endpoint(method: str, route: str, *, operation: str | None, summary: str, tag: str,
              responses: Mapping[int, str | None], request: str | None = None, query: tuple[str, ...] = (),
-             description: str = "", operation_id: str | None = None) -> Callable[[Handler], Handler]:
+             description: str = "", operation_id: str | None = None, params: Mapping[str, dict[str, Any]] | None = None,
+             body_required: bool = True) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         if operation is not None and operation not in authz.OPERATIONS:
             raise KeyError(f"{method} {route}: unknown authorization operation {operation!r}")
@@ -90,7 +93,8 @@ def endpoint(method: str, route: str, *, operation: str | None, summary: str, ta
         ENDPOINTS.append(Endpoint(method=method, path=route, operation=operation,
                                   operation_id=operation_id or handler.__name__.replace("_", "."), summary=summary,
                                   tag=tag, handler=handler, request=request, responses=dict(responses),
-                                  query=query, description=description or (handler.__doc__ or "").strip()))
+                                  query=query, description=description or (handler.__doc__ or "").strip(),
+                                  params=dict(params or {}), body_required=body_required))
         return handler
 
     return register
@@ -266,11 +270,26 @@ class GraphView(APIView):  # type: ignore[misc]
 def _dispatcher(method: str) -> Callable[..., Response]:
     def handle(self: GraphView, request: Request, version: str, **kwargs: str) -> Response:
         found = self.endpoints[method]
-        call = Call(request, version, found)
+        call = (PatchCall if method == "PATCH" else Call)(request, version, found)
         call.check_input(kwargs)
         return found.handler(call, **kwargs)
 
     return handle
+
+
+class PatchCall(Call):
+    """A PATCH: its body names something to change (``schema.PATCH_MIN_PROPERTIES``). Checked when the handler reads
+    the body, after it found the resource (a missing one is still 404); an empty body is refused and audited."""
+
+    @property
+    def body(self) -> Any:
+        data = super().body
+        try:
+            require_properties(data)
+        except GraphError as exc:
+            self.refused(exc, where="body")
+            raise
+        return data
 
 
 class SegmentNotFound(GraphView):

@@ -281,6 +281,11 @@ def _secret_name(value: object) -> str:
     return _credential_name(value[0], f"{target}[0]") if value else ""
 
 
+# A passwordCredential's properties that Passgate sets: a client may send them only as null.
+CREDENTIAL_SET_BY_PASSGATE: Final = ("endDateTime", "startDateTime", "keyId", "hint", "secretText",
+                                     "customKeyIdentifier")
+
+
 def _credential_name(value: object, target: str) -> str:
     """A passwordCredential a client may send: its displayName, and nothing Passgate sets itself."""
     credential = _object(value, target)
@@ -288,7 +293,7 @@ def _credential_name(value: object, target: str) -> str:
         if name == "displayName":
             if item is not None and not isinstance(item, str):
                 raise _bad(f"{target}.displayName", "'displayName' must be a string.")
-        elif name in ("endDateTime", "startDateTime", "keyId", "hint", "secretText", "customKeyIdentifier"):
+        elif name in CREDENTIAL_SET_BY_PASSGATE:
             if item is not None:
                 raise _bad(f"{target}.{name}", f"'{name}' is set by Passgate (secrets don't expire, and the secret "
                            "is generated): send only displayName.")

@@ -78,3 +78,66 @@ GROUP = Resource(
     binds_on_create=("members@odata.bind", "owners@odata.bind"),
     binds_on_update=("members@odata.bind",),
 )
+
+
+# --- a user's authentication methods (``/users/{id}/authentication/...``): what Graph answers, and what a POST takes
+
+def _read(name: str, kind: Kind, description: str, *, nullable: bool = False,
+          allowed: tuple[object, ...] | None = None) -> Prop:
+    return Prop(name, kind, description, nullable=nullable, allowed=allowed)
+
+
+_METHOD_ID = _read("id", Kind.GUID, "The method's id.")
+_CREATED = _read("createdDateTime", Kind.DATETIME, "When it was added (UTC).", nullable=True)
+
+FIDO2_METHOD = Resource(
+    type_name="microsoft.graph.fido2AuthenticationMethod", entity="Fido2AuthenticationMethod", entity_set="",
+    description="A passkey (FIDO2). POST registers one made from creationOptions on the user's behalf.",
+    props=(
+        _METHOD_ID,
+        Prop("displayName", Kind.STRING, "The passkey's name (1-64 characters; a default name if left out).",
+             create=Write.OPTIONAL, nullable=True),
+        _CREATED,
+        _read("lastUsedDateTime", Kind.DATETIME, "When it last signed in (UTC), or null.", nullable=True),
+        _read("aaGuid", Kind.GUID, "The authenticator model's AAGUID."),
+        _read("model", Kind.STRING, "The model's name from FIDO metadata, or null.", nullable=True),
+        _read("attestationCertificates", Kind.STRING_LIST, "Thumbprints of the attestation certificates."),
+        _read("attestationLevel", Kind.STRING, "attested or notAttested.", allowed=("attested", "notAttested")),
+        Prop("publicKeyCredential", Kind.OBJECT,
+             "Graph's webauthnPublicKeyCredential: id, response (clientDataJSON, attestationObject), "
+             "clientExtensionResults. Only in a POST body.", default=False, create=Write.REQUIRED),
+    ),
+)
+
+SOFTWARE_OATH_METHOD = Resource(
+    type_name="microsoft.graph.softwareOathAuthenticationMethod", entity="SoftwareOathAuthenticationMethod",
+    entity_set="", description="An authenticator app (TOTP). Its secret is never returned.",
+    props=(
+        _METHOD_ID,
+        _read("secretKey", Kind.STRING, "Always null: the secret is never returned.", nullable=True),
+        _CREATED,
+        _read("lastUsedDateTime", Kind.DATETIME, "When a code from it was last accepted (UTC), or null.",
+              nullable=True),
+    ),
+)
+
+TAP_METHOD = Resource(
+    type_name="microsoft.graph.temporaryAccessPassAuthenticationMethod",
+    entity="TemporaryAccessPassAuthenticationMethod", entity_set="",
+    description="A Temporary Access Pass. The pass itself is in temporaryAccessPass of the POST answer only.",
+    props=(
+        _METHOD_ID,
+        _read("temporaryAccessPass", Kind.STRING, "The pass: in the POST answer only, null afterwards.",
+              nullable=True),
+        _CREATED,
+        Prop("startDateTime", Kind.DATETIME, "When it becomes usable (default: now).", create=Write.OPTIONAL,
+             nullable=True),
+        Prop("lifetimeInMinutes", Kind.INTEGER, "Minutes it stays usable (the policy's default and bounds apply).",
+             create=Write.OPTIONAL, nullable=True),
+        Prop("isUsableOnce", Kind.BOOLEAN, "One-time (default) or usable until it expires.", create=Write.OPTIONAL,
+             nullable=True),
+        _read("isUsable", Kind.BOOLEAN, "Whether it can be used now."),
+        _read("methodUsabilityReason", Kind.STRING, "Why it is or isn't usable now.",
+              allowed=("EnabledByPolicy", "DisabledByPolicy", "Expired", "NotYetValid", "OneTimeUsed")),
+    ),
+)

@@ -4,7 +4,6 @@ OpenAPI document, so the three cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum, unique
@@ -14,6 +13,28 @@ from passgate.core.graph.errors import GraphError
 from passgate.core.graph.odata import FilterKind, FilterProp, QuerySpec
 
 MAX_BIND = 20  # Graph adds at most 20 members through one "members@odata.bind"
+# A PATCH body names at least this many properties: an empty one (or none at all) changes nothing and is refused,
+# so a client that lost its changes on the way hears about it. The OpenAPI document says it as ``minProperties``.
+PATCH_MIN_PROPERTIES = 1
+EMPTY_PATCH = "empty_patch_body"
+
+
+def require_properties(body: object) -> None:
+    """Refuse a PATCH body with no property (``{}``, or no body at all): 400 naming the rule."""
+    if isinstance(body, dict) and len(body) < PATCH_MIN_PROPERTIES:
+        error = GraphError.bad_request("The request body names no property to change: send a JSON object with the "
+                                       "properties to update.")
+        error.code = EMPTY_PATCH
+        raise error
+
+
+def parse_datetime(value: str) -> datetime | None:
+    """A DateTimeOffset as Graph takes it (``2026-11-22T10:00:00Z``, or with an offset); None if it isn't one."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def format_datetime(value: datetime) -> str:
@@ -143,6 +164,11 @@ class Resource:
             raise self._invalid_value(prop.name, "It must be an array of strings.")
         if prop.kind is Kind.OBJECT and not isinstance(value, dict):
             raise self._invalid_value(prop.name, "It must be an object.")
+        if prop.kind is Kind.INTEGER and (isinstance(value, bool) or not isinstance(value, int)):
+            raise self._invalid_value(prop.name, "It must be a whole number.")
+        if prop.kind is Kind.DATETIME and not (isinstance(value, str) and parse_datetime(value) is not None):
+            raise self._invalid_value(prop.name, "It must be a date and time with a time zone, like "
+                                                 "2026-11-22T10:00:00Z.")
         if prop.max_length is not None and isinstance(value, str) and len(value) > prop.max_length:
             raise self._invalid_value(prop.name, f"It may be at most {prop.max_length} characters long.")
         if prop.allowed is not None:
@@ -202,11 +228,20 @@ class Resource:
 
     # --- OpenAPI --------------------------------------------------------------------------------
 
-    def json_schema(self, mode: Literal["read", "create", "update"] = "read") -> dict[str, Any]:
+    def json_schema(self, mode: Literal["read", "create", "update"] = "read", *,
+                    closed: bool = False) -> dict[str, Any]:
+        """``closed`` (read): every property returned by default is always sent, and nothing else (a resource
+        without ``$select``; the others are POST-only)."""
         if mode == "read":
-            props: Mapping[str, Any] = {p.name: p.json_schema() for p in self.props}
-            return {"type": "object", "title": self.type_name, "description": self.description,
-                    "properties": {"@odata.type": {"type": "string", "const": self.odata_type}, **props}}
+            props: dict[str, Any] = {p.name: p.json_schema() for p in self.props if p.default or not closed}
+            read: dict[str, Any] = {"type": "object", "title": self.type_name, "description": self.description,
+                                    "properties": {"@odata.type": {"type": "string", "const": self.odata_type},
+                                                   **props}}
+            if closed:
+                read["properties"] = {"@odata.context": {"type": "string"}, **read["properties"]}
+                read["required"] = ["@odata.type", *props]
+                read["additionalProperties"] = False
+            return read
         writable = [p for p in self.props if p.create in (Write.OPTIONAL, Write.REQUIRED)
                     and (mode == "create" or p.update)]
         schema_props: dict[str, Any] = {"@odata.type": {"type": "string", "enum": [self.odata_type, self.type_name]}}

@@ -85,3 +85,35 @@ def authentication_options(
     if allow:
         options["allowCredentials"] = _descriptors(allow)
     return options
+
+
+_B64URL = {"type": "string", "pattern": "^[A-Za-z0-9_-]*$"}
+# What registration_options answers, as JSON Schema (the OpenAPI document publishes it).
+CREATION_OPTIONS_SCHEMA: dict[str, Any] = {
+    "type": "object", "title": "PublicKeyCredentialCreationOptionsJSON", "additionalProperties": False,
+    "required": ["rp", "user", "challenge", "pubKeyCredParams", "timeout", "excludeCredentials",
+                 "authenticatorSelection", "attestation", "extensions"],
+    "properties": {
+        "rp": {"type": "object", "required": ["id", "name"], "additionalProperties": False,
+               "properties": {"id": {"type": "string"}, "name": {"type": "string"}}},
+        "user": {"type": "object", "required": ["id", "name", "displayName"], "additionalProperties": False,
+                 "properties": {"id": _B64URL, "name": {"type": "string"}, "displayName": {"type": "string"}}},
+        "challenge": _B64URL,
+        "pubKeyCredParams": {"type": "array", "items": {
+            "type": "object", "required": ["type", "alg"], "additionalProperties": False,
+            "properties": {"type": {"const": PUBLIC_KEY}, "alg": {"type": "integer"}}}},
+        "timeout": {"type": "integer"},
+        "excludeCredentials": {"type": "array", "items": {
+            "type": "object", "required": ["type", "id"], "additionalProperties": False,
+            "properties": {"type": {"const": PUBLIC_KEY}, "id": _B64URL,
+                           "transports": {"type": "array", "items": {"type": "string"}}}}},
+        "authenticatorSelection": {
+            "type": "object", "required": ["residentKey", "requireResidentKey", "userVerification"],
+            "additionalProperties": False,
+            "properties": {"residentKey": {"const": "required"}, "requireResidentKey": {"const": True},
+                           "userVerification": {"type": "string", "enum": ["required", "preferred", "discouraged"]}}},
+        "attestation": {"type": "string", "enum": sorted(ATTESTATION_PREFERENCES)},
+        "extensions": {"type": "object", "required": ["credProps"], "additionalProperties": False,
+                       "properties": {"credProps": {"const": True}}},
+    },
+}

@@ -24,6 +24,8 @@ from passgate.access.services import (
     strength_update,
 )
 from passgate.core.access import ca_policy_to_graph, strength_to_graph, strength_usage
+from passgate.core.access import schema as access_schema
+from passgate.core.graph import jsonschema as js
 from passgate.core.graph.errors import GraphError
 from passgate.graph_api.registry import Call, endpoint, register_schema
 
@@ -33,15 +35,11 @@ CA = "/identity/conditionalAccess/policies"
 STRENGTH_ID = "{authenticationStrengthPolicy-id}"
 CA_ID = "{conditionalAccessPolicy-id}"
 
-for _name in ("authenticationStrengthPolicy", "conditionalAccessPolicy"):
-    register_schema(_name, {"type": "object", "title": _name, "additionalProperties": True})
-    register_schema(f"{_name}.collection", {"type": "object", "properties": {
-        "@odata.context": {"type": "string"},
-        "value": {"type": "array", "items": {"$ref": f"#/components/schemas/{_name}"}}}, "required": ["value"]})
-register_schema("authenticationStrengthUsage", {
-    "type": "object", "title": "authenticationStrengthUsage",
-    "properties": {"mfa": {"type": "array", "items": {"$ref": "#/components/schemas/conditionalAccessPolicy"}},
-                   "none": {"type": "array", "items": {"$ref": "#/components/schemas/conditionalAccessPolicy"}}}})
+for _name, _schema in access_schema.schemas().items():
+    register_schema(_name, _schema)
+for _name in (access_schema.STRENGTH, access_schema.CA_POLICY):
+    register_schema(f"{_name}.collection", js.obj({"@odata.context": js.STRING, "value": js.array(js.ref(_name))},
+                                                  required=["@odata.context", "value"]))
 
 
 def _object(call: Call) -> dict[str, Any]:
@@ -90,13 +88,14 @@ def _register_strengths(prefix: str, tag: str, suffix: str) -> None:
     handlers: list[tuple[str, str, str, str | None, dict[int, str | None], Callable[..., Response]]] = [
         ("GET", prefix, "List authentication strengths", None, {200: "authenticationStrengthPolicy.collection"},
          lambda call: _strength_list(call, prefix)),
-        ("POST", prefix, "Create a custom authentication strength", "authenticationStrengthPolicy",
+        ("POST", prefix, "Create a custom authentication strength", "authenticationStrengthPolicy.create",
          {201: "authenticationStrengthPolicy"}, lambda call: _strength_create(call, prefix)),
         ("GET", f"{prefix}/{STRENGTH_ID}", "Get an authentication strength", None,
          {200: "authenticationStrengthPolicy"},
          lambda call, authentication_strength_policy_id: _strength_get(
              call, prefix, authentication_strength_policy_id)),
-        ("PATCH", f"{prefix}/{STRENGTH_ID}", "Update a custom authentication strength", "authenticationStrengthPolicy",
+        ("PATCH", f"{prefix}/{STRENGTH_ID}", "Update a custom authentication strength",
+         "authenticationStrengthPolicy.update",
          {204: None}, _strength_patch),
         ("DELETE", f"{prefix}/{STRENGTH_ID}", "Delete a custom authentication strength", None, {204: None},
          _strength_delete),
@@ -137,7 +136,7 @@ def ca_list(call: Call) -> Response:
 
 
 @endpoint("POST", CA, operation="access.write", tag="conditionalAccess",
-          summary="Create a Conditional Access policy", request="conditionalAccessPolicy",
+          summary="Create a Conditional Access policy", request="conditionalAccessPolicy.create",
           responses={201: "conditionalAccessPolicy"})
 def ca_create(call: Call) -> Response:
     """Users (include/exclude users, groups, directory roles, ``All``), applications (app ids, ``All``,
@@ -158,7 +157,8 @@ def ca_get(call: Call, conditional_access_policy_id: str) -> Response:
 
 
 @endpoint("PATCH", f"{CA}/{CA_ID}", operation="access.write", tag="conditionalAccess",
-          summary="Update a Conditional Access policy", request="conditionalAccessPolicy", responses={204: None})
+          summary="Update a Conditional Access policy", request="conditionalAccessPolicy.update",
+          responses={204: None})
 def ca_patch(call: Call, conditional_access_policy_id: str) -> Response:
     """Objects merge into objects (``{"conditions": {"users": {"excludeGroups": [...]}}}`` changes that list
     only); arrays replace."""

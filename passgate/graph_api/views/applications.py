@@ -33,6 +33,7 @@ from passgate.core.graph import authz
 from passgate.core.graph.applications import (
     APPLICATION,
     AUTH_METHOD,
+    CREDENTIAL_SET_BY_PASSGATE,
     ID_TOKEN_ALG,
     JWKS,
     POST_LOGOUT,
@@ -80,8 +81,11 @@ register_schema("passwordCredential", {
                    "startDateTime": {"type": "string", "format": "date-time"}}})
 register_schema("addPassword", {
     "type": "object", "title": "addPassword", "additionalProperties": False,
-    "properties": {"passwordCredential": {"type": "object", "additionalProperties": False,
-                                          "properties": {"displayName": {"type": ["string", "null"]}}}}})
+    "properties": {"passwordCredential": {
+        "type": ["object", "null"], "additionalProperties": False,
+        "properties": {"displayName": {"type": ["string", "null"]},
+                       **{name: {"type": "null", "description": "Set by Passgate"}
+                          for name in CREDENTIAL_SET_BY_PASSGATE}}}}})
 register_schema("removePassword", {
     "type": "object", "title": "removePassword", "additionalProperties": False, "required": ["keyId"],
     "properties": {"keyId": {"type": "string", "format": "uuid"}}})
@@ -332,6 +336,6 @@ for _prefix, _param, _load, _tag in ((BY_ID, "application_id", app_by_object_id,
     for _method, _suffix, _operation, _summary, _request, _responses, _work in _ACTIONS:
         endpoint(_method, _prefix + _suffix, operation=_operation, tag="applications", summary=f"{_summary} ({_tag})",
                  request=_request, responses=_responses, query=("$select",) if _method == "GET" else (),
-                 description=_DESCRIPTIONS.get(_suffix or _method, ""),
+                 description=_DESCRIPTIONS.get(_suffix or _method, ""), body_required=_suffix != "/addPassword",
                  operation_id=f"applications.{_tag.replace(' ', '.')}.{_method.lower()}{_suffix.replace('/', '.')}",
                  )(_loaded(_load, _work, _param))

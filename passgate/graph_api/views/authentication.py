@@ -7,6 +7,7 @@ the pass returned once, list, get, delete), and the combined /methods list.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -18,8 +19,12 @@ from rest_framework.response import Response
 from passgate.core import sessions as session_rules
 from passgate.core import tap as tap_rules
 from passgate.core.errors import NotFound
+from passgate.core.graph import jsonschema as js
 from passgate.core.graph.authz import UserCaller
 from passgate.core.graph.errors import GraphCode, GraphError
+from passgate.core.graph.resources import FIDO2_METHOD, SOFTWARE_OATH_METHOD, TAP_METHOD
+from passgate.core.graph.schema import parse_datetime
+from passgate.core.webauthn.options import CREATION_OPTIONS_SCHEMA
 from passgate.credentials import oath, services
 from passgate.credentials.models import Passkey, SoftwareOathMethod, TemporaryAccessPass
 from passgate.directory.models import User
@@ -30,12 +35,20 @@ from passgate.trust_store.selectors import catalogue
 FIDO2_TYPE = "#microsoft.graph.fido2AuthenticationMethod"
 OATH_TYPE = "#microsoft.graph.softwareOathAuthenticationMethod"
 TAP_TYPE = "#microsoft.graph.temporaryAccessPassAuthenticationMethod"
-_OBJECT = {"type": "object", "additionalProperties": True}
-for _name in ("fido2AuthenticationMethod", "softwareOathAuthenticationMethod",
-              "temporaryAccessPassAuthenticationMethod", "authenticationMethod", "webauthnCredentialCreationOptions"):
-    register_schema(_name, {**_OBJECT, "title": _name})
-    register_schema(f"{_name}.collection", {"type": "object", "properties": {
-        "value": {"type": "array", "items": {"$ref": f"#/components/schemas/{_name}"}}}})
+_RESOURCES = {"fido2AuthenticationMethod": FIDO2_METHOD, "softwareOathAuthenticationMethod": SOFTWARE_OATH_METHOD,
+              "temporaryAccessPassAuthenticationMethod": TAP_METHOD}
+for _name, _resource in _RESOURCES.items():
+    register_schema(_name, _resource.json_schema("read", closed=True))
+register_schema("fido2AuthenticationMethod.create", FIDO2_METHOD.json_schema("create"))
+register_schema("temporaryAccessPassAuthenticationMethod.create", TAP_METHOD.json_schema("create"))
+register_schema("authenticationMethod", js.one_of(_RESOURCES, title="microsoft.graph.authenticationMethod",
+                                                  description="Told apart by @odata.type."))
+register_schema("webauthnCredentialCreationOptions", js.obj(
+    {"@odata.context": js.STRING, "challengeTimeoutDateTime": js.DATETIME, "publicKey": CREATION_OPTIONS_SCHEMA},
+    required=["@odata.context", "challengeTimeoutDateTime", "publicKey"], title="webauthnCredentialCreationOptions"))
+for _name in (*_RESOURCES, "authenticationMethod"):
+    register_schema(f"{_name}.collection", js.obj({"@odata.context": js.STRING, "value": js.array(js.ref(_name))},
+                                                  required=["@odata.context", "value"]))
 
 USABILITY = {
     tap_rules.TapState.USABLE: "EnabledByPolicy",
@@ -103,12 +116,6 @@ def _me_recently_signed_in(call: Call) -> User:
         raise GraphError(403, GraphCode.AUTHORIZATION_REQUEST_DENIED,
                          "A sign-in within the last 10 minutes is required to change your authentication methods.")
     return user
-
-
-def _object(call: Call) -> dict[str, Any]:
-    if not isinstance(call.body, dict):
-        raise GraphError.bad_request("The request body must be a JSON object.")
-    return call.body
 
 
 def _one(rows: Any, method_id: str) -> Any:
@@ -186,16 +193,18 @@ def _creation_options(call: Call, user_id: str, minutes: int) -> Response:
 @endpoint("GET", U + "/fido2Methods/creationOptions(challengeTimeoutInMinutes={challengeTimeoutInMinutes})",
           operation="methods.write", tag="authentication",
           summary="Creation options to provision a passkey for a user",
-          responses={200: "webauthnCredentialCreationOptions"})
+          responses={200: "webauthnCredentialCreationOptions"},
+          params={"challengeTimeoutInMinutes": {"type": "integer", "minimum": services.PROVISIONING_MIN_MINUTES,
+                                                "maximum": services.PROVISIONING_MAX_MINUTES}})
 def fido2_creation_options(call: Call, user_id: str, challenge_timeout_in_minutes: str) -> Response:
     """``challengeTimeoutInMinutes`` 5..43,200. The challenge belongs to the calling app or administrator:
     only they can complete the registration with ``POST .../fido2Methods``."""
-    try:
-        minutes = int(challenge_timeout_in_minutes)
-    except ValueError:
+    # int() would also take "+5", " 5" and non-ASCII digits, which the document (an integer) does not
+    if not re.fullmatch(r"-?[0-9]{1,9}", challenge_timeout_in_minutes):
         raise GraphError.bad_request(
-            f"challengeTimeoutInMinutes: '{challenge_timeout_in_minutes}' is not a whole number") from None
-    return _creation_options(call, user_id, minutes)
+            f"challengeTimeoutInMinutes: '{challenge_timeout_in_minutes[:20]}' is not a whole number of minutes "
+            f"from {services.PROVISIONING_MIN_MINUTES} to {services.PROVISIONING_MAX_MINUTES}")
+    return _creation_options(call, user_id, int(challenge_timeout_in_minutes))
 
 
 @endpoint("GET", U + "/fido2Methods/creationOptions", operation="methods.write", tag="authentication",
@@ -205,7 +214,7 @@ def fido2_creation_options_default(call: Call, user_id: str) -> Response:
 
 
 @endpoint("POST", U + "/fido2Methods", operation="methods.write", tag="authentication",
-          summary="Register a passkey on a user's behalf", request="fido2AuthenticationMethod",
+          summary="Register a passkey on a user's behalf", request="fido2AuthenticationMethod.create",
           responses={201: "fido2AuthenticationMethod"})
 def fido2_create(call: Call, user_id: str) -> Response:
     """Body: ``displayName`` and ``publicKeyCredential`` (Graph's webauthnPublicKeyCredential: ``id``,
@@ -213,14 +222,8 @@ def fido2_create(call: Call, user_id: str) -> Response:
     options of ``creationOptions``. Answers 201 with the new method."""
     user = _user(user_id)
     _write(call, user)
-    body = _object(call)
-    unknown = set(body) - {"@odata.type", "displayName", "publicKeyCredential"}
-    if unknown:
-        raise GraphError.bad_request(f"Property '{sorted(unknown)[0]}' does not exist on type "
-                                     "'microsoft.graph.fido2AuthenticationMethod'.")
-    credential = body.get("publicKeyCredential")
-    if not isinstance(credential, dict):
-        raise GraphError.bad_request("publicKeyCredential is required and must be an object.")
+    body = FIDO2_METHOD.validate(call.body, mode="create")
+    credential = body["publicKeyCredential"]
     # Graph's webauthnPublicKeyCredential has no rawId/type: they are the id and "public-key".
     credential = {"rawId": credential.get("id"), "type": "public-key", **credential}
     passkey = services.passkey_provision_complete(user=user, actor=call.actor, credential=credential,
@@ -275,7 +278,7 @@ def tap_get(call: Call, user_id: str, temporary_access_pass_authentication_metho
 
 
 @endpoint("POST", U + "/temporaryAccessPassMethods", operation="methods.write", tag="authentication",
-          summary="Create a Temporary Access Pass", request="temporaryAccessPassAuthenticationMethod",
+          summary="Create a Temporary Access Pass", request="temporaryAccessPassAuthenticationMethod.create",
           responses={201: "temporaryAccessPassAuthenticationMethod"})
 def tap_create(call: Call, user_id: str) -> Response:
     """Optional ``startDateTime``, ``lifetimeInMinutes``, ``isUsableOnce`` (the TAP policy's defaults and bounds
@@ -283,18 +286,9 @@ def tap_create(call: Call, user_id: str) -> Response:
     usable one first. Passgate's passes are one-time unless ``isUsableOnce`` is false (Graph follows the policy)."""
     user = _user(user_id)
     _write(call, user)
-    body = _object(call)
-    unknown = set(body) - {"@odata.type", "startDateTime", "lifetimeInMinutes", "isUsableOnce"}
-    if unknown:
-        raise GraphError.bad_request(f"Property '{sorted(unknown)[0]}' does not exist on type "
-                                     "'microsoft.graph.temporaryAccessPassAuthenticationMethod'.")
-    start = _datetime(body.get("startDateTime"), "startDateTime")
-    lifetime = body.get("lifetimeInMinutes")
-    once = body.get("isUsableOnce")
-    if lifetime is not None and (isinstance(lifetime, bool) or not isinstance(lifetime, int)):
-        raise GraphError.bad_request(f"lifetimeInMinutes: {lifetime!r} is not an Int32.")
-    if once is not None and not isinstance(once, bool):
-        raise GraphError.bad_request(f"isUsableOnce: {once!r} is not a Boolean.")
+    body = TAP_METHOD.validate(call.body, mode="create")
+    start = parse_datetime(body["startDateTime"]) if body.get("startDateTime") is not None else None
+    lifetime, once = body.get("lifetimeInMinutes"), body.get("isUsableOnce")
     if any(services.tap_state(t) in (tap_rules.TapState.USABLE, tap_rules.TapState.NOT_YET_VALID)
            for t in user.temporary_access_passes.all()):
         raise GraphError.bad_request("The user already has a Temporary Access Pass. Delete it to create a new one.")
@@ -313,19 +307,6 @@ def tap_delete(call: Call, user_id: str, temporary_access_pass_authentication_me
     _write(call, user)
     services.tap_delete(tap=tap, actor=call.actor, context=call.context)
     return Response(status=204)
-
-
-def _datetime(value: object, name: str) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return parsed
-    raise GraphError.bad_request(f"{name}: {value!r} is not a DateTimeOffset like 2026-11-22T10:00:00Z.")
 
 
 # --- /me/authentication/... (the signed-in person; Graph's delegated flow) ---------------------------------

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from rest_framework.response import Response
 
+from passgate.core.graph import jsonschema as js
 from passgate.core.graph.errors import GraphError
 from passgate.core.policy import graph as policy_json
+from passgate.core.policy import graph_schema
 from passgate.credentials.policy import policy_update
 from passgate.credentials.policy_selectors import current_policy
 from passgate.graph_api.registry import Call, endpoint, register_schema
 
 POLICY = "/policies/authenticationMethodsPolicy"
-register_schema("authenticationMethodsPolicy", {"type": "object", "title": "authenticationMethodsPolicy",
-                                                "additionalProperties": True})
-register_schema("authenticationMethodConfiguration", {
-    "type": "object", "title": "authenticationMethodConfiguration", "additionalProperties": True,
-    "description": "fido2AuthenticationMethodConfiguration, softwareOathAuthenticationMethodConfiguration or "
-                   "temporaryAccessPassAuthenticationMethodConfiguration"})
-register_schema("authenticationMethodConfiguration.collection", {
-    "type": "object", "properties": {"value": {"type": "array", "items": {
-        "$ref": "#/components/schemas/authenticationMethodConfiguration"}}}})
+for _name, _schema in graph_schema.schemas().items():
+    register_schema(_name, _schema)
+register_schema("authenticationMethodConfiguration.collection", js.obj(
+    {"@odata.context": js.STRING, "value": js.array(js.ref("authenticationMethodConfiguration"))},
+    required=["@odata.context", "value"]))
 
 
 @endpoint("GET", POLICY, operation="policy.read", tag="policies", summary="Get the authentication methods policy",
@@ -30,7 +28,7 @@ def policy_get(call: Call) -> Response:
 
 
 @endpoint("PATCH", POLICY, operation="policy.write", tag="policies",
-          summary="Update the authentication methods policy", request="authenticationMethodsPolicy",
+          summary="Update the authentication methods policy", request="authenticationMethodsPolicy.update",
           responses={204: None})
 def policy_patch(call: Call) -> Response:
     """In v1.0 only registrationEnforcement is writable here, which Passgate replaces by isRegistrationRequired on
@@ -62,7 +60,7 @@ def configuration_get(call: Call, authentication_method_configuration_id: str) -
 
 @endpoint("PATCH", POLICY + "/authenticationMethodConfigurations/{authenticationMethodConfiguration-id}",
           operation="policy.write", tag="policies", summary="Update an authentication method configuration",
-          request="authenticationMethodConfiguration", responses={204: None})
+          request="authenticationMethodConfiguration.update", responses={204: None})
 def configuration_patch(call: Call, authentication_method_configuration_id: str) -> Response:
     """Properties left out are unchanged; ``passkeyProfiles`` replaces the whole collection (new profiles come
     without an id and get one); errors name the offending property in ``error.target``."""

@@ -1,0 +1,169 @@
+"""JSON Schemas of authentication strengths and Conditional Access policies, as the parsers of
+:mod:`~passgate.core.access.strengths` and :mod:`~passgate.core.access.conditional_access` read and write them.
+
+Built from the parsers' own property sets and keywords; ``tests/core/test_access_schema.py`` checks that each
+schema names exactly the properties its parser accepts. Where the parser takes a read-only property on POST only
+when it repeats what Passgate sets, the schema takes the value's type (or null) and says so.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from passgate.core.access import conditional_access as ca
+from passgate.core.access import strengths as st
+from passgate.core.access.methods import PASSGATE_MODES, AuthMethodMode
+from passgate.core.graph import jsonschema as js
+
+STRENGTH: Final = "authenticationStrengthPolicy"
+CA_POLICY: Final = "conditionalAccessPolicy"
+USAGE: Final = "authenticationStrengthUsage"
+_READ_ONLY = "Read-only: accepted on POST only when null or what Passgate sets; refused on PATCH."
+_NOT_SUPPORTED = "Not supported by Passgate: accepted only when empty (null, \"\", [] or an object of empty values)."
+_MODES = [m.value for m in AuthMethodMode if m in PASSGATE_MODES]
+_COMBINATION = js.string(pattern="^ *({0}) *(, *({0}) *)*$".format("|".join(_MODES)),
+                         description="Authentication method modes Passgate implements, comma-separated")
+_EMPTY = js.Schema({"$ref": js.EMPTY_REF, "description": _NOT_SUPPORTED})
+
+
+# ---------------------------------------------------------------------------------------------- strengths
+
+def _combination_configuration(*, read: bool) -> js.Schema:
+    props = {"id": js.STRING if read else js.string(description="Read-only: Passgate derives it from the "
+                                                                "strength's id"),
+             "appliesToCombinations": js.array(js.string(enum=[st.FIDO2_COMBINATION]), min_items=1, max_items=1),
+             "allowedAAGUIDs": js.array(js.guid(), min_items=1, unique=True)}
+    if read:
+        return js.obj({"@odata.type": js.string(enum=[st.Fido2CombinationConfiguration.ODATA_TYPE]), **props},
+                      required=["@odata.type", *props])
+    return js.obj(props, required=["appliesToCombinations", "allowedAAGUIDs"], odata_types=st._CONFIG_TYPES,
+                  context_annotations=True)
+
+
+def _strength(mode: str) -> js.Schema:
+    read = mode == "read"
+    writable: dict[str, js.Schema] = {
+        "displayName": js.string(min_length=1, max_length=st.MAX_DISPLAY_NAME),
+        "description": js.STRING if read else js.nullable(js.STRING),
+        "allowedCombinations": js.array(js.STRING if read else _COMBINATION, min_items=1, unique=not read),
+        "combinationConfigurations": js.array(_combination_configuration(read=read), max_items=1)
+        if read else js.nullable(js.array(_combination_configuration(read=False), max_items=1)),
+    }
+    read_only: dict[str, js.Schema] = {
+        "id": js.STRING, "policyType": js.string(enum=[st.BUILT_IN, st.CUSTOM]),
+        "requirementsSatisfied": js.string(enum=[st.REQUIREMENT_MFA, st.REQUIREMENT_NONE]),
+        "createdDateTime": js.nullable(js.DATETIME), "modifiedDateTime": js.nullable(js.DATETIME)}
+    if read:
+        return js.obj({"@odata.context": js.STRING, **read_only, **writable},
+                      required=[*read_only, *writable], title=STRENGTH)
+    if mode == "update":
+        return js.obj(writable, odata_types=st._STRENGTH_TYPES, context_annotations=True, title=f"{STRENGTH} (update)",
+                      description="Custom strengths only; combinationConfigurations replaces the collection.")
+    on_post = {"id": js.nullable(js.STRING), "policyType": js.nullable(js.string(pattern=js.any_case([st.CUSTOM]))),
+               "requirementsSatisfied": js.nullable(js.string(
+                   pattern=js.any_case([st.REQUIREMENT_MFA, st.REQUIREMENT_NONE]))),
+               "createdDateTime": js.nullable(js.DATETIME), "modifiedDateTime": js.nullable(js.DATETIME)}
+    on_post = {name: {**schema, "description": _READ_ONLY} for name, schema in on_post.items()}
+    return js.obj({**writable, **on_post}, required=["displayName", "allowedCombinations"],
+                  odata_types=st._STRENGTH_TYPES, context_annotations=True, title=f"{STRENGTH} (create)")
+
+
+# ---------------------------------------------------------------------------------------------- Conditional Access
+
+def _ids(*keywords: str, what: str = "a GUID") -> js.Schema:
+    item = js.guid() if not keywords else {"anyOf": [js.guid(), js.string(pattern=js.any_case(keywords))]}
+    return js.nullable(js.array(item, unique=True, description=f"{what}" + (
+        f", or {', '.join(keywords)} (alone in the list: All, None)" if keywords else "")))
+
+
+def _users(*, read: bool, create: bool) -> js.Schema:
+    if read:
+        return js.obj({name: js.array(js.STRING) for name in ca._USER_LISTS}, required=ca._USER_LISTS)
+    props = {"includeUsers": _ids(ca.ALL, ca.NONE, what="user ids"), "excludeUsers": _ids(what="user ids"),
+             "includeGroups": _ids(what="group ids"), "excludeGroups": _ids(what="group ids"),
+             "includeRoles": _ids(what="directory role template ids"),
+             "excludeRoles": _ids(what="directory role template ids"),
+             **{name: _EMPTY for name in ca._USERS_NOT_SUPPORTED}}
+    return js.obj(props, context_annotations=True,
+                  description="At least one of includeUsers, includeGroups, includeRoles" if create else "")
+
+
+def _applications(*, read: bool) -> js.Schema:
+    lists = ("includeApplications", "excludeApplications", "includeUserActions")
+    if read:
+        return js.obj({name: js.array(js.STRING) for name in lists}, required=lists)
+    actions = js.nullable(js.array(js.string(pattern=js.any_case([ca.REGISTER_SECURITY_INFO])), unique=True))
+    props = {"includeApplications": _ids(ca.ALL, ca.NONE, ca.ADMIN_PORTALS, what="application (client) ids"),
+             "excludeApplications": _ids(ca.ADMIN_PORTALS, what="application (client) ids"),
+             "includeUserActions": actions, **{name: _EMPTY for name in ca._APPLICATIONS_NOT_SUPPORTED}}
+    return js.obj(props, context_annotations=True,
+                  description="includeApplications or includeUserActions, not both")
+
+
+def _conditions(*, read: bool, create: bool) -> js.Schema:
+    client_apps = {"anyOf": [{"type": "null"}, {"const": ["all"]}]}
+    if read:
+        return js.obj({"users": _users(read=True, create=False), "applications": _applications(read=True),
+                       "clientAppTypes": js.array(js.string(enum=["all"]))},
+                      required=["users", "applications", "clientAppTypes"])
+    props = {"users": _users(read=False, create=create), "applications": _applications(read=False),
+             "clientAppTypes": client_apps, **{name: _EMPTY for name in ca._CONDITIONS_NOT_SUPPORTED}}
+    return js.obj(props, required=["users", "applications"] if create else (), context_annotations=True)
+
+
+def _grant(*, read: bool, create: bool) -> js.Schema:
+    if read:
+        strength = js.obj({"id": js.STRING, "displayName": js.nullable(js.STRING)}, required=["id", "displayName"])
+        return js.obj({"operator": js.string(enum=list(ca.OPERATORS)),
+                       "builtInControls": js.array(js.string(enum=[ca.BLOCK, ca.MFA])),
+                       "customAuthenticationFactors": js.array(js.STRING, max_items=0),
+                       "termsOfUse": js.array(js.STRING, max_items=0), "authenticationStrength": js.nullable(strength)},
+                      required=["operator", "builtInControls", "customAuthenticationFactors", "termsOfUse",
+                                "authenticationStrength"])
+    reference = {name: js.ANY for name in ca._STRENGTH_REF_KEYS}
+    reference["id"] = js.string(min_length=1, description="A built-in or custom strength's id")
+    strength = js.obj(reference, required=["id"], odata_types=["microsoft.graph.authenticationStrengthPolicy"],
+                      context_annotations=True, description="Only the id counts (a GET answers the whole strength).")
+    props = {"operator": js.string(enum=list(ca.OPERATORS)),
+             "builtInControls": js.nullable(js.array(js.string(enum=[ca.BLOCK, ca.MFA]), unique=True)),
+             "authenticationStrength": js.nullable(strength), **{name: _EMPTY for name in ca._GRANT_NOT_SUPPORTED}}
+    return js.obj(props, required=["operator"] if create else (), context_annotations=True,
+                  description="'block' alone, or 'mfa' or an authenticationStrength")
+
+
+def _ca_policy(mode: str) -> js.Schema:
+    read, create = mode == "read", mode == "create"
+    state = js.string(enum=[s.value for s in ca.PolicyState])
+    if read:
+        return js.obj({"@odata.context": js.STRING, "id": js.STRING, "displayName": js.STRING,
+                       "createdDateTime": js.nullable(js.DATETIME), "modifiedDateTime": js.nullable(js.DATETIME),
+                       "state": state, "conditions": _conditions(read=True, create=False),
+                       "grantControls": js.nullable(_grant(read=True, create=False)),
+                       "sessionControls": {"type": "null"}},
+                      required=["id", "displayName", "createdDateTime", "modifiedDateTime", "state", "conditions",
+                                "grantControls", "sessionControls"], title=CA_POLICY)
+    props: dict[str, js.Schema] = {
+        "displayName": js.string(min_length=1, max_length=ca.MAX_DISPLAY_NAME), "state": state,
+        "conditions": _conditions(read=False, create=create), "grantControls": _grant(read=False, create=create),
+        **{name: _EMPTY for name in ca._NOT_SUPPORTED_TOP}}
+    if create:
+        on_post = {"id": js.nullable(js.STRING), "createdDateTime": js.nullable(js.DATETIME),
+                   "modifiedDateTime": js.nullable(js.DATETIME), "templateId": {"type": "null"}}
+        props.update({name: {**schema, "description": _READ_ONLY} for name, schema in on_post.items()})
+        return js.obj(props, required=["displayName", "state", "conditions", "grantControls"],
+                      odata_types=ca._POLICY_TYPES, context_annotations=True, title=f"{CA_POLICY} (create)")
+    return js.obj(props, odata_types=ca._POLICY_TYPES, context_annotations=True, title=f"{CA_POLICY} (update)",
+                  description="Objects merge into objects, arrays replace; the result must be a valid policy.")
+
+
+def schemas() -> dict[str, js.Schema]:
+    usage = js.array(js.ref(CA_POLICY))
+    return {
+        STRENGTH: _strength("read"), f"{STRENGTH}.create": _strength("create"),
+        f"{STRENGTH}.update": _strength("update"),
+        CA_POLICY: _ca_policy("read"), f"{CA_POLICY}.create": _ca_policy("create"),
+        f"{CA_POLICY}.update": _ca_policy("update"),
+        USAGE: js.obj({"@odata.context": js.STRING, "mfa": usage, "none": usage}, required=["mfa", "none"],
+                      title=USAGE),
+        "emptyValue": js.EMPTY_VALUE,
+    }
