@@ -144,8 +144,8 @@ class OidcRegistration:
     id_token_alg: str | None = None
 
     def given(self) -> bool:
-        return bool(self.redirect_uris or self.post_logout_redirect_uris or self.public or self.auth_method
-                    or self.jwks is not None or self.scopes or self.id_token_alg)
+        return bool(self.redirect_uris or self.post_logout_redirect_uris or self.public or self.scopes
+                    or any(value is not None for value in (self.auth_method, self.jwks, self.id_token_alg)))
 
 
 def _oidc_fields(oidc: OidcRegistration, *, permissions: list[str]) -> dict[str, Any]:
@@ -168,7 +168,8 @@ def _oidc_fields(oidc: OidcRegistration, *, permissions: list[str]) -> dict[str,
     elif oidc.jwks is not None:
         raise InvalidInput("A JWKS is only used with the private_key_jwt authentication method", code="invalid_jwks")
     scopes = rules.validate_scopes(oidc.scopes if oidc.scopes else rules.SUPPORTED_SCOPES)
-    alg = rules.validate_id_token_algorithm(oidc.id_token_alg or rules.DEFAULT_ID_TOKEN_ALGORITHM)
+    alg = rules.validate_id_token_algorithm(
+        rules.DEFAULT_ID_TOKEN_ALGORITHM if oidc.id_token_alg is None else oidc.id_token_alg)
     return {"redirect_uris": redirect_uris, "post_logout_redirect_uris": post_logout,
             "client_type": client_type.value, "token_endpoint_auth_method": method.value, "jwks": jwks,
             "allowed_scopes": scopes, "id_token_signed_response_alg": alg}

@@ -300,6 +300,21 @@ def test_patch_changes_what_it_names(api: Api) -> None:
     assert not app.is_oidc_client and app.post_logout_redirect_uris == []
 
 
+@pytest.mark.parametrize("oidc", [False, True], ids=["graph-only", "web-app"])
+@pytest.mark.parametrize("name", ["@passgate.tokenEndpointAuthMethod", "@passgate.idTokenSignedResponseAlg"])
+def test_an_empty_string_is_not_a_choice(api: Api, name: str, oidc: bool) -> None:
+    """Found by schemathesis: an empty string for an enumerated annotation was taken as "not given" (204, nothing
+    changed) instead of being refused like any other value outside the list."""
+    app = web_app()[0] if oidc else app_create(display_name="Reports", permissions=[], actor=ACTOR)[0]
+    before = AppRegistration.objects.values().get(pk=app.pk)
+    response = api.patch(f"/v1.0/applications/{app.id}", {name: ""})
+    assert response.status_code == 400, response.content
+    # a Graph-only client is told what any OpenID Connect setting needs first
+    assert problem(response)[2] == (name if oidc else "web.redirectUris")
+    assert AppRegistration.objects.values().get(pk=app.pk) == before
+    assert AuditEvent.objects.filter(activity="app.update", result="failure").exists()
+
+
 def test_patch_to_private_key_jwt(api: Api) -> None:
     from cryptography.hazmat.primitives.asymmetric import ec
     from joserfc.jwk import ECKey
