@@ -19,7 +19,6 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
-from gunicorn.app.base import BaseApplication
 
 from passgate.apps.keys import KeyInfo, signing_key_list, signing_key_rotate
 from passgate.apps.models import AppRegistration
@@ -30,7 +29,7 @@ from passgate.audit.models import Category
 from passgate.audit.selectors import audit_event_as_dict, audit_events
 from passgate.audit.services import Actor, audit_record
 from passgate.audit.signins import methods_used, signin_as_dict, signin_list, signin_purge
-from passgate.config.wsgi import application
+from passgate.cli.server import serve
 from passgate.core.errors import InvalidInput
 from passgate.core.graph.odata import Comparison
 from passgate.core.trust.mds import MetadataSnapshot
@@ -112,22 +111,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         print("issue another with: passgate tap issue --user " + user.user_principal_name)
         print("=" * 72, flush=True)
     print(f"Passgate listening on http://{args.host}:{args.port} (public origin {origin})", flush=True)
-    _run_gunicorn(args.host, args.port, args.workers)
-
-
-def _run_gunicorn(host: str, port: int, workers: int) -> None:
-    class App(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("accesslog", "-")
-            self.cfg.set("limit_request_line", 8190)
-            self.cfg.set("timeout", 60)
-
-        def load(self) -> Any:
-            return application
-
-    App().run()
+    serve(args.host, args.port, args.workers)
 
 
 def migrate(verbose: bool = False) -> None:

@@ -1,0 +1,204 @@
+"""The real `passgate serve` (gunicorn, several worker processes), started as a subprocess on a fresh database.
+
+- Each worker process has its own database connection from its very first request: the master migrates and
+  bootstraps, then forks, and no connection (or socket) it opened may be shared by the workers.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import urllib.parse
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.processes import (
+    cli,
+    free_port,
+    group_gone,
+    on_postgres,
+    passgate_env,
+    port_is_free,
+    scratch_database,
+    started,
+    stop,
+    wait_for_output,
+    wait_listening,
+)
+
+WORKERS = 4
+CLIENTS = 16
+REQUESTS = 240
+
+
+def _request(port: int, method: str, path: str, *, headers: dict[str, str] | None = None,
+             body: bytes | None = None) -> tuple[int, http.client.HTTPMessage, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        conn.close()
+
+
+def _cookies(headers: http.client.HTTPMessage) -> dict[str, str]:
+    found = {}
+    for line in headers.get_all("Set-Cookie") or []:
+        name, _, rest = line.partition("=")
+        found[name.strip()] = rest.split(";", 1)[0]
+    return found
+
+
+def _token(port: int, app: dict[str, Any]) -> str:
+    form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": app["appId"],
+                                   "client_secret": app["clientSecret"],
+                                   "scope": "https://graph.microsoft.com/.default"}).encode()
+    status, _, body = _request(port, "POST", "/oauth2/v2.0/token", body=form,
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 200, body[:2000]
+    return str(json.loads(body)["access_token"])
+
+
+def _tap_session(port: int, upn: str, tap: str) -> str:
+    """Sign in with the first-start pass through the real form; the session cookie."""
+    status, headers, body = _request(port, "GET", f"/signin/tap?upn={upn}")
+    assert status == 200, body[:2000]
+    csrf = _cookies(headers)["passgate_csrf"]
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    assert token, body[:2000]
+    form = urllib.parse.urlencode({"upn": upn, "tap": tap, "csrfmiddlewaretoken": token.group(1).decode()}).encode()
+    status, headers, body = _request(port, "POST", "/signin/tap", body=form, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"passgate_csrf={csrf}"})
+    assert status == 302 and headers["Location"].endswith("/security-info"), (status, body[:2000])
+    return _cookies(headers)["passgate_session"]
+
+
+def _backend_holders(database: str, serve_pid: int) -> tuple[dict[int, set[int]], set[int]]:
+    """For every backend of ``database``: which processes of the server hold its client socket (by inode, from
+    /proc); and the server's worker pids."""
+    import psycopg
+
+    with psycopg.connect(os.environ["PASSGATE_DATABASE_URL"], autocommit=True) as conn:
+        ports = [row[0] for row in conn.execute(
+            "SELECT client_port FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'",
+            (database,))]
+    assert ports and all(p and p > 0 for p in ports), f"expected TCP backends, got client ports {ports}"
+    workers = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == serve_pid:
+                workers.add(int(entry.name))
+    inode_of_port: dict[int, str] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+            if remote_port == 5432:
+                inode_of_port[local_port] = fields[9]
+    holders: dict[int, set[int]] = {port: set() for port in ports}
+    for pid in {serve_pid, *workers}:
+        fd_dir = Path(f"/proc/{pid}/fd")
+        try:
+            links = {os.readlink(fd) for fd in fd_dir.iterdir()}
+        except OSError:
+            continue
+        for port in ports:
+            if f"socket:[{inode_of_port.get(port)}]" in links:
+                holders[port].add(pid)
+    return holders, workers
+
+
+def test_serve_gives_each_worker_its_own_database_connection_from_the_first_request(tmp_path: Path) -> None:
+    """Start the real server with several workers and hammer it at once with signed-in requests (Graph calls with
+    a bearer token, pages with a pass session, token requests): every answer is right, and on PostgreSQL every
+    backend belongs to exactly one worker (the master keeps none)."""
+    port = free_port()
+    with scratch_database(tmp_path, "serve") as database_url:
+        env = passgate_env(tmp_path / "data", database_url)
+        app = json.loads(cli(env, "apps", "add", "--name", "Hammer", "--permission", "User.Read.All", "--json"))
+        log = tmp_path / "serve.log"
+        with started(["serve", "--port", str(port), "--workers", str(WORKERS)], env, log) as proc:
+            banner = wait_for_output(log, proc, "Passgate listening on")
+            tap = re.search(r"Temporary Access Pass:\s+(\S+)", banner)
+            assert tap, banner
+            wait_listening(port, proc)
+
+            token = _token(port, app)
+            session = _tap_session(port, "admin@localhost", tap.group(1))
+
+            def one(i: int) -> str | None:
+                kind = ("graph", "page", "token")[i % 3]
+                try:
+                    if kind == "graph":
+                        status, _, body = _request(port, "GET", "/v1.0/users?$select=userPrincipalName",
+                                                   headers={"Authorization": f"Bearer {token}"})
+                        ok = status == 200 and json.loads(body)["value"] == [{"userPrincipalName": "admin@localhost"}]
+                    elif kind == "page":
+                        status, _, body = _request(port, "GET", "/security-info",
+                                                   headers={"Cookie": f"passgate_session={session}"})
+                        ok = status == 200 and b"admin@localhost" in body and b"<h1>Security info</h1>" in body
+                    else:
+                        ok, status, body = bool(_token(port, app)), 200, b""
+                except (AssertionError, OSError, ValueError, KeyError) as exc:
+                    return f"{kind}: {type(exc).__name__}: {str(exc)[:300]}"
+                return None if ok else f"{kind}: {status} {body[:300]!r}"
+
+            with ThreadPoolExecutor(CLIENTS) as pool:
+                errors = [e for e in pool.map(one, range(REQUESTS)) if e]
+            assert not errors, f"{len(errors)} of {REQUESTS} requests failed, e.g. {Counter(errors).most_common(3)}"
+
+            if on_postgres():
+                holders, workers = _backend_holders(database_url.rsplit("/", 1)[1], proc.pid)
+                assert len(workers) == WORKERS, workers
+                shared = {port: pids for port, pids in holders.items() if len(pids) != 1 or proc.pid in pids}
+                assert not shared, f"backends held by several processes or by the master {proc.pid}: {shared}"
+                owners = Counter(next(iter(pids)) for pids in holders.values())
+                assert set(owners) <= workers and max(owners.values()) == 1, owners
+                assert len(owners) >= 2, f"the requests reached only {len(owners)} worker(s): {owners}"
+
+            assert stop(proc, signal.SIGTERM) == 0, log.read_text()[-3000:]
+            assert group_gone(proc) and port_is_free(port)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_worker_detaches_an_inherited_connection_without_ending_the_parents_session() -> None:
+    """The post-fork guard: should a worker ever inherit an open connection, it gets its own and the parent's
+    session (on PostgreSQL: the same backend) keeps working."""
+    from django.db import connections
+
+    from passgate.cli.server import detach_inherited_connections
+
+    conn = connections["default"]
+    backend = "SELECT pg_backend_pid()" if conn.vendor == "postgresql" else "SELECT 1"
+    with conn.cursor() as cursor:
+        cursor.execute(backend)
+        before = cursor.fetchone()
+    pid = os.fork()
+    if pid == 0:  # the "worker"
+        code = 1
+        try:
+            if detach_inherited_connections() == ["default"] and conn.connection is None:
+                with conn.cursor() as cursor:
+                    cursor.execute(backend)
+                    mine = cursor.fetchone()
+                code = 0 if conn.vendor != "postgresql" or mine != before else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    with conn.cursor() as cursor:
+        cursor.execute(backend)
+        assert cursor.fetchone() == before
