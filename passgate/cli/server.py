@@ -10,6 +10,11 @@ one socket to one PostgreSQL backend get each other's results. So:
   detached without a word to the server (its socket first pointed at /dev/null, so closing it cannot end the
   parent's session), logged as the bug it is, and the worker opens its own.
 
+Requests gunicorn refuses before Passgate sees them (a request line over 8190 bytes, headers over 100 fields or
+8190 bytes each, malformed HTTP) get Passgate's answers, not gunicorn's HTML: Graph's JSON error envelope under
+``/v1.0`` and ``/beta`` (414, 431 or 400 ``BadRequest``), a plain page elsewhere. The worker peeks at the start
+of each request (without consuming it) to know which.
+
 Per-process caches need nothing: the signing keys (``apps.keys``), the parsed policies (``credentials``,
 ``access``) and the metadata snapshot (``trust_store``) hold immutable values keyed by the database row they came
 from, re-checked on every read, and their locks are never held while the single-threaded master forks.
@@ -17,18 +22,34 @@ from, re-checked on every read, and their locks are never held while the single-
 
 from __future__ import annotations
 
+import html
+import json
 import logging
 import os
+import socket
+import uuid
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.cache import caches
 from django.db import connections
 from gunicorn.app.base import BaseApplication
+from gunicorn.http import errors as http_errors
+from gunicorn.util import write_nonblock
 from gunicorn.workers.sync import SyncWorker
 
 from passgate.config.wsgi import application
+from passgate.core.graph.errors import GraphCode, envelope
+from passgate.graph_api.registry import VERSIONS
 
 log = logging.getLogger(__name__)
+
+MAX_REQUEST_LINE = 8190  # bytes: gunicorn's own ceiling
+MAX_HEADER_FIELDS = 100
+MAX_HEADER_FIELD = 8190  # bytes
+HEAD_BYTES = 512  # peeked at the start of a request: enough for the method and the start of the target
+DRAIN_BYTES = 256 * 1024  # read and dropped after a refusal, so that closing does not reset the connection
 
 _abandoned: list[Any] = []  # inherited embedded-database handles: never used, never closed in this process
 
@@ -74,8 +95,97 @@ def _post_fork(server: Any, worker: Any) -> None:
     caches.close_all()
 
 
+def graph_target(head: bytes) -> bool:
+    """Whether a request that starts with ``head`` ("GET /v1.0/users HTTP/1.1...") is for the Graph API."""
+    parts = head.split(b"\r\n", 1)[0].split(b" ", 2)
+    if len(parts) < 2:
+        return False
+    target = parts[1].decode("latin-1")
+    if target.startswith(("http://", "https://")):  # absolute form
+        target = urlsplit(target).path
+    return any(target == f"/{v}" or target.startswith((f"/{v}/", f"/{v}?")) for v in VERSIONS)
+
+
+_GUNICORN_REFUSALS: list[tuple[type[Exception], int, str, str]] = [
+    (http_errors.LimitRequestLine, 414, "URI Too Long",
+     f"The request URL is too long: the request line may be at most {MAX_REQUEST_LINE} bytes."),
+    (http_errors.LimitRequestHeaders, 431, "Request Header Fields Too Large",
+     f"The request headers are too large: at most {MAX_HEADER_FIELDS} fields of {MAX_HEADER_FIELD} bytes each."),
+    (http_errors.UnsupportedTransferCoding, 501, "Not Implemented",
+     "The request's Transfer-Encoding is not supported."),
+    (http_errors.ForbiddenProxyRequest, 403, "Forbidden", "The request is forbidden."),
+    (http_errors.ConfigurationProblem, 500, "Internal Server Error", "An unspecified error has occurred."),
+    (http_errors.ParseException, 400, "Bad Request", "The request is not valid HTTP/1.1."),
+]
+
+
+def refusal_for(exc: BaseException) -> tuple[int, str, str] | None:
+    """(status, reason, message) for a request gunicorn could not read; None for any other failure."""
+    for kind, status, reason, message in _GUNICORN_REFUSALS:
+        if isinstance(exc, kind):
+            return status, reason, message
+    return None
+
+
+def refusal_response(status: int, reason: str, message: str, *, graph: bool) -> bytes:
+    """A complete HTTP/1.1 response that closes the connection: Graph's error envelope, or a plain page."""
+    headers = {"Connection": "close", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    if graph:
+        request_id = str(uuid.uuid4())
+        code = GraphCode.GENERAL_EXCEPTION if status >= 500 else GraphCode.BAD_REQUEST
+        body = json.dumps(envelope(code, message, date=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                                   request_id=request_id, client_request_id=request_id)).encode()
+        headers |= {"Content-Type": "application/json", "request-id": request_id, "client-request-id": request_id}
+    else:
+        title = html.escape(reason)
+        body = (f'<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>{title} · Passgate</title>'
+                f"</head>\n<body>\n<h1>{title}</h1>\n<p>{html.escape(message)}</p>\n</body>\n</html>\n").encode()
+        headers |= {"Content-Type": "text/html; charset=utf-8",
+                    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'", "X-Frame-Options": "DENY"}
+    headers["Content-Length"] = str(len(body))
+    head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    return head.encode("latin-1") + body
+
+
 class PassgateWorker(SyncWorker):  # type: ignore[misc]
-    """gunicorn's sync worker."""
+    """gunicorn's sync worker, answering the requests gunicorn refuses in Passgate's words (see the module)."""
+
+    head = b""
+
+    def handle(self, listener: Any, client: socket.socket, addr: Any) -> None:
+        try:
+            self.head = client.recv(HEAD_BYTES, socket.MSG_PEEK)
+        except OSError:  # the connection is already gone: gunicorn's handling says so
+            self.head = b""
+        super().handle(listener, client, addr)
+
+    def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
+        refusal = refusal_for(exc)
+        if refusal is None:
+            self.log.exception("Error handling request %s", getattr(req, "uri", "(no URI read)"))
+            refusal = (500, "Internal Server Error", "An unspecified error has occurred.")
+        else:
+            self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
+        path = getattr(req, "path", None)
+        graph = graph_target(b"GET " + path.encode("latin-1")) if isinstance(path, str) else graph_target(self.head)
+        try:
+            write_nonblock(client, refusal_response(*refusal, graph=graph))
+            client.shutdown(socket.SHUT_WR)
+            _drain(client)
+        except OSError:
+            self.log.debug("Failed to send error message.")
+
+
+def _drain(client: socket.socket) -> None:
+    """Read what the client still sends (bounded in bytes and time): closing a socket with unread data resets the
+    connection, and the client could lose the answer."""
+    client.settimeout(1)
+    left = DRAIN_BYTES
+    while left > 0:
+        chunk = client.recv(min(left, 65536))
+        if not chunk:
+            return
+        left -= len(chunk)
 
 
 class _App(BaseApplication):  # type: ignore[misc]
@@ -90,7 +200,9 @@ class _App(BaseApplication):  # type: ignore[misc]
         self.cfg.set("pre_fork", _pre_fork)
         self.cfg.set("post_fork", _post_fork)
         self.cfg.set("accesslog", "-")
-        self.cfg.set("limit_request_line", 8190)
+        self.cfg.set("limit_request_line", MAX_REQUEST_LINE)
+        self.cfg.set("limit_request_fields", MAX_HEADER_FIELDS)
+        self.cfg.set("limit_request_field_size", MAX_HEADER_FIELD)
         self.cfg.set("timeout", 60)
 
     def load(self) -> Any:

@@ -2,6 +2,8 @@
 
 - Each worker process has its own database connection from its very first request: the master migrates and
   bootstraps, then forks, and no connection (or socket) it opened may be shared by the workers.
+- Requests gunicorn itself refuses (too long, too many or too large headers, malformed) get Graph's JSON envelope
+  under /v1.0 and /beta and a plain page elsewhere.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import json
 import os
 import re
 import signal
+import socket
 import urllib.parse
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -202,3 +206,95 @@ def test_a_new_worker_detaches_an_inherited_connection_without_ending_the_parent
     with conn.cursor() as cursor:
         cursor.execute(backend)
         assert cursor.fetchone() == before
+
+
+@pytest.fixture(scope="module")
+def serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A running `passgate serve` (2 workers) for tests that do not stop it; its port."""
+    tmp_path = tmp_path_factory.mktemp("serving")
+    port = free_port()
+    with scratch_database(tmp_path, "serving") as database_url:
+        log = tmp_path / "serve.log"
+        with started(["serve", "--port", str(port)], passgate_env(tmp_path / "data", database_url), log) as proc:
+            wait_for_output(log, proc, "Passgate listening on")
+            wait_listening(port, proc)
+            yield port
+
+
+def _raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send ``request`` as it is; the answer's status, headers (lower-case names) and body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split()[1]), headers, body
+
+
+LONG = "a" * 10_000
+
+
+@pytest.mark.parametrize(("request_bytes", "status"), [
+    pytest.param(f"GET /v1.0/{LONG} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode(), 414, id="long-v1.0-path"),
+    pytest.param(f"GET /beta/users?$filter={LONG} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode(), 414,
+                 id="long-beta-query"),
+    pytest.param(f"DELETE /v1.0 HTTP/1.1\r\nHost: localhost\r\nX-Big: {LONG}\r\n\r\n".encode(), 431,
+                 id="large-header"),
+    pytest.param(("GET /v1.0/users HTTP/1.1\r\nHost: localhost\r\n" + "".join(
+        f"X-{i}: {i}\r\n" for i in range(150)) + "\r\n").encode(), 431, id="too-many-headers"),
+    pytest.param(b"GET /v1.0/users HTTP/1.1\r\nHost: localhost\r\nno colon here\r\n\r\n", 400, id="bad-header"),
+    pytest.param(b"GET /v1.0/users HTTP/9.9\r\nHost: localhost\r\n\r\n", 400, id="bad-version"),
+])
+def test_requests_gunicorn_refuses_get_graphs_json_envelope_on_the_graph_api(serving: int, request_bytes: bytes,
+                                                                             status: int) -> None:
+    got, headers, body = _raw(serving, request_bytes)
+    assert got == status, body[:500]
+    assert headers["content-type"] == "application/json", body[:500]
+    error = json.loads(body)["error"]
+    assert error["code"] == "BadRequest" and error["message"]
+    assert error["innerError"]["request-id"] == headers["request-id"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", error["innerError"]["date"])
+
+
+@pytest.mark.parametrize(("request_bytes", "status", "words"), [
+    pytest.param(f"GET /signin/{LONG} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode(), 414, b"URI Too Long",
+                 id="long-path"),
+    pytest.param(f"GET /v1.0{LONG} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode(), 414, b"URI Too Long",
+                 id="not-graph-v1.0aaa"),
+    pytest.param(f"GET / HTTP/1.1\r\nHost: localhost\r\nCookie: {LONG}\r\n\r\n".encode(), 431,
+                 b"Request Header Fields Too Large", id="large-cookie"),
+])
+def test_requests_gunicorn_refuses_get_a_plain_page_elsewhere(serving: int, request_bytes: bytes, status: int,
+                                                              words: bytes) -> None:
+    got, headers, body = _raw(serving, request_bytes)
+    assert got == status, body[:500]
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert words in body and b"<script" not in body
+    assert headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_a_long_graph_path_within_the_limit_reaches_graph_and_gets_its_envelope(serving: int) -> None:
+    got, headers, body = _raw(serving, f"GET /v1.0/{'a' * 8000} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+    assert got == 401 and headers["content-type"] == "application/json", body[:500]
+    assert json.loads(body)["error"]["code"] == "InvalidAuthenticationToken"
+
+
+@pytest.mark.parametrize(("head", "graph"), [
+    (b"GET /v1.0/users HTTP/1.1\r\nHost: x", True),
+    (b"PATCH /beta?$top=1 HTTP/1.1", True),
+    (b"GET /v1.0 HTTP/1.1", True),
+    (b"GET http://id.example.com/v1.0/users HTTP/1.1", True),
+    (b"GET /v1.0", True),  # a request line cut short by its length
+    (b"GET /v1.00/users HTTP/1.1", False),
+    (b"GET /signin?next=/v1.0/ HTTP/1.1", False),
+    (b"GET /static/v1.0/x HTTP/1.1", False),
+    (b"", False),
+    (b"\xff\xfe garbage", False),
+])
+def test_which_refusals_are_for_the_graph_api(head: bytes, graph: bool) -> None:
+    from passgate.cli.server import graph_target
+
+    assert graph_target(head) is graph
