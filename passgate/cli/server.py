@@ -15,6 +15,9 @@ Requests gunicorn refuses before Passgate sees them (a request line over 8190 by
 ``/v1.0`` and ``/beta`` (414, 431 or 400 ``BadRequest``), a plain page elsewhere. The worker peeks at the start
 of each request (without consuming it) to know which.
 
+SIGTERM stops gunicorn gracefully (workers finish their request), SIGINT at once. ``passgate demo-app``'s small
+server (``demo_server``) stops on either within a poll interval, even with requests in flight.
+
 Per-process caches need nothing: the signing keys (``apps.keys``), the parsed policies (``credentials``,
 ``access``) and the metadata snapshot (``trust_store``) hold immutable values keyed by the database row they came
 from, re-checked on every read, and their locks are never held while the single-threaded master forks.
@@ -26,11 +29,15 @@ import html
 import json
 import logging
 import os
+import signal
 import socket
+import threading
 import uuid
 from datetime import UTC, datetime
+from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import urlsplit
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.core.cache import caches
 from django.db import connections
@@ -213,3 +220,39 @@ def serve(host: str, port: int, workers: int) -> None:
     """Run gunicorn until it is stopped (SIGTERM: graceful; SIGINT: at once)."""
     close_process_resources()
     _App(host, port, workers).run()
+
+
+# --- the demo app's server -------------------------------------------------------------------------------------
+
+class _DemoServer(ThreadingMixIn, WSGIServer):
+    """One thread per request, so a slow request never holds up the accept loop or a shutdown."""
+
+    daemon_threads = True  # a request still in flight does not keep the process alive once it stops
+    block_on_close = False
+
+
+class _DemoRequestHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *values: Any) -> None:
+        print(f"demo-app: {self.command} {self.path.split('?')[0]} {values[1] if len(values) > 1 else ''}",
+              flush=True)
+
+
+def demo_server(host: str, port: int, app: Any) -> WSGIServer:
+    server: WSGIServer = make_server(host, port, app, server_class=_DemoServer, handler_class=_DemoRequestHandler)
+    return server
+
+
+def serve_until_stopped(server: WSGIServer, *, poll_interval: float = 0.2) -> None:
+    """Serve until SIGTERM or SIGINT, then close the listening socket. The signal only asks the serving loop to
+    stop (from a helper thread: ``shutdown`` waits for the loop), so no request handler can swallow it."""
+
+    def stop(signum: int, frame: Any) -> None:
+        threading.Thread(target=server.shutdown, name="demo-app-shutdown", daemon=True).start()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with server:
+            server.serve_forever(poll_interval=poll_interval)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
