@@ -207,6 +207,10 @@ class _App(BaseApplication):  # type: ignore[misc]
         self.cfg.set("pre_fork", _pre_fork)
         self.cfg.set("post_fork", _post_fork)
         self.cfg.set("accesslog", "-")
+        # gunicorn believes X-Forwarded-Proto (and SCRIPT_NAME/PATH_INFO headers) from 127.0.0.1 by default:
+        # nobody's, here; Passgate reads forwarding headers from PASSGATE_TRUSTED_PROXIES only (config/proxy.py).
+        self.cfg.set("forwarded_allow_ips", "")
+        self.cfg.set("forwarder_headers", "")
         self.cfg.set("limit_request_line", MAX_REQUEST_LINE)
         self.cfg.set("limit_request_fields", MAX_HEADER_FIELDS)
         self.cfg.set("limit_request_field_size", MAX_HEADER_FIELD)

@@ -14,6 +14,8 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 import urllib.parse
 from collections import Counter
 from collections.abc import Iterator
@@ -209,16 +211,23 @@ def test_a_new_worker_detaches_an_inherited_connection_without_ending_the_parent
 
 
 @pytest.fixture(scope="module")
-def serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """A running `passgate serve` (2 workers) for tests that do not stop it; its port."""
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, dict[str, str]]]:
+    """A running `passgate serve` (2 workers, no trusted proxies) for tests that do not stop it: its port and
+    environment (for the CLI)."""
     tmp_path = tmp_path_factory.mktemp("serving")
     port = free_port()
     with scratch_database(tmp_path, "serving") as database_url:
+        env = passgate_env(tmp_path / "data", database_url)
         log = tmp_path / "serve.log"
-        with started(["serve", "--port", str(port)], passgate_env(tmp_path / "data", database_url), log) as proc:
+        with started(["serve", "--port", str(port)], env, log) as proc:
             wait_for_output(log, proc, "Passgate listening on")
             wait_listening(port, proc)
-            yield port
+            yield port, env
+
+
+@pytest.fixture
+def serving(served: tuple[int, dict[str, str]]) -> int:
+    return served[0]
 
 
 def _raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -298,3 +307,63 @@ def test_which_refusals_are_for_the_graph_api(head: bytes, graph: bool) -> None:
     from passgate.cli.server import graph_target
 
     assert graph_target(head) is graph
+
+
+PAST_CSRF = 400  # the wrong pass refused by the page: the request got past Django's CSRF check
+CSRF_REFUSED = 403
+
+
+def _tap_attempt(port: int, **headers: str) -> int:
+    """A wrong pass through the real form, with a valid CSRF token but no Origin or Referer: the status."""
+    status, got, body = _request(port, "GET", "/signin/tap?upn=nobody@contoso.com")
+    assert status == 200, body[:500]
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    assert token, body[:500]
+    form = urllib.parse.urlencode({"upn": "nobody@contoso.com", "tap": "WRONG-PASS",
+                                   "csrfmiddlewaretoken": token.group(1).decode()}).encode()
+    status, _, body = _request(port, "POST", "/signin/tap", body=form, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Host": f"localhost:{port}",
+        "Cookie": f"passgate_csrf={_cookies(got)['passgate_csrf']}", **headers})
+    return status
+
+
+def _last_tap_signin_address(env: dict[str, str]) -> str:
+    events = json.loads(cli(env, "audit", "tail", "--category", "signIn", "--limit", "1", "--json"))
+    assert events[-1]["activity"] == "tap.signIn", events
+    return str(events[-1]["ipAddress"])
+
+
+def test_without_trusted_proxies_serve_believes_no_forwarding_header(served: tuple[int, dict[str, str]]) -> None:
+    """Not even from 127.0.0.1, which gunicorn believes by default: an https claim would make Django's CSRF check
+    demand a Referer (403), and the forwarded address would be logged."""
+    port, env = served
+    assert _tap_attempt(port, **{"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}) == PAST_CSRF
+    assert _last_tap_signin_address(env) == "127.0.0.1"
+
+
+def test_behind_a_trusted_proxy_serve_logs_the_client_and_its_scheme(tmp_path: Path) -> None:
+    port = free_port()
+    with scratch_database(tmp_path, "proxied") as database_url:
+        env = passgate_env(tmp_path / "data", database_url, PASSGATE_TRUSTED_PROXIES="127.0.0.0/8, ::1")
+        log = tmp_path / "serve.log"
+        with started(["serve", "--port", str(port)], env, log) as proc:
+            wait_for_output(log, proc, "Passgate listening on")
+            wait_listening(port, proc)
+            assert _tap_attempt(port, **{"X-Forwarded-For": "198.51.100.66, 203.0.113.9"}) == PAST_CSRF
+            assert _last_tap_signin_address(env) == "203.0.113.9"
+            assert _tap_attempt(port, **{"Forwarded": 'for="[2001:db8::7]:1234";proto=https'}) == CSRF_REFUSED
+            # (https: Django's CSRF check wants a POST's Origin or Referer to be this https origin)
+            assert _tap_attempt(port, **{"Forwarded": 'for="[2001:db8::7]:1234";proto=https',
+                                         "Referer": f"http://localhost:{port}/signin/tap"}) == CSRF_REFUSED
+            assert _tap_attempt(port, **{"Forwarded": 'for="[2001:db8::7]:1234";proto=https',
+                                         "Referer": f"https://localhost:{port}/signin/tap"}) == PAST_CSRF
+            assert _last_tap_signin_address(env) == "2001:db8::7"
+
+
+def test_serve_refuses_to_start_with_a_malformed_trusted_proxy(tmp_path: Path) -> None:
+    env = passgate_env(tmp_path / "data", f"sqlite:///{tmp_path}/never.sqlite3", PASSGATE_TRUSTED_PROXIES="10.0.0/8")
+    done = subprocess.run([sys.executable, "-m", "passgate.cli", "serve", "--port", str(free_port())], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert done.stderr.startswith("passgate: error: configuration: PASSGATE_TRUSTED_PROXIES: '10.0.0/8' is not")
+    assert not (tmp_path / "never.sqlite3").exists()
