@@ -32,6 +32,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from socketserver import ThreadingMixIn
@@ -56,7 +57,8 @@ MAX_REQUEST_LINE = 8190  # bytes: gunicorn's own ceiling
 MAX_HEADER_FIELDS = 100
 MAX_HEADER_FIELD = 8190  # bytes
 HEAD_BYTES = 512  # peeked at the start of a request: enough for the method and the start of the target
-DRAIN_BYTES = 256 * 1024  # read and dropped after a refusal, so that closing does not reset the connection
+DRAIN_BYTES = 256 * 1024  # read and dropped after a refusal, so that closing does not reset the connection,
+DRAIN_SECONDS = 2.0  # for at most this long
 
 _abandoned: list[Any] = []  # inherited embedded-database handles: never used, never closed in this process
 
@@ -174,7 +176,7 @@ class PassgateWorker(SyncWorker):  # type: ignore[misc]
         else:
             self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
         path = getattr(req, "path", None)
-        graph = graph_target(b"GET " + path.encode("latin-1")) if isinstance(path, str) else graph_target(self.head)
+        graph = graph_target(b"GET " + path.encode("latin-1", "replace") if isinstance(path, str) else self.head)
         try:
             write_nonblock(client, refusal_response(*refusal, graph=graph))
             client.shutdown(socket.SHUT_WR)
@@ -184,11 +186,15 @@ class PassgateWorker(SyncWorker):  # type: ignore[misc]
 
 
 def _drain(client: socket.socket) -> None:
-    """Read what the client still sends (bounded in bytes and time): closing a socket with unread data resets the
+    """Read what the client still sends, bounded in bytes and in time: closing a socket with unread data resets the
     connection, and the client could lose the answer."""
-    client.settimeout(1)
+    deadline = time.monotonic() + DRAIN_SECONDS
     left = DRAIN_BYTES
     while left > 0:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        client.settimeout(remaining)
         chunk = client.recv(min(left, 65536))
         if not chunk:
             return
