@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import html
 import json
-import logging
 import os
 import signal
 import socket
@@ -50,8 +49,6 @@ from gunicorn.workers.sync import SyncWorker
 from passgate.config.wsgi import application
 from passgate.core.graph.errors import GraphCode, envelope
 from passgate.graph_api.registry import VERSIONS
-
-log = logging.getLogger(__name__)
 
 MAX_REQUEST_LINE = 8190  # bytes: gunicorn's own ceiling
 MAX_HEADER_FIELDS = 100
