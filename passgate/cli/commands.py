@@ -12,14 +12,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Count
 from django.utils import timezone
-from gunicorn.app.base import BaseApplication
 
 from passgate.apps.keys import KeyInfo, signing_key_list, signing_key_rotate
 from passgate.apps.models import AppRegistration
@@ -30,7 +28,7 @@ from passgate.audit.models import Category
 from passgate.audit.selectors import audit_event_as_dict, audit_events
 from passgate.audit.services import Actor, audit_record
 from passgate.audit.signins import methods_used, signin_as_dict, signin_list, signin_purge
-from passgate.config.wsgi import application
+from passgate.cli.server import demo_server, serve, serve_until_stopped
 from passgate.core.errors import InvalidInput
 from passgate.core.graph.odata import Comparison
 from passgate.core.text import UnusableText, strict_loads
@@ -114,22 +112,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         print("issue another with: passgate tap issue --user " + user.user_principal_name)
         print("=" * 72, flush=True)
     print(f"Passgate listening on http://{args.host}:{args.port} (public origin {origin})", flush=True)
-    _run_gunicorn(args.host, args.port, args.workers)
-
-
-def _run_gunicorn(host: str, port: int, workers: int) -> None:
-    class App(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("accesslog", "-")
-            self.cfg.set("limit_request_line", 8190)
-            self.cfg.set("timeout", 60)
-
-        def load(self) -> Any:
-            return application
-
-    App().run()
+    serve(args.host, args.port, args.workers)
 
 
 def migrate(verbose: bool = False) -> None:
@@ -477,19 +460,11 @@ def cmd_demo_app(args: argparse.Namespace) -> None:
     print(f"Demo app registered with Passgate as a public client: {app.app_id}")
     print(f"Open {base_url}/ and choose 'Sign in with Passgate' (Passgate at {issuer} must be running).", flush=True)
 
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, format: str, *values: Any) -> None:
-            print(f"demo-app: {self.command} {self.path.split('?')[0]} {values[1] if len(values) > 1 else ''}",
-                  flush=True)
-
+    connections.close_all()  # the registration is made; the demo itself never reads Passgate's database
     try:
-        server = make_server(args.host, args.port, DemoApp(issuer=issuer, client_id=str(app.app_id), base_url=base_url),
-                             handler_class=Quiet)
+        server = demo_server(args.host, args.port, DemoApp(issuer=issuer, client_id=str(app.app_id),
+                                                           base_url=base_url))
     except OSError as exc:
         raise InvalidInput(f"can't listen on {args.host}:{args.port}: {exc.strerror}") from None
-    with server:
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-
+    serve_until_stopped(server)
+    print("demo-app: stopped", flush=True)

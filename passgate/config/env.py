@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from passgate.core.errors import InvalidInput
+from passgate.core.net import IPNetwork, parse_networks
+
 
 class ConfigError(Exception):
     """A configuration value is invalid. The message names the variable and what is wrong."""
@@ -32,6 +35,7 @@ class PassgateSettings:
     session_max_hours: int
     redis_url: str | None
     mds_root: Path | None = None
+    trusted_proxies: tuple[IPNetwork, ...] = ()  # peers whose X-Forwarded-For / Forwarded headers are believed
 
     @property
     def origins(self) -> tuple[str, ...]:
@@ -88,6 +92,13 @@ def _bool(env: Mapping[str, str], name: str) -> bool:
     if raw in ("1", "true", "yes", "on"):
         return True
     raise ConfigError(f"{name}: {raw!r} is not a boolean (true/false)")
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[IPNetwork, ...]:
+    try:
+        return parse_networks(env.get("PASSGATE_TRUSTED_PROXIES") or "")
+    except InvalidInput as exc:
+        raise ConfigError(f"PASSGATE_TRUSTED_PROXIES: {exc.message}") from None
 
 
 def _rp_id_valid_for(rp_id: str, origin: str) -> bool:
@@ -154,4 +165,5 @@ def load(env: Mapping[str, str] | None = None) -> PassgateSettings:
         session_max_hours=_int(env, "PASSGATE_SESSION_MAX_HOURS", 12, 1, 24 * 7),
         redis_url=redis_url,
         mds_root=mds_root,
+        trusted_proxies=_trusted_proxies(env),
     )

@@ -15,6 +15,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from passgate.apps.services import TokenRequestRejected, token_issue, token_refusal_record
+from passgate.audit.context import request_context
 from passgate.audit.services import RequestContext
 from passgate.core.text import UnusableText, check_pairs, checks_own_text
 
@@ -31,8 +32,7 @@ class _Refused(Exception):
 
 
 def _context(request: HttpRequest) -> RequestContext:
-    return RequestContext(ip_address=request.META.get("REMOTE_ADDR") or None,
-                          user_agent=str(request.META.get("HTTP_USER_AGENT", ""))[:256])
+    return request_context(request.META)
 
 
 def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:

@@ -34,8 +34,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from passgate.audit.context import request_context
 from passgate.audit.models import Category
-from passgate.audit.services import RequestContext, audit_failure
+from passgate.audit.services import audit_failure
 from passgate.core.errors import PassgateError
 from passgate.core.graph import authz
 from passgate.core.graph.errors import GraphCode, GraphError
@@ -133,9 +134,7 @@ class Call:
         self.endpoint = found
         self.caller = principal.caller
         self.actor = principal.actor
-        meta = request.META
-        self.context = RequestContext(ip_address=meta.get("REMOTE_ADDR") or None,
-                                      user_agent=str(meta.get("HTTP_USER_AGENT", ""))[:256])
+        self.context = request_context(request.META)
 
     @property
     def body(self) -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 
+from passgate.audit import context as audit_context
 from passgate.audit.services import RequestContext
 from passgate.core.errors import (
     AccessDenied,
@@ -66,5 +67,4 @@ def read_json(request: HttpRequest) -> Mapping[str, Any]:
 
 
 def request_context(request: HttpRequest) -> RequestContext:
-    return RequestContext(ip_address=request.META.get("REMOTE_ADDR") or None,
-                          user_agent=str(request.META.get("HTTP_USER_AGENT", ""))[:256])
+    return audit_context.request_context(request.META)

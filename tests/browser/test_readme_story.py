@@ -9,12 +9,8 @@ directory, driven by headless Chromium and the real CLI exactly as the README te
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -24,73 +20,40 @@ from typing import Any
 
 import pytest
 
+from tests.processes import (
+    cli,
+    free_port,
+    passgate_env,
+    scratch_database,
+    started,
+    stop,
+    wait_for_output,
+    wait_listening,
+)
+
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _database_url(tmp_path: Path) -> str:
-    if not os.environ.get("PASSGATE_TEST_ON_POSTGRES"):
-        return f"sqlite:///{tmp_path}/passgate.sqlite3"
-    import psycopg
-
-    base = os.environ["PASSGATE_DATABASE_URL"]
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS passgate_readme_story")
-        conn.execute("CREATE DATABASE passgate_readme_story")
-    return base.rsplit("/", 1)[0] + "/passgate_readme_story"
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PASSGATE_", "DJANGO_"))}
-    # No PASSGATE_ORIGIN: as in the README, serve derives http://localhost:<port> itself.
-    database_url = _database_url(tmp_path)
-    env.update(PASSGATE_DATA_DIR=str(tmp_path / "data"), PASSGATE_DATABASE_URL=database_url)
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:  # a file, not a pipe: a full pipe would block the server's access log
-        proc = subprocess.Popen([sys.executable, "-m", "passgate.cli", "serve", "--port", str(port)], env=env,
-                                stdout=out, stderr=subprocess.STDOUT, text=True)
-    try:
-        banner = _wait_for_banner(log, proc)
-        tap = re.search(r"Temporary Access Pass:\s+(\S+)", banner)
-        url = re.search(r"Use it at:\s+(\S+)", banner)
-        assert tap and url, f"no first-start banner in:\n{banner}"
-        _wait_healthy(port)
-
-        cli_env = {**env, "PASSGATE_ORIGIN": f"http://localhost:{port}"}  # the CLI names the same origin
-
-        def cli(*args: str) -> str:
-            done = subprocess.run([sys.executable, "-m", "passgate.cli", *args], env=cli_env, capture_output=True,
-                                  text=True, check=False, timeout=60)
-            assert done.returncode == 0, done.stderr
-            return done.stdout
-
-        yield {"origin": f"http://localhost:{port}", "tap": tap.group(1), "url": url.group(1), "cli": cli,
-               "banner": banner, "database_url": database_url}
-    finally:
-        proc.send_signal(signal.SIGINT)  # gunicorn: quick shutdown
-        proc.wait(timeout=20)
-
-
-def _wait_for_banner(log: Path, proc: subprocess.Popen[str]) -> str:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        text = log.read_text()
-        if "Passgate listening on" in text:
-            return text
-        time.sleep(0.05)
-    raise AssertionError(f"passgate serve did not start:\n{log.read_text()}")
+    port = free_port()
+    with scratch_database(tmp_path, "readme") as database_url:
+        # No PASSGATE_ORIGIN: as in the README, serve derives http://localhost:<port> itself.
+        env = passgate_env(tmp_path / "data", database_url)
+        log = tmp_path / "serve.log"
+        with started(["serve", "--port", str(port)], env, log) as proc:
+            banner = wait_for_output(log, proc, "Passgate listening on")
+            tap = re.search(r"Temporary Access Pass:\s+(\S+)", banner)
+            url = re.search(r"Use it at:\s+(\S+)", banner)
+            assert tap and url, f"no first-start banner in:\n{banner}"
+            _wait_healthy(port)
+            cli_env = {**env, "PASSGATE_ORIGIN": f"http://localhost:{port}"}  # the CLI names the same origin
+            yield {"origin": f"http://localhost:{port}", "tap": tap.group(1), "url": url.group(1),
+                   "cli": lambda *args: cli(cli_env, *args), "banner": banner, "env": env}
+            assert stop(proc, signal.SIGINT) == 0, log.read_text()[-3000:]  # gunicorn: quick shutdown
 
 
 def _wait_healthy(port: int) -> None:
-    import urllib.request
-
     for _ in range(100):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
@@ -162,67 +125,55 @@ def test_readme_demo_app_signs_in_through_passgate_and_conditional_access_steps_
     a Conditional Access policy made with the Graph API requires phishing-resistant MFA for it; a pass session is
     then stepped up to the passkey."""
     context, page = _browser_tab(chromium)
-    _register_and_return_with_passkey(page, server["url"], server["tap"], "Admin laptop")
-    demo_port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PASSGATE_", "DJANGO_"))}
-    env.update(PASSGATE_DATA_DIR=str(tmp_path / "data"), PASSGATE_ORIGIN=server["origin"],
-               PASSGATE_DATABASE_URL=_database_url_of(server))
-    log = tmp_path / "demo.log"
-    with log.open("w") as out:
-        demo = subprocess.Popen([sys.executable, "-m", "passgate.cli", "demo-app", "--port", str(demo_port)],
-                                env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
     try:
-        demo_url = f"http://localhost:{demo_port}"
-        deadline = time.monotonic() + 60
-        while "Open http://localhost" not in log.read_text():
-            assert demo.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.05)
-        client_id = re.search(r"public client: (\S+)", log.read_text())
-        assert client_id, log.read_text()
-        time.sleep(0.3)
-        page.goto(demo_url + "/")
-        page.click("#login")
-        page.wait_for_selector("#welcome")
-        assert "00000000-0000-0000-0000-000000000004" in page.inner_text("#claims")
+        demo_port = free_port()
+        env = {**server["env"], "PASSGATE_ORIGIN": server["origin"]}
+        log = tmp_path / "demo.log"
+        with started(["demo-app", "--port", str(demo_port)], env, log) as demo:
+            _register_and_return_with_passkey(page, server["url"], server["tap"], "Admin laptop")
+            demo_url = f"http://localhost:{demo_port}"
+            wait_for_output(log, demo, "Open http://localhost")
+            client_id = re.search(r"public client: (\S+)", log.read_text())
+            assert client_id, log.read_text()
+            wait_listening(demo_port, demo)
+            page.goto(demo_url + "/")
+            page.click("#login")
+            page.wait_for_selector("#welcome")
+            assert "00000000-0000-0000-0000-000000000004" in page.inner_text("#claims")
 
-        cli = server["cli"]
-        created = json.loads(cli("apps", "add", "--name", "CA admin", "--permission",
-                                 "Policy.ReadWrite.ConditionalAccess", "--json"))
-        form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": created["appId"],
-                                       "client_secret": created["clientSecret"],
-                                       "scope": "https://graph.microsoft.com/.default"}).encode()
-        with urllib.request.urlopen(f"{server['origin']}/oauth2/v2.0/token", form, timeout=10) as r:  # noqa: S310
-            token = json.load(r)["access_token"]
-        body = json.dumps({"displayName": "Demo: phishing-resistant", "state": "enabled",
-                           "conditions": {"users": {"includeUsers": ["All"]},
-                                          "applications": {"includeApplications": [client_id.group(1)]}},
-                           "grantControls": {"operator": "OR", "authenticationStrength": {
-                               "id": "00000000-0000-0000-0000-000000000004"}}}).encode()
-        request = urllib.request.Request(  # noqa: S310 - the test's own http URL
-            f"{server['origin']}/v1.0/identity/conditionalAccess/policies", body,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as r:  # noqa: S310 - the test's own http URL
-            assert r.status == 201
-        # A new pass session for the admin: the demo now asks for the passkey first.
-        issued = json.loads(cli("tap", "issue", "--user", "admin@localhost", "--json"))
-        page.click("#logout")
-        page.goto(issued["url"])
-        page.fill("#tap", issued["temporaryAccessPass"])
-        page.click("button[type=submit]")
-        page.wait_for_url("**/security-info")
-        page.goto(demo_url + "/login")
-        page.wait_for_url("**/signin/step-up**")
-        page.click("#stepup-button")
-        page.wait_for_selector("#welcome")
-        claims = page.inner_text("#claims")
-        assert '"otp"' in claims and '"hwk"' in claims
-        signins = json.loads(cli("audit", "signins", "--app", client_id.group(1), "--json"))
-        assert [s["errorCode"] for s in signins][-2:] == [50074, 0]
+            cli = server["cli"]
+            created = json.loads(cli("apps", "add", "--name", "CA admin", "--permission",
+                                     "Policy.ReadWrite.ConditionalAccess", "--json"))
+            form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": created["appId"],
+                                           "client_secret": created["clientSecret"],
+                                           "scope": "https://graph.microsoft.com/.default"}).encode()
+            with urllib.request.urlopen(f"{server['origin']}/oauth2/v2.0/token", form, timeout=10) as r:  # noqa: S310
+                token = json.load(r)["access_token"]
+            body = json.dumps({"displayName": "Demo: phishing-resistant", "state": "enabled",
+                               "conditions": {"users": {"includeUsers": ["All"]},
+                                              "applications": {"includeApplications": [client_id.group(1)]}},
+                               "grantControls": {"operator": "OR", "authenticationStrength": {
+                                   "id": "00000000-0000-0000-0000-000000000004"}}}).encode()
+            request = urllib.request.Request(  # noqa: S310 - the test's own http URL
+                f"{server['origin']}/v1.0/identity/conditionalAccess/policies", body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=10) as r:  # noqa: S310 - the test's own http URL
+                assert r.status == 201
+            # A new pass session for the admin: the demo now asks for the passkey first.
+            issued = json.loads(cli("tap", "issue", "--user", "admin@localhost", "--json"))
+            page.click("#logout")
+            page.goto(issued["url"])
+            page.fill("#tap", issued["temporaryAccessPass"])
+            page.click("button[type=submit]")
+            page.wait_for_url("**/security-info")
+            page.goto(demo_url + "/login")
+            page.wait_for_url("**/signin/step-up**")
+            page.click("#stepup-button")
+            page.wait_for_selector("#welcome")
+            claims = page.inner_text("#claims")
+            assert '"otp"' in claims and '"hwk"' in claims
+            signins = json.loads(cli("audit", "signins", "--app", client_id.group(1), "--json"))
+            assert [s["errorCode"] for s in signins][-2:] == [50074, 0]
+            assert stop(demo, signal.SIGINT) == 0, log.read_text()
     finally:
         context.close()
-        demo.send_signal(signal.SIGINT)
-        demo.wait(timeout=20)
-
-
-def _database_url_of(server: dict[str, Any]) -> str:
-    return str(server["database_url"])

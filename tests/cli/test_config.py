@@ -48,6 +48,10 @@ def refused(env: dict[str, str], **changes: str) -> str:
     ("PASSGATE_DEBUG", "maybe"),
     ("PASSGATE_DATABASE_URL", "mysql://root@db/passgate"),
     ("PASSGATE_REDIS_URL", "http://cache:6379"),
+    ("PASSGATE_TRUSTED_PROXIES", "10.0.0.0/8,10.1.0/16"),
+    ("PASSGATE_TRUSTED_PROXIES", "10.0.0.1/8"),  # host bits set: refused, not silently widened
+    ("PASSGATE_TRUSTED_PROXIES", "*"),
+    ("PASSGATE_TRUSTED_PROXIES", "lb.contoso.com"),
 ])
 def test_bad_value_names_the_variable(env: dict[str, str], variable: str, value: str) -> None:
     message = refused(env, **{variable: value})
@@ -72,6 +76,14 @@ def test_good_values_are_normalised(env: dict[str, str]) -> None:
     assert conf.session_idle_minutes == 15 and conf.session_max_hours == 8
     assert conf.debug is True and conf.secure_cookies is True
     assert conf.secret_key == GOOD_SECRET
+
+
+def test_trusted_proxies(env: dict[str, str]) -> None:
+    conf = load({**env, "PASSGATE_TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.7 ,2001:db8::/32,"})
+    assert [str(n) for n in conf.trusted_proxies] == ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]
+    assert load(env).trusted_proxies == ()  # by default nobody's forwarding headers are believed
+    message = refused(env, PASSGATE_TRUSTED_PROXIES="10.0.0.0/8, 10.0.0/8")
+    assert "'10.0.0/8'" in message and "10.0.0.0/8 or an address" in message
 
 
 def test_localhost_defaults(tmp_path: Path) -> None:

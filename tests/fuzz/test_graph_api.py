@@ -20,8 +20,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +31,7 @@ import pytest
 import requests
 
 from tests.conftest import FUZZ_FIGURES
+from tests.processes import free_port, on_postgres, passgate_env, scratch_database, started
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -40,63 +39,26 @@ SEED = 20261204
 BUDGET_SECONDS = int(os.environ.get("PASSGATE_FUZZ_SECONDS", "120"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _database_url(tmp_path: Path) -> tuple[str, str]:
-    """A database of the fuzz run's own, on the engine this test run uses: (URL, engine name)."""
-    if not os.environ.get("PASSGATE_TEST_ON_POSTGRES"):
-        return f"sqlite:///{tmp_path}/fuzz.sqlite3", "sqlite"
-    import psycopg
-
-    base = os.environ["PASSGATE_DATABASE_URL"]
-    name = base.rsplit("/", 1)[1] + "_fuzz"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return base.rsplit("/", 1)[0] + f"/{name}", "postgresql"
-
-
-def _workers(engine: str) -> int:
-    # >>> EXCLUSION (helper "fork", issue 9 finding 1): `serve` hands its PostgreSQL connection to every worker it
-    # forks, and the fuzzer's first requests then answer 500 (IndexError, "server closed the connection"). One
-    # worker does not share it. Remove this (always 2 workers) once that fix is merged. <<<
-    return 1 if engine == "postgresql" else 2
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    port = _free_port()
-    database_url, engine = _database_url(tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PASSGATE_", "DJANGO_"))}
-    env.update(PASSGATE_DATA_DIR=str(tmp_path / "data"), PASSGATE_DATABASE_URL=database_url)
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:  # a file, not a pipe: a full pipe would block the server
-        proc = subprocess.Popen([sys.executable, "-m", "passgate.cli", "serve", "--port", str(port),
-                                 "--workers", str(_workers(engine))], env=env, stdout=out,
-                                stderr=subprocess.STDOUT, text=True)
-    try:
-        origin = f"http://localhost:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{origin}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening yet, or still starting
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, f"serve did not start:\n{log.read_text()}"
-            time.sleep(0.1)
-        yield {"origin": origin, "env": {**env, "PASSGATE_ORIGIN": origin}, "engine": engine, "log": log}
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """A real ``passgate serve`` (two workers) on a database of the fuzz run's own, reaped whatever happens."""
+    port = free_port()
+    engine = "postgresql" if on_postgres() else "sqlite"
+    with scratch_database(tmp_path, "fuzz") as database_url:
+        env = passgate_env(tmp_path / "data", database_url)
+        log = tmp_path / "serve.log"
+        with started(["serve", "--port", str(port), "--workers", "2"], env, log) as proc:
+            origin = f"http://localhost:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if requests.get(f"{origin}/healthz", timeout=1).status_code == 200:
+                        break
+                except requests.RequestException:  # not listening yet, or still starting
+                    pass
+                assert proc.poll() is None and time.monotonic() < deadline, f"serve did not start:\n{log.read_text()}"
+                time.sleep(0.1)
+            yield {"origin": origin, "env": {**env, "PASSGATE_ORIGIN": origin}, "engine": engine, "log": log}
 
 
 def _fuzz_app(server: dict[str, Any]) -> tuple[str, str]:
