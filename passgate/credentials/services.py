@@ -53,6 +53,7 @@ class SignIn:
     method: str  # "passkey" | "tap"
     passkey: Passkey | None = None
     tap_usable_once: bool | None = None  # "tap": whether the pass used was one-time
+    tap_id: uuid.UUID | None = None  # "tap": the pass used
 
 
 def passkey_target(passkey: Passkey) -> Target:
@@ -518,4 +519,4 @@ def tap_signin(*, upn: str, tap: str, context: RequestContext = NO_CONTEXT) -> S
         audit_failure(category=Category.SIGN_IN, activity="tap.signIn", reason=exc.code, context=context,
                       actor=actor_for(user), target=user_target(user), details={"tapId": str(match.id)})
         raise
-    return SignIn(user=user, method="tap", tap_usable_once=match.is_usable_once)
+    return SignIn(user=user, method="tap", tap_usable_once=match.is_usable_once, tap_id=match.id)
