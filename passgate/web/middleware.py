@@ -15,6 +15,7 @@ from passgate.apps.oidc import session_tokens_revoke
 from passgate.audit.models import Category
 from passgate.audit.services import audit_failure
 from passgate.core import sessions as rules
+from passgate.core.api_paths import api_kind
 from passgate.credentials.selectors import methods_registered
 from passgate.directory.models import User
 from passgate.directory.services import actor_for
@@ -66,7 +67,9 @@ class SessionLifetimeMiddleware:
                 now, last_seen = timezone.now(), session.last_seen(request)
                 if last_seen and now - last_seen >= TOUCH_EVERY:
                     request.session[session.LAST_SEEN] = now.isoformat()
+                # APIs are for programs: they authenticate their callers themselves and refuse a pass session in
+                # their own JSON (the Graph API: 401 in Graph's envelope); a redirect to a page would break them.
                 if (session.is_tap_session(request) and not request.path.startswith(TAP_SESSION_PATHS)
-                        and request.path not in TAP_SESSION_APP_PATHS):
+                        and request.path not in TAP_SESSION_APP_PATHS and api_kind(request.path) is None):
                     return redirect("/security-info")
         return self.get_response(request)
