@@ -72,6 +72,7 @@ from passgate.apps.services import app_actor, app_target
 from passgate.audit.models import Category
 from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, audit_failure, audit_record
 from passgate.core import oidc as rules
+from passgate.core import sessions as session_rules
 from passgate.core.access.methods import Authentication, amr
 from passgate.core.access.strengths import BUILT_IN_STRENGTHS
 from passgate.core.errors import InvalidInput
@@ -261,6 +262,18 @@ def _revoke_grant(grant: OidcGrant, *, reason: str, context: RequestContext) -> 
     return ended
 
 
+SIGN_IN_REVOKED = "sign_in_sessions_revoked"
+
+
+def _sign_in_revoked(grant: OidcGrant, *, context: RequestContext) -> bool:
+    """Whether the person's sign-in sessions were revoked (``revokeSignInSessions``, or disabling the account) at
+    or after the sign-in this grant rests on; if so the grant is revoked, with every token issued from it."""
+    if not session_rules.revoked(grant.auth_time, grant.user.sign_in_sessions_valid_from):
+        return False
+    _revoke_grant(grant, reason=SIGN_IN_REVOKED, context=context)
+    return True
+
+
 # --- grants -------------------------------------------------------------------------------------------------
 
 class _CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
@@ -330,6 +343,9 @@ class _CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
             raise _tag(InvalidGrantError("The authorization code has expired."), "code_expired")
         if row.grant.revoked_at is not None:
             raise _tag(InvalidGrantError("The authorization was revoked."), "grant_revoked")
+        if _sign_in_revoked(row.grant, context=self.request.context):
+            raise _tag(InvalidGrantError("The authorization was revoked: the user's sessions were revoked."),
+                       SIGN_IN_REVOKED)
         self.request.facts["grant"] = row.grant
         return _Code(row)
 
@@ -366,6 +382,9 @@ class _RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
         now = timezone.now()
         if row.grant.revoked_at is not None or row.revoked_at is not None:
             raise _tag(InvalidGrantError("The refresh token was revoked."), "refresh_token_revoked")
+        if _sign_in_revoked(row.grant, context=self.request.context):
+            raise _tag(InvalidGrantError("The refresh token was revoked: the user's sessions were revoked. Sign the "
+                                         "user in again."), SIGN_IN_REVOKED)
         if row.expires_at <= now or row.grant.expires_at <= now:
             raise _tag(InvalidGrantError("The refresh token has expired."), "refresh_token_expired")
         self.request.facts["grant"] = row.grant
@@ -1004,6 +1023,9 @@ def userinfo_claims(*, access_token: str | None, context: RequestContext = NO_CO
     if row.revoked_at is not None or grant.revoked_at is not None:
         raise _bearer_refuse("invalid_token", "The access token was revoked.", 401, "token_revoked",
                              context=context, grant=grant)
+    if _sign_in_revoked(grant, context=context):
+        raise _bearer_refuse("invalid_token", "The access token was revoked: the user's sessions were revoked.", 401,
+                             SIGN_IN_REVOKED, context=context, grant=grant)
     if row.expires_at <= timezone.now():
         raise _bearer_refuse("invalid_token", "The access token has expired.", 401, "token_expired",
                              context=context, grant=grant)

@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("user", help="current UPN or object id")
     a.add_argument("new_upn")
     a.set_defaults(func="cmd_users_set_upn")
+    a = users.add_parser("revoke-sessions",
+                         help="sign the user out everywhere: end their sessions and apps' refresh tokens")
+    a.add_argument("user", help="UPN or object id")
+    a.set_defaults(func="cmd_users_revoke_sessions")
 
     groups = sub.add_parser("groups", help="security groups").add_subparsers(dest="action", required=True)
     a = groups.add_parser("add")

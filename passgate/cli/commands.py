@@ -45,6 +45,7 @@ from passgate.directory.services import (
     group_remove_member,
     user_create,
     user_get,
+    user_revoke_sign_in_sessions,
     user_set_enabled,
     user_set_upn,
 )
@@ -169,6 +170,13 @@ def cmd_users_set_upn(args: argparse.Namespace) -> None:
     old = user.user_principal_name
     user_set_upn(user=user, upn=args.new_upn, actor=_system_actor())
     print(f"{old} is now {user.user_principal_name} (id {user.id} unchanged; passkeys keep working)")
+
+
+def cmd_users_revoke_sessions(args: argparse.Namespace) -> None:
+    user = user_get(upn_or_id=args.user)
+    valid_from = user_revoke_sign_in_sessions(user=user, actor=_system_actor())
+    print(f"{user.user_principal_name} is signed out everywhere: sessions and app refresh tokens from before "
+          f"{valid_from.isoformat(timespec='seconds')} are revoked")
 
 
 # --- groups -----------------------------------------------------------------------------------------

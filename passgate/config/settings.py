@@ -43,6 +43,8 @@ MIDDLEWARE = [
     "passgate.config.proxy.TrustedProxyMiddleware",  # first: the scheme a trusted proxy reports (is_secure)
     "django.middleware.security.SecurityMiddleware",
     "passgate.web.security_headers.SecurityHeadersMiddleware",  # before WhiteNoise: static files too
+    # JSON, never an HTML page, for every error on the APIs (passgate.core.api_paths), whoever made the response
+    "passgate.graph_api.api_errors.ApiErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -63,6 +63,7 @@ class SignIn:
     method: str  # "passkey" | "tap"
     passkey: Passkey | None = None
     tap_usable_once: bool | None = None  # "tap": whether the pass used was one-time
+    tap_id: uuid.UUID | None = None  # "tap": the pass used
 
 
 def passkey_target(passkey: Passkey) -> Target:
@@ -529,7 +530,8 @@ def tap_signin(*, upn: object, tap: object, context: RequestContext = NO_CONTEXT
                               actor=actor_for(user) if user else None, details=upn_given)
             else:
                 refusal = _tap_use(user, passes[index], guard=guard, context=context, activity=activity)
-                result = SignIn(user=user, method="tap", tap_usable_once=passes[index].is_usable_once)
+                result = SignIn(user=user, method="tap", tap_usable_once=passes[index].is_usable_once,
+                                tap_id=passes[index].id)
     if refusal is not None or result is None:
         raise refusal or RuntimeError("a pass sign-in ended without an answer")
     return result

@@ -35,6 +35,9 @@ class User(AbstractBaseUser):
     webauthn_user_handle = models.BinaryField(max_length=64, unique=True, default=new_user_handle, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Graph's signInSessionsValidFromDateTime: every session, and every app authorization, signed in at or before
+    # this moment has ended (core.sessions.revoked). Set by revoking sign-in sessions, and by disabling the account.
+    sign_in_sessions_valid_from = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "user_principal_name"
     REQUIRED_FIELDS: ClassVar[list[str]] = ["display_name"]

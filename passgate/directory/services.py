@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from passgate.audit.models import Category
 from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_record, audited_refusals
@@ -100,6 +102,8 @@ def user_create(
                   activity=lambda kw: "user.enable" if kw.get("enabled") else "user.disable")
 @transaction.atomic
 def user_set_enabled(*, user: User, enabled: bool, actor: Actor, context: RequestContext = NO_CONTEXT) -> User:
+    """Enable or disable an account. Disabling also revokes the person's sign-in sessions, so enabling the account
+    again later brings none of them back."""
     if user.account_enabled == enabled:
         return user
     user.account_enabled = enabled
@@ -107,7 +111,37 @@ def user_set_enabled(*, user: User, enabled: bool, actor: Actor, context: Reques
     audit_record(category=Category.DIRECTORY, activity="user.enable" if enabled else "user.disable",
                  actor=actor, target=user_target(user), context=context,
                  details={"accountEnabled": {"old": not enabled, "new": enabled}})
+    if not enabled:
+        _revoke_sign_in_sessions(user, actor=actor, context=context, reason=REVOKED_BY_DISABLING)
     return user
+
+
+# Why a person's sign-in sessions were revoked (the audit row's ``reason``).
+REVOKED_ON_REQUEST = "revokeSignInSessions"
+REVOKED_BY_DISABLING = "accountDisabled"
+
+
+def _revoke_sign_in_sessions(user: User, *, actor: Actor, context: RequestContext, reason: str) -> datetime:
+    """Move the person's ``signInSessionsValidFromDateTime`` to now (never backwards), which ends every session and
+    app authorization they signed in to until now, wherever it is checked (``core.sessions.revoked``)."""
+    now = timezone.now()
+    old = user.sign_in_sessions_valid_from
+    user.sign_in_sessions_valid_from = max(now, old) if old is not None else now
+    User.objects.filter(pk=user.pk).update(sign_in_sessions_valid_from=user.sign_in_sessions_valid_from)
+    audit_record(category=Category.DIRECTORY, activity="user.revokeSignInSessions", actor=actor,
+                 target=user_target(user), context=context,
+                 details={"reason": reason, "signInSessionsValidFromDateTime": {
+                     "old": old.isoformat() if old else None,
+                     "new": user.sign_in_sessions_valid_from.isoformat()}})
+    return user.sign_in_sessions_valid_from
+
+
+@transaction.atomic
+def user_revoke_sign_in_sessions(*, user: User, actor: Actor, context: RequestContext = NO_CONTEXT) -> datetime:
+    """Graph's ``revokeSignInSessions``: end every browser session of the person and every authorization apps hold
+    for them (OpenID Connect refresh and access tokens); they sign in again everywhere. Returns the new
+    ``signInSessionsValidFromDateTime``."""
+    return _revoke_sign_in_sessions(user, actor=actor, context=context, reason=REVOKED_ON_REQUEST)
 
 
 @audited_refusals(category=Category.DIRECTORY, activity="user.setUpn", target=_user_of)
@@ -174,6 +208,8 @@ def user_update(
         raise Conflict(f"A user with userPrincipalName {upn!r} already exists", code="upn_in_use") from exc
     audit_record(category=Category.DIRECTORY, activity="user.update", actor=actor, target=user_target(user),
                  context=context, details=changes)
+    if changes.get("accountEnabled", {}).get("new") is False:
+        _revoke_sign_in_sessions(user, actor=actor, context=context, reason=REVOKED_BY_DISABLING)
     return user
 
 

@@ -16,8 +16,10 @@ from rest_framework.request import Request
 
 from passgate.apps.services import token_authenticate
 from passgate.audit.services import Actor
+from passgate.core.access.methods import authentication_from_json, authentication_to_json
 from passgate.core.errors import NotSignedIn
 from passgate.core.graph.authz import Caller, UserCaller
+from passgate.core.sessions import AUTHENTICATION_SESSION_KEY
 from passgate.directory.models import User
 from passgate.directory.services import actor_for, user_roles
 from passgate.graph_api.errors import BEARER_REALM
@@ -66,3 +68,17 @@ class GraphSessionAuthentication(SessionAuthentication):  # type: ignore[misc]
         caller = UserCaller(user_id=str(user.id), user_principal_name=user.user_principal_name,
                             roles=user_roles(user=user))
         return Principal(caller=caller, actor=actor_for(user)), None
+
+
+def release_session_method(request: Request, method_id: object) -> None:
+    """The caller's own browser session deleted an authentication method it proved: the session goes on (its person
+    just proved who they are), its record no longer tied to that method (``core.sessions``); the person's other
+    sessions that proved it end. Nothing for a bearer token, or for someone else's method."""
+    if not isinstance(request.successful_authenticator, GraphSessionAuthentication):
+        return
+    session = request._request.session
+    auth = authentication_from_json(session.get(AUTHENTICATION_SESSION_KEY))
+    principal = request.user
+    if auth is not None and isinstance(principal, Principal) and isinstance(principal.caller, UserCaller) \
+            and auth.user_id == principal.caller.user_id:
+        session[AUTHENTICATION_SESSION_KEY] = authentication_to_json(auth.releasing(str(method_id)))

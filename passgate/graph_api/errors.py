@@ -6,6 +6,7 @@ import logging
 import uuid
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import exceptions
@@ -58,7 +59,19 @@ _DRF: list[tuple[type[exceptions.APIException], int, GraphCode, str | None, dict
 ]
 
 
-def _classify(exc: Exception) -> tuple[int, GraphCode, str, dict[str, str]]:
+def suspicious(exc: SuspiciousOperation) -> tuple[int, str]:
+    """What Django refuses as a bad request (before or while reading it), as (status, message) for a program."""
+    if isinstance(exc, RequestDataTooBig):
+        return 413, "The request body is too large."
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return 400, "The request has too many parameters."
+    return 400, "The request is not valid."
+
+
+def _classify(exc: Exception) -> tuple[int, GraphCode, str, dict[str, str]]:  # noqa: PLR0911 - one per kind
+    if isinstance(exc, SuspiciousOperation):  # too large, too many parameters: Django's own refusals
+        status, message = suspicious(exc)
+        return status, GraphCode.BAD_REQUEST, message, {}
     if isinstance(exc, PassgateError):
         status, code, message = graph_errors.classify(exc)
         return status, code, message, {}

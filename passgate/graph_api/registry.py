@@ -294,9 +294,9 @@ class PatchCall(Call):
 class SegmentNotFound(GraphView):
     """Anything under /v1.0/ or /beta/ that is not an endpoint: Graph's 400 for an unknown segment."""
 
-    def _unknown(self, request: Request, version: str, rest: str) -> Response:
+    def _unknown(self, request: Request, version: str, rest: str | None = None) -> Response:
         known = {e.path.strip("/").split("/")[0] for e in ENDPOINTS}
-        segments = [s for s in rest.split("/") if s] or [""]
+        segments = [s for s in (rest or "").split("/") if s] or [""]
         segment = segments[0] if segments[0] not in known else segments[-1]
         raise GraphError.malformed(f"Resource not found for the segment '{segment}'.")
 
@@ -332,5 +332,6 @@ def graph_urlpatterns() -> list[URLPattern]:
                      for version in VERSIONS]
     catch_all = SegmentNotFound.as_view()
     setattr(catch_all, CHECKS_OWN_TEXT, True)  # it reads nothing and stores nothing
-    patterns.append(re_path(r"^(?P<version>v1\.0|beta)/(?P<rest>.*)$", catch_all))
+    # ... and /v1.0 or /beta alone, so that nothing under them is left to Django's 404 page or APPEND_SLASH redirect
+    patterns.append(re_path(r"^(?P<version>v1\.0|beta)(?:/(?P<rest>.*))?$", catch_all))
     return patterns

@@ -21,6 +21,8 @@ def user_json(user: User, select: tuple[str, ...] = (), *, with_type: bool = Fal
         "id": str(user.id), "displayName": user.display_name, "userPrincipalName": user.user_principal_name,
         "accountEnabled": user.account_enabled, "mailNickname": user.mail_nickname or None,
         "createdDateTime": format_datetime(user.created_at),
+        "signInSessionsValidFromDateTime": format_datetime(user.sign_in_sessions_valid_from)
+        if user.sign_in_sessions_valid_from else None,
     })
     return _pick(USER, values, select, with_type)
 

@@ -5,8 +5,9 @@ Session keys:
 - ``pg_auth_time``, ``pg_last_seen``, ``pg_method`` (``passkey`` | ``tap``): the sign-in, enforced by the
   middleware (idle and absolute limits, the TAP-session scope) and the recent-sign-in gate.
 - ``pg_authn``: what the session has proven (:class:`passgate.core.access.methods.Authentication` as JSON): the
-  sign-in's method, then every re-authentication and step-up appended. OpenID Connect's ``auth_time``, ``amr``
-  and ``acr`` come from it.
+  sign-in's method, then every re-authentication and step-up appended, each with the id of the passkey, pass or
+  authenticator app used. OpenID Connect's ``auth_time``, ``amr`` and ``acr`` come from it; the middleware ends
+  the session when one of those methods is deleted, or when the person's sessions are revoked.
 - ``pg_sid``: the OpenID Connect session id (``sid`` in ID tokens), random, made at sign-in; never the session key.
 - ``pg_oidc_signin``: ``{"for": <authorization request fingerprint>, "at": <ISO time>}``, written when an
   authorization request sends the person to sign in, so that request knows, when it comes back, that the sign-in
@@ -36,7 +37,7 @@ from passgate.credentials.services import SignIn
 AUTH_TIME = rules.AUTH_TIME_SESSION_KEY
 LAST_SEEN = "pg_last_seen"
 METHOD = "pg_method"
-AUTHENTICATION = "pg_authn"
+AUTHENTICATION = rules.AUTHENTICATION_SESSION_KEY
 SID = "pg_sid"
 OIDC_SIGNIN = "pg_oidc_signin"
 
@@ -45,10 +46,11 @@ def method_use(signin: SignIn, at: datetime) -> MethodUse:
     """The method a sign-in (or re-authentication) used, as an authentication method mode."""
     if signin.method == "passkey" and signin.passkey is not None:
         return MethodUse(mode=AuthMethodMode.FIDO2, at=at, aaguid=str(signin.passkey.aaguid),
-                         device_bound=not signin.passkey.backup_eligible)
+                         device_bound=not signin.passkey.backup_eligible, method_id=str(signin.passkey.pk))
     if signin.method == "tap":
         once = signin.tap_usable_once is True
-        return MethodUse(mode=AuthMethodMode.TAP_ONE_TIME if once else AuthMethodMode.TAP_MULTI_USE, at=at)
+        return MethodUse(mode=AuthMethodMode.TAP_ONE_TIME if once else AuthMethodMode.TAP_MULTI_USE, at=at,
+                         method_id=str(signin.tap_id) if signin.tap_id is not None else None)
     raise ValueError(f"unknown sign-in method {signin.method!r}")
 
 
@@ -82,6 +84,14 @@ def record(request: HttpRequest, use: MethodUse) -> None:
     user_id = str(request.user.pk)
     updated = current.with_method(use) if current is not None else Authentication(user_id=user_id, methods=(use,))
     request.session[AUTHENTICATION] = authentication_to_json(updated)
+
+
+def release_method(request: HttpRequest, method_id: object) -> None:
+    """This session deleted a method it proved: it goes on (the person just proved who they are), its record no
+    longer tied to that method. Other sessions that proved it end (the middleware)."""
+    current = authentication(request)
+    if current is not None:
+        request.session[AUTHENTICATION] = authentication_to_json(current.releasing(str(method_id)))
 
 
 def authentication(request: HttpRequest) -> Authentication | None:
@@ -129,6 +139,19 @@ def _time(request: HttpRequest, key: str) -> datetime | None:
 
 def auth_time(request: HttpRequest) -> datetime | None:
     return _time(request, AUTH_TIME)
+
+
+def signed_in_at(request: HttpRequest) -> datetime | None:
+    """When this session signed in: its first recorded method use (re-authentication moves ``auth_time`` on, not
+    this), or ``auth_time`` for a session with no record of what it proved."""
+    auth = authentication(request)
+    return auth.signed_in_at if auth is not None else auth_time(request)
+
+
+def methods_used(request: HttpRequest) -> dict[AuthMethodMode, frozenset[str]]:
+    """The ids of the passkeys, passes and authenticator apps this session proved, by the mode each was used as."""
+    auth = authentication(request)
+    return auth.method_ids_by_mode if auth is not None else {}
 
 
 def last_seen(request: HttpRequest) -> datetime | None:

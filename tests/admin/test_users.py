@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from passgate.audit.models import AuditEvent
 from passgate.audit.services import Actor
@@ -187,6 +188,62 @@ def test_disable_and_enable_a_user(world: Any, admin_as: Any) -> None:
     assert pat.account_enabled and audited("user.enable", admin)
     bad = client.post(f"/admin/users/{pat.pk}/account", {"enabled": "maybe"})
     assert bad.status_code == 400 and "Choose to enable or disable the account." in text_of(bad)
+
+
+# --- revoking sessions ----------------------------------------------------------------------------------------------
+
+def test_revoke_sessions_behind_a_confirmation_page(world: Any, admin_as: Any) -> None:
+    from tests.admin.conftest import start_session
+
+    pat = world["pat"]
+    pats_browser = start_session(Client(), pat)
+    assert pats_browser.get("/security-info").status_code == 200
+    client, admin = admin_as(UA)
+    page = client.get(f"/admin/users/{pat.pk}")
+    assert b'id="revoke-sessions"' in page.content and "Never revoked" in text_of(page)
+    confirm = client.get(f"/admin/users/{pat.pk}/revoke-sessions")
+    assert confirm.status_code == 200
+    assert "Revoke the sessions of pat@contoso.com?" in text_of(confirm)
+    assert "This includes your own session" not in text_of(confirm)
+    assert not re.search(rb"<script(?![^>]*\bsrc=)|\sstyle=|\son[a-z]+=", confirm.content)
+    assert pats_browser.get("/security-info").status_code == 200  # the page itself changes nothing
+
+    response = client.post(f"/admin/users/{pat.pk}/revoke-sessions")
+    assert (response.status_code, response["Location"]) == (302, f"/admin/users/{pat.pk}")
+    after = client.get(response["Location"])
+    assert "pat@contoso.com is signed out everywhere" in text_of(after) and "Last revoked" in text_of(after)
+    assert pats_browser.get("/security-info").status_code == 302
+    row = AuditEvent.objects.get(activity="user.revokeSignInSessions")
+    assert (row.actor_id, row.target_id, row.details["reason"]) == (admin.pk, str(pat.pk), "revokeSignInSessions")
+    assert client.get("/admin/users").status_code == 200  # the administrator's own session goes on
+
+
+def test_who_may_revoke_sessions(world: Any, admin_as: Any) -> None:
+    pat = world["pat"]
+    auth_admin, _ = admin_as(AA)
+    assert auth_admin.post(f"/admin/users/{pat.pk}/revoke-sessions").status_code == 302
+    reader, reader_user = admin_as(GR)
+    assert b'id="revoke-sessions"' not in reader.get(f"/admin/users/{pat.pk}").content
+    for response in (reader.get(f"/admin/users/{pat.pk}/revoke-sessions"),
+                     reader.post(f"/admin/users/{pat.pk}/revoke-sessions")):
+        assert response.status_code == 403
+    refusals = AuditEvent.objects.filter(activity="adminCentre.users.revokeSessions", actor_id=reader_user.pk)
+    assert refusals.count() == 2 and {r.reason for r in refusals} == {"authorization_denied"}
+    # an administrator's sessions are revoked only by a role that may manage theirs (Graph's sensitive actions)
+    user_admin, _ = admin_as(UA)
+    _, global_admin = admin_as(GA)
+    assert b'id="revoke-sessions"' not in user_admin.get(f"/admin/users/{global_admin.pk}").content
+    assert user_admin.post(f"/admin/users/{global_admin.pk}/revoke-sessions").status_code == 403
+    assert AuditEvent.objects.filter(activity="user.revokeSignInSessions").count() == 1
+    assert User.objects.get(pk=global_admin.pk).sign_in_sessions_valid_from is None
+
+
+def test_revoking_your_own_sessions_warns_and_signs_you_out(admin_as: Any) -> None:
+    client, admin = admin_as(UA)
+    confirm = client.get(f"/admin/users/{admin.pk}/revoke-sessions")
+    assert "This includes your own session: you will be signed out." in text_of(confirm)
+    assert client.post(f"/admin/users/{admin.pk}/revoke-sessions").status_code == 302
+    assert client.get("/admin/users").status_code == 302  # to the sign-in page
 
 
 def test_an_administrator_cannot_disable_or_delete_themselves(admin_as: Any) -> None:

@@ -113,7 +113,23 @@ def test_disable_enable(cli: Any) -> None:
     assert ok(cli("users", "enable", "ada@contoso.com")).strip() == "ada@contoso.com is now enabled"
     assert User.objects.get().account_enabled is True
     activities = list(AuditEvent.objects.order_by("occurred_at").values_list("activity", flat=True))
-    assert activities == ["user.add", "user.disable", "user.enable"]
+    assert activities == ["user.add", "user.disable", "user.revokeSignInSessions", "user.enable"]
+
+
+def test_revoke_sessions(cli: Any, fails: Any) -> None:
+    ok(cli("users", "add", "ada@contoso.com"))
+    out = ok(cli("users", "revoke-sessions", "Ada@Contoso.com")).strip()
+    user = User.objects.get()
+    assert user.sign_in_sessions_valid_from is not None
+    assert out == ("ada@contoso.com is signed out everywhere: sessions and app refresh tokens from before "
+                   f"{user.sign_in_sessions_valid_from.isoformat(timespec='seconds')} are revoked")
+    row = AuditEvent.objects.get(activity="user.revokeSignInSessions")
+    assert row.target_id == str(user.id) and row.actor_name.startswith("cli:")
+    assert "No user" in fails("users", "revoke-sessions", "nobody@contoso.com")
+    with pytest.raises(SystemExit) as info:
+        cli("users", "revoke-sessions")
+    assert info.value.code == 2
+    assert AuditEvent.objects.filter(activity="user.revokeSignInSessions").count() == 1
 
 
 def test_set_upn(cli: Any) -> None:

@@ -32,6 +32,11 @@ pytestmark = pytest.mark.django_db
 ALL_ROLES = set(DirectoryRole)
 READ_USERS = ({"User.Read.All", "User.ReadWrite.All"}, ALL_ROLES)
 WRITE_USERS = ({"User.ReadWrite.All"}, {DirectoryRole.GLOBAL_ADMINISTRATOR, DirectoryRole.USER_ADMINISTRATOR})
+# user-revokesigninsessions: User.RevokeSessions.All, or User.ReadWrite.All; roles holding
+# microsoft.directory/users/invalidateAllRefreshTokens (User, Authentication Administrator).
+REVOKE_SESSIONS = ({"User.RevokeSessions.All", "User.ReadWrite.All"},
+                   {DirectoryRole.GLOBAL_ADMINISTRATOR, DirectoryRole.USER_ADMINISTRATOR,
+                    DirectoryRole.AUTHENTICATION_ADMINISTRATOR})
 READ_GROUPS = ({"Group.Read.All", "Group.ReadWrite.All"}, ALL_ROLES)
 WRITE_GROUPS = ({"Group.ReadWrite.All"}, {DirectoryRole.GLOBAL_ADMINISTRATOR, DirectoryRole.USER_ADMINISTRATOR})
 READ_POLICY = ({"Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod"},
@@ -99,6 +104,7 @@ CASES = [
     Case("PATCH", "/v1.0/users/{user}", lambda ids: {"displayName": "Renamed", "accountEnabled": False}, 204,
          WRITE_USERS),
     Case("DELETE", "/v1.0/users/{user}", None, 204, WRITE_USERS),
+    Case("POST", "/v1.0/users/{user}/revokeSignInSessions", None, 200, REVOKE_SESSIONS),
     Case("GET", "/v1.0/groups", None, 200, READ_GROUPS),
     Case("GET", "/v1.0/groups/{group}", None, 200, READ_GROUPS),
     Case("POST", "/v1.0/groups", lambda ids: {"displayName": f"G {uuid.uuid4().hex[:6]}", "mailEnabled": False,
@@ -146,6 +152,7 @@ CASES = [
     Case("GET", "/v1.0/me/authentication/softwareOathMethods", None, 200, ME),
     Case("DELETE", "/v1.0/me/authentication/softwareOathMethods/{oath}", None, 404, ME),
     Case("GET", "/v1.0/me/authentication/temporaryAccessPassMethods", None, 200, ME),
+    Case("POST", "/v1.0/me/revokeSignInSessions", None, 200, ME),
     *[case for prefix in ("/v1.0/policies/authenticationStrengthPolicies",
                           "/v1.0/identity/conditionalAccess/authenticationStrength/policies") for case in (
         Case("GET", prefix, None, 200, READ_STRENGTHS),

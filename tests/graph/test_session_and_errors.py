@@ -76,8 +76,13 @@ def test_a_temporary_access_pass_session_never_reaches_the_api(client: Client, m
     s = client.session
     s[web_session.METHOD] = "tap"
     s.save()
-    response = client.get("/v1.0/users")  # the web adapter's middleware sends TAP sessions to Security info
-    assert (response.status_code, response["Location"]) == (302, "/security-info")
+    for path in ("/v1.0/users", "/beta/me/authentication/methods", "/v1.0/nothing-here", "/v1.0"):
+        response = client.get(path)  # JSON for the API's clients, never a redirect to Security info
+        status, code, message = error_of(response)
+        assert (status, code) == (401, "InvalidAuthenticationToken"), path
+        assert "Temporary Access Pass" in message
+        assert response["Content-Type"] == "application/json"
+    assert client.get("/admin").url == "/security-info"  # pages still send a pass session to Security info
 
 
 def test_the_api_refuses_a_temporary_access_pass_session_itself(rf: Any, make_user: Any) -> None:

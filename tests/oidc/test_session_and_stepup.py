@@ -134,7 +134,8 @@ def test_a_tap_session_signs_in_to_an_app(make_rp: Any, make_user: Any, issue_ta
     rp = make_rp(client)
     tap_sign_in(client, user.user_principal_name, issue_tap(user))
     assert client.get("/admin")["Location"] == "/security-info"  # still scoped
-    assert client.get("/.well-known/openid-configuration")["Location"] == "/security-info"
+    # public JSON for programs is not a page: answered as to anyone, never redirected to Security info
+    assert client.get("/.well-known/openid-configuration")["Content-Type"] == "application/json"
     # No passkey yet and the policy requires one (isRegistrationRequired): asked to add one first; "Not now".
     interrupt = rp.authorize()["Location"]
     assert interrupt.startswith("/signin/add-passkey?next=")

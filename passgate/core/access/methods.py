@@ -14,7 +14,7 @@ user verification, so a passkey alone is multi-factor, as in Entra.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum, unique
 from typing import Any, Final
@@ -72,12 +72,14 @@ def _aware(value: object, what: str) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class MethodUse:
-    """One method used once: its mode, when, and for a passkey its model (AAGUID) and whether it is device-bound."""
+    """One method used once: its mode, when, which registered method it was (its Graph id), and for a passkey its
+    model (AAGUID) and whether it is device-bound."""
 
     mode: AuthMethodMode  # a Graph mode string ("fido2") is taken as its member
     at: datetime  # timezone-aware
     aaguid: str | None = None  # fido2 only: lower-case GUID of the passkey's model
     device_bound: bool | None = None  # fido2 only: True when the passkey is not backup-eligible (BE=0)
+    method_id: str | None = None  # the passkey's, pass's or authenticator app's id (lower-case GUID), if known
 
     def __post_init__(self) -> None:
         if not isinstance(self.mode, AuthMethodMode):
@@ -93,6 +95,10 @@ class MethodUse:
             object.__setattr__(self, "aaguid", self.aaguid.lower())
         if self.device_bound is not None and not isinstance(self.device_bound, bool):
             raise InvalidInput(f"device_bound must be True, False or None, not {self.device_bound!r}")
+        if self.method_id is not None:
+            if not isinstance(self.method_id, str) or not is_guid(self.method_id):
+                raise InvalidInput(f"method_id must be a GUID, not {self.method_id!r}")
+            object.__setattr__(self, "method_id", self.method_id.lower())
 
     @property
     def known_aaguid(self) -> str | None:
@@ -123,12 +129,37 @@ class Authentication:
         return max(use.at for use in self.methods)
 
     @property
+    def signed_in_at(self) -> datetime:
+        """When the session signed in (the first method use)."""
+        return min(use.at for use in self.methods)
+
+    @property
     def modes(self) -> frozenset[AuthMethodMode]:
         return frozenset(use.mode for use in self.methods)
+
+    @property
+    def method_ids(self) -> frozenset[str]:
+        """The ids of the registered methods the session proved (a session ends when one is deleted)."""
+        return frozenset(use.method_id for use in self.methods if use.method_id is not None)
+
+    @property
+    def method_ids_by_mode(self) -> dict[AuthMethodMode, frozenset[str]]:
+        """The same ids by the mode each was used as (which kind of method, so where to look it up)."""
+        found: dict[AuthMethodMode, set[str]] = {}
+        for use in self.methods:
+            if use.method_id is not None:
+                found.setdefault(use.mode, set()).add(use.method_id)
+        return {mode: frozenset(ids) for mode, ids in found.items()}
 
     def with_method(self, use: MethodUse) -> Authentication:
         """The session after a step-up with ``use``."""
         return Authentication(user_id=self.user_id, methods=(*self.methods, use))
+
+    def releasing(self, method_id: str) -> Authentication:
+        """The same proof, no longer tied to the method ``method_id`` (which this session itself deleted)."""
+        key = method_id.lower()
+        return Authentication(user_id=self.user_id, methods=tuple(
+            replace(use, method_id=None) if use.method_id == key else use for use in self.methods))
 
 
 def amr(auth: Authentication) -> tuple[str, ...]:
@@ -159,23 +190,27 @@ def authentication_to_json(auth: Authentication) -> dict[str, Any]:
             item["aaguid"] = use.aaguid
         if use.device_bound is not None:
             item["deviceBound"] = use.device_bound
+        if use.method_id is not None:
+            item["methodId"] = use.method_id
         methods.append(item)
     return {"v": _JSON_VERSION, "userId": auth.user_id, "methods": methods}
 
 
 def _use_from_json(data: object) -> MethodUse | None:
-    if not isinstance(data, Mapping) or set(data) - {"mode", "at", "aaguid", "deviceBound"}:
+    if not isinstance(data, Mapping) or set(data) - {"mode", "at", "aaguid", "deviceBound", "methodId"}:
         return None
     mode, at = data.get("mode"), data.get("at")
     if not isinstance(mode, str) or mode not in _MODE_VALUES or not isinstance(at, str):
         return None
-    aaguid, device_bound = data.get("aaguid"), data.get("deviceBound")
-    if (aaguid is not None and not isinstance(aaguid, str)) or (device_bound is not None
-                                                                 and not isinstance(device_bound, bool)):
+    aaguid, device_bound, method_id = data.get("aaguid"), data.get("deviceBound"), data.get("methodId")
+    if ((aaguid is not None and not isinstance(aaguid, str))
+            or (device_bound is not None and not isinstance(device_bound, bool))
+            or (method_id is not None and not isinstance(method_id, str))):
         return None
     try:
         when = datetime.fromisoformat(at)
-        return MethodUse(mode=AuthMethodMode(mode), at=when, aaguid=aaguid, device_bound=device_bound)
+        return MethodUse(mode=AuthMethodMode(mode), at=when, aaguid=aaguid, device_bound=device_bound,
+                         method_id=method_id)
     except (ValueError, InvalidInput):
         return None
 

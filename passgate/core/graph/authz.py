@@ -30,6 +30,7 @@ class Permission(StrEnum):
     POLICY_READWRITE_CONDITIONAL_ACCESS = "Policy.ReadWrite.ConditionalAccess"
     USER_READ_ALL = "User.Read.All"
     USER_READWRITE_ALL = "User.ReadWrite.All"
+    USER_REVOKE_SESSIONS_ALL = "User.RevokeSessions.All"
     GROUP_READ_ALL = "Group.Read.All"
     GROUP_READWRITE_ALL = "Group.ReadWrite.All"
     USER_AUTHENTICATION_METHOD_READ_ALL = "UserAuthenticationMethod.Read.All"
@@ -110,6 +111,11 @@ OPERATIONS: Mapping[str, Rule] = MappingProxyType({rule.operation: rule for rule
           _GRAPH + "user-list", _GRAPH + "user-get"),
     _rule("users.write", [Permission.USER_READWRITE_ALL], [Role.USER_ADMINISTRATOR],
           _GRAPH + "user-post-users", _GRAPH + "user-update", _GRAPH + "user-delete"),
+    # revokeSignInSessions: User.RevokeSessions.All (least privileged) or User.ReadWrite.All. Entra's
+    # microsoft.directory/users/invalidateAllRefreshTokens is held by the User, Authentication and Helpdesk
+    # Administrators; invalidating refresh tokens is one of Graph's sensitive actions (``target_roles``).
+    _rule("users.revokeSessions", [Permission.USER_REVOKE_SESSIONS_ALL, Permission.USER_READWRITE_ALL],
+          [Role.USER_ADMINISTRATOR, Role.AUTHENTICATION_ADMINISTRATOR], _GRAPH + "user-revokesigninsessions"),
     _rule("groups.read", [Permission.GROUP_READ_ALL, Permission.GROUP_READWRITE_ALL], _ALL_ADMIN_ROLES,
           _GRAPH + "group-list", _GRAPH + "group-get", _GRAPH + "group-list-members"),
     # Groups Administrator (not a Passgate role) and User Administrator are the least privileged roles.

@@ -42,6 +42,10 @@ USER = Resource(
              create=Write.REQUIRED, update=True, max_length=64, filter=EQ_STARTSWITH),
         Prop("createdDateTime", Kind.DATETIME, "When the user was created (UTC). Returned only on $select.",
              default=False),
+        Prop("signInSessionsValidFromDateTime", Kind.DATETIME,
+             "Sessions and app refresh tokens issued before this time (UTC) are invalid: set by "
+             "revokeSignInSessions and by disabling the account; null if never. Returned only on $select.",
+             default=False, nullable=True),
         Prop("passwordProfile", Kind.OBJECT,
              "Accepted on create for compatibility and ignored: Passgate has no passwords. Issue a Temporary "
              "Access Pass so the user can add a passkey.",

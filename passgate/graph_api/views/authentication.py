@@ -29,6 +29,7 @@ from passgate.credentials import oath, services
 from passgate.credentials.models import Passkey, SoftwareOathMethod, TemporaryAccessPass
 from passgate.directory.models import User
 from passgate.directory.services import user_get, user_roles
+from passgate.graph_api.authentication import release_session_method
 from passgate.graph_api.registry import Call, endpoint, register_schema
 from passgate.trust_store.selectors import catalogue
 
@@ -178,7 +179,9 @@ def fido2_delete(call: Call, user_id: str, fido2_authentication_method_id: str) 
     user = _user(user_id)
     passkey = _one(user.passkeys.select_related("user"), fido2_authentication_method_id)
     _write(call, user)
+    method_id = passkey.pk
     services.passkey_delete(passkey=passkey, actor=call.actor, context=call.context)
+    release_session_method(call.request, method_id)
     return Response(status=204)
 
 
@@ -256,7 +259,9 @@ def oath_delete(call: Call, user_id: str, software_oath_authentication_method_id
     user = _user(user_id)
     method = _one(user.software_oath_methods.select_related("user"), software_oath_authentication_method_id)
     _write(call, user)
+    method_id = method.pk
     oath.software_oath_delete(method=method, actor=call.actor, context=call.context)
+    release_session_method(call.request, method_id)
     return Response(status=204)
 
 
@@ -305,7 +310,9 @@ def tap_delete(call: Call, user_id: str, temporary_access_pass_authentication_me
     user = _user(user_id)
     tap = _one(user.temporary_access_passes.select_related("user"), temporary_access_pass_authentication_method_id)
     _write(call, user)
+    method_id = tap.pk
     services.tap_delete(tap=tap, actor=call.actor, context=call.context)
+    release_session_method(call.request, method_id)
     return Response(status=204)
 
 
@@ -340,7 +347,9 @@ def me_fido2_get(call: Call, fido2_authentication_method_id: str) -> Response:
 def me_fido2_delete(call: Call, fido2_authentication_method_id: str) -> Response:
     user = _me_recently_signed_in(call)
     passkey = _one(user.passkeys.select_related("user"), fido2_authentication_method_id)
+    method_id = passkey.pk
     services.passkey_delete(passkey=passkey, actor=call.actor, context=call.context)
+    release_session_method(call.request, method_id)
     return Response(status=204)
 
 
@@ -356,7 +365,9 @@ def me_oath_list(call: Call) -> Response:
 def me_oath_delete(call: Call, software_oath_authentication_method_id: str) -> Response:
     user = _me_recently_signed_in(call)
     method = _one(user.software_oath_methods.select_related("user"), software_oath_authentication_method_id)
+    method_id = method.pk
     oath.software_oath_delete(method=method, actor=call.actor, context=call.context)
+    release_session_method(call.request, method_id)
     return Response(status=204)
 
 

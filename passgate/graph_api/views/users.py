@@ -1,19 +1,32 @@
-"""/users: list, get (by id or userPrincipalName), create, update, delete."""
+"""/users: list, get (by id or userPrincipalName), create, update, delete, revokeSignInSessions (also /me)."""
 
 from __future__ import annotations
 
 from rest_framework.response import Response
 
 from passgate.core.errors import NotFound
+from passgate.core.graph.authz import UserCaller
 from passgate.core.graph.errors import GraphError
 from passgate.core.graph.resources import USER
 from passgate.directory.models import User
 from passgate.directory.selectors import user_list, user_page_key
-from passgate.directory.services import user_create, user_delete, user_get, user_roles, user_update
-from passgate.graph_api.registry import Call, endpoint, register_resource
+from passgate.directory.services import (
+    user_create,
+    user_delete,
+    user_get,
+    user_revoke_sign_in_sessions,
+    user_roles,
+    user_update,
+)
+from passgate.graph_api.registry import Call, endpoint, register_resource, register_schema
 from passgate.graph_api.representations import entity_context, user_json
 
 register_resource(USER, "user")
+register_schema("Edm.Boolean", {
+    "type": "object", "title": "Edm.Boolean", "description": "An action's Boolean result.",
+    "properties": {"@odata.context": {"type": "string"}, "value": {"type": "boolean"}},
+    "required": ["value"],
+})
 
 # Graph's sensitive user properties: changing them needs a role that outranks the target's roles (authz).
 SENSITIVE = frozenset({"accountEnabled", "userPrincipalName"})
@@ -89,3 +102,31 @@ def users_delete(call: Call, user_id: str) -> Response:
     call.authorize("users.write", target_roles=user_roles(user=user))
     user_delete(user=user, actor=call.actor, context=call.context)
     return Response(status=204)
+
+
+def _revoked(call: Call) -> Response:
+    """Graph's answer: ``{"@odata.context": ".../$metadata#Edm.Boolean", "value": true}``."""
+    return Response({"@odata.context": call.metadata("Edm.Boolean"), "value": True})
+
+
+@endpoint("POST", "/users/{user-id}/revokeSignInSessions", operation="users.revokeSessions", tag="users",
+          summary="Revoke a user's sign-in sessions", responses={200: "Edm.Boolean"})
+def users_revoke_sign_in_sessions(call: Call, user_id: str) -> Response:
+    """Ends every browser session of the user and every OpenID Connect authorization apps hold for them (refresh
+    and access tokens): they sign in again everywhere. Sets signInSessionsValidFromDateTime. At once, not after
+    Graph's "few minutes". Revoking an administrator's sessions needs a role that may manage theirs (Graph's
+    sensitive actions). No request body."""
+    user = load_user(user_id)
+    call.authorize("users.revokeSessions", target_roles=user_roles(user=user))
+    user_revoke_sign_in_sessions(user=user, actor=call.actor, context=call.context)
+    return _revoked(call)
+
+
+@endpoint("POST", "/me/revokeSignInSessions", operation=None, tag="me", summary="Revoke my sign-in sessions",
+          responses={200: "Edm.Boolean"}, operation_id="me.revokeSignInSessions")
+def me_revoke_sign_in_sessions(call: Call) -> Response:
+    """Signs the calling person out everywhere, this session included (delegated calls only)."""
+    if not isinstance(call.caller, UserCaller):
+        raise GraphError.bad_request("/me request is only valid with delegated authentication flow.")
+    user_revoke_sign_in_sessions(user=load_user(call.caller.user_id), actor=call.actor, context=call.context)
+    return _revoked(call)

@@ -76,7 +76,9 @@ def delete(request: HttpRequest, method_id: uuid.UUID) -> HttpResponse:
     if not session.is_recent(request):
         return needs_recent_sign_in(request)
     if request.method == "POST":
+        method_id = method.pk
         oath.software_oath_delete(method=method, actor=actor_for(user), context=request_context(request))
+        session.release_method(request, method_id)
         request.session["pg_flash"] = "Authenticator app deleted."
         return redirect("/security-info")
     others = user.passkeys.count() + SoftwareOathMethod.objects.filter(user=user, is_verified=True).exclude(

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +17,7 @@ from passgate.core.access import Outcome
 from passgate.core.errors import PassgateError
 from passgate.credentials import oath, services
 from passgate.credentials.models import Passkey
-from passgate.directory.services import actor_for
+from passgate.directory.services import actor_for, user_revoke_sign_in_sessions
 from passgate.web import session
 from passgate.web.errors import request_context
 from passgate.web.registration_access import registration_decision, require_registration_allowed, step_up_link
@@ -96,10 +97,25 @@ def passkey_delete(request: HttpRequest, passkey_id: uuid.UUID) -> HttpResponse:
     if not session.is_recent(request):
         return needs_recent_sign_in(request)
     if request.method == "POST":
-        name = passkey.display_name
+        name, method_id = passkey.display_name, passkey.pk
         services.passkey_delete(passkey=passkey, actor=actor_for(signed_in_user(request)),
                                 context=request_context(request))
+        session.release_method(request, method_id)
         request.session["pg_flash"] = f"Passkey “{name}” deleted."
         return redirect("/security-info")
     remaining = Passkey.objects.filter(user=signed_in_user(request)).exclude(pk=passkey.pk).count()
     return render(request, "passgate/passkey_delete.html", {"passkey": passkey, "is_last": remaining == 0})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+    """Revoke one's own sign-in sessions (Graph's /me/revokeSignInSessions): every browser, this one included, and
+    every app one signed in to through Passgate."""
+    if request.method == "POST":
+        user = signed_in_user(request)
+        user_revoke_sign_in_sessions(user=user, actor=actor_for(user), context=request_context(request))
+        logout(request)  # this session ends now rather than at its next request
+        request.session["pg_ended"] = "sessions_revoked"
+        return redirect("/signin")
+    return render(request, "passgate/sign_out_everywhere.html")

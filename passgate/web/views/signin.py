@@ -34,6 +34,8 @@ ENDED_MESSAGES = {
     "idle_timeout": "You were signed out after a period of inactivity.",
     "lifetime_exceeded": "Your session reached its maximum lifetime. Sign in again.",
     "signed_out": "You have signed out.",
+    "sessions_revoked": "You were signed out everywhere: your sessions were revoked. Sign in again.",
+    "method_removed": "You were signed out because a sign-in method this session used was deleted. Sign in again.",
 }
 
 
@@ -138,11 +140,12 @@ def reauth_page(request: HttpRequest) -> HttpResponse:
 def reauth_code(request: HttpRequest) -> HttpResponse:
     """Confirm it's you with an authenticator-app code on top of the existing session (two factors)."""
     try:
-        oath.software_oath_verify(user=signed_in_user(request), code=request.POST.get("code", "")[:32],
-                                  context=request_context(request), activity="softwareOath.reauthenticate")
+        method = oath.software_oath_verify(user=signed_in_user(request), code=request.POST.get("code", "")[:32],
+                                           context=request_context(request), activity="softwareOath.reauthenticate")
     except PassgateError as exc:
         return _refused_page(request, "passgate/reauth.html", _reauth_context(request), exc)
-    session.mark_reauthenticated(request, MethodUse(mode=AuthMethodMode.SOFTWARE_OATH, at=timezone.now()))
+    session.mark_reauthenticated(request, MethodUse(mode=AuthMethodMode.SOFTWARE_OATH, at=timezone.now(),
+                                                    method_id=str(method.pk)))
     return redirect(safe_next(request))
 
 

@@ -39,12 +39,12 @@ def name_of(aaguid: str) -> str | None:
 
 
 def passkey(aaguid: str | None = YUBIKEY_5, *, device_bound: bool | None = True,
-            at: datetime = NOW) -> MethodUse:
-    return MethodUse(AuthMethodMode.FIDO2, at, aaguid=aaguid, device_bound=device_bound)
+            at: datetime = NOW, method_id: str | None = None) -> MethodUse:
+    return MethodUse(AuthMethodMode.FIDO2, at, aaguid=aaguid, device_bound=device_bound, method_id=method_id)
 
 
-def use(mode: AuthMethodMode, at: datetime = NOW) -> MethodUse:
-    return MethodUse(mode, at)
+def use(mode: AuthMethodMode, at: datetime = NOW, method_id: str | None = None) -> MethodUse:
+    return MethodUse(mode, at, method_id=method_id)
 
 
 def session(*uses: MethodUse, user_id: str = ALICE) -> Authentication:

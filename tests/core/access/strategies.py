@@ -70,10 +70,11 @@ names = st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF, exclude_cat
 def method_uses(draw: st.DrawFn, modes: tuple[AuthMethodMode, ...] = tuple(AuthMethodMode)) -> MethodUse:
     mode = draw(st.sampled_from(modes))
     at = draw(aware_datetimes)
+    method_id = draw(st.one_of(st.none(), st.uuids().map(str)))
     if mode is AuthMethodMode.FIDO2:
         return MethodUse(mode, at, aaguid=draw(st.sampled_from((*AAGUIDS, NIL, None))),
-                         device_bound=draw(st.sampled_from((True, False, None))))
-    return MethodUse(mode, at)
+                         device_bound=draw(st.sampled_from((True, False, None))), method_id=method_id)
+    return MethodUse(mode, at, method_id=method_id)
 
 
 def authentications(modes: tuple[AuthMethodMode, ...] = tuple(AuthMethodMode)) -> st.SearchStrategy[Authentication]:

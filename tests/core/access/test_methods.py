@@ -50,6 +50,8 @@ def test_aaguid_is_stored_lower_case() -> None:
     ({"mode": AuthMethodMode.TAP_ONE_TIME, "at": NOW, "device_bound": True}, "passkey"),
     ({"mode": AuthMethodMode.FIDO2, "at": NOW, "aaguid": "yubikey"}, "GUID"),
     ({"mode": AuthMethodMode.FIDO2, "at": NOW, "device_bound": "yes"}, "device_bound"),
+    ({"mode": AuthMethodMode.FIDO2, "at": NOW, "method_id": "passkey-1"}, "method_id"),
+    ({"mode": AuthMethodMode.TAP_ONE_TIME, "at": NOW, "method_id": 7}, "method_id"),
 ])
 def test_method_use_refuses(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
@@ -122,7 +124,30 @@ def test_session_json_is_json_safe_and_round_trips() -> None:
     assert authentication_from_json(data) == auth
 
 
+def test_the_methods_a_session_proved_are_kept_by_id() -> None:
+    key, tap = "7F4E9B0A-AAAA-4BBB-8CCC-0123456789AB", "11111111-2222-4333-8444-555555555555"
+    later = NOW + timedelta(minutes=5)
+    auth = session(use(AuthMethodMode.TAP_ONE_TIME, method_id=tap),
+                   passkey(at=later, method_id=key), use(AuthMethodMode.SOFTWARE_OATH, at=later))
+    assert auth.method_ids == frozenset({tap, key.lower()})
+    assert auth.signed_in_at == min(u.at for u in auth.methods) and auth.auth_time == later
+    data = authentication_to_json(auth)
+    assert [m.get("methodId") for m in data["methods"]] == [tap, key.lower(), None]
+    assert authentication_from_json(data) == auth
+
+
+def test_releasing_a_method_keeps_the_proof_and_drops_the_tie() -> None:
+    key, other = "7f4e9b0a-aaaa-4bbb-8ccc-0123456789ab", "11111111-2222-4333-8444-555555555555"
+    auth = session(passkey(method_id=key), use(AuthMethodMode.SOFTWARE_OATH, method_id=other))
+    released = auth.releasing(key.upper())
+    assert released.method_ids == frozenset({other})
+    assert released.modes == auth.modes and released.auth_time == auth.auth_time and amr(released) == amr(auth)
+    assert auth.releasing("00000000-0000-4000-8000-000000000000") == auth
+
+
 @pytest.mark.parametrize("data", [
+    {"v": 1, "userId": ALICE, "methods": [{"mode": "fido2", "at": "2025-06-01T09:30:00Z", "methodId": 5}]},
+    {"v": 1, "userId": ALICE, "methods": [{"mode": "fido2", "at": "2025-06-01T09:30:00Z", "methodId": "key"}]},
     None, [], "x", 1, {}, {"v": 2, "userId": ALICE, "methods": [{"mode": "fido2", "at": "2025-06-01T09:30:00Z"}]},
     {"v": True, "userId": ALICE, "methods": [{"mode": "fido2", "at": "2025-06-01T09:30:00Z"}]},
     {"v": 1, "userId": ALICE, "methods": []},

@@ -39,6 +39,9 @@ ALL_ROLES = {GA, APA, AA, UA, GR, CAA, APPA, CAPPA}
 EXPECTED_PERMISSIONS = {
     "users.read": {"User.Read.All", "User.ReadWrite.All"},
     "users.write": {"User.ReadWrite.All"},
+    # user-revokesigninsessions: User.RevokeSessions.All least privileged, User.ReadWrite.All higher
+    # (Directory.ReadWrite.All is not a Passgate permission).
+    "users.revokeSessions": {"User.RevokeSessions.All", "User.ReadWrite.All"},
     "groups.read": {"Group.Read.All", "Group.ReadWrite.All"},
     "groups.write": {"Group.ReadWrite.All"},
     "policy.read": {"Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod"},
@@ -59,6 +62,8 @@ EXPECTED_PERMISSIONS = {
 EXPECTED_ROLES = {
     "users.read": ALL_ROLES,
     "users.write": {GA, UA},
+    # microsoft.directory/users/invalidateAllRefreshTokens: User, Authentication (and Helpdesk) Administrators
+    "users.revokeSessions": {GA, UA, AA},
     "groups.read": ALL_ROLES,
     "groups.write": {GA, UA},
     "policy.read": {GA, GR, APA},

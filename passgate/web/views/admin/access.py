@@ -4,8 +4,8 @@
 - Signed in without a directory role: a 403 page (and an audit row).
 - Signed in with a role: the page's operation is checked with ``core.graph.authz.allowed`` (``*.read`` for a
   GET, ``*.write`` for a POST); a refusal is a 403 page and an audit row, as the Graph API does.
-- Sensitive actions on a user (their UPN, account state, sign-in methods) also need a role that may manage the
-  roles the target holds (``authz.can_manage``), exactly as the Graph API checks them.
+- Sensitive actions on a user (their UPN, account state, sign-in methods, revoking their sessions) also need a
+  role that may manage the roles the target holds (``authz.can_manage``), exactly as the Graph API checks them.
 
 Temporary Access Pass sessions never get here: ``SessionLifetimeMiddleware`` sends them to Security info.
 """
@@ -39,9 +39,9 @@ from passgate.web.views.stepup import step_up_url
 
 AUDIT_READ = "audit.read"
 
-OPERATIONS = ("users.read", "users.write", "groups.read", "groups.write", "policy.read", "policy.write",
-              "methods.read", "methods.write", AUDIT_READ, "access.read", "access.write", "strengths.read",
-              "strengths.write", "applications.read", "applications.write")
+OPERATIONS = ("users.read", "users.write", "users.revokeSessions", "groups.read", "groups.write", "policy.read",
+              "policy.write", "methods.read", "methods.write", AUDIT_READ, "access.read", "access.write",
+              "strengths.read", "strengths.write", "applications.read", "applications.write")
 
 FLASH = "pg_admin_flash"
 ADMIN_SIGNIN_LOGGED = "pg_admin_signin_logged"  # the auth_time of the sign-in last logged for the admin centre

@@ -40,6 +40,7 @@ READ, WRITE = "applications.read", "applications.write"
 KIND_LABELS = {"web": "OpenID Connect web app", "public": "Public client", "graph": "Graph API client"}
 PERMISSION_TEXT: Mapping[str, str] = {
     "User.Read.All": "Read all users", "User.ReadWrite.All": "Read and write all users",
+    "User.RevokeSessions.All": "Sign anyone out everywhere (revoke their sessions)",
     "Group.Read.All": "Read all groups", "Group.ReadWrite.All": "Read and write all groups",
     "Policy.Read.All": "Read the authentication methods and Conditional Access policies",
     "Policy.ReadWrite.AuthenticationMethod": "Change the authentication methods policy",

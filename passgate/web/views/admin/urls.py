@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/users/<uuid:user_id>/upn", users.user_upn),
     path("admin/users/<uuid:user_id>/account", users.user_account),
     path("admin/users/<uuid:user_id>/delete", users.user_delete),
+    path("admin/users/<uuid:user_id>/revoke-sessions", users.user_revoke_sessions),
     path("admin/users/<uuid:user_id>/tap", users.tap_issue),
     path("admin/users/<uuid:user_id>/passkeys/<uuid:passkey_id>", users.passkey_detail),
     path("admin/users/<uuid:user_id>/passkeys/<uuid:passkey_id>/delete", users.passkey_delete),

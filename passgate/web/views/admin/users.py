@@ -1,4 +1,5 @@
-"""Users: search, add, a user's account and sign-in methods, a passkey's details, Temporary Access Passes."""
+"""Users: search, add, a user's account, sessions and sign-in methods, a passkey's details, Temporary Access
+Passes."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from passgate.credentials import oath, services
 from passgate.credentials.policy_selectors import current_policy, user_group_ids
 from passgate.directory import services as directory
 from passgate.directory.models import User
+from passgate.web import session
 from passgate.web.errors import request_context
 from passgate.web.messages import for_person
 from passgate.web.views.admin import queries
@@ -100,6 +102,7 @@ def _user_page(request: HttpRequest, admin: Admin, user: User, *, errors: dict[s
         "could_change": admin.can("users.write") or admin.can("methods.write"),
         "is_self": user.pk == admin.user.pk,
         "can_change_account": admin.can("users.write") and manageable,
+        "can_revoke_sessions": admin.can("users.revokeSessions") and manageable,
         "can_change_methods": admin.can("methods.write") and manageable,
         "show_methods": show_methods,
         "passkeys": _passkey_rows(user) if show_methods else [],
@@ -148,8 +151,29 @@ def user_account(request: HttpRequest, admin: Admin, user_id: uuid.UUID) -> Http
                        "back in. Ask another administrator if it must be disabled."}, status=400)
     directory.user_set_enabled(user=user, enabled=enable, actor=admin.actor, context=request_context(request))
     flash(request, f"{user.user_principal_name} is enabled again." if enable else
-          f"{user.user_principal_name} is disabled: their sessions have ended and they can't sign in.")
+          f"{user.user_principal_name} is disabled: their sessions and apps' refresh tokens were revoked, and they "
+          "can't sign in.")
     return redirect(_user_url(user))
+
+
+@admin_view(read="users.revokeSessions", write="users.revokeSessions")
+def user_revoke_sessions(request: HttpRequest, admin: Admin, user_id: uuid.UUID) -> HttpResponse:
+    """Revoke sessions: every browser session of the person and every app authorization (refresh tokens) end."""
+    user = _user(user_id)
+    require_manageable(admin, user, "users.revokeSessions")
+    if request.method == "POST":
+        directory.user_revoke_sign_in_sessions(user=user, actor=admin.actor, context=request_context(request))
+        flash(request, f"{user.user_principal_name} is signed out everywhere: their sessions and the apps' refresh "
+                       "tokens were revoked.")
+        return redirect(_user_url(user))
+    return render_admin(request, admin, "passgate/admin/confirm.html", {
+        "title": f"Revoke the sessions of {user.user_principal_name}?",
+        "lead": "Every browser session they have open ends, and apps they signed in to through Passgate lose their "
+                "refresh and access tokens. Their passkeys keep working: they sign in again. Do this when a device "
+                "was lost or stolen, or an account may be misused.",
+        "warning": "This includes your own session: you will be signed out." if user.pk == admin.user.pk else "",
+        "button": "Revoke sessions", "cancel": _user_url(user),
+    }, section="users")
 
 
 @admin_view(read="users.write", write="users.write")
@@ -200,14 +224,17 @@ def passkey_delete(request: HttpRequest, admin: Admin, user_id: uuid.UUID, passk
     passkey = _passkey(user, passkey_id)
     require_manageable(admin, user, "methods.write")
     if request.method == "POST":
-        name = passkey.display_name
+        name, method_id = passkey.display_name, passkey.pk
         services.passkey_delete(passkey=passkey, actor=admin.actor, context=request_context(request))
+        session.release_method(request, method_id)  # an administrator deleting their own: this session goes on
         flash(request, f"Passkey “{name}” of {user.user_principal_name} was deleted. It can't sign in any more.")
         return redirect(_user_url(user))
     others = len(queries.user_passkeys(user)) - 1 + len(queries.user_authenticator_apps(user))
     return render_admin(request, admin, "passgate/admin/confirm.html", {
         "title": f"Delete the passkey “{passkey.display_name}”?",
-        "lead": f"{user.user_principal_name} will no longer be able to sign in with this passkey.",
+        "lead": f"{user.user_principal_name} will no longer be able to sign in with this passkey, and the sessions "
+                "that signed in or confirmed with it end. If it was lost or stolen, also revoke their sessions, so "
+                "that apps they signed in to with it lose their refresh tokens.",
         "warning": "" if others else "This is their last sign-in method: they will need a Temporary Access Pass to "
                                      "add a new passkey.",
         "button": "Delete passkey", "cancel": f"{_user_url(user)}/passkeys/{passkey.pk}",
@@ -223,7 +250,9 @@ def authenticator_app_delete(request: HttpRequest, admin: Admin, user_id: uuid.U
         raise NotFoundHere("authenticator app")
     require_manageable(admin, user, "methods.write")
     if request.method == "POST":
+        method_id = method.pk
         oath.software_oath_delete(method=method, actor=admin.actor, context=request_context(request))
+        session.release_method(request, method_id)
         flash(request, f"The authenticator app of {user.user_principal_name} was deleted.")
         return redirect(_user_url(user))
     return render_admin(request, admin, "passgate/admin/confirm.html", {

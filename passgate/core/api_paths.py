@@ -1,0 +1,33 @@
+"""Which request paths are APIs for programs rather than pages for people.
+
+A program calling one of them must always get JSON back: never an HTML page and never a redirect to one, whatever
+goes wrong (no route, wrong method, a bad request Django refuses before any view, a crash, a session that cannot
+be used). The Graph API answers in Graph's error envelope (``core.graph.errors.envelope``); the OAuth and OpenID
+Connect endpoints programs call answer RFC 6749 §5.2 errors (``{"error", "error_description"}``).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum, unique
+
+GRAPH_VERSIONS = ("v1.0", "beta")
+_GRAPH = re.compile(r"^/(?:v1\.0|beta)(?:/|$)|^/openapi\.json(?:/|$)")
+# The client-credentials token endpoint (also under Entra's /{tenant}/ prefix), and the OpenID Connect endpoints
+# that programs call (the authorization and logout endpoints are pages for people).
+_OAUTH = re.compile(r"^/(?:[^/]+/)?oauth2(?:/|$)|^/oidc/(?:token|userinfo|jwks)/?$|^/\.well-known/")
+
+
+@unique
+class ApiKind(StrEnum):
+    GRAPH = "graph"
+    OAUTH = "oauth"
+
+
+def api_kind(path: str) -> ApiKind | None:
+    """The API a request path belongs to, or None for a page."""
+    if _GRAPH.match(path):
+        return ApiKind.GRAPH
+    if _OAUTH.match(path):
+        return ApiKind.OAUTH
+    return None
