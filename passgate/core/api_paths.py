@@ -12,10 +12,10 @@ import re
 from enum import StrEnum, unique
 
 GRAPH_VERSIONS = ("v1.0", "beta")
-_GRAPH = re.compile(r"^/(?:v1\.0|beta)(?:/|$)|^/openapi\.json(?:/|$)")
+_GRAPH = re.compile(r"^/(?:v1\.0|beta)(?:/|\Z)|^/openapi\.json(?:/|\Z)")
 # The client-credentials token endpoint (also under Entra's /{tenant}/ prefix), and the OpenID Connect endpoints
 # that programs call (the authorization and logout endpoints are pages for people).
-_OAUTH = re.compile(r"^/(?:[^/]+/)?oauth2(?:/|$)|^/oidc/(?:token|userinfo|jwks)/?$|^/\.well-known/")
+_OAUTH = re.compile(r"^/(?:[^/]+/)?oauth2(?:/|\Z)|^/oidc/(?:token|userinfo|jwks)/?\Z|^/\.well-known/")
 
 
 @unique

@@ -8,9 +8,9 @@ from passgate.core.errors import InvalidInput
 from passgate.core.text import first_unusable
 
 # Entra ID: the alias part allows A-Z a-z 0-9 ' . - _ ! # ^ ~ ; no leading/trailing/double dots.
-_ALIAS = re.compile(r"^[A-Za-z0-9'_!#^~-]+(\.[A-Za-z0-9'_!#^~-]+)*$")
+_ALIAS = re.compile(r"^[A-Za-z0-9'_!#^~-]+(\.[A-Za-z0-9'_!#^~-]+)*\Z")
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_DOMAIN = re.compile(rf"^(?=.{{1,253}}$)({_LABEL}\.)*{_LABEL}$")
+_DOMAIN = re.compile(rf"^(?=.{{1,253}}\Z)({_LABEL}\.)*{_LABEL}\Z")
 MAX_UPN_LENGTH = 113  # 64 alias + @ + 48 domain, as Entra ID documents
 MAX_DISPLAY_NAME = 256
 

@@ -33,7 +33,7 @@ PUBLIC = "_passgate_public_cache"  # set on a response by @public_cache
 FORM_TARGETS = "_passgate_form_targets"  # set on a request by allow_form_action
 AUTHORIZE_PATH = "/oidc/authorize"
 MAX_NEXT_DEPTH = 3  # the deepest real chain: /signin/reauth?next=/signin/add-passkey?next=/oidc/authorize?...
-_HOST = re.compile(r"^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])$")
+_HOST = re.compile(r"^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])\Z")
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 

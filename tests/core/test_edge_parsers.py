@@ -239,3 +239,21 @@ def test_credential_envelopes(credential: Any) -> None:
     if isinstance(credential, dict):
         returns_or_refuses(lambda: read_registration_challenge(credential))
         returns_or_refuses(lambda: read_assertion_header(credential))
+
+
+# A regular expression's "$" also matches before a final newline: every anchored pattern at the edges must end at
+# the end of the text (\Z or fullmatch). Each case below passed before that was fixed.
+@given(st.sampled_from(["\n", "\n\n"]))
+def test_a_final_newline_is_not_the_end(newline: str) -> None:
+    from passgate.core.api_paths import api_kind
+    from passgate.core.policy.model import is_guid
+
+    assert not is_guid(str(uuid.uuid4()) + newline)
+    for upn in ("alice" + newline + "@contoso.com", "alice@contoso" + newline + ".com"):
+        try:
+            directory.validate_upn(upn)
+        except PassgateError:
+            continue
+        raise AssertionError(f"validate_upn accepted {upn!r}")
+    assert api_kind("/oidc/token" + newline) is None
+    assert api_kind("/v1.0" + newline) is None

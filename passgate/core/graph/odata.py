@@ -421,7 +421,7 @@ def parse_query(params: Mapping[str, Sequence[str]], spec: QuerySpec, *, collect
 
 # --- @odata.id references -----------------------------------------------------------------------------
 
-_REF_PATH = re.compile(r"^/(?:v1\.0|beta)/(?:directoryObjects|users)/([^/]+)/?$", re.IGNORECASE)
+_REF_PATH = re.compile(r"^/(?:v1\.0|beta)/(?:directoryObjects|users)/([^/]+)/?\Z", re.IGNORECASE)
 GRAPH_HOST = "graph.microsoft.com"
 
 

@@ -62,7 +62,7 @@ TAP_MIN_LENGTH: Final = 8
 TAP_MAX_LENGTH: Final = 48
 GRAPH_POLICY_VERSION: Final = "1.5"  # what Graph reports today; a schema version, not a revision counter
 
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 
 def is_guid(value: str) -> bool:
