@@ -46,6 +46,13 @@ class PassgateSettings:
         return self.origin.startswith("https://")
 
     @property
+    def cookie_prefix(self) -> str:
+        """``__Host-`` on an https origin: the browser then keeps the cookie only if it is Secure, has Path=/ and no
+        Domain, so neither a sibling sub-domain nor anyone on plain http can plant or overwrite it (cookie tossing,
+        which HSTS on Passgate's own host does not stop)."""
+        return "__Host-" if self.secure_cookies else ""
+
+    @property
     def allowed_hosts(self) -> list[str]:
         hosts = {urlsplit(o).hostname or "" for o in self.origins}
         if "localhost" in hosts:  # the same machine by address, e.g. for health checks

@@ -93,12 +93,12 @@ LOGIN_URL = "/signin"
 # Sessions: server-side rows, so sign-out invalidates them. Idle and absolute limits are enforced by
 # SessionLifetimeMiddleware; the cookie itself lives at most the absolute lifetime.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_NAME = "passgate_session"
+SESSION_COOKIE_NAME = f"{PASSGATE.cookie_prefix}passgate_session"  # __Host- on https (env.py)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PASSGATE.secure_cookies
 SESSION_COOKIE_AGE = PASSGATE.session_max_hours * 3600
-CSRF_COOKIE_NAME = "passgate_csrf"
+CSRF_COOKIE_NAME = f"{PASSGATE.cookie_prefix}passgate_csrf"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = PASSGATE.secure_cookies
 CSRF_FAILURE_VIEW = "passgate.web.views.errors.csrf_failure"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +76,7 @@ def test_good_values_are_normalised(env: dict[str, str]) -> None:
     assert conf.origins == ("https://id.contoso.com", "https://app.contoso.com:8443")
     assert conf.allowed_hosts == ["app.contoso.com", "id.contoso.com"]
     assert conf.session_idle_minutes == 15 and conf.session_max_hours == 8
-    assert conf.debug is True and conf.secure_cookies is True
+    assert conf.debug is True and conf.secure_cookies is True and conf.cookie_prefix == "__Host-"
     assert conf.secret_key == GOOD_SECRET
 
 
@@ -89,7 +91,7 @@ def test_trusted_proxies(env: dict[str, str]) -> None:
 def test_localhost_defaults(tmp_path: Path) -> None:
     conf = load({"PASSGATE_DATA_DIR": str(tmp_path)})
     assert conf.origin == "http://localhost:8000" and conf.rp_id == "localhost"
-    assert conf.secure_cookies is False
+    assert conf.secure_cookies is False and conf.cookie_prefix == ""  # browsers refuse __Host- without https
     assert conf.session_idle_minutes == 60 and conf.session_max_hours == 12
     assert conf.database_url == f"sqlite:///{tmp_path.resolve() / 'passgate.sqlite3'}"
     for origin in ("http://127.0.0.1:8000", "http://localhost"):
@@ -136,3 +138,18 @@ def test_load_reads_the_process_environment_by_default(monkeypatch: Any, tmp_pat
     monkeypatch.setenv("PASSGATE_ORIGIN", "http://id.contoso.com")
     with pytest.raises(ConfigError, match=r"^PASSGATE_ORIGIN:"):
         load()
+
+
+def test_https_cookies_carry_the_host_prefix(tmp_path: Path) -> None:
+    """Django's settings, as `passgate serve` builds them for an https origin: __Host- names, Secure, Path=/, no
+    Domain (what the prefix requires, or browsers drop the cookie)."""
+    code = ("from django.conf import settings as s; print(s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, "
+            "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_PATH, s.CSRF_COOKIE_PATH, "
+            "s.SESSION_COOKIE_DOMAIN, s.CSRF_COOKIE_DOMAIN)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PASSGATE_", "DJANGO_"))}
+    env.update(PASSGATE_DATA_DIR=str(tmp_path), PASSGATE_ORIGIN="https://id.contoso.test",
+               DJANGO_SETTINGS_MODULE="passgate.config.settings")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                          timeout=60)
+    assert done.stdout.split() == ["__Host-passgate_session", "__Host-passgate_csrf", "True", "True", "/", "/",
+                                   "None", "None"]
