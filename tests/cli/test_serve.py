@@ -179,35 +179,48 @@ def test_serve_gives_each_worker_its_own_database_connection_from_the_first_requ
             assert group_gone(proc) and port_is_free(port)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_new_worker_detaches_an_inherited_connection_without_ending_the_parents_session() -> None:
+_FORK_SCRIPT = """
+import os, sys
+import django
+django.setup()
+from django.db import connections
+from passgate.cli.server import detach_inherited_connections
+
+conn = connections["default"]
+backend = "SELECT pg_backend_pid()" if conn.vendor == "postgresql" else "SELECT 1"
+with conn.cursor() as cursor:
+    cursor.execute(backend)
+    before = cursor.fetchone()
+pid = os.fork()
+if pid == 0:  # the "worker"
+    code = 1
+    try:
+        if detach_inherited_connections() == ["default"] and conn.connection is None:
+            with conn.cursor() as cursor:
+                cursor.execute(backend)
+                mine = cursor.fetchone()
+            code = 0 if conn.vendor != "postgresql" or mine != before else 2
+    finally:
+        os._exit(code)
+_, status = os.waitpid(pid, 0)
+with conn.cursor() as cursor:
+    cursor.execute(backend)
+    parent_still = cursor.fetchone() == before
+print(os.waitstatus_to_exitcode(status), parent_still)
+"""
+
+
+def test_a_new_worker_detaches_an_inherited_connection_without_ending_the_parents_session(tmp_path: Path) -> None:
     """The post-fork guard: should a worker ever inherit an open connection, it gets its own and the parent's
-    session (on PostgreSQL: the same backend) keeps working."""
-    from django.db import connections
-
-    from passgate.cli.server import detach_inherited_connections
-
-    conn = connections["default"]
-    backend = "SELECT pg_backend_pid()" if conn.vendor == "postgresql" else "SELECT 1"
-    with conn.cursor() as cursor:
-        cursor.execute(backend)
-        before = cursor.fetchone()
-    pid = os.fork()
-    if pid == 0:  # the "worker"
-        code = 1
-        try:
-            if detach_inherited_connections() == ["default"] and conn.connection is None:
-                with conn.cursor() as cursor:
-                    cursor.execute(backend)
-                    mine = cursor.fetchone()
-                code = 0 if conn.vendor != "postgresql" or mine != before else 2
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    with conn.cursor() as cursor:
-        cursor.execute(backend)
-        assert cursor.fetchone() == before
+    session (on PostgreSQL: the same backend) keeps working. In a process of its own, as gunicorn's master is: the
+    test process's state (an event loop a browser test left running changes where Django keeps connections) must
+    not decide the outcome."""
+    with scratch_database(tmp_path, "fork") as database_url:
+        env = passgate_env(tmp_path / "data", database_url, DJANGO_SETTINGS_MODULE="passgate.config.settings")
+        done = subprocess.run([sys.executable, "-c", _FORK_SCRIPT], env=env, capture_output=True, text=True,
+                              check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "True"], (done.stdout, done.stderr)
 
 
 @pytest.fixture(scope="module")
