@@ -49,6 +49,7 @@ from gunicorn.workers.sync import SyncWorker
 from passgate.config.wsgi import application
 from passgate.core.graph.errors import GraphCode, envelope
 from passgate.graph_api.registry import VERSIONS
+from passgate.web.security_headers import answer_headers
 
 MAX_REQUEST_LINE = 8190  # bytes: gunicorn's own ceiling
 MAX_HEADER_FIELDS = 100
@@ -135,7 +136,7 @@ def refusal_for(exc: BaseException) -> tuple[int, str, str] | None:
 
 def refusal_response(status: int, reason: str, message: str, *, graph: bool) -> bytes:
     """A complete HTTP/1.1 response that closes the connection: Graph's error envelope, or a plain page."""
-    headers = {"Connection": "close", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    headers = {"Connection": "close", **answer_headers(page=not graph)}
     if graph:
         request_id = str(uuid.uuid4())
         code = GraphCode.GENERAL_EXCEPTION if status >= 500 else GraphCode.BAD_REQUEST
@@ -146,8 +147,7 @@ def refusal_response(status: int, reason: str, message: str, *, graph: bool) -> 
         title = html.escape(reason)
         body = (f'<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>{title} · Passgate</title>'
                 f"</head>\n<body>\n<h1>{title}</h1>\n<p>{html.escape(message)}</p>\n</body>\n</html>\n").encode()
-        headers |= {"Content-Type": "text/html; charset=utf-8",
-                    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'", "X-Frame-Options": "DENY"}
+        headers["Content-Type"] = "text/html; charset=utf-8"
     headers["Content-Length"] = str(len(body))
     head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
     return head.encode("latin-1") + body

@@ -137,6 +137,21 @@ def page_policy(request: HttpRequest) -> str:
     return _policy(settings.PASSGATE_CSP_PAGE, extra)
 
 
+def answer_headers(*, page: bool = False) -> dict[str, str]:
+    """The headers an answer made outside Django must carry (gunicorn's own refusals, ``cli/server.py``): what this
+    middleware and Django's SecurityMiddleware give any non-static answer. ``page``: a page with no script, style,
+    form or image of its own, which gets the non-page policy too (it needs nothing more) and X-Frame-Options."""
+    headers = {"Content-Security-Policy": _policy(settings.PASSGATE_CSP_OTHER), "Cache-Control": "no-store",
+               "Cross-Origin-Resource-Policy": "same-origin", "X-Frame-Options": "DENY",
+               "X-Content-Type-Options": "nosniff", "Referrer-Policy": settings.SECURE_REFERRER_POLICY,
+               "Cross-Origin-Opener-Policy": settings.SECURE_CROSS_ORIGIN_OPENER_POLICY}
+    if page:
+        headers["Permissions-Policy"] = settings.PASSGATE_PERMISSIONS_POLICY
+    if settings.PASSGATE.origin.startswith("https://"):
+        headers["Strict-Transport-Security"] = settings.PASSGATE_HSTS
+    return headers
+
+
 class SecurityHeadersMiddleware:
     """Right after Django's SecurityMiddleware, before WhiteNoise: it sees every answer, static files included."""
 

@@ -257,6 +257,16 @@ def _raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
 
 
 LONG = "a" * 10_000
+# The security headers every answer carries (docs/architecture.md, "Response headers"): an answer gunicorn makes
+# itself must carry the same values as one that went through Passgate's middleware.
+SECURITY_HEADERS = ("content-security-policy", "cache-control", "cross-origin-resource-policy", "x-frame-options",
+                    "x-content-type-options", "referrer-policy", "cross-origin-opener-policy")
+
+
+def _security_headers_as_passgate_gives_them(port: int, headers: dict[str, str]) -> None:
+    _, ordinary, _ = _raw(port, b"GET /v1.0/users HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    assert {h: headers.get(h) for h in SECURITY_HEADERS} == {h: ordinary.get(h) for h in SECURITY_HEADERS}
+    assert None not in (headers.get(h) for h in SECURITY_HEADERS)
 
 
 @pytest.mark.parametrize(("request_bytes", "status"), [
@@ -279,6 +289,7 @@ def test_requests_gunicorn_refuses_get_graphs_json_envelope_on_the_graph_api(ser
     assert error["code"] == "BadRequest" and error["message"]
     assert error["innerError"]["request-id"] == headers["request-id"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", error["innerError"]["date"])
+    _security_headers_as_passgate_gives_them(serving, headers)
 
 
 @pytest.mark.parametrize(("request_bytes", "status", "words"), [
@@ -295,7 +306,7 @@ def test_requests_gunicorn_refuses_get_a_plain_page_elsewhere(serving: int, requ
     assert got == status, body[:500]
     assert headers["content-type"] == "text/html; charset=utf-8"
     assert words in body and b"<script" not in body
-    assert headers["content-security-policy"].startswith("default-src 'none'")
+    _security_headers_as_passgate_gives_them(serving, headers)
 
 
 def test_a_long_graph_path_within_the_limit_reaches_graph_and_gets_its_envelope(serving: int) -> None:
