@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from passgate.apps.keys import KeyInfo, signing_key_list, signing_key_rotate
 from passgate.apps.models import AppRegistration
-from passgate.apps.oidc import oidc_purge
+from passgate.apps.oidc.tokens import oidc_purge
 from passgate.apps.selectors import app_as_dict, app_list, oidc_discovery_url, token_endpoint
 from passgate.apps.services import OidcRegistration, app_create, app_get, app_remove
 from passgate.audit.models import Category

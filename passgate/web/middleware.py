@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from passgate.apps.oidc import session_tokens_revoke
+from passgate.apps.oidc.tokens import session_tokens_revoke
 from passgate.audit.models import Category
 from passgate.audit.services import audit_failure
 from passgate.core import sessions as rules

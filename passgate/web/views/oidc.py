@@ -19,7 +19,20 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from passgate.access.selectors import access_decide
 from passgate.apps import keys
-from passgate.apps import oidc as service
+from passgate.apps.oidc.adapter import MAX_TOKEN_LENGTH, OAuthHttpRequest
+from passgate.apps.oidc.authorization import (
+    AuthorizationRefused,
+    PendingAuthorization,
+    authorization_issue,
+    authorization_refusal_record,
+    authorization_refuse,
+    authorization_validate,
+)
+from passgate.apps.oidc.discovery import discovery_document
+from passgate.apps.oidc.logout import LogoutRefused, LogoutRequest, logout_location, logout_validate
+from passgate.apps.oidc.server import token_respond
+from passgate.apps.oidc.tokens import session_tokens_revoke
+from passgate.apps.oidc.userinfo import BearerRefused, userinfo_claims, userinfo_refusal_record
 from passgate.audit.signins import SignInError
 from passgate.core import oidc as rules
 from passgate.core.access import AccessDecision, Outcome
@@ -37,14 +50,14 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 BEARER_REALM = 'Bearer realm="passgate"'
 
 
-def _oauth_request(request: HttpRequest) -> service.OAuthHttpRequest:
+def _oauth_request(request: HttpRequest) -> OAuthHttpRequest:
     headers = {"Authorization": request.headers["Authorization"]} if "Authorization" in request.headers else {}
     if request.method == "POST":
         params, query = dict(request.POST.lists()), dict(request.GET.lists())
     else:
         params, query = dict(request.GET.lists()), {}
-    return service.OAuthHttpRequest(method=str(request.method), path=request.path, params=params, headers=headers,
-                                    query=query, content_type=request.content_type or "")
+    return OAuthHttpRequest(method=str(request.method), path=request.path, params=params, headers=headers,
+                            query=query, content_type=request.content_type or "")
 
 
 def _go(location: str) -> HttpResponse:
@@ -58,7 +71,7 @@ def _go(location: str) -> HttpResponse:
 @require_http_methods(["GET"])
 @public_cache(max_age=300)
 def discovery(request: HttpRequest) -> HttpResponse:
-    return JsonResponse(service.discovery_document())
+    return JsonResponse(discovery_document())
 
 
 @require_http_methods(["GET"])
@@ -89,12 +102,12 @@ def authorize(request: HttpRequest) -> HttpResponse:
         # Continue as a GET with the same parameters: a cross-site POST carries no SameSite=Lax session cookie,
         # and the sign-in round trip needs a URL to come back to.
         if request.content_type != "application/x-www-form-urlencoded":
-            service.authorization_refusal_record(reason="unsupported_media_type", context=context)
+            authorization_refusal_record(reason="unsupported_media_type", context=context)
             return _refused_page(request, "The request body must be application/x-www-form-urlencoded.")
         return HttpResponseRedirect(f"{request.path}?{request.POST.urlencode()}", status=303)
     try:
-        pending = service.authorization_validate(request=_oauth_request(request), context=context)
-    except service.AuthorizationRefused as refused:
+        pending = authorization_validate(request=_oauth_request(request), context=context)
+    except AuthorizationRefused as refused:
         if refused.location is not None:
             return _go(refused.location)
         return _refused_page(request, refused.description)
@@ -102,7 +115,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     return _go(following) if isinstance(following, str) else following
 
 
-def _authorize_next(request: HttpRequest, pending: service.PendingAuthorization) -> str | HttpResponse:
+def _authorize_next(request: HttpRequest, pending: PendingAuthorization) -> str | HttpResponse:
     """Where an authorization request goes from here: sign-in, step-up, an error for the client, or the code."""
     context = request_context(request)
     auth = session.authentication(request)
@@ -154,7 +167,7 @@ def _authorize_next(request: HttpRequest, pending: service.PendingAuthorization)
                        if decision is None else (decision.message or "Conditional Access asks for more."))
         log(SignInError.SESSION_REQUIRED if login else SignInError.STRONG_AUTHENTICATION_REQUIRED, description,
             "login_required" if login else "strength_not_met")
-        return service.authorization_refuse(
+        return authorization_refuse(
             pending=pending, error=step.value, reason="login_required" if login else "strength_not_met",
             user=user, context=context, description=description)
     assert auth is not None and user is not None  # noqa: S101 - ISSUE needs a signed-in session
@@ -163,8 +176,8 @@ def _authorize_next(request: HttpRequest, pending: service.PendingAuthorization)
     session.oidc_signin_done(request)
     if acr is None:  # nothing known was asked for: the strongest built-in strength the session meets
         acr, _ = acr_for(auth, requested=(), strengths=strengths)
-    location = service.authorization_issue(pending=pending, user=user, authentication=auth, acr=acr,
-                                           sid=session.sid(request), context=context)
+    location = authorization_issue(pending=pending, user=user, authentication=auth, acr=acr,
+                                   sid=session.sid(request), context=context)
     if "code=" in location:
         log(None, acr=acr)
     else:
@@ -172,14 +185,14 @@ def _authorize_next(request: HttpRequest, pending: service.PendingAuthorization)
     return location
 
 
-def _blocked(request: HttpRequest, pending: service.PendingAuthorization, decision: AccessDecision,
+def _blocked(request: HttpRequest, pending: PendingAuthorization, decision: AccessDecision,
              user: User) -> HttpResponse:
     """A Conditional Access block: audited; ``prompt=none`` gets ``access_denied`` back at the app, a person a page
     that says which policy blocks them (never a silent redirect)."""
     context = request_context(request)
     message = decision.message or "A Conditional Access policy blocks this sign-in."
-    location = service.authorization_refuse(pending=pending, error="access_denied", description=message,
-                                            reason="conditional_access_blocked", user=user, context=context)
+    location = authorization_refuse(pending=pending, error="access_denied", description=message,
+                                    reason="conditional_access_blocked", user=user, context=context)
     if "none" in pending.params.prompt:
         return _go(location)
     return _page(request, "passgate/blocked.html", {"app_name": pending.app.display_name, "message": message,
@@ -188,10 +201,10 @@ def _blocked(request: HttpRequest, pending: service.PendingAuthorization, decisi
 
 # --- token --------------------------------------------------------------------------------------------------
 
-@checks_own_text  # RFC 6749 §5.2 invalid_request (apps.oidc._token_precheck)
+@checks_own_text  # RFC 6749 §5.2 invalid_request (apps.oidc.server._token_precheck)
 @csrf_exempt  # a back-channel request from the app, authenticated by its own credentials
 def token(request: HttpRequest) -> HttpResponse:
-    response = service.token_respond(request=_oauth_request(request), context=request_context(request))
+    response = token_respond(request=_oauth_request(request), context=request_context(request))
     headers = {k: v for k, v in response.headers if k.lower() != "content-type"}
     return JsonResponse(response.body, status=response.status, headers=headers)
 
@@ -244,14 +257,14 @@ def _presented_token(request: HttpRequest) -> str | None:
 def userinfo(request: HttpRequest) -> HttpResponse:
     context = request_context(request)
     try:
-        claims = service.userinfo_claims(access_token=_presented_token(request), context=context)
+        claims = userinfo_claims(access_token=_presented_token(request), context=context)
     except _Malformed as bad:
-        service.userinfo_refusal_record(reason=bad.reason, context=context)
+        userinfo_refusal_record(reason=bad.reason, context=context)
         response = _bearer_error(bad.error, bad.description, bad.status)
         if bad.status == 405:
             response["Allow"] = "GET, POST"
         return response
-    except service.BearerRefused as refused:
+    except BearerRefused as refused:
         return _bearer_error(refused.error, refused.description, refused.status)
     return JsonResponse(claims, headers=NO_STORE)
 
@@ -263,31 +276,31 @@ LOGOUT_FIELDS = ("id_token_hint", "post_logout_redirect_uri", "state", "client_i
 
 def _logout_params(request: HttpRequest) -> dict[str, str]:
     source = request.POST if request.method == "POST" else request.GET
-    return {name: str(source.get(name, ""))[:service.MAX_TOKEN_LENGTH] for name in LOGOUT_FIELDS if source.get(name)}
+    return {name: str(source.get(name, ""))[:MAX_TOKEN_LENGTH] for name in LOGOUT_FIELDS if source.get(name)}
 
 
 def _end_session(request: HttpRequest, *, reason: str, app: Any = None) -> None:
     user = request.user
     if isinstance(user, User):
-        service.session_tokens_revoke(sid=session.sid(request), user=user, reason=reason, app=app,
-                                      context=request_context(request), always_audit=True)
+        session_tokens_revoke(sid=session.sid(request), user=user, reason=reason, app=app,
+                              context=request_context(request), always_audit=True)
     end_django_session(request)  # deletes the server-side session row
     request.session["pg_ended"] = "signed_out"
 
 
-def _after_logout(logout_request: service.LogoutRequest) -> HttpResponse:
-    location = service.logout_location(logout_request)
+def _after_logout(logout_request: LogoutRequest) -> HttpResponse:
+    location = logout_location(logout_request)
     return _go(location) if location else _go("/signin")
 
 
-@checks_own_text  # refused in apps.oidc.logout_validate (an error page, never a redirect)
+@checks_own_text  # refused in apps.oidc.logout.logout_validate (an error page, never a redirect)
 @csrf_exempt  # the app sends the browser here (GET or form POST); nothing ends without a valid hint or a CSRF form
 @require_http_methods(["GET", "POST"])
 def logout(request: HttpRequest) -> HttpResponse:
     params = _logout_params(request)
     try:
-        logout_request = service.logout_validate(params=params, context=request_context(request))
-    except service.LogoutRefused as refused:
+        logout_request = logout_validate(params=params, context=request_context(request))
+    except LogoutRefused as refused:
         return _refused_page(request, refused.message, "This sign-out request can't be used")
     user = request.user if isinstance(request.user, User) else None
     if user is None:
@@ -306,8 +319,8 @@ def logout(request: HttpRequest) -> HttpResponse:
 def logout_confirm(request: HttpRequest) -> HttpResponse:
     params = _logout_params(request)
     try:
-        logout_request = service.logout_validate(params=params, context=request_context(request))
-    except service.LogoutRefused as refused:
+        logout_request = logout_validate(params=params, context=request_context(request))
+    except LogoutRefused as refused:
         return _refused_page(request, refused.message, "This sign-out request can't be used")
     if request.POST.get("action") != "signout":
         return redirect("/")

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from passgate.apps.oidc import session_tokens_revoke
+from passgate.apps.oidc.tokens import session_tokens_revoke
 from passgate.audit.models import Category
 from passgate.audit.services import audit_record
 from passgate.core.access.methods import AuthMethodMode, MethodUse
