@@ -7,13 +7,15 @@ decides, from plain values, and never reads a clock or a request.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum, unique
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from passgate.core.errors import InvalidInput
 
@@ -233,3 +235,19 @@ def authorize_next(params: AuthorizeParameters, session: SessionFacts, *, unmet_
     if unmet_strengths:
         return AuthorizeNext.INTERACTION_REQUIRED if silent else AuthorizeNext.STEP_UP
     return AuthorizeNext.ISSUE
+
+
+def basic_credentials(value: str) -> tuple[str, str]:
+    """RFC 6749 §2.3.1: the client id and secret in an HTTP Basic ``Authorization`` value (what follows "Basic "):
+    base64 of the form-urlencoded id, a colon and the form-urlencoded secret. ``InvalidInput``
+    (``malformed_basic_credentials``) for anything else."""
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise InvalidInput("The Authorization header is not valid Basic credentials.",
+                           code="malformed_basic_credentials") from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise InvalidInput("The Authorization header is not valid Basic credentials.",
+                           code="malformed_basic_credentials")
+    return unquote_plus(client_id), unquote_plus(secret)

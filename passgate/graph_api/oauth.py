@@ -7,16 +7,14 @@ client_secret_post, never both. Responses carry ``Cache-Control: no-store`` (§5
 
 from __future__ import annotations
 
-import base64
-import binascii
-from urllib.parse import unquote_plus
-
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from passgate.apps.services import TokenRequestRejected, token_issue, token_refusal_record
 from passgate.audit.context import request_context
 from passgate.audit.services import RequestContext
+from passgate.core.errors import InvalidInput
+from passgate.core.oidc import basic_credentials
 from passgate.core.text import UnusableText, check_pairs, checks_own_text
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -44,15 +42,9 @@ def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
         raise _Refused("invalid_client", "Client authentication must use HTTP Basic or client_secret_post.",
                        status=401, basic=True)
     try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        raise _Refused("invalid_client", "The Authorization header is not valid Basic credentials.",
-                       status=401, basic=True) from None
-    client_id, sep, secret = decoded.partition(":")
-    if not sep:
-        raise _Refused("invalid_client", "The Authorization header is not valid Basic credentials.",
-                       status=401, basic=True)
-    return unquote_plus(client_id), unquote_plus(secret)
+        return basic_credentials(value)
+    except InvalidInput as exc:
+        raise _Refused("invalid_client", exc.message, status=401, basic=True) from None
 
 
 def _check_text(request: HttpRequest) -> None:

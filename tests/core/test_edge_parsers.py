@@ -7,6 +7,7 @@ valid documents with one place changed (a value replaced, a key added), so the c
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import uuid
@@ -257,3 +258,24 @@ def test_a_final_newline_is_not_the_end(newline: str) -> None:
         raise AssertionError(f"validate_upn accepted {upn!r}")
     assert api_kind("/oidc/token" + newline) is None
     assert api_kind("/v1.0" + newline) is None
+
+
+@EDGE
+@given(st.one_of(texts, st.binary(max_size=80).map(lambda b: base64.b64encode(b).decode())))
+def test_http_basic_client_credentials(value: str) -> None:
+    """RFC 6749 §2.3.1 Basic credentials, shared by both token endpoints: a pair of strings, or the typed error."""
+    from passgate.core.oidc import basic_credentials
+
+    try:
+        client_id, secret = basic_credentials(value)
+    except PassgateError as exc:
+        assert exc.code == "malformed_basic_credentials"
+    else:
+        assert isinstance(client_id, str) and isinstance(secret, str)
+
+
+def test_http_basic_client_credentials_are_form_urlencoded() -> None:
+    from passgate.core.oidc import basic_credentials
+
+    encoded = base64.b64encode(b"my%3Aclient:s%2Bcret+x").decode()
+    assert basic_credentials(f" {encoded} ") == ("my:client", "s+cret x")

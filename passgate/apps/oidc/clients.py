@@ -7,8 +7,6 @@ clients; the registered method only (RFC 6749 §2.3, OIDC Core §9).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import time
@@ -16,7 +14,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import unquote_plus
 
 from authlib.oauth2.rfc6749 import ClientMixin, InvalidClientError, InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
@@ -28,6 +25,7 @@ from passgate.apps.models import AppRegistration, ClientAssertionJti
 from passgate.apps.oidc.adapter import _ascii, _Request, _sha256, _tag
 from passgate.apps.selectors import oidc_endpoint, oidc_issuer
 from passgate.core import oidc as rules
+from passgate.core.errors import InvalidInput
 from passgate.core.keys import key_strength_problem
 
 ASSERTION_MAX_LIFETIME = timedelta(hours=1)
@@ -214,12 +212,6 @@ def _basic_credentials(headers: Mapping[str, str]) -> tuple[str, str]:
         raise _invalid_client("Client authentication must use HTTP Basic, client_secret_post or a client assertion.",
                               "unsupported_authorization_scheme")
     try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        raise _invalid_client("The Authorization header is not valid Basic credentials.",
-                              "malformed_basic_credentials") from None
-    client_id, sep, secret = decoded.partition(":")
-    if not sep:
-        raise _invalid_client("The Authorization header is not valid Basic credentials.",
-                              "malformed_basic_credentials")
-    return unquote_plus(client_id), unquote_plus(secret)
+        return rules.basic_credentials(value)
+    except InvalidInput as exc:
+        raise _invalid_client(exc.message, exc.code) from None
