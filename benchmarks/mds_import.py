@@ -25,7 +25,7 @@ def lookup_cost(blob_path: Path, root_path: Path, entries: int) -> tuple[float, 
     sys.path.insert(0, str(ROOT))
     from datetime import UTC, datetime
 
-    from passgate.core.trust.mds import verify_blob
+    from passgate.core.trust.blob import verify_blob
 
     blob = blob_path.read_bytes()
     started = time.perf_counter()

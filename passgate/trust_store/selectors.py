@@ -10,8 +10,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from django.conf import settings
 
 from passgate.core.errors import InvalidInput
+from passgate.core.trust.blob import default_root_der, verify_blob
 from passgate.core.trust.catalogue import Catalogue, build_catalogue, display_name
-from passgate.core.trust.mds import MetadataSnapshot, default_root_der, verify_blob
+from passgate.core.trust.mds import MetadataSnapshot
 from passgate.trust_store.models import MetadataBlob
 
 _lock = threading.Lock()

@@ -14,7 +14,8 @@ from django.utils import timezone
 from passgate.audit.models import Category
 from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_failure, audit_record
 from passgate.core.errors import Conflict, InvalidInput, PassgateError
-from passgate.core.trust.mds import DEFAULT_MAX_BYTES, MetadataSnapshot, verify_blob
+from passgate.core.trust.blob import DEFAULT_MAX_BYTES, verify_blob
+from passgate.core.trust.mds import MetadataSnapshot
 from passgate.trust_store.models import MetadataBlob
 from passgate.trust_store.selectors import current_blob, root_der
 

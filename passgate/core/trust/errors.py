@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum, unique
+from typing import NoReturn
 
 from passgate.core.errors import PassgateError
 
@@ -31,3 +32,14 @@ class MetadataRejected(PassgateError):
     def __init__(self, reason: MetadataRejectReason, message: str) -> None:
         super().__init__(message, code=reason.value)
         self.reason = reason
+
+
+def reject(reason: MetadataRejectReason, message: str) -> NoReturn:
+    """Refuse the BLOB being verified, for ``reason``."""
+    raise MetadataRejected(reason, message)
+
+
+def short(value: object, limit: int = 120) -> str:
+    """``value`` as text for a refusal's message, cut to ``limit`` characters."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "..."

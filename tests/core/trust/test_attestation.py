@@ -28,7 +28,8 @@ from passgate.core.trust.attestation import (
     attestation_required_refusal,
     known_vendor_roots,
 )
-from passgate.core.trust.mds import AuthenticatorStatus, CertificationLevel, MetadataSnapshot, verify_blob
+from passgate.core.trust.blob import verify_blob
+from passgate.core.trust.mds import AuthenticatorStatus, CertificationLevel, MetadataSnapshot
 from passgate.core.webauthn import RegisteredCredential, verify_registration
 from tests.core.softauthn import CHALLENGE, RP, SoftAuthenticator, client_data_json, weak_rsa_key
 from tests.core.trust.test_pki import CHROMIUM_VIRTUAL_AAGUID, Issued, make_blob, make_cert, make_entry, make_pki
