@@ -29,7 +29,9 @@ BETA_ONLY = {"fido2AuthenticationMethod": {"lastUsedDateTime"},
              "softwareOathAuthenticationMethod": {"lastUsedDateTime"},
              "conditionalAccessConditionSet": {"agentIdRiskLevels", "deviceStates", "times"},
              "conditionalAccessApplications": {"globalSecureAccess", "networkAccess"},
-             "conditionalAccessPolicy": {"partialEnablementStrategy"}}
+             "conditionalAccessPolicy": {"partialEnablementStrategy"},
+             # beta: the steps of a sign-in and what they came to
+             "signIn": {"authenticationDetails", "authenticationRequirement", "authenticationMethodsUsed"}}
 
 # (component schema, JSON path inside it, Graph type)
 CHECKS = [
@@ -58,6 +60,24 @@ CHECKS = [
                                (("conditions", "users"), "conditionalAccessUsers"),
                                (("conditions", "applications"), "conditionalAccessApplications"),
                                (("grantControls",), "conditionalAccessGrantControls"))],
+    *[(f"application{mode}", path, graph_type) for mode in ("", ".create", ".update")
+      for path, graph_type in (((), "application"), (("web",), "webApplication"),
+                               (("web", "implicitGrantSettings"), "implicitGrantSettings"),
+                               (("spa",), "spaApplication"), (("publicClient",), "publicClientApplication"),
+                               (("requiredResourceAccess", "items"), "requiredResourceAccess"),
+                               (("requiredResourceAccess", "items", "resourceAccess", "items"), "resourceAccess"))],
+    *[(f"application{mode}", ("passwordCredentials", "items"), "passwordCredential") for mode in ("", ".create")],
+    ("passwordCredential", (), "passwordCredential"),
+    ("addPassword", ("passwordCredential",), "passwordCredential"),
+    *[("signIn", path, graph_type) for path, graph_type in (
+        ((), "signIn"), (("status",), "signInStatus"), (("deviceDetail",), "deviceDetail"),
+        (("location",), "signInLocation"), (("appliedConditionalAccessPolicies", "items"),
+                                            "appliedConditionalAccessPolicy"))],
+    *[("directoryAudit", path, graph_type) for path, graph_type in (
+        ((), "directoryAudit"), (("initiatedBy",), "auditActivityInitiator"), (("initiatedBy", "user"), "userIdentity"),
+        (("initiatedBy", "app"), "appIdentity"), (("targetResources", "items"), "targetResource"),
+        (("targetResources", "items", "modifiedProperties", "items"), "modifiedProperty"),
+        (("additionalDetails", "items"), "keyValue"))],
 ]
 
 

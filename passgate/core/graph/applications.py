@@ -29,10 +29,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from passgate.core import oidc as rules
 from passgate.core.errors import InvalidInput
+from passgate.core.graph import jsonschema as js
 from passgate.core.graph.authz import Permission
 from passgate.core.graph.errors import GraphCode, GraphError
 from passgate.core.graph.schema import Kind, Prop, Resource, Write
@@ -76,6 +77,58 @@ UNSUPPORTED: Final = frozenset({
     "servicePrincipalLockConfiguration", "tags", "tokenEncryptionKeyId", "uniqueName", "verifiedPublisher",
 })
 EQ = frozenset({"eq"})
+CREDENTIAL_SET_BY_PASSGATE: Final = ("endDateTime", "startDateTime", "keyId", "hint", "secretText",
+                                     "customKeyIdentifier")
+
+# --- the complex values, as answers carry them and as bodies may send them (the readers below check bodies
+# against the input schemas first, so the document and the server agree by construction) --------------------------
+
+_NULL = {"type": "null"}
+_URIS = js.array(js.STRING)
+_FALSE_OR_NULL = {"enum": [False, None]}
+_GRANTS = ("enableAccessTokenIssuance", "enableIdTokenIssuance")
+WEB_SCHEMA = js.obj({
+    "homePageUrl": _NULL, "logoutUrl": _NULL, "redirectUris": _URIS,
+    "implicitGrantSettings": js.obj({name: {"type": "boolean", "const": False} for name in _GRANTS},
+                                    required=_GRANTS, title="microsoft.graph.implicitGrantSettings")},
+    required=("homePageUrl", "logoutUrl", "redirectUris", "implicitGrantSettings"),
+    title="microsoft.graph.webApplication")
+WEB_INPUT = js.obj({
+    "homePageUrl": _NULL, "logoutUrl": _NULL, "redirectUris": js.nullable(_URIS),
+    "implicitGrantSettings": js.nullable(js.obj({name: _FALSE_OR_NULL for name in _GRANTS},
+                                                title="microsoft.graph.implicitGrantSettings"))},
+    title="microsoft.graph.webApplication")
+SPA_SCHEMA = js.obj({"redirectUris": js.array(js.STRING, max_items=0)}, required=("redirectUris",),
+                    title="microsoft.graph.spaApplication")
+SPA_INPUT = js.obj({"redirectUris": js.nullable(js.array(js.STRING, max_items=0))},
+                   title="microsoft.graph.spaApplication")
+PUBLIC_CLIENT_SCHEMA = js.obj({"redirectUris": _URIS}, required=("redirectUris",),
+                              title="microsoft.graph.publicClientApplication")
+PUBLIC_CLIENT_INPUT = js.obj({"redirectUris": js.nullable(_URIS)}, title="microsoft.graph.publicClientApplication")
+PASSWORD_CREDENTIAL_SCHEMA = js.obj({
+    "customKeyIdentifier": _NULL, "displayName": js.nullable(js.STRING),
+    "endDateTime": {"type": "null", "description": "Passgate's secrets don't expire."},
+    "hint": js.STRING, "keyId": js.guid(),
+    "secretText": js.nullable(js.string(description="Only in the answer that made the secret.")),
+    "startDateTime": js.DATETIME},
+    required=("customKeyIdentifier", "displayName", "endDateTime", "hint", "keyId", "secretText", "startDateTime"),
+    title="microsoft.graph.passwordCredential")
+# What a client may send of a passwordCredential: its displayName; what Passgate sets only as null.
+PASSWORD_CREDENTIAL_INPUT = js.obj({"displayName": js.nullable(js.STRING),
+                                    **{name: {"type": "null", "description": "Set by Passgate."}
+                                       for name in CREDENTIAL_SET_BY_PASSGATE}},
+                                   title="microsoft.graph.passwordCredential")
+RESOURCE_ACCESS_SCHEMA = js.obj({
+    "resourceAppId": js.string(enum=[GRAPH_RESOURCE_APP_ID]),
+    "resourceAccess": js.array(js.obj({"id": js.guid(), "type": js.string(enum=["Role"])}, required=("id", "type"),
+                                      title="microsoft.graph.resourceAccess"))},
+    required=("resourceAppId", "resourceAccess"), title="microsoft.graph.requiredResourceAccess")
+RESOURCE_ACCESS_INPUT = js.obj({
+    "resourceAppId": js.STRING,
+    "resourceAccess": js.array(js.obj({"id": js.STRING, "type": js.STRING}, title="microsoft.graph.resourceAccess"))},
+    title="microsoft.graph.requiredResourceAccess")
+# keyCredentials: always [] in answers; a body may send [] (or null), nothing else.
+KEY_CREDENTIALS_INPUT = js.nullable(js.array(js.obj({}, title="microsoft.graph.keyCredential"), max_items=0))
 
 APPLICATION = Resource(
     type_name="microsoft.graph.application", entity="Application", entity_set="applications",
@@ -93,22 +146,69 @@ APPLICATION = Resource(
         Prop("isFallbackPublicClient", Kind.BOOLEAN, "True for a public client (PKCE, no secret).",
              create=Write.OPTIONAL, update=True, nullable=True),
         Prop("web", Kind.OBJECT, "A confidential client's redirectUris; logoutUrl and homePageUrl are always null, "
-             "implicitGrantSettings always false.", create=Write.OPTIONAL, update=True, nullable=True),
+             "implicitGrantSettings always false.", create=Write.OPTIONAL, update=True, nullable=True,
+             schema=WEB_SCHEMA, input_schema=WEB_INPUT),
         Prop("spa", Kind.OBJECT, "Always {\"redirectUris\": []}: register a single-page app as a public client.",
-             create=Write.OPTIONAL, update=True, nullable=True),
+             create=Write.OPTIONAL, update=True, nullable=True, schema=SPA_SCHEMA, input_schema=SPA_INPUT),
         Prop("publicClient", Kind.OBJECT, "A public client's redirectUris.", create=Write.OPTIONAL, update=True,
-             nullable=True),
+             nullable=True, schema=PUBLIC_CLIENT_SCHEMA, input_schema=PUBLIC_CLIENT_INPUT),
         Prop("passwordCredentials", Kind.OBJECT_LIST, "The app's one secret: keyId, displayName, hint, "
              "startDateTime (secretText only in the answer that made it). On create, [{\"displayName\": …}] makes "
-             "one; afterwards use addPassword and removePassword.", create=Write.OPTIONAL),
+             "one; afterwards use addPassword and removePassword.", create=Write.OPTIONAL,
+             schema=js.array(PASSWORD_CREDENTIAL_SCHEMA, max_items=1),
+             input_schema=js.nullable(js.array(PASSWORD_CREDENTIAL_INPUT, max_items=1))),
         Prop("keyCredentials", Kind.OBJECT_LIST, "Always []: private_key_jwt keys are @passgate.jwks.",
-             create=Write.OPTIONAL, update=True),
+             create=Write.OPTIONAL, update=True, schema=js.array(js.obj({}), max_items=0),
+             input_schema=KEY_CREDENTIALS_INPUT),
         Prop("requiredResourceAccess", Kind.OBJECT_LIST, "The Graph application permissions the app holds "
              "(resourceAppId 00000003-0000-0000-c000-000000000000, type Role). Setting them needs a Global "
-             "Administrator.", create=Write.OPTIONAL, update=True),
+             "Administrator.", create=Write.OPTIONAL, update=True, schema=js.array(RESOURCE_ACCESS_SCHEMA, max_items=1),
+             input_schema=js.nullable(js.array(RESOURCE_ACCESS_INPUT))),
     ),
 )
 
+
+# Passgate's OpenID Connect annotations, as answers carry them and as bodies may send them.
+ANNOTATION_SCHEMAS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
+    POST_LOGOUT: js.array(js.string(fmt="uri"), description="Where the app may send people after RP-initiated "
+                                                            "logout (OpenID Connect)."),
+    AUTH_METHOD: js.nullable(js.string(enum=[m.value for m in rules.ClientAuthMethod],
+                                       description="How the OpenID Connect client authenticates at the token "
+                                                   "endpoint.")),
+    JWKS: js.nullable({"type": "object", "description": "The client's public keys (a JWK set), for "
+                                                        "private_key_jwt."}),
+    SCOPES: js.array(js.string(enum=list(rules.SUPPORTED_SCOPES)),
+                     description="The scopes the client may ask for (openid required)."),
+    ID_TOKEN_ALG: js.nullable(js.string(enum=list(rules.ID_TOKEN_ALGORITHMS),
+                                        description="How its ID tokens are signed.")),
+})
+# What the readers take besides the declared properties: null for what is optional, Graph properties Passgate does
+# not keep when empty, and OData control information of a GET body sent back (ignored).
+_EMPTY = {"anyOf": [{"type": "null"}, {"const": ""}, js.array(js.ANY, max_items=0), js.obj({})],
+          "description": "Not kept by Passgate: accepted only when null or empty."}
+
+
+def application_schema(mode: Literal["read", "create", "update"]) -> js.Schema:
+    """The application's JSON Schema for answers (``read``) or bodies; ``read_application`` checks bodies with it."""
+    schema = APPLICATION.json_schema(mode)
+    if mode == "read":
+        schema["properties"].update({name: dict(value) for name, value in ANNOTATION_SCHEMAS.items()})
+        return schema
+    props = schema["properties"]
+    props["signInAudience"] = js.nullable(props["signInAudience"])
+    props.update({name: dict(value) for name, value in ANNOTATION_SCHEMAS.items()})
+    for name in (POST_LOGOUT, SCOPES):
+        props[name] = js.nullable(props[name])
+    # any name here: the OpenID Connect rules (the service) refuse the ones they don't know, with their reason code
+    for name in (AUTH_METHOD, ID_TOKEN_ALG):
+        props[name] = js.nullable(js.string(description=props[name]["description"]))
+    props[SCOPES]["items"] = js.STRING
+    props.update({name: dict(_EMPTY) for name in sorted(UNSUPPORTED)})
+    schema["patternProperties"] = {r"^@odata\.": js.ANY}
+    return schema
+
+
+_INPUT_SCHEMAS: Final = {mode: application_schema(mode) for mode in ("create", "update")}
 
 
 def required_resource_access(permissions: Iterable[str]) -> list[dict[str, Any]]:
@@ -282,9 +382,6 @@ def _secret_name(value: object) -> str:
     return _credential_name(value[0], f"{target}[0]") if value else ""
 
 
-# A passwordCredential's properties that Passgate sets: a client may send them only as null.
-CREDENTIAL_SET_BY_PASSGATE: Final = ("endDateTime", "startDateTime", "keyId", "hint", "secretText",
-                                     "customKeyIdentifier")
 
 
 def _credential_name(value: object, target: str) -> str:
@@ -307,11 +404,18 @@ def _empty(value: object) -> bool:
     return value is None or value in ([], {}, "")
 
 
+ADD_PASSWORD_SCHEMA: Final = js.obj({"passwordCredential": js.nullable(PASSWORD_CREDENTIAL_INPUT)},
+                                    title="addPassword")
+
+
 def read_password_credential(body: object) -> str:
     """addPassword's body, ``{"passwordCredential": {"displayName": …}}`` (optional): the secret's description."""
     if body is None or body == {}:
         return ""
     obj = _object(body, "body")
+    found = js.violation(ADD_PASSWORD_SCHEMA, obj)
+    if found is not None:
+        raise _bad(*found)
     for name in obj:
         if name != "passwordCredential":
             raise _bad(name, f"Property '{name}' does not exist for addPassword; send passwordCredential.")
@@ -375,6 +479,7 @@ def _optional_string(name: str, field_name: str, expected: str) -> Callable[[obj
     return read
 
 
+_READ_ONLY: Final = ("id", "appId", "createdDateTime")
 _READERS: Mapping[str, Callable[[object, bool], dict[str, Any]]] = MappingProxyType({
     "displayName": _display_name,
     "signInAudience": _audience,
@@ -395,8 +500,33 @@ _READERS: Mapping[str, Callable[[object, bool], dict[str, Any]]] = MappingProxyT
 })
 
 
+def _other(name: str, value: object) -> None:
+    """A name without a reader: OData control information, a Graph property Passgate does not keep (when empty),
+    or a refusal that says why."""
+    if name == "@odata.type":
+        if value not in (APPLICATION.odata_type, APPLICATION.type_name):
+            raise _bad(name, f"Invalid '@odata.type' value {value!r}: this request takes "
+                       f"'{APPLICATION.odata_type}'.")
+    elif name.startswith("@odata."):
+        return  # @odata.context, @odata.id … of a document read back: ignored
+    elif name in _READ_ONLY:
+        raise _bad(name, f"Property '{name}' is read-only and cannot be set.")
+    elif name in UNSUPPORTED:
+        if not _empty(value):
+            raise _bad(name, f"Property '{name}' is not supported by Passgate (send null or leave it out).")
+    elif name.startswith("@passgate."):
+        raise _bad(name, f"Unknown annotation '{name}'; Passgate's are {', '.join(ANNOTATIONS)}.")
+    else:
+        hint = next((p.name for p in APPLICATION.props if p.name.lower() == name.lower()), None)
+        raise _bad(name, f"Property '{name}' does not exist as a declared property or extension property."
+                   + (f" Did you mean '{hint}'?" if hint else ""))
+
+
 def read_application(body: object, *, create: bool) -> ApplicationInput:
-    """A POST (``create``) or PATCH body, checked; raises ``ApplicationPropertyError`` naming the first problem."""
+    """A POST (``create``) or PATCH body, checked; raises ``ApplicationPropertyError`` naming the first problem.
+
+    Each property's reader says what is wrong in its own words; then the whole body must fit the schema that
+    ``/openapi.json`` publishes for it (``application_schema``), so nothing the document forbids is taken."""
     if not isinstance(body, dict):
         raise GraphError.malformed("The request body must be a JSON object.")
     values: dict[str, Any] = {}
@@ -404,23 +534,11 @@ def read_application(body: object, *, create: bool) -> ApplicationInput:
         reader = _READERS.get(name)
         if reader is not None:
             values.update(reader(value, create))
-        elif name == "@odata.type":
-            if value not in (APPLICATION.odata_type, APPLICATION.type_name):
-                raise _bad(name, f"Invalid '@odata.type' value {value!r}: this request takes "
-                           f"'{APPLICATION.odata_type}'.")
-        elif name.startswith("@odata."):
-            continue  # @odata.context, @odata.id … of a document read back: ignored
-        elif name in ("id", "appId", "createdDateTime"):
-            raise _bad(name, f"Property '{name}' is read-only and cannot be set.")
-        elif name in UNSUPPORTED:
-            if not _empty(value):
-                raise _bad(name, f"Property '{name}' is not supported by Passgate (send null or leave it out).")
-        elif name.startswith("@passgate."):
-            raise _bad(name, f"Unknown annotation '{name}'; Passgate's are {', '.join(ANNOTATIONS)}.")
         else:
-            hint = next((p.name for p in APPLICATION.props if p.name.lower() == name.lower()), None)
-            raise _bad(name, f"Property '{name}' does not exist as a declared property or extension property."
-                       + (f" Did you mean '{hint}'?" if hint else ""))
+            _other(name, value)
+    found = js.violation(_INPUT_SCHEMAS["create" if create else "update"], body)
+    if found is not None:
+        raise _bad(*found)
     if create and "display_name" not in values:
         raise _bad("displayName", "Property 'displayName' is required when creating an application.")
     return ApplicationInput(**values, given=frozenset(values))

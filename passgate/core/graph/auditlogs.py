@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
+from passgate.core.graph import jsonschema as js
 from passgate.core.graph.odata import FilterKind, FilterProp
 from passgate.core.graph.schema import Kind, Prop, Resource
 
@@ -166,11 +167,64 @@ def operation_type(activity: str) -> str:
     return next((graph for ours, graph in _OPERATIONS if verb == ours), "Other")
 
 
+# --- the complex values, as the answers carry them ---------------------------------------------------------------
+
+_NULL: Final = {"type": "null"}
+_TEXT: Final = js.nullable(js.STRING)
+SIGN_IN_STATUS: Final = js.obj({"errorCode": js.integer(minimum=0), "failureReason": _TEXT,
+                                "additionalDetails": _TEXT},
+                               required=("errorCode", "failureReason", "additionalDetails"),
+                               title="microsoft.graph.signInStatus")
+DEVICE_DETAIL: Final = js.obj({
+    "browser": js.STRING, "deviceId": js.STRING, "displayName": js.STRING, "isCompliant": js.BOOLEAN,
+    "isManaged": js.BOOLEAN, "operatingSystem": js.STRING, "trustType": js.STRING},
+    required=("browser", "deviceId", "displayName", "isCompliant", "isManaged", "operatingSystem", "trustType"),
+    title="microsoft.graph.deviceDetail")
+SIGN_IN_LOCATION: Final = js.obj({name: _NULL for name in EMPTY_LOCATION}, required=tuple(EMPTY_LOCATION),
+                                 title="microsoft.graph.signInLocation",
+                                 description="Passgate does not locate addresses: every field is null.")
+APPLIED_POLICY: Final = js.obj({
+    "id": js.STRING, "displayName": js.STRING, "enforcedGrantControls": js.array(js.STRING),
+    "enforcedSessionControls": js.array(js.STRING),
+    "result": js.string(enum=[*APPLIED_POLICY_RESULTS, "unknownFutureValue"]),
+    "@passgate.reason": js.string(description="Why the policy applied or not (Passgate's reason code).")},
+    required=("id", "displayName", "enforcedGrantControls", "enforcedSessionControls", "result"),
+    title="microsoft.graph.appliedConditionalAccessPolicy")
+AUTHENTICATION_DETAIL: Final = js.obj({
+    "authenticationMethod": _TEXT, "authenticationMethodDetail": _TEXT,
+    "authenticationStepDateTime": js.nullable(js.DATETIME), "authenticationStepRequirement": _TEXT,
+    "authenticationStepResultDetail": _TEXT, "succeeded": js.BOOLEAN},
+    required=("authenticationMethod", "authenticationMethodDetail", "authenticationStepDateTime",
+              "authenticationStepRequirement", "authenticationStepResultDetail", "succeeded"),
+    title="microsoft.graph.authenticationDetail (beta)")
+USER_IDENTITY: Final = js.obj({"id": _TEXT, "displayName": _TEXT, "userPrincipalName": _TEXT, "ipAddress": _TEXT},
+                              required=("id", "displayName", "userPrincipalName", "ipAddress"),
+                              title="microsoft.graph.userIdentity")
+APP_IDENTITY: Final = js.obj({"appId": _TEXT, "displayName": js.STRING, "servicePrincipalId": _TEXT,
+                              "servicePrincipalName": _TEXT},
+                             required=("appId", "displayName", "servicePrincipalId", "servicePrincipalName"),
+                             title="microsoft.graph.appIdentity")
+AUDIT_INITIATOR: Final = js.obj({"user": js.nullable(USER_IDENTITY), "app": js.nullable(APP_IDENTITY)},
+                                required=("user", "app"), title="microsoft.graph.auditActivityInitiator",
+                                description="Exactly one of user and app is set.")
+MODIFIED_PROPERTY: Final = js.obj({"displayName": js.STRING, "oldValue": js.STRING, "newValue": js.STRING},
+                                  required=("displayName", "oldValue", "newValue"),
+                                  title="microsoft.graph.modifiedProperty")
+TARGET_RESOURCE: Final = js.obj({
+    "id": _TEXT, "displayName": _TEXT, "type": js.string(enum=[*dict.fromkeys(_TARGET_TYPES.values()), "Other"]),
+    "groupType": _NULL, "userPrincipalName": _TEXT, "modifiedProperties": js.array(MODIFIED_PROPERTY),
+    "@passgate.type": js.string(description="Passgate's own name of the target's kind.")},
+    required=("id", "displayName", "type", "groupType", "userPrincipalName", "modifiedProperties"),
+    title="microsoft.graph.targetResource")
+KEY_VALUE: Final = js.obj({"key": js.STRING, "value": js.STRING}, required=("key", "value"),
+                          title="microsoft.graph.keyValue")
+
+
 # --- the resources -----------------------------------------------------------------------------------------------
 
 def _p(name: str, kind: Kind, description: str, *, nullable: bool = False,
-       filter: frozenset[str] = frozenset()) -> Prop:
-    return Prop(name, kind, description, nullable=nullable, filter=filter)
+       filter: frozenset[str] = frozenset(), schema: js.Schema | None = None) -> Prop:
+    return Prop(name, kind, description, nullable=nullable, filter=filter, schema=schema)
 
 
 _SIGN_IN_PROPS: tuple[Prop, ...] = (
@@ -196,15 +250,18 @@ _SIGN_IN_PROPS: tuple[Prop, ...] = (
     _p("riskState", Kind.STRING, "Always none."),
     _p("riskEventTypes", Kind.STRING_LIST, "Always []."),
     _p("riskEventTypes_v2", Kind.STRING_LIST, "Always []."),
-    _p("status", Kind.OBJECT, "signInStatus: errorCode (0 for success), failureReason, additionalDetails."),
-    _p("deviceDetail", Kind.OBJECT, "deviceDetail: browser and operatingSystem from the User-Agent."),
-    _p("location", Kind.OBJECT, "signInLocation: not known to Passgate (every field null)."),
+    _p("status", Kind.OBJECT, "signInStatus: errorCode (0 for success), failureReason, additionalDetails.",
+       schema=SIGN_IN_STATUS),
+    _p("deviceDetail", Kind.OBJECT, "deviceDetail: browser and operatingSystem from the User-Agent.",
+       schema=DEVICE_DETAIL),
+    _p("location", Kind.OBJECT, "signInLocation: not known to Passgate (every field null).", schema=SIGN_IN_LOCATION),
     _p("appliedConditionalAccessPolicies", Kind.OBJECT_LIST,
        "Each Conditional Access policy evaluated, with its result; [] for callers that may not read Conditional "
-       "Access policies."),
+       "Access policies.", schema=js.array(APPLIED_POLICY)),
 )
 _SIGN_IN_BETA_PROPS: tuple[Prop, ...] = (
-    _p("authenticationDetails", Kind.OBJECT_LIST, "Each authentication step: method, detail, time, result."),
+    _p("authenticationDetails", Kind.OBJECT_LIST, "Each authentication step: method, detail, time, result.",
+       schema=js.array(AUTHENTICATION_DETAIL)),
     _p("authenticationRequirement", Kind.STRING, "singleFactorAuthentication or multiFactorAuthentication."),
     _p("authenticationMethodsUsed", Kind.STRING_LIST, "The methods of the successful steps."),
 )
@@ -233,9 +290,12 @@ DIRECTORY_AUDIT = Resource(
         _p("activityDateTime", Kind.DATETIME, "When it happened (UTC).", filter=DATES),
         _p("loggedByService", Kind.STRING, "Always Passgate.", filter=EQ),
         _p("operationType", Kind.STRING, "Add, Assign, Update, Unassign, Delete or Other."),
-        _p("initiatedBy", Kind.OBJECT, "auditActivityInitiator: the user or the app (or Passgate itself) that acted."),
-        _p("targetResources", Kind.OBJECT_LIST, "What the activity was about (at most one)."),
-        _p("additionalDetails", Kind.OBJECT_LIST, "keyValue pairs: the event's details and the User-Agent."),
+        _p("initiatedBy", Kind.OBJECT, "auditActivityInitiator: the user or the app (or Passgate itself) that acted.",
+           schema=AUDIT_INITIATOR),
+        _p("targetResources", Kind.OBJECT_LIST, "What the activity was about (at most one).",
+           schema=js.array(TARGET_RESOURCE, max_items=1)),
+        _p("additionalDetails", Kind.OBJECT_LIST, "keyValue pairs: the event's details and the User-Agent.",
+           schema=js.array(KEY_VALUE)),
     ),
     nested_filters=(("initiatedBy/user/id", FilterProp(FilterKind.GUID, EQ)),
                     ("initiatedBy/user/userPrincipalName", FilterProp(FilterKind.STRING, EQ_STARTSWITH))),

@@ -4,11 +4,13 @@ OpenAPI document, so the three cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum, unique
 from typing import Any, Literal
 
+from passgate.core.graph import jsonschema as js
 from passgate.core.graph.errors import GraphError
 from passgate.core.graph.odata import FilterKind, FilterProp, QuerySpec
 
@@ -89,15 +91,20 @@ class Prop:
     filter: frozenset[str] = frozenset()
     ignored_on_create: bool = False  # accepted on create and dropped (passwordProfile)
     update_refusal: str = ""  # why the property cannot be changed with PATCH
+    # A complex value's own JSON Schema (jsonschema.py builders), as answers carry it and as bodies may send it
+    # (``input_schema``, when that differs); without one, an OBJECT is any object (an opaque value).
+    schema: Mapping[str, Any] | None = None
+    input_schema: Mapping[str, Any] | None = None
 
-    def json_schema(self) -> dict[str, Any]:
-        base = dict(_JSON_TYPES[self.kind])
-        if self.nullable:
-            base["type"] = [base["type"], "null"]
+    def json_schema(self, *, write: bool = False) -> dict[str, Any]:
+        declared = (self.input_schema or self.schema) if write else self.schema
+        base = dict(declared) if declared is not None else dict(_JSON_TYPES[self.kind])
         if self.max_length is not None:
             base["maxLength"] = self.max_length
         if self.allowed is not None and self.kind is not Kind.STRING_LIST:
             base["enum"] = list(self.allowed)
+        if self.nullable:
+            base = js.nullable(base)
         base["description"] = self.description + (f" {self.refusal}" if self.refusal else "")
         if self.create is Write.READ_ONLY or self.create is Write.UNSUPPORTED:
             base["readOnly"] = True
@@ -162,8 +169,8 @@ class Resource:
             raise self._invalid_value(prop.name, "It must be a string.")
         if prop.kind is Kind.STRING_LIST and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise self._invalid_value(prop.name, "It must be an array of strings.")
-        if prop.kind is Kind.OBJECT and not isinstance(value, dict):
-            raise self._invalid_value(prop.name, "It must be an object.")
+        if prop.kind in (Kind.OBJECT, Kind.OBJECT_LIST):
+            self._check_complex(prop, value)
         if prop.kind is Kind.INTEGER and (isinstance(value, bool) or not isinstance(value, int)):
             raise self._invalid_value(prop.name, "It must be a whole number.")
         if prop.kind is Kind.DATETIME and not (isinstance(value, str) and parse_datetime(value) is not None):
@@ -177,6 +184,16 @@ class Resource:
             if not accepted:
                 raise self._invalid_value(prop.name, prop.refusal)
         return value
+
+    def _check_complex(self, prop: Prop, value: object) -> None:
+        if prop.kind is Kind.OBJECT and not isinstance(value, dict):
+            raise self._invalid_value(prop.name, "It must be an object.")
+        if prop.kind is Kind.OBJECT_LIST and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            raise self._invalid_value(prop.name, "It must be an array of objects.")
+        declared = prop.input_schema or prop.schema
+        found = None if declared is None else js.violation(dict(declared), value, prop.name)
+        if found is not None:
+            raise self._invalid_value(prop.name, found[1])
 
     def _check_bind(self, name: str, value: object) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -246,7 +263,7 @@ class Resource:
                     and (mode == "create" or p.update)]
         schema_props: dict[str, Any] = {"@odata.type": {"type": "string", "enum": [self.odata_type, self.type_name]}}
         for p in writable:
-            entry = p.json_schema()
+            entry = p.json_schema(write=True)
             entry.pop("readOnly", None)
             schema_props[p.name] = entry
         for bind in (self.binds_on_create if mode == "create" else self.binds_on_update):

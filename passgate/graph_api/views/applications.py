@@ -31,16 +31,18 @@ from passgate.core import oidc as rules
 from passgate.core.errors import InvalidInput
 from passgate.core.graph import authz
 from passgate.core.graph.applications import (
+    ADD_PASSWORD_SCHEMA,
     APPLICATION,
     AUTH_METHOD,
-    CREDENTIAL_SET_BY_PASSGATE,
     ID_TOKEN_ALG,
     JWKS,
+    PASSWORD_CREDENTIAL_SCHEMA,
     POST_LOGOUT,
     SCOPES,
     SIGN_IN_AUDIENCE,
     ApplicationInput,
     ApplicationPropertyError,
+    application_schema,
     read_application,
     read_key_id,
     read_password_credential,
@@ -48,7 +50,7 @@ from passgate.core.graph.applications import (
 )
 from passgate.core.graph.errors import GraphError
 from passgate.core.graph.schema import format_datetime
-from passgate.graph_api.registry import SCHEMAS, Call, endpoint, register_resource, register_schema
+from passgate.graph_api.registry import Call, endpoint, register_resource, register_schema
 from passgate.graph_api.representations import entity_context
 
 T = TypeVar("T")
@@ -58,34 +60,11 @@ WRITE = "applications.write"
 NO_STORE = {"Cache-Control": "no-store"}
 
 register_resource(APPLICATION, "application")
-_ANNOTATION_SCHEMAS: dict[str, Any] = {
-    POST_LOGOUT: {"type": "array", "items": {"type": "string", "format": "uri"},
-                  "description": "Where the app may send people after RP-initiated logout (OpenID Connect)."},
-    AUTH_METHOD: {"type": ["string", "null"], "enum": ["client_secret_basic", "client_secret_post",
-                                                       "private_key_jwt", "none", None],
-                  "description": "How the OpenID Connect client authenticates at the token endpoint."},
-    JWKS: {"type": ["object", "null"], "description": "The client's public keys (a JWK set), for private_key_jwt."},
-    SCOPES: {"type": "array", "items": {"type": "string", "enum": list(rules.SUPPORTED_SCOPES)},
-             "description": "The scopes the client may ask for (openid required)."},
-    ID_TOKEN_ALG: {"type": ["string", "null"], "enum": [*rules.ID_TOKEN_ALGORITHMS, None],
-                   "description": "How its ID tokens are signed."},
-}
-for _mode in ("application", "application.create", "application.update"):
-    SCHEMAS[_mode]["properties"].update(_ANNOTATION_SCHEMAS)
-register_schema("passwordCredential", {
-    "type": "object", "title": "microsoft.graph.passwordCredential",
-    "properties": {"customKeyIdentifier": {"type": "null"}, "displayName": {"type": ["string", "null"]},
-                   "endDateTime": {"type": "null", "description": "Passgate's secrets don't expire."},
-                   "hint": {"type": "string"}, "keyId": {"type": "string", "format": "uuid"},
-                   "secretText": {"type": ["string", "null"], "description": "Only in addPassword's answer."},
-                   "startDateTime": {"type": "string", "format": "date-time"}}})
-register_schema("addPassword", {
-    "type": "object", "title": "addPassword", "additionalProperties": False,
-    "properties": {"passwordCredential": {
-        "type": ["object", "null"], "additionalProperties": False,
-        "properties": {"displayName": {"type": ["string", "null"]},
-                       **{name: {"type": "null", "description": "Set by Passgate"}
-                          for name in CREDENTIAL_SET_BY_PASSGATE}}}}})
+for _mode in ("read", "create", "update"):
+    register_schema("application" if _mode == "read" else f"application.{_mode}", application_schema(_mode))
+register_schema("passwordCredential", {**PASSWORD_CREDENTIAL_SCHEMA, "properties": {
+    "@odata.context": {"type": "string"}, **PASSWORD_CREDENTIAL_SCHEMA["properties"]}})  # addPassword's answer
+register_schema("addPassword", ADD_PASSWORD_SCHEMA)
 register_schema("removePassword", {
     "type": "object", "title": "removePassword", "additionalProperties": False, "required": ["keyId"],
     "properties": {"keyId": {"type": "string", "format": "uuid"}}})
