@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from passgate.core.graph import auditlogs, jsonschema as js
+from passgate.core.graph import auditlogs
+from passgate.core.graph import jsonschema as js
 from passgate.core.graph.applications import (
     ADD_PASSWORD_SCHEMA,
     APPLICATION,
