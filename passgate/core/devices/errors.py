@@ -1,0 +1,33 @@
+"""Refusals of the device registry and the device API, each with its reason code (one vocabulary for the HTTP
+answer, the audit row and the sign-in log)."""
+
+from __future__ import annotations
+
+from enum import StrEnum, unique
+
+from passgate.core.errors import PassgateError
+
+
+@unique
+class DeviceReason(StrEnum):
+    ENROLLMENT_TOKEN_INVALID = "device_enrollment_token_invalid"  # noqa: S105 - reason codes, not secrets
+    ENROLLMENT_TOKEN_EXPIRED = "device_enrollment_token_expired"  # noqa: S105
+    ENROLLMENT_TOKEN_USED = "device_enrollment_token_used_up"  # noqa: S105
+    JOIN_REQUEST_INVALID = "device_join_request_invalid"
+    KEY_INVALID = "device_key_invalid"
+    KEY_ALREADY_JOINED = "device_key_already_joined"
+    PROOF_MALFORMED = "device_proof_malformed"
+    PROOF_SIGNATURE = "device_proof_signature_invalid"
+    PROOF_EXPIRED = "device_proof_expired"
+    PROOF_REPLAYED = "device_proof_replayed"
+    PROOF_WRONG_REQUEST = "device_proof_wrong_request"  # another method, URL, audience or body
+    DEVICE_UNKNOWN = "device_unknown"
+    DEVICE_DISABLED = "device_disabled"
+
+
+class DeviceRejected(PassgateError):
+    """A device request was refused; ``reason`` says why."""
+
+    def __init__(self, reason: DeviceReason, message: str) -> None:
+        super().__init__(message, code=reason.value)
+        self.reason = reason
