@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "passgate.trust_store",
     "passgate.apps",
     "passgate.access",
+    "passgate.devices",
     "passgate.web",
     "rest_framework",
 ]

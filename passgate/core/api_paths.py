@@ -15,7 +15,9 @@ GRAPH_VERSIONS = ("v1.0", "beta")
 _GRAPH = re.compile(r"^/(?:v1\.0|beta)(?:/|\Z)|^/openapi\.json(?:/|\Z)")
 # The client-credentials token endpoint (also under Entra's /{tenant}/ prefix), and the OpenID Connect endpoints
 # that programs call (the authorization and logout endpoints are pages for people).
-_OAUTH = re.compile(r"^/(?:[^/]+/)?oauth2(?:/|\Z)|^/oidc/(?:token|userinfo|jwks)/?\Z|^/\.well-known/")
+# The device API (``/device/v1``, joined computers' agents) answers in the same shape.
+_OAUTH = re.compile(r"^/(?:[^/]+/)?oauth2(?:/|\Z)|^/oidc/(?:token|userinfo|jwks)/?\Z|^/\.well-known/"
+                    r"|^/device/v1(?:/|\Z)")
 
 
 @unique

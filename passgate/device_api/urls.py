@@ -1,0 +1,8 @@
+from django.urls import path
+
+from passgate.device_api import views
+
+urlpatterns = [
+    path("device/v1/join", views.join, name="device-join"),
+    path("device/v1/device", views.this_device, name="device-self"),
+]

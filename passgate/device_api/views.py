@@ -1,0 +1,94 @@
+"""``/device/v1/…``: join, read the device's own registration, leave.
+
+Errors are RFC 6749 §5.2-style JSON (``{"error", "error_description"}``), the ``error`` being the reason code, with
+401 for a proof that does not authenticate, 403 for a disabled device, 400 for a bad request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from passgate.audit.context import request_context
+from passgate.core.devices.errors import DeviceReason, DeviceRejected
+from passgate.core.devices.proof import SCHEME, ProofRequest
+from passgate.core.errors import PassgateError
+from passgate.core.graph.schema import format_datetime
+from passgate.core.text import strict_loads
+from passgate.devices.models import Device
+from passgate.devices.services import device_actor, device_authenticate, device_delete, device_join
+
+MAX_BODY_BYTES = 16 * 1024
+_UNAUTHENTICATED = frozenset({DeviceReason.PROOF_MALFORMED, DeviceReason.PROOF_SIGNATURE,
+                              DeviceReason.PROOF_EXPIRED, DeviceReason.PROOF_REPLAYED,
+                              DeviceReason.PROOF_WRONG_REQUEST, DeviceReason.DEVICE_UNKNOWN})
+
+
+def _error(status: int, code: str, message: str) -> JsonResponse:
+    response = JsonResponse({"error": code, "error_description": message}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = f'{SCHEME} error="{code}"'
+    return response
+
+
+def _refusal(exc: PassgateError) -> JsonResponse:
+    if isinstance(exc, DeviceRejected) and exc.reason in _UNAUTHENTICATED:
+        return _error(401, exc.code, exc.message)
+    if isinstance(exc, DeviceRejected) and exc.reason is DeviceReason.DEVICE_DISABLED:
+        return _error(403, exc.code, exc.message)
+    if isinstance(exc, DeviceRejected) and exc.reason is DeviceReason.KEY_ALREADY_JOINED:
+        return _error(409, exc.code, exc.message)
+    return _error(400, exc.code, exc.message)
+
+
+def device_json(device: Device) -> dict[str, Any]:
+    return {"id": str(device.id), "deviceId": str(device.device_id), "displayName": device.display_name,
+            "operatingSystem": device.operating_system, "operatingSystemVersion": device.operating_system_version,
+            "trustType": device.trust_type, "accountEnabled": device.account_enabled,
+            "registrationDateTime": format_datetime(device.registered_at), "keyThumbprint": device.key_thumbprint}
+
+
+def _body(request: HttpRequest) -> object:
+    if request.content_type != "application/json":  # before the body: a form body may have been read already
+        raise DeviceRejected(DeviceReason.JOIN_REQUEST_INVALID, "Send the body as application/json.")
+    if len(request.body) > MAX_BODY_BYTES:
+        raise DeviceRejected(DeviceReason.JOIN_REQUEST_INVALID, f"The body may be at most {MAX_BODY_BYTES} bytes.")
+    try:
+        return strict_loads(request.body)
+    except ValueError as exc:
+        raise DeviceRejected(DeviceReason.JOIN_REQUEST_INVALID, str(exc)) from None
+
+
+def _authenticated(request: HttpRequest) -> Device:
+    proof_request = ProofRequest(audience=settings.PASSGATE.origin, method=request.method or "",
+                                 url=settings.PASSGATE.origin + request.get_full_path(), body=request.body)
+    return device_authenticate(authorization=str(request.META.get("HTTP_AUTHORIZATION", "")),
+                               request=proof_request, context=request_context(request.META))
+
+
+@csrf_exempt  # no cookie authenticates here: an enrollment token or a device proof does
+@require_http_methods(["POST"])
+def join(request: HttpRequest) -> JsonResponse:
+    try:
+        device = device_join(body=_body(request), context=request_context(request.META))
+    except PassgateError as exc:
+        return _refusal(exc)
+    return JsonResponse({**device_json(device), "origin": settings.PASSGATE.origin}, status=201)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "DELETE"])
+def this_device(request: HttpRequest) -> JsonResponse:
+    """GET: the device's registration as the directory has it. DELETE: the device leaves the directory."""
+    try:
+        device = _authenticated(request)
+        if request.method == "DELETE":
+            device_delete(device=device, actor=device_actor(device), context=request_context(request.META))
+            return JsonResponse({}, status=200)
+    except PassgateError as exc:
+        return _refusal(exc)
+    return JsonResponse(device_json(device))
