@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
+from passgate.cli.device_parsers import add_device_parsers
+
 EXIT_ERROR = 1
 
 
@@ -192,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true")
     a.set_defaults(func="cmd_throttle_purge")
 
+    add_device_parsers(sub, _positive)
+
     d = sub.add_parser("demo-app", help="run a small web app that signs in through this Passgate (OpenID Connect); "
                                         "registers it as a public client the first time")
     d.add_argument("--host", default="127.0.0.1")
@@ -261,7 +265,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             if args.command not in {"serve", "migrate"}:
                 commands.migrate()
-            getattr(commands, args.func)(args)
+            from passgate.cli import devices
+
+            (getattr(commands, args.func, None) or getattr(devices, args.func))(args)
         except PassgateError as exc:
             raise CliError(exc.message) from None
         except DatabaseError as exc:

@@ -75,6 +75,23 @@ def _fuzz_app(server: dict[str, Any]) -> tuple[str, str]:
     return app_id.group(1), secret.group(1)
 
 
+def _joined_device(server: dict[str, Any]) -> str:
+    """A computer joined the way the agent joins one (a CLI token, then /device/v1/join): its object id."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from passgate.core.devices.keys import jwk_of
+
+    done = subprocess.run([sys.executable, "-m", "passgate.cli", "devices", "token", "--json"], env=server["env"],
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    body = {"enrollmentToken": json.loads(done.stdout)["enrollmentToken"], "displayName": "fuzz-pc",
+            "operatingSystem": "Linux", "operatingSystemVersion": "Debian 12",
+            "publicKey": jwk_of(ec.generate_private_key(ec.SECP256R1()).public_key())}
+    joined = requests.post(f"{server['origin']}/device/v1/join", json=body, timeout=30)
+    assert joined.status_code == 201, joined.text
+    return str(joined.json()["id"])
+
+
 class Graph:
     def __init__(self, origin: str, token: str) -> None:
         self.base = f"{origin}/v1.0"
@@ -141,7 +158,7 @@ def test_graph_api_under_schemathesis(server: dict[str, Any], tmp_path: Path, re
     token = answer.json()["access_token"]
     graph = Graph(origin, token)
     me = graph("GET", f"/applications(appId='{app_id}')")
-    seeds = _seed(graph)
+    seeds = {**_seed(graph), "device-id": [_joined_device(server)]}
 
     report = tmp_path / "report.json"
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "PASSGATE_FUZZ_PROTECTED": f"{me['id']},{app_id}",

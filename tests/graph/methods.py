@@ -6,10 +6,15 @@ import os
 import uuid
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.utils import timezone
 
+from passgate.audit.services import Actor
+from passgate.core.devices.keys import jwk_of
 from passgate.credentials import oath
 from passgate.credentials.models import Passkey, SoftwareOathMethod
+from passgate.devices.models import Device
+from passgate.devices.services import device_join, enrollment_token_issue
 
 
 def stored_passkey(user: Any, **fields: Any) -> Passkey:
@@ -28,3 +33,11 @@ def stored_oath(user: Any) -> SoftwareOathMethod:
     enrolment = oath.software_oath_enrol_begin(user=user)
     SoftwareOathMethod.objects.filter(pk=enrolment.method.pk).update(is_verified=True)
     return SoftwareOathMethod.objects.get(pk=enrolment.method.pk)
+
+
+def joined_device(name: str = "build-07", trust: str = "joined") -> Device:
+    """A computer joined with a fresh key and a new enrollment token."""
+    _, token = enrollment_token_issue(actor=Actor.system("test"))
+    return device_join(body={"enrollmentToken": token, "displayName": name, "operatingSystem": "Linux",
+                             "operatingSystemVersion": "Debian 12", "trustType": trust,
+                             "publicKey": jwk_of(ec.generate_private_key(ec.SECP256R1()).public_key())})

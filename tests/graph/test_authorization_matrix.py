@@ -24,7 +24,7 @@ from passgate.credentials.services import tap_issue
 from passgate.directory.models import DirectoryRole
 from passgate.directory.services import group_add_member, group_create
 from tests.graph.conftest import Api, error_of, issue_token, sign_in_session
-from tests.graph.methods import stored_oath, stored_passkey
+from tests.graph.methods import joined_device, stored_oath, stored_passkey
 from tests.graph.tokens import bad_tokens
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +60,10 @@ WRITE_CA = ({"Policy.ReadWrite.ConditionalAccess"}, {GA, CAA})
 APP_ADMINS = {DirectoryRole.APPLICATION_ADMINISTRATOR, DirectoryRole.CLOUD_APPLICATION_ADMINISTRATOR}
 READ_APPS = ({"Application.Read.All", "Application.ReadWrite.All"}, {GA, GR, *APP_ADMINS})
 WRITE_APPS = ({"Application.ReadWrite.All"}, {GA, *APP_ADMINS})
+# device-list / device-get: Device.Read.All; device-update / device-delete: Device.ReadWrite.All (Cloud Device
+# Administrator is not a Passgate role).
+READ_DEVICES = ({"Device.Read.All", "Device.ReadWrite.All"}, {GA, GR})
+WRITE_DEVICES = ({"Device.ReadWrite.All"}, {GA})
 # /me: any signed-in person (session), whatever their roles; an app token gets 400 (delegated flow only).
 ME = (set(), set())
 
@@ -84,6 +88,7 @@ class Case:
                 .replace("{capolicy}", "{conditionalAccessPolicy-id}")
                 .replace("{signin}", "{signIn-id}").replace("{audit}", "{directoryAudit-id}")
                 .replace("{app}", "{application-id}").replace("{appid}", "{appId}")
+                .replace("{device}", "{device-id}")
                 .replace("(challengeTimeoutInMinutes=30)", "(challengeTimeoutInMinutes={challengeTimeoutInMinutes})")
                 .removeprefix("/v1.0"))
 
@@ -186,6 +191,10 @@ CASES = [
              WRITE_APPS),
         Case("POST", prefix + "/removePassword", lambda ids: {"keyId": ids["appkey"]}, 204, WRITE_APPS),
     )],
+    Case("GET", "/v1.0/devices", None, 200, READ_DEVICES),
+    Case("GET", "/v1.0/devices/{device}", None, 200, READ_DEVICES),
+    Case("PATCH", "/v1.0/devices/{device}", lambda ids: {"accountEnabled": False}, 204, WRITE_DEVICES),
+    Case("DELETE", "/v1.0/devices/{device}", None, 204, WRITE_DEVICES),
 ]
 
 PERMISSIONS = [p.value for p in Permission]
@@ -221,7 +230,8 @@ def _objects(make_user: Any) -> dict[str, str]:
     audit = audit_record(category=Category.SYSTEM, activity="test.event")
     app, _ = app_create(display_name="Wiki", permissions=[], actor=Actor.system("test"),
                         oidc=OidcRegistration(redirect_uris=("https://wiki.contoso.test/cb",)))
-    return {"user": str(target.id), "group": str(group.id), "member": str(member.id), "tapuser": str(tap_user.id),
+    return {"device": str(joined_device().id),
+            "user": str(target.id), "group": str(group.id), "member": str(member.id), "tapuser": str(tap_user.id),
             "tap": str(tap.id), "passkey": str(stored_passkey(target).id), "oath": str(stored_oath(target).id),
             "config": "Fido2", "strength": strength.id, "capolicy": policy.id, "signin": str(signin.id),
             "audit": str(audit.id), "app": str(app.id), "appid": str(app.app_id), "appkey": str(app.secret_key_id)}

@@ -78,6 +78,7 @@ CHECKS = [
         (("initiatedBy", "app"), "appIdentity"), (("targetResources", "items"), "targetResource"),
         (("targetResources", "items", "modifiedProperties", "items"), "modifiedProperty"),
         (("additionalDetails", "items"), "keyValue"))],
+    *[(f"device{mode}", (), "device") for mode in ("", ".update")],
 ]
 
 

@@ -19,11 +19,13 @@ from passgate.audit.models import AuditEvent
 from passgate.graph_api.openapi import build_document
 from passgate.graph_api.registry import ENDPOINTS
 from tests.graph.conftest import error_of
+from tests.graph.methods import joined_device
 
 pytestmark = pytest.mark.django_db
 
 ALL_WRITES = ("User.ReadWrite.All", "Group.ReadWrite.All", "Policy.ReadWrite.AuthenticationMethod",
-              "Policy.ReadWrite.ConditionalAccess", "Application.ReadWrite.All", "Policy.Read.All")
+              "Policy.ReadWrite.ConditionalAccess", "Application.ReadWrite.All", "Policy.Read.All",
+              "Device.ReadWrite.All")
 
 
 @pytest.fixture
@@ -46,7 +48,7 @@ def targets(api: Any, make_user: Any) -> dict[str, str]:
     app = api.post("/v1.0/applications", {"displayName": "A"}).json()
     return {"{user-id}": str(user.pk), "{group-id}": group["id"], "{authenticationStrengthPolicy-id}": strength["id"],
             "{conditionalAccessPolicy-id}": policy["id"], "{application-id}": app["id"], "{appId}": app["appId"],
-            "{authenticationMethodConfiguration-id}": "Fido2"}
+            "{authenticationMethodConfiguration-id}": "Fido2", "{device-id}": str(joined_device().id)}
 
 
 PATCHES = sorted(e.path for e in ENDPOINTS if e.method == "PATCH")

@@ -38,6 +38,8 @@ class Permission(StrEnum):
     AUDIT_LOG_READ_ALL = "AuditLog.Read.All"
     APPLICATION_READ_ALL = "Application.Read.All"
     APPLICATION_READWRITE_ALL = "Application.ReadWrite.All"
+    DEVICE_READ_ALL = "Device.Read.All"
+    DEVICE_READWRITE_ALL = "Device.ReadWrite.All"
 
 
 @unique
@@ -166,6 +168,12 @@ OPERATIONS: Mapping[str, Rule] = MappingProxyType({rule.operation: rule for rule
           [Role.APPLICATION_ADMINISTRATOR, Role.CLOUD_APPLICATION_ADMINISTRATOR],
           _GRAPH + "application-post-applications", _GRAPH + "application-update", _GRAPH + "application-delete",
           _GRAPH + "application-addpassword", _GRAPH + "application-removepassword"),
+    # Devices: Device.Read.All / Device.ReadWrite.All. Entra's least privileged role for updating and deleting
+    # devices is the Cloud Device Administrator (not a Passgate role yet): the Global Administrator does it.
+    _rule("devices.read", [Permission.DEVICE_READ_ALL, Permission.DEVICE_READWRITE_ALL], [Role.GLOBAL_READER],
+          _GRAPH + "device-list", _GRAPH + "device-get"),
+    _rule("devices.write", [Permission.DEVICE_READWRITE_ALL], [],
+          _GRAPH + "device-update", _GRAPH + "device-delete"),
 )})
 
 # Which target roles each role may act on for sensitive actions ("Who can update sensitive attributes?",

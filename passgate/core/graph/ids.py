@@ -45,6 +45,7 @@ PATH_PARAMETERS: Final[Mapping[str, IdShape]] = MappingProxyType({
     "conditionalAccessPolicy-id": IdShape.GUID,
     "signIn-id": IdShape.GUID,
     "directoryAudit-id": IdShape.GUID,
+    "device-id": IdShape.GUID,
     "fido2AuthenticationMethod-id": IdShape.GUID,
     "softwareOathAuthenticationMethod-id": IdShape.GUID,
     "temporaryAccessPassAuthenticationMethod-id": IdShape.GUID,
