@@ -11,6 +11,8 @@ from typing import Final
 
 from passgate.core.graph import jsonschema as js
 from passgate.core.policy import graph as g
+from passgate.core.policy._graph_profiles import _KEY_RESTRICTION_TYPES, _PROFILE_TYPES
+from passgate.core.policy._graph_read import _EXCLUDE_TARGET_TYPES, _METHOD_TARGET_TYPES, _PASSKEY_TARGET_TYPES
 from passgate.core.policy.model import (
     ALL_USERS,
     MAX_PASSKEY_PROFILES,
@@ -57,7 +59,7 @@ def _key_restrictions(*, read: bool) -> js.Schema:
              "aaGuids": js.array(js.guid())}
     if read:
         return js.obj(props, required=props)
-    return js.obj(props, odata_types=g._KEY_RESTRICTION_TYPES, context_annotations=True)
+    return js.obj(props, odata_types=_KEY_RESTRICTION_TYPES, context_annotations=True)
 
 
 def _metadata_rules(*, read: bool) -> js.Schema:
@@ -78,7 +80,7 @@ def _profile(*, read: bool) -> js.Schema:
              g.METADATA_RULES: _metadata_rules(read=read)}
     if read:
         return js.obj(props, required=[p for p in props if p != g.METADATA_RULES])
-    return js.obj(props, odata_types=g._PROFILE_TYPES, context_annotations=True,
+    return js.obj(props, odata_types=_PROFILE_TYPES, context_annotations=True,
                   description="A new profile (no id) needs name and passkeyTypes; the default profile can't be "
                               "renamed or left out")
 
@@ -89,7 +91,7 @@ def _include_target(*, passkey: bool, read: bool) -> js.Schema:
         props["allowedPasskeyProfiles"] = js.array(js.guid())
     if read:
         return js.obj(props, required=props)
-    types = g._PASSKEY_TARGET_TYPES if passkey else g._METHOD_TARGET_TYPES
+    types = _PASSKEY_TARGET_TYPES if passkey else _METHOD_TARGET_TYPES
     return js.obj(props, required=["id"], odata_types=types, context_annotations=True)
 
 
@@ -97,7 +99,7 @@ def _exclude_target(*, read: bool) -> js.Schema:
     props = {"id": _target_id(all_users=False), "targetType": _TARGET_TYPE}
     if read:
         return js.obj(props, required=props)
-    return js.obj(props, required=["id"], odata_types=g._EXCLUDE_TARGET_TYPES, context_annotations=True)
+    return js.obj(props, required=["id"], odata_types=_EXCLUDE_TARGET_TYPES, context_annotations=True)
 
 
 def _targets(*, passkey: bool, read: bool) -> dict[str, js.Schema]:
