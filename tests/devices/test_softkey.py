@@ -8,6 +8,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Mapping
+from pathlib import Path
 from threading import Event
 from typing import Any
 
@@ -30,6 +31,8 @@ from fido2.webauthn import (
     PublicKeyCredentialRpEntity,
     PublicKeyCredentialUserEntity,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.devices.attestation import AAGUID_OID
 from tests.devices.conftest import Clock
@@ -709,3 +712,49 @@ def test_make_credential_refusals(key: SoftKey, params: dict[int, Any], expected
 ])
 def test_get_assertion_refusals(key: SoftKey, params: dict[int, Any], expected: ERR) -> None:
     assert raw(key, GA, params) == expected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(command=st.sampled_from([*Ctap2.CMD, 0x00, 0x55]), payload=st.binary(max_size=200))
+def test_any_bytes_get_a_status_byte_never_an_exception(key: SoftKey, command: int, payload: bytes) -> None:
+    key.presence = never_touch  # nothing arbitrary input does may end in a new credential or a reset
+    answer = key.call(CTAPHID.CBOR, bytes([command]) + payload)
+    assert answer[0] == 0 or answer[0] in {code.value for code in ERR}
+    assert key.credentials == []
+
+
+CBOR_VALUES = st.recursive(
+    st.integers(-(2**63), 2**63) | st.binary(max_size=40) | st.text(max_size=12) | st.booleans()
+    | st.sampled_from(["public-key", "id", "name", "alg", "type", "up", "uv", "rk", -7, 2, b"\0" * 32]),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.integers(-3, 12) | st.sampled_from(["id", "name", "type", "alg", "up", "uv", "rk"]),
+                      inner, max_size=5),
+    max_leaves=12)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(command=st.sampled_from(list(Ctap2.CMD)),
+       params=st.dictionaries(st.integers(1, 12), CBOR_VALUES, max_size=8))
+def test_any_well_formed_parameters_get_a_status_byte(key: SoftKey, command: int, params: dict[int, Any]) -> None:
+    key.presence = never_touch
+    answer = key.call(CTAPHID.CBOR, bytes([command]) + cbor.encode(params))
+    assert answer[0] == 0 or answer[0] in {code.value for code in ERR}
+    assert key.credentials == []
+
+
+def test_set_pin_with_a_bad_mac(key: SoftKey) -> None:
+    ctap, protocol = Ctap2(key), PinProtocolV2()
+    platform_key, shared = protocol.encapsulate(ctap.client_pin(2, ClientPin.CMD.GET_KEY_AGREEMENT)[1])
+    new_pin_enc = protocol.encrypt(shared, b"1234".ljust(64, b"\0"))
+    params = {1: 2, 2: ClientPin.CMD.SET_PIN, 3: platform_key, 4: b"\0" * 32, 5: new_pin_enc}
+    assert raw(key, Ctap2.CMD.CLIENT_PIN, params) == ERR.PIN_AUTH_INVALID
+    assert raw(key, Ctap2.CMD.CLIENT_PIN, {1: 2, 2: ClientPin.CMD.SET_PIN, 3: platform_key}) == ERR.MISSING_PARAMETER
+    assert Ctap2(key).info.options["clientPin"] is False
+
+
+def test_the_soft_key_is_no_part_of_the_package() -> None:
+    """A production install cannot switch the soft key on: nothing under passgate/ refers to it."""
+    package = Path(__file__).resolve().parents[2] / "passgate"
+    for source in package.rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        assert "tests.devices" not in text and "SoftKey" not in text, source
