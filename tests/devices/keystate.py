@@ -18,6 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from fido2.cose import ES256
 
 from tests.devices.attestation import AttestationIdentity
 
@@ -48,6 +49,10 @@ class Credential:
     cred_protect: int
     sign_count: int
     created: int  # a sequence number: higher is newer (getNextAssertion order, §6.2.2 step 11)
+
+    def cose_public_key(self) -> dict[int, Any]:
+        """The credential public key as a COSE_Key (EC2, P-256, ES256)."""
+        return dict(ES256.from_cryptography_key(self.private_key.public_key()))  # type: ignore[no-untyped-call]
 
     @property
     def rp_id(self) -> str:

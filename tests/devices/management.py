@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fido2 import cbor
-from fido2.cose import ES256
 from fido2.ctap import STATUS, CtapError
 
 from tests.devices.ctap_cbor import get, need, parse_user
@@ -115,7 +114,7 @@ class CredentialManagementCommand:
     @staticmethod
     def _credential_entry(credential: Credential) -> dict[int, Any]:
         return {0x06: dict(credential.user), 0x07: {"id": credential.credential_id, "type": "public-key"},
-                0x08: dict(ES256.from_cryptography_key(credential.private_key.public_key())),
+                0x08: credential.cose_public_key(),
                 0x0A: credential.cred_protect}
 
     def _remember(self, kind: str, rest: tuple[dict[int, Any], ...]) -> None:

@@ -520,9 +520,8 @@ class SoftKey(CtapDevice):
                      extensions: Mapping[str, Any]) -> dict[int, Any]:
         """The attestation object's members (§6.1.2 step 19): fmt "packed" with the batch certificate."""
         credential_id = credential.credential_id
-        public_key = ES256.from_cryptography_key(credential.private_key.public_key())
         attested = (self.state.aaguid + len(credential_id).to_bytes(2, "big") + credential_id
-                    + cbor.encode(public_key))
+                    + cbor.encode(credential.cose_public_key()))
         auth_data = authenticator_data(credential.rp_id_hash, flags, credential.sign_count, attested, extensions)
         signature = self.state.attestation.sign(auth_data + data_hash)
         statement = {"alg": ES256.ALGORITHM, "sig": signature, "x5c": self.state.attestation.x5c()}
