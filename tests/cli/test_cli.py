@@ -25,32 +25,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 TAP_PATTERN = re.compile(r"\b[2-9A-HJKMNP-TV-Z]{4}(?:-[2-9A-HJKMNP-TV-Z]{4}){3}\b")
 
 
-@pytest.fixture
-def cli(capsys: Any) -> Any:
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
-
-
-@pytest.fixture
-def fails(cli: Any) -> Any:
-    """Run a command that must fail: non-zero exit, nothing on stdout, exactly one 'passgate: error:' line."""
-
-    def run(*argv: str) -> str:
-        code, out, err = cli(*argv)
-        assert code != 0
-        assert out == ""
-        lines = err.splitlines()
-        assert len(lines) == 1, err
-        assert lines[0].startswith("passgate: error: "), err
-        return lines[0]
-
-    return run
-
-
 def ok(result: tuple[int, str, str]) -> str:
     code, out, err = result
     assert code == 0, err

@@ -58,6 +58,8 @@ EXPECTED_PERMISSIONS = {
     # removePassword: Application.ReadWrite.All (Application.ReadWrite.OwnedBy is not a Passgate permission).
     "applications.read": {"Application.Read.All", "Application.ReadWrite.All"},
     "applications.write": {"Application.ReadWrite.All"},
+    "devices.read": {"Device.Read.All", "Device.ReadWrite.All"},
+    "devices.write": {"Device.ReadWrite.All"},
 }
 EXPECTED_ROLES = {
     "users.read": ALL_ROLES,
@@ -77,6 +79,8 @@ EXPECTED_ROLES = {
     "strengths.write": {GA, CAA, APA},
     "applications.read": {GA, GR, APPA, CAPPA},
     "applications.write": {GA, APPA, CAPPA},
+    "devices.read": {GA, GR},
+    "devices.write": {GA},
 }
 
 
