@@ -106,3 +106,32 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             terminalreporter.write_line(f"passgate: {marker} tests on {database}: {parts}")
     for line in terminalreporter.config.stash.get(FUZZ_FIGURES, []):
         terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def cli(capsys: Any) -> Any:
+    """Run ``passgate …`` in-process (``passgate.cli.main``): (exit code, stdout, stderr)."""
+    from passgate.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+@pytest.fixture
+def fails(cli: Any) -> Any:
+    """Run a command that must fail: non-zero exit, nothing on stdout, exactly one 'passgate: error:' line."""
+
+    def run(*argv: str) -> str:
+        code, out, err = cli(*argv)
+        assert code != 0
+        assert out == ""
+        lines = err.splitlines()
+        assert len(lines) == 1, err
+        assert lines[0].startswith("passgate: error: "), err
+        return lines[0]
+
+    return run

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from passgate.core.graph.odata import Comparison
 from passgate.devices.models import Device, DeviceEnrollmentToken
+from passgate.directory.selectors import graph_conditions
 
 
 def device_by_object_id(object_id: str) -> Device | None:
@@ -45,32 +46,16 @@ DEVICE_COLUMNS: Mapping[str, tuple[str, str]] = {
     "operatingSystem": ("operating_system__iexact", ""),
     "trustType": ("trust_type", ""),
 }
-_TRUST_TYPES = {"azuread": "joined", "serverad": "hybrid"}
-
-
-def _where(conditions: Sequence[Comparison]) -> Q:
-    q = Q()
-    for c in conditions:
-        eq, startswith = DEVICE_COLUMNS[c.property]
-        lookup = startswith if c.operator == "startswith" else eq
-        if not lookup:
-            raise ValueError(f"{c.operator} is not available for {c.property}")
-        value: object = c.value
-        if lookup in ("pk", "device_id"):
-            try:
-                value = uuid.UUID(str(c.value))
-            except ValueError:
-                return Q(pk__in=[])  # no device has an id that is not a GUID
-        elif lookup == "trust_type":
-            value = _TRUST_TYPES.get(str(c.value).lower(), "")
-        q &= Q(**{lookup: value})
-    return q
+_CONVERT: Mapping[str, Callable[[object], object]] = {
+    "device_id": lambda value: uuid.UUID(str(value)),
+    "trust_type": lambda value: {"azuread": "joined", "serverad": "hybrid"}.get(str(value).lower(), ""),
+}
 
 
 def device_list(*, where: Sequence[Comparison] = (), after: str | None = None,
                 limit: int | None = None) -> list[Device]:
     """Devices matching every condition, by object id (Graph's device list has no order), after ``after``."""
-    qs = Device.objects.filter(_where(where)).order_by("id")
+    qs = Device.objects.filter(graph_conditions(where, DEVICE_COLUMNS, convert=_CONVERT)).order_by("id")
     if after is not None:
         qs = qs.filter(id__gt=uuid.UUID(after))
     return list(qs[:limit] if limit is not None else qs)

@@ -7,7 +7,7 @@ each one reads. Strings compare case-insensitively, as Graph's directory does.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 from django.db.models import Model, Q, QuerySet
@@ -33,20 +33,31 @@ _LOWERED = {"upn_normalized", "name_normalized", "upn_normalized__startswith", "
 M = TypeVar("M", bound=Model)
 
 
-def _where(conditions: Sequence[Comparison], columns: Mapping[str, tuple[str, str]]) -> Q:
+def graph_conditions(conditions: Sequence[Comparison], columns: Mapping[str, tuple[str, str]], *,
+                     convert: Mapping[str, Callable[[object], object]] | None = None) -> Q:
+    """Graph ``$filter`` conditions as a query on the columns ``columns`` names. ``convert`` turns a value into
+    what a lookup compares (a GUID, an enum member); a value it refuses (ValueError) matches nothing."""
     q = Q()
+    converters = {"pk": _guid, **(convert or {})}
     for c in conditions:
         eq, startswith = columns[c.property]
         lookup = startswith if c.operator == "startswith" else eq
         if not lookup:
             raise ValueError(f"{c.operator} is not available for {c.property}")
         value: object = c.value
-        if lookup == "pk":
-            value = uuid.UUID(str(c.value))
+        if lookup in converters:
+            try:
+                value = converters[lookup](value)
+            except ValueError:
+                return Q(pk__in=[])
         elif lookup in _LOWERED and isinstance(value, str):
             value = value.lower()
         q &= Q(**{lookup: value})
     return q
+
+
+def _guid(value: object) -> uuid.UUID:
+    return uuid.UUID(str(value))
 
 
 def _page(qs: QuerySet[M], key: str, *, after: str | None, limit: int | None) -> list[M]:
@@ -58,7 +69,7 @@ def _page(qs: QuerySet[M], key: str, *, after: str | None, limit: int | None) ->
 
 def user_list(*, where: Sequence[Comparison] = (), after: str | None = None, limit: int | None = None) -> list[User]:
     """Users matching every condition, by normalised UPN, after the key ``after``, at most ``limit`` of them."""
-    return _page(User.objects.filter(_where(where, USER_COLUMNS)), "upn_normalized", after=after, limit=limit)
+    return _page(User.objects.filter(graph_conditions(where, USER_COLUMNS)), "upn_normalized", after=after, limit=limit)
 
 
 def user_page_key(user: User) -> str:
@@ -67,7 +78,7 @@ def user_page_key(user: User) -> str:
 
 def group_list(*, where: Sequence[Comparison] = (), after: str | None = None,
                limit: int | None = None) -> list[SecurityGroup]:
-    return _page(SecurityGroup.objects.filter(_where(where, GROUP_COLUMNS)), "name_normalized", after=after,
+    return _page(SecurityGroup.objects.filter(graph_conditions(where, GROUP_COLUMNS)), "name_normalized", after=after,
                  limit=limit)
 
 
@@ -77,7 +88,7 @@ def group_page_key(group: SecurityGroup) -> str:
 
 def group_member_list(*, group: SecurityGroup, where: Sequence[Comparison] = (), after: str | None = None,
                       limit: int | None = None) -> list[User]:
-    members = User.objects.filter(groupmembership__group=group).filter(_where(where, USER_COLUMNS))
+    members = User.objects.filter(groupmembership__group=group).filter(graph_conditions(where, USER_COLUMNS))
     return _page(members, "upn_normalized", after=after, limit=limit)
 
 

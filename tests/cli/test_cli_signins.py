@@ -20,14 +20,6 @@ APPLE_PASSWORDS = "fbfc3007-154e-4ecc-8c0b-6e020557d7bd"
 PAYROLL, WIKI = "6a1f8a7e-6bd2-4d3e-9a51-1c0cbb1f2d11", "0c9b7a8e-1111-4a2b-9c3d-2e4f5a6b7c8d"
 
 
-@pytest.fixture
-def cli(capsys: Any) -> Any:
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def ok(result: tuple[int, str, str]) -> str:

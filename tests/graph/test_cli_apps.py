@@ -18,14 +18,6 @@ from tests.graph.conftest import ORIGIN
 pytestmark = pytest.mark.django_db(transaction=True)  # main() migrates, as the real command does
 
 
-@pytest.fixture
-def cli(capsys: Any) -> Any:
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def test_apps_add_list_remove(cli: Any) -> None:

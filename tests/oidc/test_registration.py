@@ -136,14 +136,6 @@ def test_who_gets_a_secret(db: Any) -> None:
 
 # --- the CLI ------------------------------------------------------------------------------------------------
 
-@pytest.fixture
-def cli(capsys: Any) -> Any:
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 @pytest.mark.django_db(transaction=True)
