@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "passgate.trust_store",
     "passgate.apps",
     "passgate.access",
+    "passgate.device_config",
     "passgate.web",
     "rest_framework",
 ]
