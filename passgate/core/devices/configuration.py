@@ -40,7 +40,7 @@ from passgate.core.devices.signin_setting import (
 )
 from passgate.core.errors import InvalidInput
 from passgate.core.graph import jsonschema as js
-from passgate.core.graph.schema import format_datetime
+from passgate.core.graph.schema import format_datetime, parse_datetime
 
 NAMESPACE: Final = "microsoft.graph."
 CUSTOM_CONFIGURATION: Final = "windows10CustomConfiguration"
@@ -80,7 +80,7 @@ class DeviceConfigError(InvalidInput):
 # --- the omaSetting subtypes ----------------------------------------------------------------------------------------
 
 _BASE64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
-_DATETIME = (r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
+_DATETIME = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"
 # subtype -> (the value's JSON Schema, has fileName)
 OMA_TYPES: Mapping[str, tuple[js.Schema, bool]] = MappingProxyType({
     "omaSettingBase64": (js.string(pattern=_BASE64, description="Base64-encoded content"), True),
@@ -337,6 +337,8 @@ def _oma_setting(item: object, index: int) -> OmaSetting:
         value = int(value)  # 1.0 is a whole number in JSON
     elif kind == "omaSettingFloatingPoint":
         value = float(value)
+    elif kind == "omaSettingDateTime" and parse_datetime(value) is None:
+        raise _bad(f"{where}.value", f"'{where}.value' must be a date and time, like 2026-11-22T10:00:00Z.")
     elif kind in ("omaSettingBase64", "omaSettingStringXml"):
         try:
             base64.b64decode(value, validate=True)
@@ -455,7 +457,7 @@ def read_enrollment(body: object) -> Enablement | None:
         elif name.startswith("@odata."):
             continue
         elif name in (SECURITY_KEY_PROPERTY, SECURITY_KEY_ANNOTATION):
-            if value not in {e.value for e in Enablement}:
+            if not isinstance(value, str) or value not in {e.value for e in Enablement}:
                 raise _bad(name, f"'{name}' must be one of: notConfigured, enabled, disabled.")
             found[name] = Enablement(str(value))
         else:

@@ -12,8 +12,8 @@ import pytest
 import passgate.core.devices
 
 PACKAGE = Path(passgate.core.devices.__file__).parent
-ALLOWED_ROOTS = {"__future__", "collections", "dataclasses", "datetime", "enum", "functools", "json", "re", "types",
-                 "typing", "uuid", "passgate"}
+ALLOWED_ROOTS = {"__future__", "base64", "binascii", "collections", "dataclasses", "datetime", "enum", "functools",
+                 "json", "re", "types", "typing", "uuid", "passgate"}
 CLOCK_OR_CHANCE = {"now", "utcnow", "today", "time", "monotonic", "uuid1", "uuid4", "random", "token_bytes",
                    "token_urlsafe", "urandom"}
 
