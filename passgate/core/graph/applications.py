@@ -57,6 +57,8 @@ GRAPH_APP_ROLE_IDS: Mapping[Permission, str] = MappingProxyType({
     Permission.AUDIT_LOG_READ_ALL: "b0afded3-3588-46d8-8b3d-9842eff778da",
     Permission.APPLICATION_READ_ALL: "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
     Permission.APPLICATION_READWRITE_ALL: "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
+    Permission.DEVICE_MANAGEMENT_CONFIGURATION_READ_ALL: "dc377aa6-52d8-4e23-b271-2a7ae04cedf3",
+    Permission.DEVICE_MANAGEMENT_CONFIGURATION_READWRITE_ALL: "9241abd9-d0e6-425a-bd4f-47ba86e767a4",
 })
 _PERMISSION_BY_ROLE_ID: Mapping[str, str] = {role_id: p.value for p, role_id in GRAPH_APP_ROLE_IDS.items()}
 

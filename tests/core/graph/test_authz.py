@@ -58,6 +58,9 @@ EXPECTED_PERMISSIONS = {
     # removePassword: Application.ReadWrite.All (Application.ReadWrite.OwnedBy is not a Passgate permission).
     "applications.read": {"Application.Read.All", "Application.ReadWrite.All"},
     "applications.write": {"Application.ReadWrite.All"},
+    "deviceConfiguration.read": {"DeviceManagementConfiguration.Read.All",
+                                 "DeviceManagementConfiguration.ReadWrite.All"},
+    "deviceConfiguration.write": {"DeviceManagementConfiguration.ReadWrite.All"},
 }
 EXPECTED_ROLES = {
     "users.read": ALL_ROLES,
@@ -77,6 +80,8 @@ EXPECTED_ROLES = {
     "strengths.write": {GA, CAA, APA},
     "applications.read": {GA, GR, APPA, CAPPA},
     "applications.write": {GA, APPA, CAPPA},
+    "deviceConfiguration.read": {GA, GR},
+    "deviceConfiguration.write": {GA},
 }
 
 
@@ -117,7 +122,8 @@ def test_nothing_without_a_permission_or_role(operation: str) -> None:
     assert info.value.code == "authorization_denied" and info.value.operation == operation
 
 
-@pytest.mark.parametrize("area", ["users", "groups", "policy", "methods", "access", "strengths", "applications"])
+@pytest.mark.parametrize("area", ["users", "groups", "policy", "methods", "access", "strengths", "applications",
+                                  "deviceConfiguration"])
 def test_write_implies_read(area: str) -> None:
     read, write = OPERATIONS[f"{area}.read"], OPERATIONS[f"{area}.write"]
     assert write.permissions <= read.permissions
