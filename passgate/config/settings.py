@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "passgate.apps",
     "passgate.access",
     "passgate.devices",
+    "passgate.device_config",
     "passgate.web",
     "rest_framework",
 ]

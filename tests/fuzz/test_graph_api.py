@@ -119,6 +119,13 @@ def _seed(graph: Graph) -> dict[str, list[str]]:
         "conditions": {"users": {"includeGroups": [group["id"]]}, "applications": {"includeApplications": ["All"]}},
         "grantControls": {"operator": "OR", "authenticationStrength": {"id": strength["id"]}}}, 201)
     app = graph("POST", "/applications", {"displayName": "Fuzz app"}, 201)
+    profile = graph("POST", "/deviceManagement/deviceConfigurations", {
+        "@odata.type": "#microsoft.graph.windows10CustomConfiguration", "displayName": "Fuzz profile",
+        "omaSettings": [{"@odata.type": "#microsoft.graph.omaSettingInteger", "displayName": "Security keys",
+                         "omaUri": "./Device/Vendor/MSFT/PassportForWork/SecurityKey/UseSecurityKeyForSignin",
+                         "value": 1}]}, 201)
+    graph("POST", f"/deviceManagement/deviceConfigurations/{profile['id']}/assign", {"assignments": [
+        {"target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": group["id"]}}]})
     audits = graph("GET", "/auditLogs/directoryAudits?$top=3")["value"]
     sign_ins = graph("GET", "/auditLogs/signIns?$top=3")["value"]
     return {
@@ -133,6 +140,8 @@ def _seed(graph: Graph) -> dict[str, list[str]]:
         "authenticationMethodConfiguration-id": ["Fido2", "SoftwareOath", "TemporaryAccessPass"],
         "directoryAudit-id": [a["id"] for a in audits],
         "signIn-id": [s["id"] for s in sign_ins],
+        "deviceConfiguration-id": [profile["id"]],
+        "deviceEnrollmentConfiguration-id": ["DefaultWindowsHelloForBusiness"],
     }
 
 

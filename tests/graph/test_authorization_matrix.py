@@ -21,6 +21,7 @@ from passgate.audit.services import Actor, RequestContext, audit_record
 from passgate.audit.signins import signin_record
 from passgate.core.graph.authz import Permission
 from passgate.credentials.services import tap_issue
+from passgate.device_config.services import device_configuration_create
 from passgate.directory.models import DirectoryRole
 from passgate.directory.services import group_add_member, group_create
 from tests.graph.conftest import Api, error_of, issue_token, sign_in_session
@@ -64,6 +65,16 @@ WRITE_APPS = ({"Application.ReadWrite.All"}, {GA, *APP_ADMINS})
 # Administrator is not a Passgate role).
 READ_DEVICES = ({"Device.Read.All", "Device.ReadWrite.All"}, {GA, GR})
 WRITE_DEVICES = ({"Device.ReadWrite.All"}, {GA})
+# Intune device configuration: DeviceManagementConfiguration.Read.All / .ReadWrite.All; the Global Reader reads, only
+# the Global Administrator writes (Intune Administrator is not a Passgate role).
+READ_DEVICE_CONFIG = ({"DeviceManagementConfiguration.Read.All", "DeviceManagementConfiguration.ReadWrite.All"},
+                      {GA, GR})
+WRITE_DEVICE_CONFIG = ({"DeviceManagementConfiguration.ReadWrite.All"}, {GA})
+DEVICE_CONFIGS = "/v1.0/deviceManagement/deviceConfigurations"
+ENROLLMENT_CONFIGS = "/v1.0/deviceManagement/deviceEnrollmentConfigurations"
+SECURITY_KEY_SETTING = {"@odata.type": "#microsoft.graph.omaSettingInteger", "displayName": "Security keys",
+                        "omaUri": "./Device/Vendor/MSFT/PassportForWork/SecurityKey/UseSecurityKeyForSignin",
+                        "value": 1}
 # /me: any signed-in person (session), whatever their roles; an app token gets 400 (delegated flow only).
 ME = (set(), set())
 
@@ -89,6 +100,8 @@ class Case:
                 .replace("{signin}", "{signIn-id}").replace("{audit}", "{directoryAudit-id}")
                 .replace("{app}", "{application-id}").replace("{appid}", "{appId}")
                 .replace("{device}", "{device-id}")
+                .replace("{devconfig}", "{deviceConfiguration-id}")
+                .replace("{enrollconfig}", "{deviceEnrollmentConfiguration-id}")
                 .replace("(challengeTimeoutInMinutes=30)", "(challengeTimeoutInMinutes={challengeTimeoutInMinutes})")
                 .removeprefix("/v1.0"))
 
@@ -195,6 +208,21 @@ CASES = [
     Case("GET", "/v1.0/devices/{device}", None, 200, READ_DEVICES),
     Case("PATCH", "/v1.0/devices/{device}", lambda ids: {"accountEnabled": False}, 204, WRITE_DEVICES),
     Case("DELETE", "/v1.0/devices/{device}", None, 204, WRITE_DEVICES),
+    Case("GET", DEVICE_CONFIGS, None, 200, READ_DEVICE_CONFIG),
+    Case("POST", DEVICE_CONFIGS, lambda ids: {"@odata.type": "#microsoft.graph.windows10CustomConfiguration",
+                                              "displayName": "Keys on", "omaSettings": [SECURITY_KEY_SETTING]},
+         201, WRITE_DEVICE_CONFIG),
+    Case("GET", DEVICE_CONFIGS + "/{devconfig}", None, 200, READ_DEVICE_CONFIG),
+    Case("PATCH", DEVICE_CONFIGS + "/{devconfig}", lambda ids: {"displayName": "Renamed"}, 200, WRITE_DEVICE_CONFIG),
+    Case("DELETE", DEVICE_CONFIGS + "/{devconfig}", None, 204, WRITE_DEVICE_CONFIG),
+    Case("POST", DEVICE_CONFIGS + "/{devconfig}/assign", lambda ids: {"assignments": [
+        {"target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": ids["group"]}}]}, 200,
+         WRITE_DEVICE_CONFIG),
+    Case("GET", DEVICE_CONFIGS + "/{devconfig}/assignments", None, 200, READ_DEVICE_CONFIG),
+    Case("GET", ENROLLMENT_CONFIGS, None, 200, READ_DEVICE_CONFIG),
+    Case("GET", ENROLLMENT_CONFIGS + "/{enrollconfig}", None, 200, READ_DEVICE_CONFIG),
+    Case("PATCH", ENROLLMENT_CONFIGS + "/{enrollconfig}", lambda ids: {"securityKeyForSignIn": "enabled"}, 200,
+         WRITE_DEVICE_CONFIG),
 ]
 
 PERMISSIONS = [p.value for p in Permission]
@@ -230,11 +258,15 @@ def _objects(make_user: Any) -> dict[str, str]:
     audit = audit_record(category=Category.SYSTEM, activity="test.event")
     app, _ = app_create(display_name="Wiki", permissions=[], actor=Actor.system("test"),
                         oidc=OidcRegistration(redirect_uris=("https://wiki.contoso.test/cb",)))
+    profile = device_configuration_create(body={"@odata.type": "#microsoft.graph.windows10CustomConfiguration",
+                                                "displayName": "Keys", "omaSettings": [SECURITY_KEY_SETTING]},
+                                          actor=Actor.system("test"))
     return {"device": str(joined_device().id),
             "user": str(target.id), "group": str(group.id), "member": str(member.id), "tapuser": str(tap_user.id),
             "tap": str(tap.id), "passkey": str(stored_passkey(target).id), "oath": str(stored_oath(target).id),
             "config": "Fido2", "strength": strength.id, "capolicy": policy.id, "signin": str(signin.id),
-            "audit": str(audit.id), "app": str(app.id), "appid": str(app.app_id), "appkey": str(app.secret_key_id)}
+            "audit": str(audit.id), "app": str(app.id), "appid": str(app.app_id), "appkey": str(app.secret_key_id),
+            "devconfig": profile.id, "enrollconfig": "DefaultWindowsHelloForBusiness"}
 
 
 def _api(caller: str, client: Any, make_user: Any) -> Api:

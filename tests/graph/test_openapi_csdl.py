@@ -31,7 +31,9 @@ BETA_ONLY = {"fido2AuthenticationMethod": {"lastUsedDateTime"},
              "conditionalAccessApplications": {"globalSecureAccess", "networkAccess"},
              "conditionalAccessPolicy": {"partialEnablementStrategy"},
              # beta: the steps of a sign-in and what they came to
-             "signIn": {"authenticationDetails", "authenticationRequirement", "authenticationMethodsUsed"}}
+             "signIn": {"authenticationDetails", "authenticationRequirement", "authenticationMethodsUsed"},
+             # beta: "Use security keys for sign-in" (ADR 0007; on /v1.0 answers carry @passgate.securityKeyForSignIn)
+             "deviceEnrollmentWindowsHelloForBusinessConfiguration": {"securityKeyForSignIn"}}
 
 # (component schema, JSON path inside it, Graph type)
 CHECKS = [
@@ -79,6 +81,18 @@ CHECKS = [
         (("targetResources", "items", "modifiedProperties", "items"), "modifiedProperty"),
         (("additionalDetails", "items"), "keyValue"))],
     *[(f"device{mode}", (), "device") for mode in ("", ".update")],
+    *[(f"deviceConfiguration{mode}", path, graph_type) for mode in ("", ".create", ".update")
+      for path, graph_type in (((), "windows10CustomConfiguration"), (("omaSettings", "items"), "omaSettingBase64"))],
+    *[(kind, (), kind) for kind in ("omaSettingBase64", "omaSettingBoolean", "omaSettingDateTime",
+                                    "omaSettingFloatingPoint", "omaSettingInteger", "omaSettingString",
+                                    "omaSettingStringXml")],
+    ("deviceConfigurationAssignment", (), "deviceConfigurationAssignment"),
+    ("deviceConfigurationAssignment", ("target",), "groupAssignmentTarget"),
+    ("deviceConfiguration.assign", ("assignments", "items"), "deviceConfigurationAssignment"),
+    ("deviceConfiguration.assign", ("assignments", "items", "target"), "groupAssignmentTarget"),
+    *[(kind, (), kind) for kind in ("groupAssignmentTarget", "exclusionGroupAssignmentTarget")],
+    *[(f"deviceEnrollmentConfiguration{mode}", (), "deviceEnrollmentWindowsHelloForBusinessConfiguration")
+      for mode in ("", ".update")],
 ]
 
 

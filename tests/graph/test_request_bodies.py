@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 ALL_WRITES = ("User.ReadWrite.All", "Group.ReadWrite.All", "Policy.ReadWrite.AuthenticationMethod",
               "Policy.ReadWrite.ConditionalAccess", "Application.ReadWrite.All", "Policy.Read.All",
-              "Device.ReadWrite.All")
+              "Device.ReadWrite.All", "DeviceManagementConfiguration.ReadWrite.All")
 
 
 @pytest.fixture
@@ -46,7 +46,11 @@ def targets(api: Any, make_user: Any) -> dict[str, str]:
                                                                 "applications": {"includeApplications": ["All"]}},
         "grantControls": {"operator": "OR", "builtInControls": ["mfa"]}}).json()
     app = api.post("/v1.0/applications", {"displayName": "A"}).json()
-    return {"{user-id}": str(user.pk), "{group-id}": group["id"], "{authenticationStrengthPolicy-id}": strength["id"],
+    profile = api.post("/v1.0/deviceManagement/deviceConfigurations", {
+        "@odata.type": "#microsoft.graph.windows10CustomConfiguration", "displayName": "D"}).json()
+    return {"{deviceConfiguration-id}": profile["id"],
+            "{deviceEnrollmentConfiguration-id}": "DefaultWindowsHelloForBusiness",
+            "{user-id}": str(user.pk), "{group-id}": group["id"], "{authenticationStrengthPolicy-id}": strength["id"],
             "{conditionalAccessPolicy-id}": policy["id"], "{application-id}": app["id"], "{appId}": app["appId"],
             "{authenticationMethodConfiguration-id}": "Fido2", "{device-id}": str(joined_device().id)}
 

@@ -17,6 +17,7 @@ def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], A
     from passgate.core import totp
     from passgate.credentials import oath
     from passgate.credentials.models import TemporaryAccessPass
+    from passgate.device_config.services import device_configuration_create
     from passgate.directory.models import DirectoryRole
     from passgate.directory.services import group_add_member, group_create
     from tests.graph.methods import stored_oath, stored_passkey
@@ -47,6 +48,8 @@ def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], A
                            app_id=str(app.app_id), app_display_name="Wiki", context=RequestContext(), succeeded=True)
     audit = audit_record(category=Category.SYSTEM, activity="test.event")
     tap = TemporaryAccessPass.objects.filter(user=target).latest("created_at")
+    profile = device_configuration_create(body={"@odata.type": "#microsoft.graph.windows10CustomConfiguration",
+                                                "displayName": "Keys on"}, actor=system)
     values = {
         "user_id": str(target.pk), "passkey_id": str(passkey.pk), "method_id": str(method.pk),
         "group_id": str(group.pk), "app_id": str(app.pk), "signin_id": str(signin.pk), "strength_id": strength.id,
@@ -58,6 +61,7 @@ def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], A
         "fido2_authentication_method_id": str(stored_passkey(target).id), "sign_in_id": str(signin.pk),
         "software_oath_authentication_method_id": str(stored_oath(target).id),
         "temporary_access_pass_authentication_method_id": str(tap.pk), "challenge_timeout_in_minutes": "10",
-        "tenant": "common",
+        "tenant": "common", "device_configuration_id": profile.id,
+        "device_enrollment_configuration_id": "DefaultWindowsHelloForBusiness",
     }
     return values, admin

@@ -6,6 +6,9 @@
 - ``proof``: the signed proof a joined device sends with every request to Passgate's device API (a compact JWS
   bound to the method, the URL, the body and a single-use id), and its verification.
 - ``join``: reading a join request.
+- ``signin``, ``offline``, ``posix``: security-key sign-in to a device, offline records, local accounts.
+- ``configuration``, ``signin_setting``, ``impact``: device configuration profiles and the enrollment
+  setting, whether security-key sign-in is on for a device (and why), and which devices a change would switch.
 
 docs/devices.md describes the protocol and its threat model.
 """

@@ -59,6 +59,8 @@ GRAPH_APP_ROLE_IDS: Mapping[Permission, str] = MappingProxyType({
     Permission.APPLICATION_READWRITE_ALL: "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
     Permission.DEVICE_READ_ALL: "7438b122-aefc-4978-80ed-43db9fcc7715",
     Permission.DEVICE_READWRITE_ALL: "1138cb37-bd11-4084-a2b7-9f71582aeddb",
+    Permission.DEVICE_MANAGEMENT_CONFIGURATION_READ_ALL: "dc377aa6-52d8-4e23-b271-2a7ae04cedf3",
+    Permission.DEVICE_MANAGEMENT_CONFIGURATION_READWRITE_ALL: "9241abd9-d0e6-425a-bd4f-47ba86e767a4",
 })
 _PERMISSION_BY_ROLE_ID: Mapping[str, str] = {role_id: p.value for p, role_id in GRAPH_APP_ROLE_IDS.items()}
 

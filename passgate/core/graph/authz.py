@@ -40,6 +40,8 @@ class Permission(StrEnum):
     APPLICATION_READWRITE_ALL = "Application.ReadWrite.All"
     DEVICE_READ_ALL = "Device.Read.All"
     DEVICE_READWRITE_ALL = "Device.ReadWrite.All"
+    DEVICE_MANAGEMENT_CONFIGURATION_READ_ALL = "DeviceManagementConfiguration.Read.All"
+    DEVICE_MANAGEMENT_CONFIGURATION_READWRITE_ALL = "DeviceManagementConfiguration.ReadWrite.All"
 
 
 @unique
@@ -174,6 +176,21 @@ OPERATIONS: Mapping[str, Rule] = MappingProxyType({rule.operation: rule for rule
           _GRAPH + "device-list", _GRAPH + "device-get"),
     _rule("devices.write", [Permission.DEVICE_READWRITE_ALL], [],
           _GRAPH + "device-update", _GRAPH + "device-delete"),
+    # Device configuration profiles and the Windows Hello for Business enrollment configuration (Intune):
+    # DeviceManagementConfiguration.Read.All / .ReadWrite.All (Graph also takes DeviceManagementServiceConfig.* for
+    # enrollment configurations; Passgate does not grant those). Intune Administrator is not a Passgate role: the
+    # Global Administrator writes, the Global Reader reads.
+    _rule("deviceConfiguration.read", [Permission.DEVICE_MANAGEMENT_CONFIGURATION_READ_ALL,
+                                       Permission.DEVICE_MANAGEMENT_CONFIGURATION_READWRITE_ALL],
+          [Role.GLOBAL_READER], _GRAPH + "intune-deviceconfig-windows10customconfiguration-get",
+          _GRAPH + "intune-deviceconfig-deviceconfigurationassignment-list",
+          _GRAPH + "intune-onboarding-deviceenrollmentwindowshelloforbusinessconfiguration-get"),
+    _rule("deviceConfiguration.write", [Permission.DEVICE_MANAGEMENT_CONFIGURATION_READWRITE_ALL], [],
+          _GRAPH + "intune-deviceconfig-windows10customconfiguration-create",
+          _GRAPH + "intune-deviceconfig-windows10customconfiguration-update",
+          _GRAPH + "intune-deviceconfig-windows10customconfiguration-delete",
+          _GRAPH + "intune-deviceconfig-deviceconfiguration-assign",
+          _GRAPH + "intune-onboarding-deviceenrollmentwindowshelloforbusinessconfiguration-update"),
 )})
 
 # Which target roles each role may act on for sensitive actions ("Who can update sensitive attributes?",

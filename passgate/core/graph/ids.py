@@ -50,6 +50,8 @@ PATH_PARAMETERS: Final[Mapping[str, IdShape]] = MappingProxyType({
     "softwareOathAuthenticationMethod-id": IdShape.GUID,
     "temporaryAccessPassAuthenticationMethod-id": IdShape.GUID,
     "authenticationMethodConfiguration-id": IdShape.NAME,
+    "deviceConfiguration-id": IdShape.GUID,
+    "deviceEnrollmentConfiguration-id": IdShape.NAME,
     "challengeTimeoutInMinutes": IdShape.NUMBER,
 })
 

@@ -60,6 +60,9 @@ EXPECTED_PERMISSIONS = {
     "applications.write": {"Application.ReadWrite.All"},
     "devices.read": {"Device.Read.All", "Device.ReadWrite.All"},
     "devices.write": {"Device.ReadWrite.All"},
+    "deviceConfiguration.read": {"DeviceManagementConfiguration.Read.All",
+                                 "DeviceManagementConfiguration.ReadWrite.All"},
+    "deviceConfiguration.write": {"DeviceManagementConfiguration.ReadWrite.All"},
 }
 EXPECTED_ROLES = {
     "users.read": ALL_ROLES,
@@ -81,6 +84,8 @@ EXPECTED_ROLES = {
     "applications.write": {GA, APPA, CAPPA},
     "devices.read": {GA, GR},
     "devices.write": {GA},
+    "deviceConfiguration.read": {GA, GR},
+    "deviceConfiguration.write": {GA},
 }
 
 
@@ -121,7 +126,8 @@ def test_nothing_without_a_permission_or_role(operation: str) -> None:
     assert info.value.code == "authorization_denied" and info.value.operation == operation
 
 
-@pytest.mark.parametrize("area", ["users", "groups", "policy", "methods", "access", "strengths", "applications"])
+@pytest.mark.parametrize("area", ["users", "groups", "policy", "methods", "access", "strengths", "applications",
+                                  "deviceConfiguration"])
 def test_write_implies_read(area: str) -> None:
     read, write = OPERATIONS[f"{area}.read"], OPERATIONS[f"{area}.write"]
     assert write.permissions <= read.permissions

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from passgate.core.devices import configuration as device_configuration
 from passgate.core.graph import auditlogs
 from passgate.core.graph import jsonschema as js
 from passgate.core.graph.applications import (
@@ -32,6 +33,11 @@ SCHEMAS: dict[str, js.Schema] = {
        if p.schema is not None},
     **{f"signIn.{p.name}": dict(p.schema) for p in auditlogs.SIGN_IN_BETA.props if p.schema is not None},
     **{f"directoryAudit.{p.name}": dict(p.schema) for p in auditlogs.DIRECTORY_AUDIT.props if p.schema is not None},
+    "deviceConfiguration.create": device_configuration.profile_schema("create"),
+    "deviceConfiguration.update": device_configuration.profile_schema("update"),
+    "deviceConfiguration.assign": device_configuration.ASSIGN_SCHEMA,
+    "deviceEnrollmentConfiguration.update": device_configuration.enrollment_schema("update"),
+    **{kind: device_configuration.oma_setting_schema(kind, read=False) for kind in device_configuration.OMA_TYPES},
 }
 
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(-2, 2, allow_nan=False),

@@ -50,6 +50,9 @@ PERMISSION_TEXT: Mapping[str, str] = {
     "AuditLog.Read.All": "Read the audit and sign-in logs",
     "Application.Read.All": "Read app registrations",
     "Application.ReadWrite.All": "Register and change apps (not their Graph permissions)",
+    "DeviceManagementConfiguration.Read.All": "Read device configuration profiles and the enrollment setting",
+    "DeviceManagementConfiguration.ReadWrite.All": "Change device configuration profiles, their assignments and "
+                                                   "the enrollment setting",
 }
 # A refusal's reason code -> the form field it belongs next to.
 FIELD_BY_CODE = {"invalid_display_name": "name", "unknown_permission": "permissions",

@@ -1,0 +1,116 @@
+"""Reading custom profiles, their assignments and the enrollment setting, as ``passgate.core.devices`` values.
+
+``signin_configuration()`` is everything ``core.devices.signin_setting.decide`` needs besides a device's own facts;
+``enrollment_setting_at(t)`` answers "what was the enrollment setting when a device joined at ``t``?".
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from passgate.core.devices.configuration import (
+    Assignment,
+    EnrollmentConfiguration,
+    OmaSetting,
+    Profile,
+    profile_setting,
+)
+from passgate.core.devices.signin_setting import (
+    AssignmentTarget,
+    Configuration,
+    Enablement,
+    EnrollmentChange,
+    TargetKind,
+    enrollment_in_force,
+)
+from passgate.core.errors import NotFound
+from passgate.device_config.models import ConfigurationAssignment, DeviceConfiguration, EnrollmentSettingChange
+
+
+def _profile(row: DeviceConfiguration) -> Profile:
+    settings = tuple(OmaSetting(kind=s.kind, display_name=s.display_name, oma_uri=s.oma_uri, value=s.value,
+                                description=s.description, file_name=s.file_name)
+                     for s in sorted(row.oma_settings.all(), key=lambda s: s.position))
+    return Profile(id=str(row.id), display_name=row.display_name, description=row.description, version=row.version,
+                   created=row.created_at, modified=row.modified_at, oma_settings=settings)
+
+
+def _assignment(row: ConfigurationAssignment) -> Assignment:
+    return Assignment(id=str(row.id), target=AssignmentTarget(TargetKind(row.target),
+                                                              str(row.group_id) if row.group_id else None))
+
+
+def profiles() -> list[Profile]:
+    """Every custom profile, oldest first."""
+    return [_profile(row) for row in DeviceConfiguration.objects.prefetch_related("oma_settings")]
+
+
+def profile_row(configuration_id: str) -> DeviceConfiguration:
+    try:
+        key = uuid.UUID(str(configuration_id))
+    except ValueError:
+        key = None
+    row = DeviceConfiguration.objects.filter(pk=key).first() if key is not None else None
+    if row is None:
+        raise NotFound(f"There is no device configuration {configuration_id!r}.", code="not_found")
+    return row
+
+
+def profile_get(configuration_id: str) -> Profile:
+    return _profile(profile_row(configuration_id))
+
+
+def assignments_of(configuration_id: str) -> tuple[Assignment, ...]:
+    row = profile_row(configuration_id)
+    return tuple(_assignment(a) for a in row.assignments.order_by("position"))
+
+
+# --- the enrollment setting -------------------------------------------------------------------------------------------
+
+def _changes() -> list[EnrollmentSettingChange]:
+    rows = list(EnrollmentSettingChange.objects.order_by("version"))
+    if rows:
+        return rows
+    try:  # the configuration's first version: not configured, from the moment Passgate first looks
+        with transaction.atomic():
+            EnrollmentSettingChange.objects.create(version=1, security_key_for_sign_in=Enablement.NOT_CONFIGURED,
+                                                   effective_from=timezone.now(), changed_by="passgate (system)")
+    except IntegrityError:  # another request made it meanwhile
+        pass
+    return list(EnrollmentSettingChange.objects.order_by("version"))
+
+
+def _change(row: EnrollmentSettingChange) -> EnrollmentChange:
+    return EnrollmentChange(value=Enablement(row.security_key_for_sign_in), effective_from=row.effective_from,
+                            version=row.version)
+
+
+def enrollment_history() -> tuple[EnrollmentChange, ...]:
+    """Every change of "Use security keys for sign-in", oldest first (the first is the initial notConfigured)."""
+    return tuple(_change(row) for row in _changes())
+
+
+def enrollment_configuration() -> EnrollmentConfiguration:
+    rows = _changes()
+    return EnrollmentConfiguration(version=rows[-1].version, created=rows[0].effective_from,
+                                   modified=rows[-1].effective_from,
+                                   security_key_for_sign_in=Enablement(rows[-1].security_key_for_sign_in))
+
+
+def enrollment_setting_at(when: datetime) -> EnrollmentChange | None:
+    """The enrollment setting in force at ``when`` (a device's join time); None before the first version."""
+    return enrollment_in_force(enrollment_history(), when)
+
+
+def signin_configuration() -> Configuration:
+    """Every profile with its assignments, and the enrollment setting's history: ``decide``'s configuration."""
+    rows = DeviceConfiguration.objects.prefetch_related("oma_settings", "assignments")
+    return Configuration(
+        profiles=tuple(profile_setting(_profile(row), tuple(_assignment(a) for a in
+                                                            sorted(row.assignments.all(), key=lambda a: a.position)))
+                       for row in rows),
+        enrollment_history=enrollment_history())
