@@ -84,6 +84,10 @@ class SignInEvent(models.Model):
     acr = models.CharField(max_length=128, blank=True, default="")
     amr = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True)
     aaguid = models.UUIDField(null=True, blank=True)
+    # A sign-in to a joined computer (the device API): the device's Graph deviceId, name and trust type
+    device_id = models.CharField(max_length=64, blank=True, default="")
+    device_display_name = models.CharField(max_length=256, blank=True, default="")
+    device_trust_type = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]

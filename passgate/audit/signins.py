@@ -128,7 +128,8 @@ def signin_record(*, user_id: str | None, user_principal_name: str, user_display
                   applied_policies: Sequence[Mapping[str, Any]] = (),
                   conditional_access_status: str = "notApplied",
                   correlation_id: str | None = None, is_interactive: bool = True,
-                  resource_display_name: str = "", resource_id: str = "") -> SignInEvent:
+                  resource_display_name: str = "", resource_id: str = "",
+                  device: Mapping[str, str] | None = None) -> SignInEvent:
     """Record one sign-in attempt to an app (one INSERT; the caller's transaction, if any, applies).
 
     ``succeeded`` and ``error_code`` must agree: 0 for a success, a ``SignInError`` (or another Entra code) for a
@@ -138,6 +139,8 @@ def signin_record(*, user_id: str | None, user_principal_name: str, user_display
     ``appliedConditionalAccessPolicy`` dicts (id, displayName, enforcedGrantControls, enforcedSessionControls,
     result incl. the reportOnly* values) plus Passgate's ``reason`` (a sentence for a failure, or None).
     ``aaguid`` is the passkey's AAGUID when a passkey was used (the all-zero AAGUID is kept as unknown).
+    ``device`` is the computer signed in to (``deviceId``, ``displayName``, ``trustType`` as Graph's
+    deviceDetail says them), for sign-ins through the device API.
     """
     if succeeded != (error_code == 0):
         raise ValueError("succeeded=True needs error_code 0; a failure needs a non-zero error_code (SignInError)")
@@ -182,6 +185,9 @@ def signin_record(*, user_id: str | None, user_principal_name: str, user_display
         "acr": acr or "",
         "amr": _strings(amr, "amr", limit=32),
         "aaguid": None if model == ZERO_AAGUID else model,
+        "device_id": (device or {}).get("deviceId", ""),
+        "device_display_name": (device or {}).get("displayName", ""),
+        "device_trust_type": (device or {}).get("trustType", ""),
     }))
 
 

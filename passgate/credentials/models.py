@@ -59,6 +59,7 @@ class Ceremony(models.TextChoices):
     AUTHENTICATION = "authentication"
     REAUTHENTICATION = "reauthentication"
     PROVISIONING = "provisioning"  # an administrator registers a passkey on a user's behalf
+    DEVICE_SIGN_IN = "device_sign_in"  # a security key signs someone in to a joined computer (bound to the device)
 
 
 class Challenge(models.Model):

@@ -316,11 +316,23 @@ def passkey_reauth_begin(*, user: User, session_key: str) -> dict[str, Any]:
                                        allow=_descriptors(user.passkeys.all()))
 
 
+def passkey_device_signin_begin(*, binding: str, user: User | None = None) -> dict[str, Any]:
+    """Options for signing in to a joined computer: the challenge is bound to the device (``binding``) and to this
+    ceremony, so it serves no browser sign-in. With ``user``, only that person's passkeys are allowed."""
+    challenge = _challenge_issue(ceremony=Ceremony.DEVICE_SIGN_IN, session_key=binding, user=user)
+    return core.authentication_options(rp=relying_party(), challenge=challenge,
+                                       allow=_descriptors(user.passkeys.all()) if user is not None else ())
+
+
 def passkey_signin_complete(*, session_key: str, credential: Mapping[str, Any],
-                            context: RequestContext = NO_CONTEXT, reauth_user: User | None = None) -> SignIn:
-    """Verify an assertion. With ``reauth_user`` it must be one of that user's passkeys."""
-    ceremony = Ceremony.REAUTHENTICATION if reauth_user else Ceremony.AUTHENTICATION
-    activity = "passkey.reauthenticate" if reauth_user else "passkey.signIn"
+                            context: RequestContext = NO_CONTEXT, reauth_user: User | None = None,
+                            device_sign_in: bool = False) -> SignIn:
+    """Verify an assertion. With ``reauth_user`` it must be one of that user's passkeys; ``device_sign_in``: the
+    challenge came from ``passkey_device_signin_begin`` with ``session_key`` as its binding."""
+    ceremony = (Ceremony.DEVICE_SIGN_IN if device_sign_in else
+                Ceremony.REAUTHENTICATION if reauth_user else Ceremony.AUTHENTICATION)
+    activity = ("passkey.deviceSignIn" if device_sign_in else
+                "passkey.reauthenticate" if reauth_user else "passkey.signIn")
     passkey: Passkey | None = None
     row: Challenge | None = None
     try:

@@ -16,13 +16,16 @@ from django.views.decorators.http import require_http_methods
 from passgate.audit.context import request_context
 from passgate.core.devices.errors import DeviceReason, DeviceRejected
 from passgate.core.devices.proof import SCHEME, ProofRequest
-from passgate.core.errors import PassgateError
+from passgate.core.errors import AccessDenied, PassgateError
 from passgate.core.graph.schema import format_datetime
 from passgate.core.text import strict_loads
+from passgate.device_api.signin import device_signin_begin, device_signin_complete
 from passgate.devices.models import Device
 from passgate.devices.services import device_actor, device_authenticate, device_delete, device_join
 
 MAX_BODY_BYTES = 16 * 1024
+_FORBIDDEN = frozenset({DeviceReason.DEVICE_DISABLED, DeviceReason.SIGNIN_OFF, DeviceReason.POLICY_BLOCKED,
+                        DeviceReason.USER_MISMATCH, DeviceReason.PASSKEY_NOT_DEVICE_BOUND})
 _UNAUTHENTICATED = frozenset({DeviceReason.PROOF_MALFORMED, DeviceReason.PROOF_SIGNATURE,
                               DeviceReason.PROOF_EXPIRED, DeviceReason.PROOF_REPLAYED,
                               DeviceReason.PROOF_WRONG_REQUEST, DeviceReason.DEVICE_UNKNOWN})
@@ -38,7 +41,9 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
 def _refusal(exc: PassgateError) -> JsonResponse:
     if isinstance(exc, DeviceRejected) and exc.reason in _UNAUTHENTICATED:
         return _error(401, exc.code, exc.message)
-    if isinstance(exc, DeviceRejected) and exc.reason is DeviceReason.DEVICE_DISABLED:
+    if isinstance(exc, DeviceRejected) and exc.reason in _FORBIDDEN:
+        return _error(403, exc.code, exc.message)
+    if isinstance(exc, AccessDenied):  # a disabled user, a suspended passkey, the methods policy
         return _error(403, exc.code, exc.message)
     if isinstance(exc, DeviceRejected) and exc.reason is DeviceReason.KEY_ALREADY_JOINED:
         return _error(409, exc.code, exc.message)
@@ -52,15 +57,15 @@ def device_json(device: Device) -> dict[str, Any]:
             "registrationDateTime": format_datetime(device.registered_at), "keyThumbprint": device.key_thumbprint}
 
 
-def _body(request: HttpRequest) -> object:
+def _body(request: HttpRequest, reason: DeviceReason = DeviceReason.JOIN_REQUEST_INVALID) -> object:
     if request.content_type != "application/json":  # before the body: a form body may have been read already
-        raise DeviceRejected(DeviceReason.JOIN_REQUEST_INVALID, "Send the body as application/json.")
+        raise DeviceRejected(reason, "Send the body as application/json.")
     if len(request.body) > MAX_BODY_BYTES:
-        raise DeviceRejected(DeviceReason.JOIN_REQUEST_INVALID, f"The body may be at most {MAX_BODY_BYTES} bytes.")
+        raise DeviceRejected(reason, f"The body may be at most {MAX_BODY_BYTES} bytes.")
     try:
         return strict_loads(request.body)
     except ValueError as exc:
-        raise DeviceRejected(DeviceReason.JOIN_REQUEST_INVALID, str(exc)) from None
+        raise DeviceRejected(reason, str(exc)) from None
 
 
 def _authenticated(request: HttpRequest) -> Device:
@@ -92,3 +97,26 @@ def this_device(request: HttpRequest) -> JsonResponse:
     except PassgateError as exc:
         return _refusal(exc)
     return JsonResponse(device_json(device))
+
+
+def _signin_step(request: HttpRequest, step: Any) -> JsonResponse:
+    try:
+        if request.content_type != "application/json":  # before the proof reads the body
+            raise DeviceRejected(DeviceReason.SIGNIN_REQUEST_INVALID, "Send the body as application/json.")
+        device = _authenticated(request)
+        body = _body(request, DeviceReason.SIGNIN_REQUEST_INVALID)
+        return JsonResponse(step(device=device, body=body, context=request_context(request.META)))
+    except PassgateError as exc:
+        return _refusal(exc)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def signin_begin(request: HttpRequest) -> JsonResponse:
+    return _signin_step(request, device_signin_begin)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def signin_complete(request: HttpRequest) -> JsonResponse:
+    return _signin_step(request, device_signin_complete)

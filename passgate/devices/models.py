@@ -81,3 +81,23 @@ class DeviceProofUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_id}: {self.jti}"
+
+
+class DeviceSignIn(models.Model):
+    """One security-key sign-in to a device, from begin to complete: its WebAuthn challenge (a credentials
+    ``Challenge``) is bound to this row, and the user name asked for (if any) must be who the key signs in."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="sign_ins")
+    requested_user_name = models.CharField(max_length=113, blank=True, default="")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"sign-in {self.id} on {self.device_id}"
+
+    @property
+    def binding(self) -> str:
+        """What the WebAuthn challenge is bound to (credentials services hash it, as they hash a session key)."""
+        return f"device-signin:{self.device_id}:{self.id}"

@@ -22,8 +22,9 @@ from passgate.core.devices.errors import DeviceReason, DeviceRejected
 from passgate.core.devices.join import read_join_request
 from passgate.core.devices.keys import jwk_of, public_key_from_jwk, thumbprint
 from passgate.core.devices.proof import MAX_AGE_SECONDS, SCHEME, ProofRequest, read_proof, verify_proof
-from passgate.core.errors import InvalidInput
-from passgate.devices.models import Device, DeviceEnrollmentToken, DeviceProofUse
+from passgate.core.errors import InvalidInput, NotFound
+from passgate.devices.models import Device, DeviceEnrollmentToken, DeviceGroupMembership, DeviceProofUse
+from passgate.directory.models import SecurityGroup
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)  # last_seen_at is written at most this often per device
 
@@ -185,3 +186,25 @@ def device_delete(*, device: Device, actor: Actor, context: RequestContext = NO_
     device.delete()
     audit_record(category=Category.DIRECTORY, activity="device.delete", actor=actor, target=target, context=context,
                  details={"deviceId": device_id})
+
+
+@transaction.atomic
+def device_group_add(*, device: Device, group: SecurityGroup, actor: Actor,
+                     context: RequestContext = NO_CONTEXT) -> None:
+    """Make the device a member of a security group (configuration profiles may be assigned to groups of devices)."""
+    _, made = DeviceGroupMembership.objects.get_or_create(device=device, group=group)
+    if made:
+        audit_record(category=Category.DIRECTORY, activity="group.addMember", actor=actor,
+                     target=Target(type="group", id=str(group.id), name=group.display_name), context=context,
+                     details={"device": str(device.id), "deviceName": device.display_name})
+
+
+@transaction.atomic
+def device_group_remove(*, device: Device, group: SecurityGroup, actor: Actor,
+                        context: RequestContext = NO_CONTEXT) -> None:
+    deleted, _ = DeviceGroupMembership.objects.filter(device=device, group=group).delete()
+    if not deleted:
+        raise NotFound(f"{device.display_name} is not a member of {group.display_name}.")
+    audit_record(category=Category.DIRECTORY, activity="group.removeMember", actor=actor,
+                 target=Target(type="group", id=str(group.id), name=group.display_name), context=context,
+                 details={"device": str(device.id), "deviceName": device.display_name})

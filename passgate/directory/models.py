@@ -38,6 +38,9 @@ class User(AbstractBaseUser):
     # Graph's signInSessionsValidFromDateTime: every session, and every app authorization, signed in at or before
     # this moment has ended (core.sessions.revoked). Set by revoking sign-in sessions, and by disabling the account.
     sign_in_sessions_valid_from = models.DateTimeField(null=True, blank=True)
+    # The uid (and gid) of the person's local account on joined computers (core.devices.posix): assigned at the
+    # first device sign-in, never reused.
+    posix_uid = models.PositiveIntegerField(null=True, blank=True, unique=True, editable=False)
 
     USERNAME_FIELD = "user_principal_name"
     REQUIRED_FIELDS: ClassVar[list[str]] = ["display_name"]

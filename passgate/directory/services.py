@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from passgate.audit.models import Category
 from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_record, audited_refusals
 from passgate.core import directory as rules
+from passgate.core.devices.posix import PosixAccount, next_uid, posix_account
 from passgate.core.errors import Conflict, NotFound
 from passgate.directory.models import DirectoryRole, GroupMembership, RoleAssignment, SecurityGroup, User
 
@@ -343,3 +345,24 @@ def group_remove_member(*, group: SecurityGroup, user: User, actor: Actor,
     audit_record(category=Category.DIRECTORY, activity="group.removeMember", actor=actor,
                  target=group_target(group), context=context,
                  details={"member": {"id": str(user.id), "userPrincipalName": user.user_principal_name}})
+
+
+def user_posix_account(*, user: User) -> PosixAccount:
+    """The person's local account on joined computers; the uid is assigned on first use (the next after the highest
+    ever assigned: the unique column settles two first sign-ins at once) and audited."""
+    for _ in range(5):
+        if user.posix_uid is not None:
+            break
+        highest = User.objects.aggregate(highest=Max("posix_uid"))["highest"]
+        try:
+            with transaction.atomic():
+                if User.objects.filter(pk=user.pk, posix_uid__isnull=True).update(posix_uid=next_uid(highest)):
+                    audit_record(category=Category.DIRECTORY, activity="user.assignPosixUid",
+                                 target=user_target(user), details={"uid": next_uid(highest)})
+        except IntegrityError:
+            continue  # another person took that uid a moment ago: take the next
+        user.refresh_from_db(fields=["posix_uid"])
+    if user.posix_uid is None:
+        raise Conflict("No POSIX uid could be assigned; try again.", code="posix_uid_conflict")
+    return posix_account(user_principal_name=user.user_principal_name, display_name=user.display_name,
+                         uid=user.posix_uid)

@@ -4,20 +4,16 @@ device's key (passgate.devices, passgate.device_api)."""
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
-from django.conf import settings
 from django.utils import timezone
 
 from passgate.audit.models import AuditEvent
 from passgate.audit.services import Actor
 from passgate.core.devices.keys import jwk_of
-from passgate.core.devices.proof import ProofRequest, sign_proof
 from passgate.devices.models import Device, DeviceEnrollmentToken, DeviceProofUse
 from passgate.devices.services import (
     device_proofs_purge,
@@ -25,39 +21,10 @@ from passgate.devices.services import (
     enrollment_token_issue,
     enrollment_token_revoke,
 )
+from tests.device_registry.support import JOIN, SELF, Computer
 
 pytestmark = pytest.mark.django_db
 ADMIN = Actor.system("test admin")
-JOIN = "/device/v1/join"
-SELF = "/device/v1/device"
-
-
-class Computer:
-    """What the agent does, by hand: its key, its join, its signed requests."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        self.device_id = ""
-
-    def join(self, token: str, **changes: Any) -> Any:
-        body = {"enrollmentToken": token, "displayName": "build-07", "operatingSystem": "Linux",
-                "operatingSystemVersion": "Debian 12", "publicKey": jwk_of(self.key.public_key()), **changes}
-        response = self.client.post(JOIN, json.dumps(body), content_type="application/json")
-        if response.status_code == 201:
-            self.device_id = response.json()["deviceId"]
-        return response
-
-    def proof(self, method: str, path: str, body: bytes = b"", **changes: Any) -> str:
-        origin = settings.PASSGATE.origin
-        request = ProofRequest(audience=origin, method=method, url=origin + path, body=body)
-        return sign_proof(changes.get("key", self.key), device_id=changes.get("device_id", self.device_id),
-                          request=request, now=changes.get("now", int(timezone.now().timestamp())),
-                          jti=secrets.token_urlsafe(16))
-
-    def call(self, method: str, path: str = SELF, proof: str | None = None) -> Any:
-        header = {"HTTP_AUTHORIZATION": f"PassgateDevice {proof or self.proof(method, path)}"}
-        return self.client.generic(method, path, **header)
 
 
 def _token(**kwargs: Any) -> str:

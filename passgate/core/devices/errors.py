@@ -23,6 +23,14 @@ class DeviceReason(StrEnum):
     PROOF_WRONG_REQUEST = "device_proof_wrong_request"  # another method, URL, audience or body
     DEVICE_UNKNOWN = "device_unknown"
     DEVICE_DISABLED = "device_disabled"
+    SIGNIN_OFF = "device_security_key_signin_off"
+    SIGNIN_REQUEST_INVALID = "device_signin_request_invalid"
+    PASSKEY_NOT_DEVICE_BOUND = "device_signin_passkey_not_device_bound"
+    SIGNIN_UNKNOWN = "device_signin_unknown"  # no such sign-in for this device, expired or already completed
+    USER_MISMATCH = "device_signin_user_mismatch"  # the key signed in someone other than the user asked for
+    POLICY_BLOCKED = "device_signin_blocked"  # Conditional Access blocks device sign-in, or needs what it can't give
+    OFFLINE_RECORD_INVALID = "device_offline_record_invalid"
+    OFFLINE_RECORD_EXPIRED = "device_offline_record_expired"
 
 
 class DeviceRejected(PassgateError):

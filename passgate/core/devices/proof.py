@@ -11,18 +11,15 @@ request, once, for ``MAX_AGE_SECONDS``.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
+from passgate.core.devices import jws
 from passgate.core.devices.errors import DeviceReason, DeviceRejected
-from passgate.core.devices.keys import b64url, b64url_decode, thumbprint
+from passgate.core.devices.keys import b64url, thumbprint
 
 PROOF_TYPE = "passgate-device-proof+jwt"
 SCHEME = "PassgateDevice"
@@ -66,33 +63,20 @@ def sign_proof(key: ec.EllipticCurvePrivateKey, *, device_id: str, request: Proo
     header = {"alg": "ES256", "typ": PROOF_TYPE, "kid": thumbprint(key.public_key())}
     claims = {"sub": device_id, "aud": request.audience, "htm": request.method, "htu": request.url,
               "bh": body_hash(request.body), "iat": now, "jti": jti}
-    signing_input = ".".join(b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims))
-    r, s = decode_dss_signature(key.sign(signing_input.encode("ascii"), ec.ECDSA(hashes.SHA256())))
-    return f"{signing_input}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+    return jws.sign(key, header, claims)
 
 
 def _malformed(why: str) -> DeviceRejected:
     return DeviceRejected(DeviceReason.PROOF_MALFORMED, f"The device proof is malformed: {why}")
 
 
-def _json_part(text: str, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(b64url_decode(text))
-    except (ValueError, UnicodeDecodeError):
-        raise _malformed(f"its {what} is not base64url JSON.") from None
-    if not isinstance(value, dict):
-        raise _malformed(f"its {what} is not a JSON object.")
-    return value
-
-
 def read_proof(token: object) -> UnverifiedProof:
     """Parse a proof (no signature check yet): shape, header and claim types."""
-    if not isinstance(token, str) or not 0 < len(token) <= MAX_PROOF_LENGTH or not token.isascii():
-        raise _malformed(f"send a compact JWS of at most {MAX_PROOF_LENGTH} characters.")
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise _malformed("a compact JWS has three parts.")
-    header, claims = _json_part(parts[0], "header"), _json_part(parts[1], "claims")
+    try:
+        parsed = jws.parse(token, max_length=MAX_PROOF_LENGTH)
+    except ValueError as exc:
+        raise _malformed(str(exc)) from None
+    header, claims = parsed.header, parsed.claims
     if header != {"alg": "ES256", "typ": PROOF_TYPE, "kid": header.get("kid")} or not isinstance(header["kid"], str):
         raise _malformed(f"the header must be exactly alg ES256, typ {PROOF_TYPE} and kid.")
     if set(claims) != _CLAIMS:
@@ -103,15 +87,8 @@ def read_proof(token: object) -> UnverifiedProof:
         raise _malformed("iat must be a whole number of seconds.")
     if not 16 <= len(claims["jti"]) <= 64:
         raise _malformed("jti must be 16 to 64 characters.")
-    try:
-        signature = b64url_decode(parts[2])
-    except ValueError:
-        raise _malformed("its signature is not base64url.") from None
-    if len(signature) != _SIGNATURE_BYTES:
-        raise _malformed("an ES256 signature is 64 bytes.")
     return UnverifiedProof(device_id=claims["sub"], key_id=header["kid"], issued_at=claims["iat"], jti=claims["jti"],
-                           claims=claims, signing_input=f"{parts[0]}.{parts[1]}".encode("ascii"),
-                           signature=signature)
+                           claims=claims, signing_input=parsed.signing_input, signature=parsed.signature)
 
 
 def verify_proof(proof: UnverifiedProof, *, key: ec.EllipticCurvePublicKey, request: ProofRequest,
@@ -120,12 +97,9 @@ def verify_proof(proof: UnverifiedProof, *, key: ec.EllipticCurvePublicKey, requ
     Whether its ``jti`` was seen before is the caller's check (it keeps the ids)."""
     if proof.key_id != thumbprint(key):
         raise DeviceRejected(DeviceReason.PROOF_SIGNATURE, "The device proof was not made with this device's key.")
-    r = int.from_bytes(proof.signature[:32], "big")
-    s = int.from_bytes(proof.signature[32:], "big")
-    try:
-        key.verify(encode_dss_signature(r, s), proof.signing_input, ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature:
-        raise DeviceRejected(DeviceReason.PROOF_SIGNATURE, "The device proof's signature does not verify.") from None
+    if not jws.verifies(jws.Parsed(header={}, claims=dict(proof.claims), signing_input=proof.signing_input,
+                                   signature=proof.signature), key):
+        raise DeviceRejected(DeviceReason.PROOF_SIGNATURE, "The device proof's signature does not verify.")
     expected = {"aud": request.audience, "htm": request.method.upper(), "htu": request.url,
                 "bh": body_hash(request.body)}
     wrong = sorted(name for name, value in expected.items() if proof.claims[name] != value)

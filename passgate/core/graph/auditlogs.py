@@ -90,10 +90,14 @@ def operating_system_of(user_agent: str) -> str:
     return next((name for name, pattern in _SYSTEMS if pattern.search(text)), "Other")
 
 
-def device_detail(user_agent: str) -> dict[str, Any]:
-    """Graph's ``deviceDetail``: browser and operating system from the User-Agent; Passgate knows no devices."""
-    return {"browser": browser_of(user_agent), "deviceId": "", "displayName": "", "isCompliant": False,
-            "isManaged": False, "operatingSystem": operating_system_of(user_agent), "trustType": ""}
+def device_detail(user_agent: str, *, device_id: str = "", display_name: str = "",
+                  trust_type: str = "") -> dict[str, Any]:
+    """Graph's ``deviceDetail``: browser and operating system from the User-Agent; for a sign-in to a joined
+    computer, the device too (``trustType`` AzureAd or ServerAd; Passgate manages the devices it joins)."""
+    return {"browser": browser_of(user_agent), "deviceId": device_id, "displayName": display_name,
+            "isCompliant": False, "isManaged": bool(device_id),
+            "operatingSystem": operating_system_of(user_agent) if not device_id else "Linux",
+            "trustType": trust_type}
 
 
 EMPTY_LOCATION: Mapping[str, Any] = MappingProxyType(

@@ -100,7 +100,8 @@ def sign_in_json(event: SignInEvent, *, version: str, select: tuple[str, ...] = 
         "status": {"errorCode": event.error_code,
                    "failureReason": None if event.succeeded else (event.failure_reason or "Other."),
                    "additionalDetails": event.reason_code or None},
-        "deviceDetail": device_detail(event.user_agent),
+        "deviceDetail": device_detail(event.user_agent, device_id=event.device_id,
+                                      display_name=event.device_display_name, trust_type=event.device_trust_type),
         "location": dict(EMPTY_LOCATION),
         "appliedConditionalAccessPolicies": policies,
     }

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from passgate.access.selectors import access_decide
+from passgate.access.signin_log import record_app_signin
 from passgate.apps import keys
 from passgate.apps.oidc.adapter import MAX_TOKEN_LENGTH, OAuthHttpRequest
 from passgate.apps.oidc.authorization import (
@@ -42,7 +43,6 @@ from passgate.directory.models import User
 from passgate.web import session
 from passgate.web.errors import request_context
 from passgate.web.security_headers import allow_form_action, public_cache
-from passgate.web.signin_log import record_app_signin
 from passgate.web.views import registration
 from passgate.web.views.stepup import known_strengths, step_up_url
 
@@ -139,8 +139,9 @@ def _authorize_next(request: HttpRequest, pending: PendingAuthorization) -> str 
         # Signed in well enough for what the app asked: now the organisation's Conditional Access policies.
         decision = access_decide(user=user, auth=auth, application_id=str(pending.app.app_id))
         if decision.outcome is Outcome.BLOCK:
-            record_app_signin(request, user=user, app_id=str(pending.app.app_id), app_name=pending.app.display_name,
-                              auth=auth, decision=decision, error=SignInError.BLOCKED_BY_CONDITIONAL_ACCESS,
+            record_app_signin(context=context, user=user, app_id=str(pending.app.app_id),
+                              app_name=pending.app.display_name, auth=auth, decision=decision,
+                              error=SignInError.BLOCKED_BY_CONDITIONAL_ACCESS,
                               failure_reason=decision.message or "", reason_code="conditional_access_blocked",
                               strengths=strengths)
             return _blocked(request, pending, decision, user)
@@ -152,8 +153,9 @@ def _authorize_next(request: HttpRequest, pending: PendingAuthorization) -> str 
 
     def log(error: SignInError | None, why: str = "", code: str = "", acr: str | None = None) -> None:
         if user is not None:
-            record_app_signin(request, user=user, app_id=app_id, app_name=app_name, auth=auth, decision=decision,
-                              error=error, failure_reason=why, reason_code=code, acr=acr, strengths=strengths)
+            record_app_signin(context=context, user=user, app_id=app_id, app_name=app_name, auth=auth,
+                              decision=decision, error=error, failure_reason=why, reason_code=code, acr=acr,
+                              strengths=strengths)
 
     if step is rules.AuthorizeNext.STEP_UP:
         log(SignInError.STRONG_AUTHENTICATION_REQUIRED,

@@ -23,6 +23,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from passgate.access.selectors import access_decide, strengths
+from passgate.access.signin_log import record_app_signin
 from passgate.audit.models import Category
 from passgate.audit.services import Actor, audit_failure
 from passgate.audit.signins import SignInError
@@ -33,7 +34,6 @@ from passgate.directory.services import actor_for, user_roles
 from passgate.web import session
 from passgate.web.errors import request_context
 from passgate.web.session import AUTH_TIME
-from passgate.web.signin_log import record_app_signin
 from passgate.web.views.common import signed_in_user
 from passgate.web.views.stepup import step_up_url
 
@@ -148,13 +148,14 @@ def _conditional_access(request: HttpRequest, admin: Admin) -> HttpResponse | No
         if auth is not None and request.session.get(ADMIN_SIGNIN_LOGGED) != request.session.get(AUTH_TIME):
             # One sign-in log row per sign-in to the admin centre (not per page); a session with no record of
             # how it signed in (from before sign-ins were recorded) has nothing to log.
-            record_app_signin(request, user=admin.user, app_id=ADMIN_CENTRE_APP_ID, app_name=ADMIN_CENTRE_NAME,
-                              auth=auth, decision=decision, acr=_acr(auth), strengths=strengths())
+            record_app_signin(context=request_context(request), user=admin.user, app_id=ADMIN_CENTRE_APP_ID,
+                              app_name=ADMIN_CENTRE_NAME, auth=auth, decision=decision, acr=_acr(auth),
+                              strengths=strengths())
             request.session[ADMIN_SIGNIN_LOGGED] = request.session.get(AUTH_TIME)
         return None
     blocked = decision.outcome is Outcome.BLOCK
-    record_app_signin(request, user=admin.user, app_id=ADMIN_CENTRE_APP_ID, app_name=ADMIN_CENTRE_NAME, auth=auth,
-                      decision=decision, strengths=strengths(),
+    record_app_signin(context=request_context(request), user=admin.user, app_id=ADMIN_CENTRE_APP_ID,
+                      app_name=ADMIN_CENTRE_NAME, auth=auth, decision=decision, strengths=strengths(),
                       error=SignInError.BLOCKED_BY_CONDITIONAL_ACCESS if blocked
                       else SignInError.STRONG_AUTHENTICATION_REQUIRED, failure_reason=decision.message or "",
                       reason_code="conditional_access_blocked" if blocked else "step_up_required")

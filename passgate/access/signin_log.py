@@ -1,14 +1,14 @@
 """One sign-in log row per attempt to sign in to an app (an OpenID Connect client, or the admin centre): who, which
-app, how they signed in (each method, the passkey's model), the strength satisfied, and every Conditional Access
-policy with its result, report-only ones included. Thin: it only shapes what the callers already decided."""
+app, how they signed in (each method, the passkey's model), the strength satisfied, every Conditional Access policy
+with its result, report-only ones included, and the device signed in to. Thin: it only shapes what the callers
+(the web pages, the device API) already decided."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.http import HttpRequest
-
+from passgate.audit.services import RequestContext
 from passgate.audit.signins import SignInError, signin_record
 from passgate.core.access import (
     AccessDecision,
@@ -22,7 +22,6 @@ from passgate.core.access import (
 )
 from passgate.directory.models import User
 from passgate.trust_store.selectors import catalogue
-from passgate.web.errors import request_context
 
 
 def _method(use: MethodUse) -> tuple[str, str]:
@@ -57,17 +56,17 @@ def _policies(decision: AccessDecision | None) -> list[dict[str, Any]]:
              "enforcedSessionControls": [], "result": r.result, "reason": r.reason} for r in decision.results]
 
 
-def record_app_signin(request: HttpRequest, *, user: User, app_id: str, app_name: str, auth: Authentication | None,
-                      decision: AccessDecision | None = None, error: SignInError | None = None,
-                      failure_reason: str = "", reason_code: str = "", acr: str | None = None,
-                      strengths: Mapping[str, AuthenticationStrength] | None = None,
-                      correlation_id: str | None = None) -> None:
+def record_app_signin(*, context: RequestContext, user: User, app_id: str, app_name: str,
+                      auth: Authentication | None, decision: AccessDecision | None = None,
+                      error: SignInError | None = None, failure_reason: str = "", reason_code: str = "",
+                      acr: str | None = None, strengths: Mapping[str, AuthenticationStrength] | None = None,
+                      correlation_id: str | None = None, device: Mapping[str, str] | None = None) -> None:
     """Record one attempt: a success (``error`` None) or a failure with Entra's error number and a sentence."""
     strength = (strengths or {}).get(acr) if acr else None
     passkeys: Sequence[MethodUse] = [m for m in (auth.methods if auth else ()) if m.mode is AuthMethodMode.FIDO2]
     signin_record(
         user_id=str(user.pk), user_principal_name=user.user_principal_name, user_display_name=user.display_name,
-        app_id=app_id, app_display_name=app_name, context=request_context(request),
+        app_id=app_id, app_display_name=app_name, context=context, device=device,
         succeeded=error is None, error_code=0 if error is None else int(error), failure_reason=failure_reason,
         reason_code=reason_code, authentication_details=authentication_details(auth),
         authentication_requirement=authentication_requirement(decision),
