@@ -22,6 +22,12 @@ def add_device_parsers(sub: Any, positive: Any) -> None:
         a.add_argument("device", help="object id, deviceId, or display name")
         a.add_argument("--json", action="store_true")
         a.set_defaults(func=f"cmd_devices_{name}")
+    a = devices.add_parser("package", help="make a signed provisioning package turning security-key sign-in on (or "
+                                           "off) for computers no one manages; apply it with passgate-device")
+    a.add_argument("--security-key-signin", choices=("on", "off"), required=True)
+    a.add_argument("--valid-days", type=positive(1, 3650), default=365)
+    a.add_argument("--output", metavar="FILE", help="write the package here (default: standard output)")
+    a.set_defaults(func="cmd_devices_package")
     a = devices.add_parser("purge", help="forget used device-proof ids that have expired (run it daily from cron)")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func="cmd_devices_purge")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
 from passgate.cli.commands import _emit, _system_actor
-from passgate.core.errors import NotFound
+from passgate.core.errors import InvalidInput, NotFound
+from passgate.device_api.packages import provisioning_package_issue
 from passgate.devices.models import Device
 from passgate.devices.selectors import device_find, devices_all
 from passgate.devices.services import device_delete, device_proofs_purge, device_update, enrollment_token_issue
@@ -83,3 +86,29 @@ def cmd_devices_delete(args: argparse.Namespace) -> None:
 def cmd_devices_purge(args: argparse.Namespace) -> None:
     deleted = device_proofs_purge()
     _emit(args, {"deleted": deleted}, lambda: [f"{deleted} expired device-proof id(s) forgotten."])
+
+
+def cmd_devices_package(args: argparse.Namespace) -> None:
+    """The file is created first (never overwriting one), so a package is issued, and audited, only when it can
+    be written."""
+    if not args.output:
+        print(provisioning_package_issue(security_key_sign_in=args.security_key_signin == "on",
+                                         valid_days=args.valid_days, actor=_system_actor())[1])
+        return
+    target = Path(args.output)
+    try:
+        out = target.open("x", encoding="ascii")
+    except OSError as exc:
+        raise InvalidInput(f"Can't write {target}: {exc.strerror or exc}.") from None
+    try:
+        with out:
+            made, text = provisioning_package_issue(security_key_sign_in=args.security_key_signin == "on",
+                                                    valid_days=args.valid_days, actor=_system_actor())
+            out.write(text + "\n")
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    expires = datetime.fromtimestamp(made.expires_at, tz=UTC).strftime("%Y-%m-%d")
+    print(f"Provisioning package {made.package_id} written to {target}: security-key sign-in "
+          f"{args.security_key_signin}, valid until {expires}. On the computer: passgate-device package apply "
+          f"{target.name}")

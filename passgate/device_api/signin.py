@@ -12,14 +12,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from passgate.access.selectors import access_decide
 from passgate.access.signin_log import record_app_signin
-from passgate.apps.keys import signing_key_current
 from passgate.audit.models import Category
 from passgate.audit.services import RequestContext, audit_failure, audit_record
 from passgate.audit.signins import SignInError
@@ -33,10 +31,11 @@ from passgate.core.devices.signin import (
     read_complete,
     require_device_bound,
 )
-from passgate.core.devices.signin_setting import DeviceFacts, SigninSetting, TargetKind, decide
+from passgate.core.devices.signin_setting import DeviceFacts, LocalPolicy, SigninSetting, TargetKind, decide
 from passgate.core.devices.signin_setting import TrustType as SettingTrustType
 from passgate.core.errors import PassgateError
 from passgate.credentials.services import CHALLENGE_LIFETIME, passkey_device_signin_begin, passkey_signin_complete
+from passgate.device_api.signing import es256_signer
 from passgate.device_config.selectors import signin_configuration
 from passgate.devices.models import Device, DeviceSignIn
 from passgate.devices.services import device_actor, device_target
@@ -57,7 +56,9 @@ def _facts(device: Device, user: User | None) -> DeviceFacts:
         joined_at=device.registered_at,
         device_group_ids=frozenset(str(g) for g in device.groups.values_list("id", flat=True)),
         user_group_ids=None if user is None else frozenset(
-            str(g) for g in user.security_groups.values_list("id", flat=True)))
+            str(g) for g in user.security_groups.values_list("id", flat=True)),
+        provisioning_package=device.reported_package_value,
+        local_group_policy=LocalPolicy(device.reported_group_policy) if device.reported_group_policy else None)
 
 
 def _someone_may_be_allowed(device: Device) -> bool:
@@ -113,10 +114,7 @@ def _refuse(device: Device, user: User, reason: DeviceReason, message: str, *, c
 def _offline_record(device: Device, user: User, passkey: Any, uid: int) -> dict[str, Any]:
     days = max(1, min(int(getattr(settings, "PASSGATE_DEVICE_OFFLINE_DAYS", offline.DEFAULT_DAYS)),
                       offline.MAX_DAYS))
-    kid, jwk = signing_key_current("ES256")
-    key = jwk.private_key
-    if not isinstance(key, ec.EllipticCurvePrivateKey):  # pragma: no cover - ES256 keys are EC keys
-        raise TypeError("the ES256 signing key is not an EC key")
+    kid, key = es256_signer()
     now = timezone.now()
     expires = now + timedelta(days=days)
     record = offline.OfflineRecord(

@@ -20,6 +20,7 @@ from passgate.core.errors import AccessDenied, PassgateError
 from passgate.core.graph.schema import format_datetime
 from passgate.core.text import strict_loads
 from passgate.device_api.signin import device_signin_begin, device_signin_complete
+from passgate.device_api.sync import device_sync
 from passgate.devices.models import Device
 from passgate.devices.services import device_actor, device_authenticate, device_delete, device_join
 
@@ -99,12 +100,13 @@ def this_device(request: HttpRequest) -> JsonResponse:
     return JsonResponse(device_json(device))
 
 
-def _signin_step(request: HttpRequest, step: Any) -> JsonResponse:
+def _signed_step(request: HttpRequest, step: Any,
+                 reason: DeviceReason = DeviceReason.SIGNIN_REQUEST_INVALID) -> JsonResponse:
     try:
         if request.content_type != "application/json":  # before the proof reads the body
-            raise DeviceRejected(DeviceReason.SIGNIN_REQUEST_INVALID, "Send the body as application/json.")
+            raise DeviceRejected(reason, "Send the body as application/json.")
         device = _authenticated(request)
-        body = _body(request, DeviceReason.SIGNIN_REQUEST_INVALID)
+        body = _body(request, reason)
         return JsonResponse(step(device=device, body=body, context=request_context(request.META)))
     except PassgateError as exc:
         return _refusal(exc)
@@ -113,10 +115,16 @@ def _signin_step(request: HttpRequest, step: Any) -> JsonResponse:
 @csrf_exempt
 @require_http_methods(["POST"])
 def signin_begin(request: HttpRequest) -> JsonResponse:
-    return _signin_step(request, device_signin_begin)
+    return _signed_step(request, device_signin_begin)
 
 
 @csrf_exempt
 @require_http_methods(["POST"])
 def signin_complete(request: HttpRequest) -> JsonResponse:
-    return _signin_step(request, device_signin_complete)
+    return _signed_step(request, device_signin_complete)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def sync(request: HttpRequest) -> JsonResponse:
+    return _signed_step(request, device_sync, DeviceReason.SYNC_REQUEST_INVALID)

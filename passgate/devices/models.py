@@ -49,6 +49,12 @@ class Device(models.Model):
                                          related_name="devices")
     token_issued_by = models.CharField(max_length=256, blank=True, default="")
     groups = models.ManyToManyField(SecurityGroup, through="DeviceGroupMembership", related_name="device_members")
+    # What the device reported at its last sync about its local sources of the security-key setting: a provisioning
+    # package Passgate signed (its value and id; None: none applied) and, on hybrid devices, local group policy.
+    reported_package_value = models.BooleanField(null=True, blank=True)
+    reported_package_id = models.CharField(max_length=64, blank=True, default="")
+    reported_group_policy = models.CharField(max_length=16, blank=True, default="")
+    reported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["display_name", "registered_at"]

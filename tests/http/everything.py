@@ -20,7 +20,7 @@ def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], A
     from passgate.device_config.services import device_configuration_create
     from passgate.directory.models import DirectoryRole
     from passgate.directory.services import group_add_member, group_create
-    from tests.graph.methods import stored_oath, stored_passkey
+    from tests.graph.methods import joined_device, stored_oath, stored_passkey
     from tests.services.support import authenticator_for, register
 
     system = Actor.system("test")
@@ -62,6 +62,6 @@ def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], A
         "software_oath_authentication_method_id": str(stored_oath(target).id),
         "temporary_access_pass_authentication_method_id": str(tap.pk), "challenge_timeout_in_minutes": "10",
         "tenant": "common", "device_configuration_id": profile.id,
-        "device_enrollment_configuration_id": "DefaultWindowsHelloForBusiness",
+        "device_enrollment_configuration_id": "DefaultWindowsHelloForBusiness", "device_id": str(joined_device().pk),
     }
     return values, admin
