@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from passgate.audit.models import AuditEvent
+from passgate.devices.models import DeviceGroupMembership
 from passgate.directory.models import GroupMembership, SecurityGroup
 from tests.graph.conftest import ORIGIN, Api, error_of
+from tests.graph.methods import joined_device
 
 pytestmark = pytest.mark.django_db
 
@@ -237,3 +239,26 @@ def test_members_page(api: Api, group: dict[str, Any], make_user: Any) -> None:
     rest = api.get(first["@odata.nextLink"].removeprefix(ORIGIN)).json()
     assert [m["userPrincipalName"] for m in rest["value"]] == ["m3@contoso.com", "m4@contoso.com"]
     assert "@odata.nextLink" not in rest
+
+
+def test_devices_are_members_of_groups_of_devices(api: Api, group: dict[str, Any], make_user: Any) -> None:
+    device, other = joined_device("lab-1"), joined_device("lab-2")
+    person = make_user()
+    members = f"/v1.0/groups/{group['id']}/members"
+    for object_id in (str(person.pk), str(device.pk), str(other.pk)):
+        ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{object_id}"}
+        assert api.post(members + "/$ref", ref).status_code == 204
+    again = api.post(members + "/$ref", {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{device.pk}"})
+    assert error_of(again)[0] == 400 and "already a member" in error_of(again)[2]
+    listed = api.get(members).json()["value"]
+    assert [m["@odata.type"] for m in listed] == ["#microsoft.graph.user", *["#microsoft.graph.device"] * 2]
+    pages, url = [], members + "?$top=2"
+    while url:
+        page = api.get(url.replace("https://id.contoso.test", "")).json()
+        pages.append([m["id"] for m in page["value"]])
+        url = page.get("@odata.nextLink", "")
+    assert len(pages) == 2
+    assert sorted(i for p in pages for i in p) == sorted([str(person.pk), str(device.pk), str(other.pk)])
+    assert api.delete(f"{members}/{device.pk}/$ref").status_code == 204
+    assert list(DeviceGroupMembership.objects.values_list("device_id", flat=True)) == [other.pk]
+    assert error_of(api.delete(f"{members}/{device.pk}/$ref"))[0] == 404

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 from rest_framework.response import Response
 
 from passgate.core.errors import NotFound
+from passgate.core.graph.devices import DEVICE
 from passgate.core.graph.errors import GraphError
-from passgate.core.graph.odata import parse_object_ref
+from passgate.core.graph.odata import Comparison, parse_object_ref
 from passgate.core.graph.resources import GROUP, USER
+from passgate.devices.models import Device
+from passgate.devices.selectors import device_by_object_id, device_page_key
+from passgate.devices.services import device_group_add, device_group_remove
 from passgate.directory.models import SecurityGroup, User
 from passgate.directory.selectors import (
     group_by_id,
@@ -28,6 +33,7 @@ from passgate.directory.services import (
 )
 from passgate.graph_api.registry import Call, endpoint, register_resource, register_schema
 from passgate.graph_api.representations import entity_context, group_json, user_json
+from passgate.graph_api.views.devices import device_json
 
 register_resource(GROUP, "group")
 register_schema("reference.create", {
@@ -39,7 +45,8 @@ register_schema("reference.create", {
 register_schema("directoryObject.collection", {
     "type": "object", "title": "Collection(microsoft.graph.directoryObject)",
     "properties": {"@odata.context": {"type": "string"}, "@odata.nextLink": {"type": "string", "format": "uri"},
-                   "value": {"type": "array", "items": {"$ref": "#/components/schemas/user"}}},
+                   "value": {"type": "array", "items": {"anyOf": [{"$ref": "#/components/schemas/user"},
+                                                                 {"$ref": "#/components/schemas/device"}]}}},
     "required": ["value"],
 })
 LIST_QUERY = ("$select", "$filter", "$top", "$skiptoken")
@@ -129,15 +136,39 @@ def groups_delete(call: Call, group_id: str) -> Response:
 @endpoint("GET", "/groups/{group-id}/members", operation="groups.read", tag="groups", summary="List members",
           responses={200: "directoryObject.collection"}, query=LIST_QUERY)
 def groups_members_list(call: Call, group_id: str) -> Response:
-    """The group's members (users), each with ``@odata.type``; pages like /users."""
+    """The group's members, each with ``@odata.type``: its users (by user name), then its devices. ``$filter``
+    and ``$select`` name user properties; with a ``$filter`` only users are listed."""
     group = load_group(group_id)
     query = call.query(USER, collection=True)
-    rows, next_link = call.page(query, group_member_list, user_page_key, group=group)
+    rows, next_link = call.page(query, _members, _member_key, group=group)
     body: dict[str, object] = {"@odata.context": call.metadata("directoryObjects")}
     if next_link:
         body["@odata.nextLink"] = next_link
-    body["value"] = [user_json(u, query.select, with_type=True) for u in rows]
+    device_select = tuple(name for name in query.select if name in {p.name for p in DEVICE.props})
+    body["value"] = [user_json(m, query.select, with_type=True) if isinstance(m, User)
+                     else device_json(m, device_select or (("id", "displayName") if query.select else ()))
+                     for m in rows]
     return Response(body)
+
+
+def _member_key(member: User | Device) -> str:
+    return f"u:{user_page_key(member)}" if isinstance(member, User) else f"d:{device_page_key(member)}"
+
+
+def _members(*, group: SecurityGroup, where: Sequence[Comparison] = (), after: str | None = None,
+             limit: int | None = None) -> list[User | Device]:
+    """Users (by user name) then devices (by id), continuing after a ``_member_key``."""
+    rows: list[User | Device] = []
+    if after is None or after.startswith("u:"):
+        rows += group_member_list(group=group, where=where, after=after[2:] if after else None, limit=limit)
+        after = None
+    if where or (limit is not None and len(rows) >= limit):
+        return rows
+    devices = group.device_members.order_by("id")
+    if after is not None and after.startswith("d:"):
+        devices = devices.filter(id__gt=uuid.UUID(after[2:]))
+    rows += list(devices[: None if limit is None else limit - len(rows)])
+    return rows
 
 
 @endpoint("POST", "/groups/{group-id}/members/$ref", operation="groups.write", tag="groups",
@@ -156,6 +187,13 @@ def groups_members_add(call: Call, group_id: str) -> Response:
                                          "property. Send only '@odata.id'.")
     if "@odata.id" not in body:
         raise GraphError.bad_request("Property '@odata.id' is required: the URL of the directory object to add.")
+    object_id = parse_object_ref(body["@odata.id"], hosts=call.hosts, what="@odata.id")
+    device = device_by_object_id(object_id)
+    if device is not None:  # a device in a group of devices (configuration profiles are assigned to them)
+        if group.device_members.filter(pk=device.pk).exists():
+            raise GraphError.bad_request(f"{device.display_name} is already a member of {group.display_name}.")
+        device_group_add(device=device, group=group, actor=call.actor, context=call.context)
+        return Response(status=204)
     (user,) = referenced_users(call, [body["@odata.id"]], "@odata.id")
     group_add_member(group=group, user=user, actor=call.actor, context=call.context)
     return Response(status=204)
@@ -166,10 +204,14 @@ def groups_members_add(call: Call, group_id: str) -> Response:
 def groups_members_remove(call: Call, group_id: str, directory_object_id: str) -> Response:
     group = load_group(group_id)
     user = user_by_id(object_id=directory_object_id)
-    if user is None:
+    device = None if user is not None else device_by_object_id(directory_object_id)
+    if user is None and device is None:
         raise GraphError.not_found(directory_object_id)
     try:
-        group_remove_member(group=group, user=user, actor=call.actor, context=call.context)
+        if user is not None:
+            group_remove_member(group=group, user=user, actor=call.actor, context=call.context)
+        elif device is not None:
+            device_group_remove(device=device, group=group, actor=call.actor, context=call.context)
     except NotFound:
         raise GraphError.not_found(directory_object_id) from None
     return Response(status=204)
