@@ -22,9 +22,12 @@ from passgate.core.devices.configuration import (
 from passgate.core.devices.signin_setting import (
     AssignmentTarget,
     Configuration,
+    DeviceFacts,
     Enablement,
     EnrollmentChange,
+    SigninSetting,
     TargetKind,
+    decide,
     enrollment_in_force,
 )
 from passgate.core.errors import NotFound
@@ -114,3 +117,10 @@ def signin_configuration() -> Configuration:
                                                             sorted(row.assignments.all(), key=lambda a: a.position)))
                        for row in rows),
         enrollment_history=enrollment_history())
+
+
+def security_key_signin_setting(facts: DeviceFacts) -> SigninSetting:
+    """Whether security-key sign-in is on for a device (for a person too, when ``facts`` name their groups), and
+    which source decided: the one answer the device API and the admin centre give (``passgate.devices.selectors.
+    device_signin_facts`` makes ``facts`` from a device)."""
+    return decide(facts, signin_configuration())

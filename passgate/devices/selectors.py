@@ -7,8 +7,10 @@ from collections.abc import Callable, Mapping, Sequence
 
 from django.db.models import QuerySet
 
+from passgate.core.devices.signin_setting import DeviceFacts, TrustType
 from passgate.core.graph.odata import Comparison
-from passgate.devices.models import Device, DeviceEnrollmentToken
+from passgate.devices.models import Device, DeviceEnrollmentToken, DeviceGroupMembership
+from passgate.directory.models import User
 from passgate.directory.selectors import graph_conditions
 
 
@@ -63,3 +65,33 @@ def device_list(*, where: Sequence[Comparison] = (), after: str | None = None,
 
 def device_page_key(device: Device) -> str:
     return str(device.id)
+
+
+# --- what core.devices.signin_setting.decide needs to know of a device --------------------------------------------
+
+def _trust(device: Device) -> TrustType:
+    return TrustType.HYBRID if device.trust_type == "hybrid" else TrustType.JOINED
+
+
+def device_signin_facts(device: Device, user: User | None = None) -> DeviceFacts:
+    """A device's facts for the security-key sign-in decision; with ``user``, their groups too (profiles assigned
+    to users' groups count once the person is known)."""
+    return DeviceFacts(
+        device_id=str(device.id), enabled=device.account_enabled, trust_type=_trust(device),
+        joined_at=device.registered_at,
+        device_group_ids=frozenset(str(g) for g in device.groups.values_list("id", flat=True)),
+        user_group_ids=None if user is None else frozenset(
+            str(g) for g in user.security_groups.values_list("id", flat=True)))
+
+
+def every_device_signin_facts(*, user_group_ids: frozenset[str] | None = None) -> list[tuple[Device, DeviceFacts]]:
+    """Every device with its facts (two queries), for an impact preview; ``user_group_ids`` stands for a person
+    signing in on each of them (None: the login screen, nobody known yet)."""
+    groups: dict[uuid.UUID, set[str]] = {}
+    for device_id, group_id in DeviceGroupMembership.objects.values_list("device_id", "group_id"):
+        groups.setdefault(device_id, set()).add(str(group_id))
+    return [(device, DeviceFacts(device_id=str(device.id), enabled=device.account_enabled, trust_type=_trust(device),
+                                 joined_at=device.registered_at,
+                                 device_group_ids=frozenset(groups.get(device.id, ())),
+                                 user_group_ids=user_group_ids))
+            for device in Device.objects.order_by("display_name", "registered_at")]
