@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 
 from passgate.core.devices.signin_setting import DeviceFacts, TrustType
 from passgate.core.graph.odata import Comparison
 from passgate.devices.models import Device, DeviceEnrollmentToken, DeviceGroupMembership
-from passgate.directory.models import User
+from passgate.directory.models import SecurityGroup, User
 from passgate.directory.selectors import graph_conditions
 
 
@@ -95,3 +96,30 @@ def every_device_signin_facts(*, user_group_ids: frozenset[str] | None = None) -
                                  device_group_ids=frozenset(groups.get(device.id, ())),
                                  user_group_ids=user_group_ids))
             for device in Device.objects.order_by("display_name", "registered_at")]
+
+
+# --- the admin centre's lists -----------------------------------------------------------------------------------------
+
+def device_search(text: str = "") -> QuerySet[Device]:
+    """Devices whose name contains ``text`` (case-insensitive), by name, with their groups prefetched."""
+    qs = Device.objects.all()
+    if text.strip():
+        qs = qs.filter(display_name__icontains=text.strip())
+    return qs.prefetch_related("groups").order_by("display_name", "registered_at")
+
+
+def device_groups(device: Device) -> list[SecurityGroup]:
+    return list(device.groups.order_by("name_normalized"))
+
+
+def enrollment_tokens_active(*, now: datetime) -> list[DeviceEnrollmentToken]:
+    """Tokens that can still join a computer (not revoked, joins left, not expired), newest first."""
+    rows = DeviceEnrollmentToken.objects.filter(revoked_at__isnull=True, uses_left__gt=0).order_by("-created_at")
+    return [row for row in rows if row.created_at + timedelta(minutes=row.lifetime_minutes) > now]
+
+
+def enrollment_token_by_id(token_id: object) -> DeviceEnrollmentToken | None:
+    try:
+        return DeviceEnrollmentToken.objects.filter(pk=uuid.UUID(str(token_id))).first()
+    except ValueError:
+        return None
