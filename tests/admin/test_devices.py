@@ -5,6 +5,7 @@ CSRF; every refusal shows a message and changes nothing."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -259,3 +260,37 @@ def test_a_change_without_the_csrf_token_is_refused(fleet: Any, admin_as: Any) -
         assert client.post(path, data).status_code == 403
     assert Device.objects.get(pk=device.pk).account_enabled
     assert not DeviceEnrollmentToken.objects.filter(created_by=admin.user_principal_name).exists()
+
+
+def test_sign_in_logs_name_the_device_and_filter_by_the_device_app(fleet: Any, admin_as: Any) -> None:
+    from passgate.audit.services import RequestContext
+    from passgate.audit.signins import signin_record
+    from passgate.core.devices.signin import DEVICE_SIGNIN_APP_ID
+
+    pat, device = fleet["pat"], fleet["hybrid"]
+    on_device = signin_record(user_id=str(pat.pk), user_principal_name=pat.user_principal_name,
+                              app_id=DEVICE_SIGNIN_APP_ID, app_display_name="Passgate device sign-in",
+                              context=RequestContext(), succeeded=True,
+                              device={"deviceId": str(device.device_id), "displayName": "lab-hybrid",
+                                      "trustType": "ServerAd"})
+    signin_record(user_id=str(pat.pk), user_principal_name=pat.user_principal_name, app_id=str(uuid.uuid4()),
+                  app_display_name="Wiki", context=RequestContext(), succeeded=True)
+    client, _ = admin_as(GR)
+    listing = client.get("/admin/sign-ins")
+    assert listing.content.count(b"data-sign-in-id=") == 2
+    assert "Passgate device sign-in Device: lab-hybrid · Hybrid joined" in text_of(listing)
+    assert f'<option value="{DEVICE_SIGNIN_APP_ID}">Passgate device sign-in</option>' in listing.content.decode()
+    only = client.get(f"/admin/sign-ins?app={DEVICE_SIGNIN_APP_ID}")
+    assert only.content.count(b"data-sign-in-id=") == 1 and b"lab-hybrid" in only.content
+    detail = client.get(f"/admin/sign-ins/{on_device.pk}")
+    assert "Device lab-hybrid · Hybrid joined" in text_of(detail)
+    assert f'href="/admin/devices/{device.pk}"' in detail.content.decode()
+
+
+def test_the_device_app_is_offered_before_any_device_sign_in(admin_as: Any) -> None:
+    from passgate.core.devices.signin import DEVICE_SIGNIN_APP_ID
+
+    client, _ = admin_as(GR)
+    response = client.get("/admin/sign-ins")
+    assert f'<option value="{DEVICE_SIGNIN_APP_ID}">Passgate device sign-in</option>' in response.content.decode()
+    assert "No sign-ins match these filters." in text_of(client.get(f"/admin/sign-ins?app={DEVICE_SIGNIN_APP_ID}"))

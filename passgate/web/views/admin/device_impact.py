@@ -19,6 +19,7 @@ from passgate.directory.models import GroupMembership, User
 
 MAX_PEOPLE = 500  # people whose own groups are checked (those a changed profile names); the rest: "and more"
 MAX_ROWS = 100
+EVERYONE = "Everyone who signs in on it"
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,10 @@ class ImpactRow:
     whom: str  # "Everyone who signs in on it" or a user name
     turns_on: bool
     why: str  # the sentence of the answer after the change
+
+    @property
+    def is_person(self) -> bool:
+        return self.whom != EVERYONE
 
 
 @dataclass
@@ -79,7 +84,7 @@ def impact_of(before: Configuration, after: Configuration, *, profile_id: str | 
         screen[impact.device_id] = impact
         view.turning_on += impact.turns_on
         view.turning_off += not impact.turns_on
-        rows.append(ImpactRow(by_id[impact.device_id], "Everyone who signs in on it", impact.turns_on,
+        rows.append(ImpactRow(by_id[impact.device_id], EVERYONE, impact.turns_on,
                               impact.after.explanation))
     people, view.people_capped = _people((*_targets(before, profile_id), *_targets(after, profile_id)))
     for user, group_ids in people:
@@ -91,6 +96,9 @@ def impact_of(before: Configuration, after: Configuration, *, profile_id: str | 
             view.people_rows += 1
             rows.append(ImpactRow(by_id[impact.device_id], user.user_principal_name, impact.turns_on,
                                   impact.after.explanation))
+    everyone = sorted((r for r in rows if not r.is_person), key=lambda r: r.device.display_name.lower())
+    named = sorted((r for r in rows if r.is_person), key=lambda r: (r.device.display_name.lower(), r.whom))
+    rows = [*everyone, *named]
     view.rows = rows[:MAX_ROWS]
     view.more = max(0, len(rows) - MAX_ROWS)
     return view

@@ -155,7 +155,8 @@ def device_delete(request: HttpRequest, admin: Admin, device_id: uuid.UUID) -> H
         "lead": "It can no longer sign anyone in: Passgate forgets its key, so every request it signs is refused. "
                 "The offline records on it stop at its next sync. To use the computer again, join it again with a "
                 "new enrollment token. The audit and sign-in logs keep what it did.",
-        "warning": "To stop it for now and keep its record and groups, disable it instead.",
+        "warning": "To stop it for now and keep its record and groups, disable it instead."
+        if device.account_enabled else "",
         "button": "Delete device", "cancel": _device_url(device),
     }, section="devices")
 
