@@ -31,13 +31,14 @@ from passgate.core.devices.signin import (
     read_complete,
     require_device_bound,
 )
-from passgate.core.devices.signin_setting import DeviceFacts, LocalPolicy, SigninSetting, TargetKind, decide
-from passgate.core.devices.signin_setting import TrustType as SettingTrustType
+from passgate.core.devices.signin_setting import SigninSetting, TargetKind
 from passgate.core.errors import PassgateError
 from passgate.credentials.services import CHALLENGE_LIFETIME, passkey_device_signin_begin, passkey_signin_complete
 from passgate.device_api.signing import es256_signer
+from passgate.device_config.selectors import security_key_signin_setting as signin_setting_for
 from passgate.device_config.selectors import signin_configuration
 from passgate.devices.models import Device, DeviceSignIn
+from passgate.devices.selectors import device_signin_facts
 from passgate.devices.services import device_actor, device_target
 from passgate.directory.models import User
 from passgate.directory.services import user_posix_account
@@ -45,20 +46,9 @@ from passgate.directory.services import user_posix_account
 
 def security_key_signin_setting(*, device: Device, user: User | None = None) -> SigninSetting:
     """Whether security-key sign-in is on for this device (for this person, once known: profiles may be assigned
-    to their groups), and which source decided (core.devices.signin_setting)."""
-    return decide(_facts(device, user), signin_configuration())
-
-
-def _facts(device: Device, user: User | None) -> DeviceFacts:
-    return DeviceFacts(
-        device_id=str(device.id), enabled=device.account_enabled,
-        trust_type=SettingTrustType.HYBRID if device.trust_type == "hybrid" else SettingTrustType.JOINED,
-        joined_at=device.registered_at,
-        device_group_ids=frozenset(str(g) for g in device.groups.values_list("id", flat=True)),
-        user_group_ids=None if user is None else frozenset(
-            str(g) for g in user.security_groups.values_list("id", flat=True)),
-        provisioning_package=device.reported_package_value,
-        local_group_policy=LocalPolicy(device.reported_group_policy) if device.reported_group_policy else None)
+    to their groups), and which source decided: ``device_config.selectors.security_key_signin_setting``, which the
+    admin centre shows too."""
+    return signin_setting_for(device_signin_facts(device, user))
 
 
 def _someone_may_be_allowed(device: Device) -> bool:

@@ -18,13 +18,18 @@ from passgate.core.devices.configuration import (
     OmaSetting,
     Profile,
     profile_setting,
+    security_key_value,
 )
 from passgate.core.devices.signin_setting import (
     AssignmentTarget,
     Configuration,
+    DeviceFacts,
     Enablement,
     EnrollmentChange,
+    ProfileSetting,
+    SigninSetting,
     TargetKind,
+    decide,
     enrollment_in_force,
 )
 from passgate.core.errors import NotFound
@@ -114,3 +119,35 @@ def signin_configuration() -> Configuration:
                                                             sorted(row.assignments.all(), key=lambda a: a.position)))
                        for row in rows),
         enrollment_history=enrollment_history())
+
+
+def security_key_signin_setting(facts: DeviceFacts) -> SigninSetting:
+    """Whether security-key sign-in is on for a device (for a person too, when ``facts`` name their groups), and
+    which source decided: the one answer the device API and the admin centre give (``passgate.devices.selectors.
+    device_signin_facts`` makes ``facts`` from a device)."""
+    return decide(facts, signin_configuration())
+
+
+def signin_configuration_with(configuration_id: str | None, *, display_name: str | None = None,
+                              oma_settings: tuple[OmaSetting, ...] | None = None,
+                              targets: tuple[AssignmentTarget, ...] | None = None,
+                              deleted: bool = False) -> Configuration:
+    """The stored configuration as it would be after one change to one profile (``configuration_id``; None: a new
+    one): its name, settings or targets replaced, or the profile ``deleted``. Nothing is stored: this is the
+    "after" of an impact preview (``core.devices.impact.preview_impact``), the "before" being
+    ``signin_configuration()``."""
+    current = signin_configuration()
+    kept = [p for p in current.profiles if p.profile_id != configuration_id]
+    if not deleted:
+        old = next((p for p in current.profiles if p.profile_id == configuration_id), None)
+        base = old or ProfileSetting(profile_id=configuration_id or "new", display_name=display_name or "", value=None)
+        kept.append(ProfileSetting(
+            profile_id=base.profile_id, display_name=display_name if display_name is not None else base.display_name,
+            value=security_key_value(oma_settings) if oma_settings is not None else base.value,
+            targets=targets if targets is not None else base.targets))
+    return Configuration(profiles=tuple(kept), enrollment_history=current.enrollment_history)
+
+
+def enrollment_changes() -> list[EnrollmentSettingChange]:
+    """The enrollment setting's history as stored (who changed it, when, to what), oldest first."""
+    return _changes()

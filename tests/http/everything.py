@@ -20,7 +20,7 @@ def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], A
     from passgate.device_config.services import device_configuration_create
     from passgate.directory.models import DirectoryRole
     from passgate.directory.services import group_add_member, group_create
-    from tests.graph.methods import joined_device, stored_oath, stored_passkey
+    from tests.graph.methods import stored_oath, stored_passkey
     from tests.services.support import authenticator_for, register
 
     system = Actor.system("test")
@@ -50,6 +50,7 @@ def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], A
     tap = TemporaryAccessPass.objects.filter(user=target).latest("created_at")
     profile = device_configuration_create(body={"@odata.type": "#microsoft.graph.windows10CustomConfiguration",
                                                 "displayName": "Keys on"}, actor=system)
+    device, token = _device()
     values = {
         "user_id": str(target.pk), "passkey_id": str(passkey.pk), "method_id": str(method.pk),
         "group_id": str(group.pk), "app_id": str(app.pk), "signin_id": str(signin.pk), "strength_id": strength.id,
@@ -62,6 +63,22 @@ def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], A
         "software_oath_authentication_method_id": str(stored_oath(target).id),
         "temporary_access_pass_authentication_method_id": str(tap.pk), "challenge_timeout_in_minutes": "10",
         "tenant": "common", "device_configuration_id": profile.id,
-        "device_enrollment_configuration_id": "DefaultWindowsHelloForBusiness", "device_id": str(joined_device().pk),
+        "device_enrollment_configuration_id": "DefaultWindowsHelloForBusiness",
+        "device_id": str(device.pk), "token_id": str(token.pk), "configuration_id": profile.id,
     }
     return values, admin
+
+
+def _device() -> tuple[Any, Any]:
+    """A joined device (in no group) and the enrollment token it joined with."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from passgate.audit.services import Actor
+    from passgate.core.devices.keys import jwk_of
+    from passgate.devices.services import device_join, enrollment_token_issue
+
+    token, plain = enrollment_token_issue(actor=Actor.system("test"), uses=2, description="Lab")
+    device = device_join(body={"enrollmentToken": plain, "displayName": "build-07", "operatingSystem": "Linux",
+                               "operatingSystemVersion": "Debian 12",
+                               "publicKey": jwk_of(ec.generate_private_key(ec.SECP256R1()).public_key())})
+    return device, token

@@ -1,7 +1,8 @@
 """Impact preview: which devices a configuration change would switch security-key sign-in on or off for.
 
-Pure: the caller loads the devices' facts and the configuration before and after the change (a service that does
-it from stored data, and the admin centre's page showing it, come later) and gets the devices whose answer changes.
+Pure: the caller loads the devices' facts and the configuration before and after the change and gets the devices
+whose answer changes. The admin centre's preview (``passgate.web.views.admin.device_impact``) loads them with
+``devices.selectors.every_device_signin_facts`` and ``device_config.selectors.signin_configuration_with``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,9 @@ from django.http import HttpRequest, HttpResponse
 
 from passgate.audit.models import SignInEvent
 from passgate.audit.signins import methods_used
+from passgate.core.devices.signin import DEVICE_SIGNIN_APP_ID, DEVICE_SIGNIN_APP_NAME
 from passgate.core.graph.auditlogs import CA_STATUSES, browser_of, operating_system_of
+from passgate.devices.models import Device
 from passgate.directory.models import User
 from passgate.trust_store.selectors import model_name
 from passgate.web.views.admin.access import AUDIT_READ, Admin, NotFoundHere, admin_view, pager, render_admin
@@ -26,6 +28,8 @@ CA_LABELS = {"success": ("Success", "ok"), "failure": ("Failure", "danger"), "no
 CONTROL_LABELS = {"block": "Block access", "Mfa": "Require multifactor authentication",
                   "RequireAuthenticationStrength": "Require authentication strength"}
 # What a report-only policy would have done, by its grant control.
+# Graph's deviceDetail.trustType as Entra shows it (the admin centre's device pages say the same).
+TRUST_TYPES = {"AzureAd": "Joined", "ServerAd": "Hybrid joined"}
 WOULD_HAVE = {"block": "blocked access", "Mfa": "required multifactor authentication",
               "RequireAuthenticationStrength": "required an authentication strength"}
 
@@ -59,9 +63,11 @@ def sign_in_search(filters: SignInFilters, *, page: str | None) -> Page[SignInEv
 
 
 def apps_seen() -> list[tuple[str, str]]:
-    """(app id, latest name) of every app that has sign-ins, by name."""
+    """(app id, latest name) of every app that has sign-ins, and Passgate device sign-in always, by name."""
     rows = SignInEvent.objects.values("app_id").annotate(name=Max("app_display_name")).order_by()
-    return sorted(((r["app_id"], r["name"] or r["app_id"]) for r in rows), key=lambda item: item[1].lower())
+    seen = {r["app_id"]: r["name"] or r["app_id"] for r in rows}
+    seen.setdefault(DEVICE_SIGNIN_APP_ID, DEVICE_SIGNIN_APP_NAME)
+    return sorted(seen.items(), key=lambda item: item[1].lower())
 
 
 # Graph's operatingSystem spellings, as people write them.
@@ -83,7 +89,8 @@ def _method(event: SignInEvent) -> dict[str, str]:
 def _row(event: SignInEvent) -> dict[str, Any]:
     label, tone = CA_LABELS.get(event.conditional_access_status, (event.conditional_access_status, "neutral"))
     return {"event": event, **_method(event), "ca_label": label, "ca_tone": tone,
-            "strength": (event.authentication_strength or {}).get("displayName", "")}
+            "strength": (event.authentication_strength or {}).get("displayName", ""),
+            "trust_type": TRUST_TYPES.get(event.device_trust_type, event.device_trust_type)}
 
 
 @admin_view(read=AUDIT_READ)
@@ -145,9 +152,12 @@ def sign_in_detail(request: HttpRequest, admin: Admin, signin_id: uuid.UUID) -> 
                  "controls": [CONTROL_LABELS.get(c, c) for c in p.get("enforcedGrantControls") or []]}
                 for p in event.applied_policies] if admin.can("access.read") else []
     user_exists = event.user_id is not None and User.objects.filter(pk=event.user_id).exists()
+    device = (Device.objects.filter(device_id=event.device_id).first()
+              if event.device_id and admin.can("devices.read") else None)
     return render_admin(request, admin, "passgate/admin/sign_in.html", {
         "event": event, **_method(event), "ca_label": label, "ca_tone": tone, "policies": policies,
         "policies_hidden": not admin.can("access.read") and bool(event.applied_policies),
         "steps": event.authentication_details, "browser": browser_of(event.user_agent),
-        "operating_system": _system(event.user_agent), "user_link": user_exists,
+        "operating_system": _system(event.user_agent), "user_link": user_exists, "device": device,
+        "trust_type": TRUST_TYPES.get(event.device_trust_type, event.device_trust_type),
     }, section="sign-ins")

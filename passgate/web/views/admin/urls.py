@@ -3,7 +3,18 @@
 from django.urls import path
 from django.views.generic.base import RedirectView
 
-from passgate.web.views.admin import apps, audit, conditional_access, groups, methods, reports, signins, users
+from passgate.web.views.admin import (
+    apps,
+    audit,
+    conditional_access,
+    device_config,
+    devices,
+    groups,
+    methods,
+    reports,
+    signins,
+    users,
+)
 
 urlpatterns = [
     path("admin", audit.overview),
@@ -31,6 +42,20 @@ urlpatterns = [
     path("admin/apps/<uuid:app_id>/secret", apps.app_secret_new),
     path("admin/apps/<uuid:app_id>/secret/delete", apps.app_secret_delete),
     path("admin/apps/<uuid:app_id>/delete", apps.app_delete),
+    path("admin/devices", devices.devices_list),
+    path("admin/devices/add", devices.device_add),
+    path("admin/devices/tokens/<uuid:token_id>/revoke", devices.token_revoke),
+    path("admin/devices/configuration", device_config.profiles_list),
+    path("admin/devices/configuration/new", device_config.profile_new),
+    path("admin/devices/configuration/<uuid:configuration_id>", device_config.profile_detail),
+    path("admin/devices/configuration/<uuid:configuration_id>/assignments", device_config.profile_assignments),
+    path("admin/devices/configuration/<uuid:configuration_id>/delete", device_config.profile_delete),
+    path("admin/devices/enrollment", device_config.enrollment),
+    path("admin/devices/<uuid:device_id>", devices.device_detail),
+    path("admin/devices/<uuid:device_id>/account", devices.device_account),
+    path("admin/devices/<uuid:device_id>/groups", devices.device_group_add),
+    path("admin/devices/<uuid:device_id>/groups/<uuid:group_id>/remove", devices.device_group_remove),
+    path("admin/devices/<uuid:device_id>/delete", devices.device_delete),
     path("admin/methods", methods.methods_list),
     path("admin/methods/passkey", methods.passkey_method),
     path("admin/methods/temporary-access-pass", methods.tap_method),
