@@ -1,4 +1,5 @@
-"""passgate.core.devices stays pure: the standard library and passgate.core only, no clock, no randomness."""
+"""passgate.core.devices stays pure: the standard library, ``cryptography`` (device keys, signed records) and
+passgate.core only, as the rest of the core (ADR 0001); no clock, no randomness (both come in as arguments)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import passgate.core.devices
 
 PACKAGE = Path(passgate.core.devices.__file__).parent
 ALLOWED_ROOTS = {"__future__", "base64", "binascii", "collections", "dataclasses", "datetime", "enum", "functools",
-                 "json", "re", "types", "typing", "uuid", "passgate"}
+                 "json", "re", "types", "typing", "uuid", "hashlib", "hmac", "cryptography", "passgate"}
 CLOCK_OR_CHANCE = {"now", "utcnow", "today", "time", "monotonic", "uuid1", "uuid4", "random", "token_bytes",
                    "token_urlsafe", "urandom"}
 
