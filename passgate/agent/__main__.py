@@ -1,0 +1,3 @@
+from passgate.agent.cli import entry_point
+
+entry_point()
