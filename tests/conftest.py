@@ -18,7 +18,7 @@ IN_CI = os.environ.get("CI") == "true"
 FUZZ_FIGURES = pytest.StashKey[list[str]]()
 
 # One set of real-browser fixtures for every folder (see the module docstring).
-pytest_plugins = ["tests.browser.fixtures"]
+pytest_plugins = ["tests.browser.fixtures", "tests.pam.support"]
 
 
 def loud_skip(what: str, why: str) -> None:

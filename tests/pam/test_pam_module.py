@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.pam.conftest import pamtester
+from tests.pam.support import pamtester
 
 
 def test_without_the_device_service_the_stack_moves_on(pam_service: Any, tmp_path: Any) -> None:
