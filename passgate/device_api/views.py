@@ -16,9 +16,10 @@ from django.views.decorators.http import require_http_methods
 from passgate.audit.context import request_context
 from passgate.core.devices.errors import DeviceReason, DeviceRejected
 from passgate.core.devices.proof import SCHEME, ProofRequest
-from passgate.core.errors import AccessDenied, PassgateError
+from passgate.core.errors import AccessDenied, PassgateError, Throttled
 from passgate.core.graph.schema import format_datetime
 from passgate.core.text import strict_loads
+from passgate.device_api.register import device_key_register_begin, device_key_register_complete
 from passgate.device_api.signin import device_signin_begin, device_signin_complete
 from passgate.device_api.sync import device_sync
 from passgate.devices.models import Device
@@ -46,6 +47,10 @@ def _refusal(exc: PassgateError) -> JsonResponse:
         return _error(403, exc.code, exc.message)
     if isinstance(exc, AccessDenied):  # a disabled user, a suspended passkey, the methods policy
         return _error(403, exc.code, exc.message)
+    if isinstance(exc, Throttled):  # wrong passes from here or for this user: wait
+        response = _error(429, exc.code, exc.message)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, DeviceRejected) and exc.reason is DeviceReason.KEY_ALREADY_JOINED:
         return _error(409, exc.code, exc.message)
     return _error(400, exc.code, exc.message)
@@ -128,3 +133,15 @@ def signin_complete(request: HttpRequest) -> JsonResponse:
 @require_http_methods(["POST"])
 def sync(request: HttpRequest) -> JsonResponse:
     return _signed_step(request, device_sync, DeviceReason.SYNC_REQUEST_INVALID)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def register_begin(request: HttpRequest) -> JsonResponse:
+    return _signed_step(request, device_key_register_begin, DeviceReason.REGISTER_REQUEST_INVALID)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def register_complete(request: HttpRequest) -> JsonResponse:
+    return _signed_step(request, device_key_register_complete, DeviceReason.REGISTER_REQUEST_INVALID)

@@ -107,3 +107,23 @@ class DeviceSignIn(models.Model):
     def binding(self) -> str:
         """What the WebAuthn challenge is bound to (credentials services hash it, as they hash a session key)."""
         return f"device-signin:{self.device_id}:{self.id}"
+
+
+
+class DeviceKeyRegistration(models.Model):
+    """A security key being registered from a joined computer (``passgate-device key register``): the person proved
+    who they are with a Temporary Access Pass at begin; the WebAuthn challenge is bound to this row."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="key_registrations")
+    user = models.ForeignKey("directory.User", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"key registration {self.id} on {self.device_id}"
+
+    @property
+    def binding(self) -> str:
+        return f"device-register:{self.device_id}:{self.id}"

@@ -29,6 +29,8 @@ class DeviceReason(StrEnum):
     SIGNIN_UNKNOWN = "device_signin_unknown"  # no such sign-in for this device, expired or already completed
     USER_MISMATCH = "device_signin_user_mismatch"  # the key signed in someone other than the user asked for
     POLICY_BLOCKED = "device_signin_blocked"  # Conditional Access blocks device sign-in, or needs what it can't give
+    REGISTER_REQUEST_INVALID = "device_register_request_invalid"
+    REGISTER_UNKNOWN = "device_register_unknown"  # no such registration for this device, expired or completed
     PACKAGE_INVALID = "device_provisioning_package_invalid"
     SYNC_REQUEST_INVALID = "device_sync_request_invalid"
     OFFLINE_RECORD_INVALID = "device_offline_record_invalid"
