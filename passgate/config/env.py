@@ -36,6 +36,7 @@ class PassgateSettings:
     redis_url: str | None
     mds_root: Path | None = None
     trusted_proxies: tuple[IPNetwork, ...] = ()  # peers whose X-Forwarded-For / Forwarded headers are believed
+    device_offline_days: int = 7  # how long a device may unlock offline after an online security-key sign-in
 
     @property
     def origins(self) -> tuple[str, ...]:
@@ -170,6 +171,7 @@ def load(env: Mapping[str, str] | None = None) -> PassgateSettings:
         debug=_bool(env, "PASSGATE_DEBUG"),
         session_idle_minutes=_int(env, "PASSGATE_SESSION_IDLE_MINUTES", 60, 1, 24 * 60),
         session_max_hours=_int(env, "PASSGATE_SESSION_MAX_HOURS", 12, 1, 24 * 7),
+        device_offline_days=_int(env, "PASSGATE_DEVICE_OFFLINE_DAYS", 7, 1, 30),
         redis_url=redis_url,
         mds_root=mds_root,
         trusted_proxies=_trusted_proxies(env),

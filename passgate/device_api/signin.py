@@ -102,8 +102,7 @@ def _refuse(device: Device, user: User, reason: DeviceReason, message: str, *, c
 
 
 def _offline_record(device: Device, user: User, passkey: Any, uid: int) -> dict[str, Any]:
-    days = max(1, min(int(getattr(settings, "PASSGATE_DEVICE_OFFLINE_DAYS", offline.DEFAULT_DAYS)),
-                      offline.MAX_DAYS))
+    days = settings.PASSGATE.device_offline_days  # PASSGATE_DEVICE_OFFLINE_DAYS, 1 to offline.MAX_DAYS
     kid, key = es256_signer()
     now = timezone.now()
     expires = now + timedelta(days=days)

@@ -54,6 +54,8 @@ def refused(env: dict[str, str], **changes: str) -> str:
     ("PASSGATE_TRUSTED_PROXIES", "10.0.0.1/8"),  # host bits set: refused, not silently widened
     ("PASSGATE_TRUSTED_PROXIES", "*"),
     ("PASSGATE_TRUSTED_PROXIES", "lb.contoso.com"),
+    ("PASSGATE_DEVICE_OFFLINE_DAYS", "31"),  # offline records last at most 30 days
+    ("PASSGATE_DEVICE_OFFLINE_DAYS", "0"),
 ])
 def test_bad_value_names_the_variable(env: dict[str, str], variable: str, value: str) -> None:
     message = refused(env, **{variable: value})
