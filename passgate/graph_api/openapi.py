@@ -89,6 +89,10 @@ def _operation(found: Endpoint) -> dict[str, Any]:
                                   "recent sign-in")
     if found.path_params:
         responses["404"] = _error("Request_ResourceNotFound")
+        # An empty id makes another endpoint's path (…/deviceConfigurations//assign is …/deviceConfigurations/assign,
+        # the profile "assign"), which may not take this method.
+        responses["405"] = _error("Request_BadRequest: an empty id makes the path another endpoint's, which does "
+                                  "not take this method")
     if found.request:
         responses["413"] = _error(f"BadRequest: the body is longer than {MAX_BODY_BYTES} bytes")
         responses["415"] = _error("BadRequest: the body is not application/json")
