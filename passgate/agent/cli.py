@@ -17,6 +17,7 @@ import platform
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,11 +29,17 @@ from passgate.agent.client import PassgateClient, normalise_origin
 from passgate.agent.daemon import DEFAULT_SOCKET, IDLE_TIMEOUT, OVERALL_TIMEOUT, Daemon, PeerPolicy
 from passgate.agent.errors import AgentError, Unreachable
 from passgate.agent.state import DeviceRecord, State, state_dir
+from passgate.core.devices import package as packages
+from passgate.core.devices.errors import DeviceRejected
 from passgate.core.devices.keys import jwk_of
 
 EXIT_ERROR = 1
 JOIN, SELF, SYNC, JWKS = "/device/v1/join", "/device/v1/device", "/device/v1/sync", "/oidc/jwks"
 RESET_CONFIRMATION = "erase my security key"
+DEFAULT_POLICY_FILE = "/etc/passgate-device/policy.conf"
+POLICY_NAME = "TurnOnSecurityKeySignIn"
+POLICY_VALUES = ("enabled", "disabled", "notConfigured")
+MAX_POLICY_BYTES = 4096
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,9 +77,21 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one parser, re
     a = sub.add_parser("status", help="this device as Passgate and the local state see it")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_status)
-    a = sub.add_parser("sync", help="refresh the device record, Passgate's keys and the offline records")
+    a = sub.add_parser("sync", help="report the local sources of the security-key setting; refresh the device "
+                       "record, Passgate's keys and the offline records")
+    a.add_argument("--policy-file", default=DEFAULT_POLICY_FILE, help="the local group policy file, read on hybrid "
+                   f"devices only (default {DEFAULT_POLICY_FILE})")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_sync)
+    packages = sub.add_parser("package", help="the provisioning package applied on this computer").add_subparsers(
+        dest="action", required=True)
+    a = packages.add_parser("apply", help="check a package file (made with passgate devices package) and keep it")
+    a.add_argument("file", metavar="FILE")
+    a.set_defaults(func=cmd_package_apply)
+    packages.add_parser("remove", help="forget the applied package").set_defaults(func=cmd_package_remove)
+    a = packages.add_parser("show", help="the applied package")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_package_show)
     a = sub.add_parser("leave", help="leave Passgate's directory and forget the local state")
     a.add_argument("--local-only", action="store_true", help="only forget the local state (Passgate unreachable, "
                    "or the device was deleted there)")
@@ -212,6 +231,12 @@ def cmd_join(ctx: Context) -> None:
     except BaseException:
         state.remove()  # no half-joined computer: the key goes with the failed join
         raise
+    try:
+        jwks = PassgateClient(record.origin, timeout=args.timeout).call("GET", JWKS, signed=False)
+        if isinstance(jwks.get("keys"), list):
+            state.save_jwks(jwks)
+    except AgentError:
+        pass  # sync fetches them later
     if record.origin != origin:
         ctx.console.out(f"Note: Passgate names itself {record.origin}; the agent uses that from now on.")
     ctx.emit({"deviceId": record.deviceId, "id": record.id, "origin": record.origin,
@@ -226,7 +251,9 @@ def cmd_status(ctx: Context) -> int:
     local = {"deviceId": record.deviceId, "id": record.id, "origin": record.origin,
              "displayName": record.displayName, "trustType": record.trustType,
              "joinedDateTime": record.joinedDateTime, "stateDir": str(state.root),
-             "offlineRecords": len(state.offline_ids()), "jwksCached": state.jwks_path.exists()}
+             "offlineRecords": len(state.offline_ids()), "jwksCached": state.jwks_path.exists(),
+             "provisioningPackage": state.load_package() is not None}
+    synced = state.load_sync() or {}
     server: dict[str, Any] | None = None
     problem: AgentError | None = None
     try:
@@ -239,10 +266,16 @@ def cmd_status(ctx: Context) -> int:
         problem = exc
     online = not isinstance(problem, Unreachable)
     data = {"online": online, "local": local, "passgate": server,
+            "securityKeySignIn": synced.get("securityKeySignIn"), "syncedDateTime": synced.get("syncedDateTime"),
             "error": None if problem is None else {"code": problem.code, "message": problem.message}}
 
     def lines() -> list[str]:
         out = [f"{name}: {value}" for name, value in local.items()]
+        if synced.get("securityKeySignIn"):
+            out.append(f"securityKeySignIn: {_setting_line(synced['securityKeySignIn'])} (at the sync of "
+                       f"{synced.get('syncedDateTime')})")
+        else:
+            out.append("securityKeySignIn: unknown (never synced: passgate-device sync)")
         if server is not None:
             state_word = "enabled" if server.get("accountEnabled") else "DISABLED"
             out.append(f"Passgate: {server.get('displayName')!r}, {state_word}, registered "
@@ -263,9 +296,10 @@ def cmd_status(ctx: Context) -> int:
 def cmd_sync(ctx: Context) -> None:
     state = ctx.state
     record = state.load_device()
+    policy = read_policy(Path(ctx.args.policy_file)) if record.trustType == "hybrid" else None
     client = _client(ctx, record)
     server = client.call("GET", SELF)
-    answer = client.call("POST", SYNC, {"provisioningPackage": None, "localGroupPolicy": None,
+    answer = client.call("POST", SYNC, {"provisioningPackage": state.load_package(), "localGroupPolicy": policy,
                                         "offlineCredentials": state.offline_ids()})
     jwks = answer.get("jwks")
     if not isinstance(jwks, dict):
@@ -278,15 +312,114 @@ def cmd_sync(ctx: Context) -> None:
         record = DeviceRecord(**{**record.__dict__, "displayName": server["displayName"]})
         state.save_device(record)
     setting = answer.get("securityKeySignIn") or {}
+    reported = {"provisioningPackage": state.load_package() is not None, "localGroupPolicy": policy}
+    state.save_sync({"securityKeySignIn": setting, "syncedDateTime": _utc_now(), "reported": reported})
+    read = (policy or "none") if record.trustType == "hybrid" else "not read (not hybrid)"
     data = {"device": server, "securityKeySignIn": setting, "jwksKeys": len(jwks.get("keys") or []),
-            "offlineRecordsDropped": len(revoked), "offlineRecords": len(state.offline_ids())}
+            "offlineRecordsDropped": len(revoked), "offlineRecords": len(state.offline_ids()), "reported": reported}
     ctx.emit(data, lambda: [
         f"Synced with {record.origin}: {record.displayName!r}, "
         f"{'enabled' if server.get('accountEnabled') else 'DISABLED'}.",
-        f"  security-key sign-in: {'on' if setting.get('enabled') else 'off'}"
-        + (f" ({setting.get('explanation')})" if setting.get("explanation") else ""),
+        f"  security-key sign-in: {_setting_line(setting)}",
+        f"  reported: provisioning package {'applied' if reported['provisioningPackage'] else 'none'}, "
+        f"local group policy {read}",
         f"  Passgate's keys: {data['jwksKeys']}; offline records kept {data['offlineRecords']}, dropped "
         f"{len(revoked)}"])
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _setting_line(setting: dict[str, Any]) -> str:
+    text = "on" if setting.get("enabled") else "off"
+    if setting.get("source"):
+        text += f", source {setting['source']}"
+    if setting.get("explanation"):
+        text += f" ({setting['explanation']})"
+    return text
+
+
+def read_policy(path: Path) -> str | None:
+    """The local group policy file's ``TurnOnSecurityKeySignIn`` (None when there is no file); bad content is an
+    error. Blank lines and ``#`` comments aside, the file holds exactly one line ``TurnOnSecurityKeySignIn = V``."""
+    try:
+        raw = path.read_bytes()[:MAX_POLICY_BYTES + 1]
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise AgentError("policy_unreadable", f"Cannot read the local group policy file {path}: "
+                         f"{exc.strerror or exc}.") from None
+    usage = (f"it must hold one line '{POLICY_NAME} = enabled', '= disabled' or '= notConfigured'")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AgentError("policy_invalid", f"The local group policy file {path} is not UTF-8: {usage}.") from None
+    if len(raw) > MAX_POLICY_BYTES:
+        raise AgentError("policy_invalid", f"The local group policy file {path} is too long: {usage}.")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    if len(lines) != 1:
+        raise AgentError("policy_invalid", f"The local group policy file {path} has {len(lines)} settings: {usage}.")
+    name, sep, value = lines[0].partition("=")
+    if not sep or name.strip() != POLICY_NAME or value.strip() not in POLICY_VALUES:
+        raise AgentError("policy_invalid", f"The local group policy file {path} says {lines[0]!r}: {usage}.")
+    return value.strip()
+
+
+# --- provisioning packages ------------------------------------------------------------------------------
+
+def cmd_package_apply(ctx: Context) -> None:
+    state = ctx.state
+    record = state.load_device()
+    path = Path(ctx.args.file)
+    try:
+        text = path.read_bytes()[:packages.MAX_PACKAGE_LENGTH + 2].decode("utf-8").strip()
+    except OSError as exc:
+        raise AgentError("package_unreadable", f"Cannot read {path}: {exc.strerror or exc}.") from None
+    except UnicodeDecodeError:
+        text = ""
+    keys = state.jwks_keys()
+    if not keys:
+        raise AgentError("no_jwks", "This computer has not got Passgate's keys yet to check the package: run "
+                         "passgate-device sync first.")
+    try:
+        made = packages.verify(text, keys=keys, issuer=record.origin, now=int(time.time()))
+    except DeviceRejected as exc:
+        raise AgentError(exc.reason.value, f"{path}: {exc.message} Nothing was applied.") from None
+    state.save_package(text)
+    ctx.console.out(f"Applied provisioning package {made.package_id}: security-key sign-in "
+                    f"{'on' if made.security_key_sign_in else 'off'}, valid until "
+                    f"{datetime.fromtimestamp(made.expires_at, UTC):%Y-%m-%d}. Passgate learns of it at the next "
+                    "passgate-device sync.")
+
+
+def cmd_package_remove(ctx: Context) -> None:
+    if not ctx.state.remove_package():
+        raise AgentError("no_package", "No provisioning package is applied on this computer.")
+    ctx.console.out("Removed the provisioning package. Passgate learns of it at the next passgate-device sync.")
+
+
+def cmd_package_show(ctx: Context) -> int:
+    state = ctx.state
+    record = state.load_device()
+    text = state.load_package()
+    if text is None:
+        ctx.emit({"applied": False}, lambda: ["No provisioning package is applied."])
+        return 0
+    try:
+        made = packages.verify(text, keys=state.jwks_keys(), issuer=record.origin, now=int(time.time()))
+    except DeviceRejected as exc:
+        why = exc.message
+        ctx.emit({"applied": True, "valid": False, "error": {"code": exc.reason.value, "message": why}},
+                 lambda: [f"A provisioning package is applied but not usable: {why}"])
+        return EXIT_ERROR
+    data = {"applied": True, "valid": True, "id": made.package_id, "securityKeySignIn": made.security_key_sign_in,
+            "issuedDateTime": datetime.fromtimestamp(made.issued_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "expiresDateTime": datetime.fromtimestamp(made.expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    ctx.emit(data, lambda: [f"Provisioning package {made.package_id}: security-key sign-in "
+                            f"{'on' if made.security_key_sign_in else 'off'}, issued {data['issuedDateTime']}, "
+                            f"expires {data['expiresDateTime']}."])
+    return 0
 
 
 def cmd_leave(ctx: Context) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from passgate.agent.errors import AgentError
+from passgate.agent.offline import offline_sign_in
 from passgate.agent.securitykeys import KeyProvider, describe
 from passgate.agent.signin import sign_in
 from passgate.agent.state import State
@@ -205,7 +206,7 @@ class Daemon:
     def __init__(self, *, socket_path: Path, state: State, provider: KeyProvider, policy: PeerPolicy,
                  socket_group: int | None = None, idle_timeout: float = IDLE_TIMEOUT,
                  overall_timeout: float = OVERALL_TIMEOUT, http_timeout: float = 10.0,
-                 max_connections: int = MAX_CONNECTIONS) -> None:
+                 max_connections: int = MAX_CONNECTIONS, clock: Callable[[], float] = time.time) -> None:
         self.socket_path = socket_path
         self.state = state
         self.provider = provider
@@ -214,6 +215,7 @@ class Daemon:
         self.idle_timeout = idle_timeout
         self.overall_timeout = overall_timeout
         self.http_timeout = http_timeout
+        self.clock = clock  # offline records' expiry
         self.slots = threading.BoundedSemaphore(max_connections)
         self.keys = threading.Lock()  # one conversation with the security keys at a time
         self.stopping = threading.Event()
@@ -376,9 +378,12 @@ class Daemon:
         timer = threading.Timer(max(0.0, channel.deadline - time.monotonic()), cancel.set)
         timer.daemon = True
         timer.start()
+        interaction = SocketInteraction(channel)
         try:
-            result = sign_in(state=self.state, provider=self.provider, interaction=SocketInteraction(channel),
-                             user=user, event=cancel, timeout=self.http_timeout)
+            result = sign_in(state=self.state, provider=self.provider, interaction=interaction, user=user,
+                             event=cancel, timeout=self.http_timeout,
+                             offline=lambda ctap: offline_sign_in(state=self.state, ctap=ctap, interaction=interaction,
+                                                                  user=user, event=cancel, clock=self.clock))
         except AgentError as exc:
             if exc.code == "cancelled" and cancel.is_set():
                 exc = AgentError("timeout", "The sign-in took too long.")
@@ -388,8 +393,9 @@ class Daemon:
         finally:
             timer.cancel()
             self.keys.release()
-        log.info("sign-in for %s (%s) from pid %d uid %d: %s uid %s", user or "(any)", service, peer.pid, peer.uid,
-                 result["posix"].get("name"), result["posix"].get("uid"))
+        log.info("sign-in for %s (%s) from pid %d uid %d: %s uid %s%s", user or "(any)", service, peer.pid,
+                 peer.uid, result["posix"].get("name"), result["posix"].get("uid"),
+                 " (offline)" if result.get("offline") else "")
         return result
 
 

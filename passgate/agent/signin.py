@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from threading import Event
 from typing import Any
 
@@ -19,7 +20,7 @@ from fido2.ctap2.base import Ctap2
 from fido2.ctap2.pin import ClientPin
 
 from passgate.agent.client import PassgateClient
-from passgate.agent.errors import AgentError
+from passgate.agent.errors import AgentError, Unreachable
 from passgate.agent.securitykeys import (
     PERMISSION,
     Interaction,
@@ -34,6 +35,7 @@ from passgate.agent.state import State
 
 BEGIN = "/device/v1/signin/begin"
 COMPLETE = "/device/v1/signin/complete"
+JWKS = "/oidc/jwks"
 MAX_PIN_BYTES = 63
 
 
@@ -161,15 +163,43 @@ def collect_assertion(ctap: Ctap2, public_key: object, origin: str, interaction:
                          "userHandle": b64url(bytes(user_handle)) if user_handle is not None else None}}
 
 
+def _refresh_jwks(state: State, client: PassgateClient, record: str) -> None:
+    """Fetch Passgate's keys when the cached set lacks the one the new offline record was signed with."""
+    try:
+        header = json.loads(b64url_decode(record.split(".", 1)[0]))
+    except (ValueError, UnicodeDecodeError):
+        return
+    if not isinstance(header, dict) or str(header.get("kid")) in state.jwks_keys():
+        return
+    try:
+        jwks = client.call("GET", JWKS, signed=False)
+    except AgentError:
+        return  # the next sign-in or sync fetches them
+    if isinstance(jwks.get("keys"), list):
+        state.save_jwks(jwks)
+
+
 def sign_in(*, state: State, provider: KeyProvider, interaction: Interaction, user: str | None,
-            event: Event | None = None, timeout: float = 10.0) -> dict[str, Any]:
-    """One online sign-in: the daemon's ``{"result": "success", "user", "posix"}``; AgentError otherwise."""
+            event: Event | None = None, timeout: float = 10.0,
+            offline: Callable[[Ctap2], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One online sign-in: the daemon's ``{"result": "success", "user", "posix"}``; AgentError otherwise.
+
+    When Passgate cannot be reached at the start (nothing was refused), ``offline`` (if given) signs in with the key
+    plugged in instead. A refusal from Passgate is final: never offline then."""
     record = state.load_device()
     key = state.load_key()
     device = pick_device(provider, interaction)  # before asking Passgate: no key, no sign-in to start
     try:
         client = PassgateClient(record.origin, key=key, device_id=record.deviceId, timeout=timeout)
-        begun = client.call("POST", BEGIN, {"userName": user})
+        try:
+            begun = client.call("POST", BEGIN, {"userName": user})
+        except Unreachable:
+            if offline is None:
+                raise
+            try:
+                return offline(Ctap2(device))
+            except OSError as exc:
+                raise AgentError("no_security_key", f"Lost the security key: {exc.strerror or exc}.") from None
         sign_in_id = begun.get("signInId")
         if not isinstance(sign_in_id, str):
             raise AgentError("bad_answer", "Passgate's answer to sign-in begin has no signInId.")
@@ -186,7 +216,10 @@ def sign_in(*, state: State, provider: KeyProvider, interaction: Interaction, us
         raise AgentError("bad_answer", "Passgate's answer to sign-in complete has no user or POSIX account.")
     if user is not None and posix["name"] != user.lower():
         raise AgentError("user_mismatch", f"This key signed in {posix['name']}, not {user}.")
-    offline = done.get("offline")
-    if isinstance(offline, dict):
-        state.save_offline(credential["id"], offline)
+    kept = done.get("offline")
+    if isinstance(kept, dict) and isinstance(kept.get("record"), str):
+        _, rp_id, _ = _request_options(begun.get("publicKey"))
+        state.save_offline(credential["id"], {"record": kept["record"], "expiresDateTime": kept.get("expiresDateTime"),
+                                              "rpId": rp_id, "user": person, "posix": posix})
+        _refresh_jwks(state, client, kept["record"])
     return {"result": "success", "user": person, "posix": posix}

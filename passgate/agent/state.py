@@ -6,7 +6,11 @@ Mode 0700, owned by the user the agent runs as. It holds:
   a key file that its group or others may read, or that another user owns.
 - ``device.json``: ``{"deviceId", "id", "origin", "displayName", "trustType", "joinedDateTime"}``.
 - ``jwks.json``: Passgate's token-signing keys as last synced (to check offline records).
-- ``offline/``: the offline records Passgate signed at online sign-ins (one JSON file per credential).
+- ``offline/``: the offline records Passgate signed at online sign-ins (one JSON file per credential, 0600:
+  ``{"record", "expiresDateTime", "rpId", "user", "posix"}``: the signed record, and what the online sign-in
+  answered next to it, so an offline unlock answers the same account).
+- ``package.jwt``: the provisioning package applied with ``passgate-device package apply`` (0600).
+- ``sync.json``: the security-key setting and its source as Passgate answered at the last sync.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from passgate.agent.errors import AgentError
+from passgate.core.devices.errors import DeviceRejected
+from passgate.core.devices.keys import public_key_from_jwk
 
 DEFAULT_DIR = "/var/lib/passgate-device"
 ENV_DIR = "PASSGATE_DEVICE_DIR"
@@ -31,6 +37,8 @@ KEY_FILE = "device.key"
 DEVICE_FILE = "device.json"
 JWKS_FILE = "jwks.json"
 OFFLINE_DIR = "offline"
+PACKAGE_FILE = "package.jwt"
+SYNC_FILE = "sync.json"
 
 
 def state_dir(given: str | None) -> Path:
@@ -202,6 +210,46 @@ class State:
             return None
         return data if isinstance(data, dict) else None
 
+    def jwks_keys(self) -> dict[str, ec.EllipticCurvePublicKey]:
+        """The cached JWKS's P-256 keys by kid (the ones offline records and packages are signed with)."""
+        found: dict[str, ec.EllipticCurvePublicKey] = {}
+        for jwk in (self.load_jwks() or {}).get("keys") or []:
+            if not isinstance(jwk, dict) or not isinstance(jwk.get("kid"), str) or jwk.get("kty") != "EC":
+                continue
+            try:
+                found[jwk["kid"]] = public_key_from_jwk(jwk)
+            except DeviceRejected:
+                continue
+        return found
+
+    @property
+    def package_path(self) -> Path:
+        return self.root / PACKAGE_FILE
+
+    def save_package(self, text: str) -> None:
+        write_atomically(self.package_path, (text.strip() + "\n").encode(), 0o600)
+
+    def load_package(self) -> str | None:
+        try:
+            return self.package_path.read_text(encoding="utf-8").strip() or None
+        except (FileNotFoundError, UnicodeDecodeError):
+            return None
+
+    def remove_package(self) -> bool:
+        existed = self.package_path.exists()
+        self.package_path.unlink(missing_ok=True)
+        return existed
+
+    def save_sync(self, data: object) -> None:
+        write_atomically(self.root / SYNC_FILE, (json.dumps(data, indent=2) + "\n").encode(), 0o600)
+
+    def load_sync(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads((self.root / SYNC_FILE).read_bytes())
+        except (FileNotFoundError, ValueError, UnicodeDecodeError):
+            return None
+        return data if isinstance(data, dict) else None
+
     def save_offline(self, credential_id: str, record: object) -> None:
         """Keep an offline record under its credential id (base64url, so a safe file name)."""
         if not credential_id or any(c not in _B64URL for c in credential_id):
@@ -214,13 +262,24 @@ class State:
             return []
         return sorted(p.stem for p in self.offline_path.glob("*.json"))
 
+    def offline_entries(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every kept offline record, readable or not (a damaged file reads as ``{}``)."""
+        found = []
+        for credential_id in self.offline_ids():
+            try:
+                data = json.loads((self.offline_path / f"{credential_id}.json").read_bytes())
+            except (OSError, ValueError, UnicodeDecodeError):
+                data = {}
+            found.append((credential_id, data if isinstance(data, dict) else {}))
+        return found
+
     def drop_offline(self, credential_id: str) -> None:
         if credential_id and all(c in _B64URL for c in credential_id):
             (self.offline_path / f"{credential_id}.json").unlink(missing_ok=True)
 
     def remove(self) -> None:
         """Forget the join: the key, the record, the JWKS and every offline record (the directory stays)."""
-        for path in (self.key_path, self.device_path, self.jwks_path):
+        for path in (self.key_path, self.device_path, self.jwks_path, self.package_path, self.root / SYNC_FILE):
             path.unlink(missing_ok=True)
         if self.offline_path.is_dir():
             shutil.rmtree(self.offline_path)

@@ -27,7 +27,8 @@ DEFAULT_TIMEOUT = 120.0
 MAX_LINE = 64 * 1024
 # The device service can't help here: the stack should go on to its next method (PAM_AUTHINFO_UNAVAIL).
 UNAVAILABLE_REASONS = frozenset({"device_security_key_signin_off", "daemon_unavailable", "no_security_key",
-                                 "not_joined", "passgate_unreachable", "peer_not_allowed", "busy"})
+                                 "not_joined", "passgate_unreachable", "offline_no_record", "peer_not_allowed",
+                                 "busy"})
 
 
 class _Refused(Exception):

@@ -238,11 +238,11 @@ def test_sign_in_without_a_key_is_refused_before_passgate_is_asked(start: Any, s
                          "message": "No FIDO2 security key is plugged in: insert your key and try again."}]
 
 
-def test_sign_in_with_passgate_unreachable(start: Any, short_tmp: Path, key: SoftKey) -> None:
+def test_sign_in_with_passgate_unreachable_and_no_offline_record(start: Any, short_tmp: Path, key: SoftKey) -> None:
     running = start(state=joined_state(short_tmp / "state"), provider=SoftKeys(key), http_timeout=2)
     messages = running.talk(line({"op": "signin", "service": "login", "user": None}))
-    assert messages[-1]["result"] == "refused" and messages[-1]["reason"] == "passgate_unreachable"
-    assert messages[-1]["message"].startswith("Cannot reach Passgate at http://127.0.0.1:9")
+    assert messages[-1]["result"] == "refused" and messages[-1]["reason"] == "offline_no_record"
+    assert "never signed in online with this key on this device" in messages[-1]["message"]
     assert key.presence_requests == []  # the key was never asked
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import socket
+import urllib.error
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fido2.ctap2 import ClientPin, Ctap2
 
+from passgate.agent import client
 from passgate.audit.services import Actor
 from passgate.device_config.services import enrollment_configuration_update
 from tests.device_registry.test_device_signin import PIN, register, security_key
@@ -50,8 +52,8 @@ def test_a_person_signs_in_through_the_daemon(computer: Any, make_user: Any) -> 
     assert result["posix"]["name"] == "alice@contoso.com" and result["posix"]["uid"] == 200000
     assert result["user"]["userPrincipalName"] == "alice@contoso.com"
     (kept,) = computer.state.offline_ids()
-    assert set(json.loads((computer.state.offline_path / f"{kept}.json").read_text())) == {"record",
-                                                                                         "expiresDateTime"}
+    assert set(json.loads((computer.state.offline_path / f"{kept}.json").read_text())) == {
+        "record", "expiresDateTime", "rpId", "user", "posix"}
 
 
 def test_two_accounts_on_the_key_the_person_chooses(computer: Any, make_user: Any) -> None:
@@ -84,3 +86,41 @@ def test_refusals_reach_the_client_with_their_reasons(computer: Any, make_user: 
     # the setting in force when the device joined still holds: it stays on for this device, as in Intune
     assert converse(path, {"op": "signin", "service": "sudo", "user": "alice@contoso.com"},
                     {"pin": [PIN]})[-1]["result"] == "success"
+
+
+def test_offline_unlock_after_an_online_sign_in(computer: Any, make_user: Any, monkeypatch: Any) -> None:
+    alice = make_user("alice@contoso.com", display_name="Alice Example")
+    key = security_key()
+    register(alice, key)
+    path = computer.start(key)
+    request = {"op": "signin", "service": "login", "user": "alice@contoso.com"}
+    before = converse(path, request, {"pin": [PIN]})
+    assert before[-1]["result"] == "success" and "offline" not in before[-1]
+    assert computer.state.jwks_keys()  # the keys the record was signed with, fetched at the sign-in
+
+    def refused(*_: Any, **__: Any) -> Any:
+        raise urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
+
+    monkeypatch.setattr(client._OPENER, "open", refused)  # Passgate is now unreachable
+    after = converse(path, request, {"pin": [PIN]})
+    assert {"prompt": {"kind": "info", "text": "Passgate cannot be reached: signing in offline."}} in after
+    assert after[-1] == {**before[-1], "offline": True}
+    wrong = converse(path, request, {"pin": ["0000"]})
+    assert wrong[-1]["reason"] == "pin_invalid"
+    assert ClientPin(Ctap2(key)).get_pin_retries()[0] == 7
+    other = converse(path, {"op": "signin", "service": "login", "user": "bob@contoso.com"}, {"pin": [PIN]})
+    assert other[-1]["reason"] == "offline_no_record"
+
+
+def test_no_offline_when_passgate_refuses(computer: Any, make_user: Any) -> None:
+    alice = make_user("alice@contoso.com")
+    key = security_key()
+    register(alice, key)
+    path = computer.start(key)
+    request = {"op": "signin", "service": "login", "user": "alice@contoso.com"}
+    assert converse(path, request, {"pin": [PIN]})[-1]["result"] == "success"
+    alice.account_enabled = False
+    alice.save(update_fields=["account_enabled"])
+    refused = converse(path, request, {"pin": [PIN, PIN]})
+    assert refused[-1]["result"] == "refused", refused  # Passgate's answer is final: the record is not used
+    assert not any(m.get("prompt", {}).get("text", "").startswith("Passgate cannot be reached") for m in refused)
