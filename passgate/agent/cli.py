@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from passgate.agent import securitykeys as sk
+from passgate.agent.accounts import ensure_account
 from passgate.agent.client import PassgateClient, normalise_origin
 from passgate.agent.daemon import DEFAULT_SOCKET, IDLE_TIMEOUT, OVERALL_TIMEOUT, Daemon, PeerPolicy
 from passgate.agent.errors import AgentError, Unreachable
@@ -99,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one parser, re
 
     a = sub.add_parser("daemon", help="run the daemon PAM talks to")
     a.add_argument("--socket", default=DEFAULT_SOCKET, help=f"the Unix socket (default {DEFAULT_SOCKET})")
+    a.add_argument("--no-create-accounts", action="store_true",
+                   help="don't create a person's local account at their first sign-in (an NSS module provides them)")
     a.add_argument("--allow-group", help="members of this group may connect too (besides root and this user); the "
                    "socket gets this group")
     a.add_argument("--idle-timeout", type=_seconds, default=IDLE_TIMEOUT, help="seconds a client may stay silent")
@@ -455,7 +458,8 @@ def cmd_daemon(ctx: Context) -> None:
     policy = PeerPolicy.for_group(os.geteuid(), args.allow_group)
     daemon = Daemon(socket_path=Path(args.socket), state=state, provider=ctx.provider, policy=policy,
                     socket_group=policy.group_gid, idle_timeout=args.idle_timeout,
-                    overall_timeout=args.conversation_timeout, http_timeout=args.timeout)
+                    overall_timeout=args.conversation_timeout, http_timeout=args.timeout,
+                    accounts=None if args.no_create_accounts else ensure_account)
     try:
         daemon.bind()
     except OSError as exc:

@@ -206,7 +206,8 @@ class Daemon:
     def __init__(self, *, socket_path: Path, state: State, provider: KeyProvider, policy: PeerPolicy,
                  socket_group: int | None = None, idle_timeout: float = IDLE_TIMEOUT,
                  overall_timeout: float = OVERALL_TIMEOUT, http_timeout: float = 10.0,
-                 max_connections: int = MAX_CONNECTIONS, clock: Callable[[], float] = time.time) -> None:
+                 max_connections: int = MAX_CONNECTIONS, clock: Callable[[], float] = time.time,
+                 accounts: Callable[[dict[str, Any]], bool] | None = None) -> None:
         self.socket_path = socket_path
         self.state = state
         self.provider = provider
@@ -216,6 +217,7 @@ class Daemon:
         self.overall_timeout = overall_timeout
         self.http_timeout = http_timeout
         self.clock = clock  # offline records' expiry
+        self.accounts = accounts  # makes sure the person's local account exists (accounts.ensure_account); None: not
         self.slots = threading.BoundedSemaphore(max_connections)
         self.keys = threading.Lock()  # one conversation with the security keys at a time
         self.stopping = threading.Event()
@@ -393,6 +395,13 @@ class Daemon:
         finally:
             timer.cancel()
             self.keys.release()
+        if self.accounts is not None:
+            try:
+                if self.accounts(result["posix"]):
+                    log.info("created the local account %s (uid %s)", result["posix"]["name"], result["posix"]["uid"])
+            except AgentError as exc:
+                log.warning("sign-in for %s refused: %s", result["posix"].get("name"), exc.message)
+                return _refused(exc.code, exc.message)
         log.info("sign-in for %s (%s) from pid %d uid %d: %s uid %s%s", user or "(any)", service, peer.pid,
                  peer.uid, result["posix"].get("name"), result["posix"].get("uid"),
                  " (offline)" if result.get("offline") else "")
