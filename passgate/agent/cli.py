@@ -29,6 +29,7 @@ from passgate.agent.accounts import ensure_account
 from passgate.agent.client import PassgateClient, normalise_origin
 from passgate.agent.daemon import DEFAULT_SOCKET, IDLE_TIMEOUT, OVERALL_TIMEOUT, Daemon, PeerPolicy
 from passgate.agent.errors import AgentError, Unreachable
+from passgate.agent.register import register_key
 from passgate.agent.state import DeviceRecord, State, state_dir
 from passgate.core.devices import package as packages
 from passgate.core.devices.errors import DeviceRejected
@@ -114,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one parser, re
     a = keys.add_parser("info", help="what the key is and how it verifies its user")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_key_info)
+    a = keys.add_parser("register", help="register the key plugged in for a person, with their Temporary Access "
+                                         "Pass (no browser needed)")
+    a.add_argument("--user", help="their user name (asked when left out)")
+    a.add_argument("--name", default="Security key", help="the key's name in their Security info")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_key_register)
     keys.add_parser("set-pin", help="give the key its first PIN").set_defaults(func=cmd_key_set_pin)
     keys.add_parser("change-pin", help="change the key's PIN").set_defaults(func=cmd_key_change_pin)
     a = keys.add_parser("credentials", help="the passkeys on the key")
@@ -486,6 +493,15 @@ def cmd_key_info(ctx: Context) -> None:
                 f"  room for passkeys: {info.remaining_discoverable_credentials}"]
 
     ctx.emit(data, lines)
+
+
+def cmd_key_register(ctx: Context) -> None:
+    user = ctx.args.user or ctx.console.ask("User name: ").strip()
+    tap = ctx.console.pin("Temporary Access Pass: ")
+    done = register_key(state=ctx.state, provider=ctx.provider, interaction=ctx.console, user_name=user,
+                        temporary_access_pass=tap, display_name=ctx.args.name, timeout=ctx.args.timeout)
+    ctx.emit(done, lambda: [f"Registered \"{done['passkey']['displayName']}\" for "
+                            f"{done['user']['userPrincipalName']}: sign in to this computer with it now."])
 
 
 def cmd_key_set_pin(ctx: Context) -> None:
