@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +192,14 @@ def test_the_official_graph_sdk_manages_device_configuration(server: dict[str, A
     assert enrollment.odata_type == "#microsoft.graph.deviceEnrollmentWindowsHelloForBusinessConfiguration"
     assert enrollment.priority == 0 and enrollment.id
     assert "@passgate.securityKeyForSignIn" in enrollment.additional_data
+
+    # every property Passgate answered is one the SDK's model knows (else it lands in additional_data), and the
+    # timestamps parse as the SDK's datetimes
+    for key, answer in seen.items():
+        for item in (answer.value if hasattr(answer, "value") and isinstance(answer.value, list) else [answer]):
+            if item is not None:
+                assert all(k == "@odata.context" or k.startswith("@passgate.") for k in item.additional_data), (
+                    key, item.additional_data)
+    assert isinstance(profile.created_date_time, datetime) and profile.created_date_time.tzinfo is not None
+    assert isinstance(devices[0].registration_date_time, datetime)
+    assert isinstance(enrollment.last_modified_date_time, datetime)
