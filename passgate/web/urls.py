@@ -29,6 +29,7 @@ urlpatterns = [
     path("security-info/authenticator-app/<uuid:method_id>/delete", authenticator_app.delete),
     # the OpenID Connect provider (ADR 0005)
     path(".well-known/openid-configuration", oidc.discovery),
+    path("<str:tenant>/v2.0/.well-known/openid-configuration", oidc.tenant_discovery),  # MSAL, for Graph apps
     path("oidc/authorize", oidc.authorize),
     path("oidc/token", oidc.token),
     path("oidc/userinfo", oidc.userinfo),

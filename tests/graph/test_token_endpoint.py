@@ -11,6 +11,7 @@ import pytest
 from passgate.apps.services import app_create
 from passgate.audit.models import AuditEvent
 from passgate.audit.services import Actor
+from tests.graph.conftest import ORIGIN
 
 pytestmark = pytest.mark.django_db
 FORM = "application/x-www-form-urlencoded"
@@ -136,3 +137,58 @@ def test_the_token_endpoint_needs_no_csrf_token(registered: tuple[str, str]) -> 
     response = post(Client(enforce_csrf_checks=True), {"grant_type": "client_credentials", "client_id": client_id,
                                                        "client_secret": secret, "scope": SCOPE})
     assert response.status_code == 200
+
+
+class _ThroughTestClient:
+    """An ``http_client`` for MSAL that sends its requests to Django's test client (MSAL insists on https)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client, self.seen = client, []
+
+    def _path(self, url: str) -> str:
+        self.seen.append(url)
+        assert url.startswith(ORIGIN + "/"), url
+        return url.removeprefix(ORIGIN)
+
+    def get(self, url: str, headers: Any = None, params: Any = None, **_: Any) -> Any:
+        return _Answer(self.client.get(self._path(url), params or {}))
+
+    def post(self, url: str, headers: Any = None, params: Any = None, data: Any = None, **_: Any) -> Any:
+        return _Answer(self.client.post(self._path(url), data=urlencode(data or {}), content_type=FORM))
+
+    def close(self) -> None:
+        return None
+
+
+class _Answer:
+    def __init__(self, response: Any) -> None:
+        self.status_code, self.text, self.headers = response.status_code, response.content.decode(), response.headers
+
+    def raise_for_status(self) -> None:
+        assert self.status_code < 400, self.text
+
+
+def test_msal_client_credentials_find_the_token_endpoint(client: Any, registered: tuple[str, str]) -> None:
+    """MSAL (under azure-identity's ClientSecretCredential) reads ``{authority}/v2.0/.well-known/
+    openid-configuration`` first: with instance discovery off and Passgate's origin + any tenant as the authority,
+    it gets a token Graph calls accept. (Regression: the tenant document was a 404, so MSAL could not start.)"""
+    import msal
+
+    http = _ThroughTestClient(client)
+    app = msal.ConfidentialClientApplication(registered[0], client_credential=registered[1],
+                                             authority=f"{ORIGIN}/contoso.onmicrosoft.com", instance_discovery=False,
+                                             http_client=http)
+    result = app.acquire_token_for_client([SCOPE])
+    assert "access_token" in result, result
+    assert http.seen == [f"{ORIGIN}/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration",
+                         f"{ORIGIN}/oauth2/v2.0/token"]
+    assert client.get("/v1.0/users", HTTP_AUTHORIZATION=f"Bearer {result['access_token']}").status_code == 200
+
+
+def test_the_tenant_document(client: Any) -> None:
+    response = client.get("/common/v2.0/.well-known/openid-configuration")
+    assert response.status_code == 200 and response["Cache-Control"].startswith("public")
+    body = response.json()
+    assert (body["issuer"], body["token_endpoint"]) == (ORIGIN, f"{ORIGIN}/oauth2/v2.0/token")
+    assert body["grant_types_supported"] == ["client_credentials"]
+    assert client.post("/common/v2.0/.well-known/openid-configuration").status_code == 405

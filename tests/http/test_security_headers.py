@@ -33,8 +33,10 @@ PAGE = {**EVERYWHERE, "Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-
         "Permissions-Policy": PERMISSIONS_POLICY}
 OTHER = {**EVERYWHERE, "Content-Security-Policy": OTHER_CSP, "Cache-Control": "no-store", "X-Frame-Options": "DENY"}
 STATIC = {**EVERYWHERE, "Content-Security-Policy": OTHER_CSP, "X-Frame-Options": "DENY"}
-# The only answers a cache may keep: public documents, the same for everyone (OpenID Connect discovery, JWKS).
-PUBLIC_DOCUMENTS = {"/.well-known/openid-configuration": "public, max-age=300", "/oidc/jwks": "public, max-age=300"}
+# The only answers a cache may keep: public documents, the same for everyone (OpenID Connect discovery, JWKS, the
+# tenant document MSAL reads for Graph apps).
+PUBLIC_DOCUMENTS = {"/.well-known/openid-configuration": "public, max-age=300", "/oidc/jwks": "public, max-age=300",
+                    "/common/v2.0/.well-known/openid-configuration": "public, max-age=300"}
 # Regex routes cannot be filled in from their converters: each gets an example path here (a new one fails below).
 REGEX_ROUTES = {r"^(?P<version>v1\.0|beta)(?:/(?P<rest>.*))?$": ["v1.0/noSuchSegment", "beta/noSuchSegment/x", "v1.0",
                                                                   "beta/"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from passgate.apps.oidc.clients import AUTH_METHODS
-from passgate.apps.selectors import oidc_endpoint, oidc_issuer
+from passgate.apps.selectors import oidc_endpoint, oidc_issuer, token_endpoint
 from passgate.core import oidc as rules
 from passgate.core.access.strengths import BUILT_IN_STRENGTHS
 
@@ -42,4 +42,22 @@ def discovery_document() -> dict[str, Any]:
         "authorization_response_iss_parameter_supported": True,
         "frontchannel_logout_supported": False,
         "backchannel_logout_supported": False,
+    }
+
+
+def graph_tenant_document() -> dict[str, Any]:
+    """What MSAL (and so azure-identity's ``ClientSecretCredential``) reads from
+    ``{authority}/v2.0/.well-known/openid-configuration`` before a client-credentials request: Entra's tenant
+    document, for Graph's token endpoint (any tenant: Passgate is one). MSAL needs ``authorization_endpoint`` and
+    ``token_endpoint``; ``issuer`` is the ``iss`` of Passgate's tokens."""
+    return {
+        "issuer": oidc_issuer(),
+        "authorization_endpoint": oidc_endpoint("authorize"),
+        "token_endpoint": token_endpoint(),
+        "jwks_uri": oidc_endpoint("jwks"),
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": list(rules.ID_TOKEN_ALGORITHMS),
     }

@@ -29,7 +29,7 @@ from passgate.apps.oidc.authorization import (
     authorization_refuse,
     authorization_validate,
 )
-from passgate.apps.oidc.discovery import discovery_document
+from passgate.apps.oidc.discovery import discovery_document, graph_tenant_document
 from passgate.apps.oidc.logout import LogoutRefused, LogoutRequest, logout_location, logout_validate
 from passgate.apps.oidc.server import token_respond
 from passgate.apps.oidc.tokens import session_tokens_revoke
@@ -72,6 +72,13 @@ def _go(location: str) -> HttpResponse:
 @public_cache(max_age=300)
 def discovery(request: HttpRequest) -> HttpResponse:
     return JsonResponse(discovery_document())
+
+
+@require_http_methods(["GET"])
+@public_cache(max_age=300)
+def tenant_discovery(request: HttpRequest, tenant: str) -> HttpResponse:
+    """``/{tenant}/v2.0/.well-known/openid-configuration``: where MSAL looks for Graph's token endpoint."""
+    return JsonResponse(graph_tenant_document())
 
 
 @require_http_methods(["GET"])

@@ -1,0 +1,205 @@
+"""The official Microsoft Graph Python SDK (``msgraph-sdk``) against a live ``passgate serve``.
+
+An app registered with ``passgate apps add`` gets tokens from Passgate's token endpoint through a small async
+``TokenCredential`` (azure-identity's ``ClientSecretCredential`` insists on an https authority, and ``serve`` here
+is plain http on localhost). The SDK's own ``AzureIdentityAuthenticationProvider`` asks it for
+``https://graph.microsoft.com/.default`` (kiota sends tokens over http to localhost only) and the request adapter's
+``base_url`` is Passgate's ``/v1.0``. Everything else is the SDK's generated request builders and models, so
+Graph's JSON shapes are checked by the SDK's own (de)serialisers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import requests
+from azure.core.credentials import AccessToken
+from msgraph import GraphServiceClient
+from msgraph.generated.device_management.device_configurations.item.assign.assign_post_request_body import (
+    AssignPostRequestBody,
+)
+from msgraph.generated.models.device import Device
+from msgraph.generated.models.device_configuration_assignment import DeviceConfigurationAssignment
+from msgraph.generated.models.group import Group
+from msgraph.generated.models.group_assignment_target import GroupAssignmentTarget
+from msgraph.generated.models.oma_setting_integer import OmaSettingInteger
+from msgraph.generated.models.windows10_custom_configuration import Windows10CustomConfiguration
+
+from tests.processes import free_port, passgate_env, scratch_database, started
+
+SCOPE = "https://graph.microsoft.com/.default"
+SECURITY_KEY_URI = "./Device/Vendor/MSFT/PassportForWork/SecurityKey/UseSecurityKeyForSignin"
+
+# the SDK's generated request builders warn about their own deprecated configuration classes on every call
+pytestmark = [pytest.mark.filterwarnings("ignore:This class is deprecated:DeprecationWarning"),
+              pytest.mark.filterwarnings("ignore:GetQueryParameters is deprecated:DeprecationWarning")]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A real ``passgate serve`` on a database of its own (a fresh PostgreSQL one on a PostgreSQL run)."""
+    port = free_port()
+    with scratch_database(tmp_path, "sdk") as database_url:
+        env = passgate_env(tmp_path / "data", database_url)
+        log = tmp_path / "serve.log"
+        with started(["serve", "--port", str(port), "--workers", "2"], env, log) as proc:
+            origin = f"http://localhost:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if requests.get(f"{origin}/healthz", timeout=1).status_code == 200:
+                        break
+                except requests.RequestException:  # not listening yet, or still starting
+                    pass
+                assert proc.poll() is None and time.monotonic() < deadline, f"serve did not start:\n{log.read_text()}"
+                time.sleep(0.1)
+            yield {"origin": origin, "env": {**env, "PASSGATE_ORIGIN": origin}, "log": log}
+
+
+def _cli(server: dict[str, Any], *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "passgate.cli", *args], env=server["env"], capture_output=True,
+                          text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _joined_device(server: dict[str, Any]) -> str:
+    """A computer joined the way the agent joins one (a CLI token, then /device/v1/join): its object id."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from passgate.core.devices.keys import jwk_of
+
+    body = {"enrollmentToken": json.loads(_cli(server, "devices", "token", "--json"))["enrollmentToken"],
+            "displayName": "sdk-pc", "operatingSystem": "Linux", "operatingSystemVersion": "Debian 12",
+            "publicKey": jwk_of(ec.generate_private_key(ec.SECP256R1()).public_key())}
+    joined = requests.post(f"{server['origin']}/device/v1/join", json=body, timeout=30)
+    assert joined.status_code == 201, joined.text
+    return str(joined.json()["id"])
+
+
+class PassgateClientSecretCredential:
+    """An ``AsyncTokenCredential`` doing what ``ClientSecretCredential`` does (client_credentials with a secret)
+    against Passgate's ``/{tenant}/oauth2/v2.0/token``; records the scopes it was asked for."""
+
+    def __init__(self, token_endpoint: str, client_id: str, secret: str) -> None:
+        self.token_endpoint, self.client_id, self.secret = token_endpoint, client_id, secret
+        self.scopes_asked: list[tuple[str, ...]] = []
+
+    async def get_token(self, *scopes: str, **_: Any) -> AccessToken:
+        self.scopes_asked.append(scopes)
+        async with httpx.AsyncClient() as http:
+            answer = await http.post(self.token_endpoint, data={
+                "grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.secret,
+                "scope": " ".join(scopes)})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        return AccessToken(body["access_token"], int(time.time()) + int(body["expires_in"]))
+
+    async def close(self) -> None:
+        return None
+
+    async def __aenter__(self) -> PassgateClientSecretCredential:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+
+def _sdk_client(server: dict[str, Any]) -> tuple[GraphServiceClient, PassgateClientSecretCredential]:
+    out = _cli(server, "apps", "add", "--name", "SDK", "--permission", "DeviceManagementConfiguration.ReadWrite.All",
+               "--permission", "Device.ReadWrite.All", "--permission", "Group.ReadWrite.All")
+    app_id = re.search(r"Application \(client\) ID:\s+(\S+)", out)
+    secret = re.search(r"Client secret:\s+(\S+)", out)
+    assert app_id and secret, out
+    credential = PassgateClientSecretCredential(f"{server['origin']}/contoso.onmicrosoft.com/oauth2/v2.0/token",
+                                                app_id.group(1), secret.group(1))
+    client = GraphServiceClient(credentials=credential, scopes=[SCOPE])
+    client.request_adapter.base_url = f"{server['origin']}/v1.0"
+    return client, credential
+
+
+async def _exercise(client: GraphServiceClient, device_id: str) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    group = await client.groups.post(Group(display_name="Linux sign-in", mail_nickname="linux-signin",
+                                           mail_enabled=False, security_enabled=True, group_types=[]))
+    assert group is not None and group.id
+    seen["group"] = group
+
+    profile = await client.device_management.device_configurations.post(Windows10CustomConfiguration(
+        display_name="Security keys for sign-in", description="Linux sign-in",
+        oma_settings=[OmaSettingInteger(display_name="Use security keys for sign-in", oma_uri=SECURITY_KEY_URI,
+                                        value=1)]))
+    seen["profile"] = profile
+    assert profile is not None and profile.id
+
+    by_id = client.device_management.device_configurations.by_device_configuration_id(profile.id)
+    assigned = await by_id.assign.post(AssignPostRequestBody(assignments=[
+        DeviceConfigurationAssignment(target=GroupAssignmentTarget(group_id=group.id))]))
+    seen["assigned"] = assigned
+    seen["assignments"] = await by_id.assignments.get()
+    seen["profile_again"] = await by_id.get()
+
+    seen["devices"] = await client.devices.get()
+    patched = await client.devices.by_device_id(device_id).patch(Device(account_enabled=False))
+    seen["patched"] = patched
+    seen["device"] = await client.devices.by_device_id(device_id).get()
+    seen["enrollment"] = await client.device_management.device_enrollment_configurations.get()
+    return seen
+
+
+def test_the_official_graph_sdk_manages_device_configuration(server: dict[str, Any]) -> None:
+    device_id = _joined_device(server)
+    client, credential = _sdk_client(server)
+    seen = asyncio.run(_exercise(client, device_id))
+
+    assert credential.scopes_asked and set(credential.scopes_asked) == {(SCOPE,)}
+    group, profile = seen["group"], seen["profile"]
+    assert isinstance(profile, Windows10CustomConfiguration)
+    assert (profile.display_name, profile.description, profile.version) == (
+        "Security keys for sign-in", "Linux sign-in", 1)
+    [setting] = profile.oma_settings or []
+    assert isinstance(setting, OmaSettingInteger)
+    assert (setting.oma_uri, setting.value, setting.display_name) == (SECURITY_KEY_URI, 1,
+                                                                     "Use security keys for sign-in")
+    assert setting.additional_data.get("@passgate.applicability") == "applicable"
+    assert isinstance(seen["profile_again"], Windows10CustomConfiguration)
+    assert seen["profile_again"].id == profile.id
+
+    for answer in (seen["assigned"], seen["assignments"]):
+        [assignment] = answer.value
+        assert isinstance(assignment, DeviceConfigurationAssignment) and assignment.id
+        assert isinstance(assignment.target, GroupAssignmentTarget)
+        assert assignment.target.group_id == group.id
+
+    devices = seen["devices"].value
+    assert [(d.id, d.display_name, d.operating_system) for d in devices] == [(device_id, "sdk-pc", "Linux")]
+    assert devices[0].account_enabled is True
+    assert seen["device"].account_enabled is False
+    assert seen["patched"] is None  # Graph's 204
+
+    [enrollment] = seen["enrollment"].value
+    assert enrollment.odata_type == "#microsoft.graph.deviceEnrollmentWindowsHelloForBusinessConfiguration"
+    assert enrollment.priority == 0 and enrollment.id
+    assert "@passgate.securityKeyForSignIn" in enrollment.additional_data
+
+    # every property Passgate answered is one the SDK's model knows (else it lands in additional_data), and the
+    # timestamps parse as the SDK's datetimes
+    for key, answer in seen.items():
+        for item in (answer.value if hasattr(answer, "value") and isinstance(answer.value, list) else [answer]):
+            if item is not None:
+                assert all(k == "@odata.context" or k.startswith("@passgate.") for k in item.additional_data), (
+                    key, item.additional_data)
+    assert isinstance(profile.created_date_time, datetime) and profile.created_date_time.tzinfo is not None
+    assert isinstance(devices[0].registration_date_time, datetime)
+    assert isinstance(enrollment.last_modified_date_time, datetime)
