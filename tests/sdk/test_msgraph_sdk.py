@@ -15,6 +15,7 @@ import json
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -158,10 +159,30 @@ async def _exercise(client: GraphServiceClient, device_id: str) -> dict[str, Any
     return seen
 
 
+def _in_own_loop(coroutine: Any) -> Any:
+    """Run the SDK's coroutine on a thread of its own: after the browser tests, Playwright's event loop is the
+    running one on this thread, and asyncio.run() refuses to start another here."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the test's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="msgraph-sdk")
+    worker.start()
+    worker.join(timeout=300)
+    assert not worker.is_alive(), "the SDK calls did not finish within 300 s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def test_the_official_graph_sdk_manages_device_configuration(server: dict[str, Any]) -> None:
     device_id = _joined_device(server)
     client, credential = _sdk_client(server)
-    seen = asyncio.run(_exercise(client, device_id))
+    seen = _in_own_loop(_exercise(client, device_id))
 
     assert credential.scopes_asked and set(credential.scopes_asked) == {(SCOPE,)}
     group, profile = seen["group"], seen["profile"]
