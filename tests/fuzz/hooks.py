@@ -14,16 +14,34 @@ from typing import Any
 
 import schemathesis
 
-# CPython 3.11.7's ast module keeps its recursion depth in shared state: two threads parsing at once (schemathesis's
-# two workers, each letting hypothesis describe its strategies' lambdas with ast.parse) can raise "SystemError: AST
-# constructor recursion depth mismatch" (python/cpython#106905, fixed in later releases). Parse one at a time.
+# CPython 3.11.7's ast module miscounts its recursion depth when it is entered from a deep Python stack (and shares
+# that count between threads): hypothesis describing a strategy's lambda with ast.parse, deep inside schemathesis's
+# generation, then raises "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905, fixed in
+# later releases). Parse on a fresh thread (a shallow stack), one parse at a time; should it still fail, say
+# SyntaxError, on which hypothesis only describes the lambda as "<unknown>".
 _parse = ast.parse
 _parsing = threading.Lock()
 
 
 def _one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+    outcome: dict[str, Any] = {}
+
+    def parse() -> None:
+        try:
+            outcome["tree"] = _parse(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+            outcome["error"] = exc
+
     with _parsing:
-        return _parse(*args, **kwargs)
+        worker = threading.Thread(target=parse, name="ast-parse")
+        worker.start()
+        worker.join()
+    error = outcome.get("error")
+    if isinstance(error, SystemError):
+        raise SyntaxError(f"not parsed: {error}") from error
+    if error is not None:
+        raise error
+    return outcome["tree"]
 
 
 ast.parse = _one_at_a_time  # type: ignore[assignment]
