@@ -140,3 +140,45 @@ def wait_listening(port: int, proc: subprocess.Popen[str], timeout: float = 30) 
         except OSError:
             time.sleep(0.05)
     raise AssertionError(f"nothing listens on port {port}")
+
+
+@contextlib.contextmanager
+def serving(tmp_path: Path, purpose: str, *, workers: int = 2) -> Iterator[dict[str, object]]:
+    """A real ``passgate serve`` on a database of its own (a fresh PostgreSQL one on a PostgreSQL run), answering
+    ``/healthz``: ``{"origin", "env", "engine", "log"}``; reaped whatever happens."""
+    import requests
+
+    port = free_port()
+    with scratch_database(tmp_path, purpose) as database_url:
+        env = passgate_env(tmp_path / "data", database_url)
+        log = tmp_path / "serve.log"
+        with started(["serve", "--port", str(port), "--workers", str(workers)], env, log) as proc:
+            origin = f"http://localhost:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if requests.get(f"{origin}/healthz", timeout=1).status_code == 200:
+                        break
+                except requests.RequestException:  # not listening yet, or still starting
+                    pass
+                assert proc.poll() is None and time.monotonic() < deadline, f"serve did not start:\n{log.read_text()}"
+                time.sleep(0.1)
+            yield {"origin": origin, "env": {**env, "PASSGATE_ORIGIN": origin},
+                   "engine": "postgresql" if on_postgres() else "sqlite", "log": log}
+
+
+def joined_device_over_http(origin: str, env: dict[str, str], name: str = "test-pc") -> str:
+    """A computer joined the way the agent joins one (a CLI token, then /device/v1/join): its object id."""
+    import json
+
+    import requests
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from passgate.core.devices.keys import jwk_of
+
+    body = {"enrollmentToken": json.loads(cli(env, "devices", "token", "--json"))["enrollmentToken"],
+            "displayName": name, "operatingSystem": "Linux", "operatingSystemVersion": "Debian 12",
+            "publicKey": jwk_of(ec.generate_private_key(ec.SECP256R1()).public_key())}
+    joined = requests.post(f"{origin}/device/v1/join", json=body, timeout=30)
+    assert joined.status_code == 201, joined.text
+    return str(joined.json()["id"])

@@ -31,7 +31,10 @@ import pytest
 import requests
 
 from tests.conftest import FUZZ_FIGURES
-from tests.processes import free_port, on_postgres, passgate_env, scratch_database, started
+from tests.processes import (
+    joined_device_over_http,
+    serving,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -41,24 +44,9 @@ BUDGET_SECONDS = int(os.environ.get("PASSGATE_FUZZ_SECONDS", "120"))
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    """A real ``passgate serve`` (two workers) on a database of the fuzz run's own, reaped whatever happens."""
-    port = free_port()
-    engine = "postgresql" if on_postgres() else "sqlite"
-    with scratch_database(tmp_path, "fuzz") as database_url:
-        env = passgate_env(tmp_path / "data", database_url)
-        log = tmp_path / "serve.log"
-        with started(["serve", "--port", str(port), "--workers", "2"], env, log) as proc:
-            origin = f"http://localhost:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if requests.get(f"{origin}/healthz", timeout=1).status_code == 200:
-                        break
-                except requests.RequestException:  # not listening yet, or still starting
-                    pass
-                assert proc.poll() is None and time.monotonic() < deadline, f"serve did not start:\n{log.read_text()}"
-                time.sleep(0.1)
-            yield {"origin": origin, "env": {**env, "PASSGATE_ORIGIN": origin}, "engine": engine, "log": log}
+    """A real ``passgate serve`` (two workers) on a database of its own, reaped whatever happens."""
+    with serving(tmp_path, "fuzz") as running:
+        yield running
 
 
 def _fuzz_app(server: dict[str, Any]) -> tuple[str, str]:
@@ -76,20 +64,7 @@ def _fuzz_app(server: dict[str, Any]) -> tuple[str, str]:
 
 
 def _joined_device(server: dict[str, Any]) -> str:
-    """A computer joined the way the agent joins one (a CLI token, then /device/v1/join): its object id."""
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from passgate.core.devices.keys import jwk_of
-
-    done = subprocess.run([sys.executable, "-m", "passgate.cli", "devices", "token", "--json"], env=server["env"],
-                          capture_output=True, text=True, check=False, timeout=60)
-    assert done.returncode == 0, done.stderr
-    body = {"enrollmentToken": json.loads(done.stdout)["enrollmentToken"], "displayName": "fuzz-pc",
-            "operatingSystem": "Linux", "operatingSystemVersion": "Debian 12",
-            "publicKey": jwk_of(ec.generate_private_key(ec.SECP256R1()).public_key())}
-    joined = requests.post(f"{server['origin']}/device/v1/join", json=body, timeout=30)
-    assert joined.status_code == 201, joined.text
-    return str(joined.json()["id"])
+    return joined_device_over_http(server["origin"], server["env"], "fuzz-pc")
 
 
 class Graph:

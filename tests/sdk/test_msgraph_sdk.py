@@ -11,7 +11,6 @@ Graph's JSON shapes are checked by the SDK's own (de)serialisers.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import subprocess
 import sys
@@ -24,7 +23,6 @@ from typing import Any
 
 import httpx
 import pytest
-import requests
 from azure.core.credentials import AccessToken
 from msgraph import GraphServiceClient
 from msgraph.generated.device_management.device_configurations.item.assign.assign_post_request_body import (
@@ -37,7 +35,7 @@ from msgraph.generated.models.group_assignment_target import GroupAssignmentTarg
 from msgraph.generated.models.oma_setting_integer import OmaSettingInteger
 from msgraph.generated.models.windows10_custom_configuration import Windows10CustomConfiguration
 
-from tests.processes import free_port, passgate_env, scratch_database, started
+from tests.processes import joined_device_over_http, serving
 
 SCOPE = "https://graph.microsoft.com/.default"
 SECURITY_KEY_URI = "./Device/Vendor/MSFT/PassportForWork/SecurityKey/UseSecurityKeyForSignin"
@@ -49,23 +47,9 @@ pytestmark = [pytest.mark.filterwarnings("ignore:This class is deprecated:Deprec
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    """A real ``passgate serve`` on a database of its own (a fresh PostgreSQL one on a PostgreSQL run)."""
-    port = free_port()
-    with scratch_database(tmp_path, "sdk") as database_url:
-        env = passgate_env(tmp_path / "data", database_url)
-        log = tmp_path / "serve.log"
-        with started(["serve", "--port", str(port), "--workers", "2"], env, log) as proc:
-            origin = f"http://localhost:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if requests.get(f"{origin}/healthz", timeout=1).status_code == 200:
-                        break
-                except requests.RequestException:  # not listening yet, or still starting
-                    pass
-                assert proc.poll() is None and time.monotonic() < deadline, f"serve did not start:\n{log.read_text()}"
-                time.sleep(0.1)
-            yield {"origin": origin, "env": {**env, "PASSGATE_ORIGIN": origin}, "log": log}
+    """A real ``passgate serve`` (two workers) on a database of its own, reaped whatever happens."""
+    with serving(tmp_path, "sdk") as running:
+        yield running
 
 
 def _cli(server: dict[str, Any], *args: str) -> str:
@@ -76,17 +60,7 @@ def _cli(server: dict[str, Any], *args: str) -> str:
 
 
 def _joined_device(server: dict[str, Any]) -> str:
-    """A computer joined the way the agent joins one (a CLI token, then /device/v1/join): its object id."""
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from passgate.core.devices.keys import jwk_of
-
-    body = {"enrollmentToken": json.loads(_cli(server, "devices", "token", "--json"))["enrollmentToken"],
-            "displayName": "sdk-pc", "operatingSystem": "Linux", "operatingSystemVersion": "Debian 12",
-            "publicKey": jwk_of(ec.generate_private_key(ec.SECP256R1()).public_key())}
-    joined = requests.post(f"{server['origin']}/device/v1/join", json=body, timeout=30)
-    assert joined.status_code == 201, joined.text
-    return str(joined.json()["id"])
+    return joined_device_over_http(server["origin"], server["env"], "sdk-pc")
 
 
 class PassgateClientSecretCredential:
