@@ -31,7 +31,7 @@ from passgate.core.devices.signin import (
     read_complete,
     require_device_bound,
 )
-from passgate.core.devices.signin_setting import SigninSetting, TargetKind
+from passgate.core.devices.signin_setting import SigninSetting, may_turn_on_for_someone
 from passgate.core.errors import PassgateError
 from passgate.credentials.services import CHALLENGE_LIFETIME, passkey_device_signin_begin, passkey_signin_complete
 from passgate.device_api.signing import es256_signer
@@ -51,16 +51,6 @@ def security_key_signin_setting(*, device: Device, user: User | None = None) -> 
     return signin_setting_for(device_signin_facts(device, user))
 
 
-def _someone_may_be_allowed(device: Device) -> bool:
-    """Before the person is known: a profile assigned to users' groups (or to every licensed user) may still turn
-    security-key sign-in on for them, so begin lets it through and complete decides."""
-    configuration = signin_configuration()
-    if not device.account_enabled:
-        return False
-    return any(profile.value and any(t.kind in (TargetKind.GROUP, TargetKind.ALL_LICENSED_USERS)
-                                     for t in profile.targets) for profile in configuration.profiles)
-
-
 def _device_detail(device: Device) -> dict[str, str]:
     return {"deviceId": str(device.device_id), "displayName": device.display_name,
             "trustType": "AzureAd" if device.trust_type == "joined" else "ServerAd"}
@@ -72,7 +62,8 @@ def device_signin_begin(*, device: Device, body: object, context: RequestContext
         user_name = read_begin(body)
         named = User.objects.filter(upn_normalized=user_name).first() if user_name else None
         setting = security_key_signin_setting(device=device, user=named)
-        if not setting.enabled and (named is not None or not _someone_may_be_allowed(device)):
+        if not setting.enabled and (named is not None or not may_turn_on_for_someone(
+                device_signin_facts(device), signin_configuration())):
             raise DeviceRejected(DeviceReason.SIGNIN_OFF, f"Security-key sign-in is not turned on for this device: "
                                  f"{setting.explanation}")
     except PassgateError as exc:

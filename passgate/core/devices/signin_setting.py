@@ -262,3 +262,12 @@ def decide(device: DeviceFacts, configuration: Configuration) -> SigninSetting:
     return SigninSetting(False, Source.NONE, Reason.NOT_CONFIGURED,
                          "Nothing turns security-key sign-in on for this device: no profile is assigned to it, no "
                          "provisioning package set it, and the enrollment setting was not configured when it joined.")
+
+
+def may_turn_on_for_someone(device: DeviceFacts, configuration: Configuration) -> bool:
+    """Before anyone is known (the login screen): whether a profile assigned to users' groups, or to all users,
+    may still turn security-key sign-in on for the person who signs in on ``device``; the decision with the person
+    known is ``decide``'s."""
+    return device.enabled and any(
+        profile.value and any(t.kind in (TargetKind.GROUP, TargetKind.ALL_LICENSED_USERS) for t in profile.targets)
+        for profile in configuration.profiles)

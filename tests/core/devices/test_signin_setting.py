@@ -234,3 +234,16 @@ def test_the_preview_names_devices_switched_by_a_new_profile() -> None:
     impacts = preview_impact(fleet, Configuration(), after)
     assert [(i.device_id, i.before.reason, i.after.reason, i.turns_on) for i in impacts] == [
         ("a", Reason.NOT_CONFIGURED, Reason.PROFILE_ON, True)]
+
+
+def test_before_anyone_is_known_only_a_profile_for_people_may_still_turn_it_on() -> None:
+    from passgate.core.devices.signin_setting import Configuration, may_turn_on_for_someone
+
+    for_people = Configuration(profiles=(profile("p", True, group("g1")),))
+    assert may_turn_on_for_someone(device(), for_people)
+    assert may_turn_on_for_someone(device(), Configuration(profiles=(
+        profile("p", True, AssignmentTarget(TargetKind.ALL_LICENSED_USERS)),)))
+    assert not may_turn_on_for_someone(device(enabled=False), for_people)
+    assert not may_turn_on_for_someone(device(), Configuration(profiles=(profile("p", False, group("g1")),)))
+    assert not may_turn_on_for_someone(device(), Configuration(profiles=(profile("p", True, ALL_DEVICES),)))
+    assert not may_turn_on_for_someone(device(), Configuration())
