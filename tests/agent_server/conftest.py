@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +34,10 @@ def computer(app: str, tmp_path: Path) -> Iterator[Any]:
     class Computer:
         state = State(state_dir)
 
-        def start(self, *keys: SoftKey) -> Path:
+        def start(self, *keys: SoftKey, accounts: Callable[[dict[str, Any]], bool] | None = None) -> Path:
             path = Path(tmp_path / "run" / "socket")
             daemon = Daemon(socket_path=path, state=self.state, provider=SoftKeys(*keys),
-                            policy=PeerPolicy(0), overall_timeout=30)
+                            policy=PeerPolicy(0), overall_timeout=30, accounts=accounts)
             daemon.bind()
             threading.Thread(target=daemon.serve_forever, daemon=True).start()
             daemons.append(daemon)
