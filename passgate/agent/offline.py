@@ -6,8 +6,9 @@ device: this device's deviceId; now: the clock), then runs getAssertion with use
 fingerprint prompts as online) on its own random challenge with the good records' credential ids as the allow
 list, and verifies the assertion locally: client data built with the same origin rule as online, rpIdHash the
 SHA-256 of the relying party id the credential was made for (the ``rpId`` Passgate's sign-in options named, kept
-with the record), UP and UV set, and the signature under the record's COSE public key. The answer is the POSIX
-account the online sign-in returned, with ``"offline": true``.
+with the record), UP and UV set, the signature under the record's COSE public key, and the signature counter
+moving forward from the last one seen here for that credential (Passgate's online rule, ADR 0003; a regression drops
+the record). The answer is the POSIX account the online sign-in returned, with ``"offline": true``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from passgate.core.devices.errors import DeviceReason, DeviceRejected
 
 NO_RECORD = "offline_no_record"
 SIGNATURE_INVALID = "offline_signature_invalid"
+SIGN_COUNT_REGRESSION = "offline_sign_count_regression"
 
 
 def _no_record(user: str | None) -> AgentError:
@@ -108,6 +110,21 @@ def check_assertion(credential: dict[str, Any], record: offline.OfflineRecord, *
                          "recorded for this credential: offline sign-in refused.") from None
 
 
+def sign_count_after(entry: Mapping[str, Any], counter: int) -> int:
+    """The counter to keep after an assertion reporting ``counter``; AgentError if it did not move forward.
+
+    The same rule Passgate applies online (ADR 0003): an authenticator that counts must report more than the
+    last count seen for the credential here (kept at the online sign-in, then at each offline one); less or the
+    same means two authenticators hold the credential. Keys that always report 0 are unaffected."""
+    kept = entry.get("signCount")
+    last = kept if isinstance(kept, int) and not isinstance(kept, bool) and kept >= 0 else 0
+    if (counter or last) and counter <= last:
+        raise AgentError(SIGN_COUNT_REGRESSION, "This security key's signature counter went backwards: the passkey "
+                         "may have been copied to another key. Offline sign-in with it is refused on this "
+                         "computer until you sign in online; tell your administrator.")
+    return counter
+
+
 def _json(raw: bytes) -> object:
     try:
         return json.loads(raw)
@@ -139,6 +156,14 @@ def offline_sign_in(*, state: State, ctap: Ctap2, interaction: Interaction, user
         raise _no_record(user)
     record, entry = match
     check_assertion(credential, record, rp_id=rp_id, origin=origin, challenge=challenge)
+    credential_id = b64url(record.credential_id)
+    counter = AuthenticatorData(b64url_decode(credential["response"]["authenticatorData"])).counter
+    try:
+        count = sign_count_after(entry, counter)
+    except AgentError:
+        state.drop_offline(credential_id)  # a possible clone: only an online sign-in may keep a record again
+        raise
+    state.save_offline(credential_id, {**entry, "signCount": count})
     person = entry.get("user") if isinstance(entry.get("user"), dict) else {
         "id": record.user_id, "userPrincipalName": record.user_principal_name, "displayName": ""}
     return {"result": "success", "user": person, "posix": entry["posix"], "offline": True}

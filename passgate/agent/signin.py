@@ -18,6 +18,7 @@ from typing import Any
 from fido2.ctap import STATUS, CtapError
 from fido2.ctap2.base import Ctap2
 from fido2.ctap2.pin import ClientPin
+from fido2.webauthn import AuthenticatorData
 
 from passgate.agent.client import PassgateClient
 from passgate.agent.errors import AgentError, Unreachable
@@ -219,7 +220,8 @@ def sign_in(*, state: State, provider: KeyProvider, interaction: Interaction, us
     kept = done.get("offline")
     if isinstance(kept, dict) and isinstance(kept.get("record"), str):
         _, rp_id, _ = _request_options(begun.get("publicKey"))
+        counter = AuthenticatorData(b64url_decode(credential["response"]["authenticatorData"])).counter
         state.save_offline(credential["id"], {"record": kept["record"], "expiresDateTime": kept.get("expiresDateTime"),
-                                              "rpId": rp_id, "user": person, "posix": posix})
+                                              "rpId": rp_id, "user": person, "posix": posix, "signCount": counter})
         _refresh_jwks(state, client, kept["record"])
     return {"result": "success", "user": person, "posix": posix}

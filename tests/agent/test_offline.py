@@ -194,3 +194,50 @@ def test_records_are_kept_0600(computer: Any, key: SoftKey) -> None:
     credential_id = keep(computer.state, make_passkey(key, "alice@contoso.com"), "alice@contoso.com")
     assert (computer.state.offline_path / f"{credential_id}.json").stat().st_mode & 0o777 == 0o600
     assert computer.state.offline_path.stat().st_mode & 0o777 == 0o700
+
+
+def test_each_offline_unlock_keeps_the_counter_the_key_reported(computer: Any, key: SoftKey) -> None:
+    credential_id = keep(computer.state, make_passkey(key, "alice@contoso.com"), "alice@contoso.com")
+    assert computer.signin("alice@contoso.com", [PIN])[-1]["result"] == "success"
+    assert computer.signin("alice@contoso.com", [PIN])[-1]["result"] == "success"
+    kept = dict(computer.state.offline_entries())[credential_id]
+    assert kept["signCount"] == key.state.credentials[0].sign_count == 2
+
+
+def test_a_counter_that_goes_back_refuses_offline_and_drops_the_record(computer: Any, key: SoftKey) -> None:
+    """A copy of the credential made before the last unlock reports a counter already seen: possibly cloned."""
+    credential_id = keep(computer.state, make_passkey(key, "alice@contoso.com"), "alice@contoso.com")
+    assert computer.signin("alice@contoso.com", [PIN])[-1]["result"] == "success"
+    assert computer.signin("alice@contoso.com", [PIN])[-1]["result"] == "success"
+    key.state.credentials[0].sign_count = 0  # the copy: one sign-in behind, so it will report 1 (last seen: 2)
+
+    seen = computer.signin("alice@contoso.com", [PIN])
+
+    assert seen[-1]["result"] == "refused" and seen[-1]["reason"] == "offline_sign_count_regression"
+    assert "may have been copied" in seen[-1]["message"]
+    assert credential_id not in computer.state.offline_ids()
+    assert computer.signin("alice@contoso.com", [])[-1]["reason"] == "offline_no_record"  # key not touched again
+
+
+def test_the_counter_kept_at_the_online_sign_in_is_the_floor(computer: Any, key: SoftKey) -> None:
+    credential_id = keep(computer.state, make_passkey(key, "alice@contoso.com"), "alice@contoso.com")
+    entry = dict(computer.state.offline_entries())[credential_id]
+    computer.state.save_offline(credential_id, {**entry, "signCount": 5})  # online sign-ins had seen 5
+    key.state.credentials[0].sign_count = 4  # this key answers 5: not more than seen
+
+    assert computer.signin("alice@contoso.com", [PIN])[-1]["reason"] == "offline_sign_count_regression"
+
+
+@pytest.mark.parametrize(("kept", "reported", "allowed"), [
+    (0, 0, True), (None, 0, True), (0, 1, True), (3, 4, True), (3, 3, False), (3, 2, False), (3, 0, False),
+    ("7", 1, True), (True, 0, True), (-4, 0, True)])
+def test_the_counter_rule(kept: Any, reported: int, allowed: bool) -> None:
+    from passgate.agent.errors import AgentError
+    from passgate.agent.offline import sign_count_after
+    entry = {} if kept is None else {"signCount": kept}
+    if allowed:
+        assert sign_count_after(entry, reported) == reported
+    else:
+        with pytest.raises(AgentError) as raised:
+            sign_count_after(entry, reported)
+        assert raised.value.code == "offline_sign_count_regression"

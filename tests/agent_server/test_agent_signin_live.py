@@ -52,8 +52,9 @@ def test_a_person_signs_in_through_the_daemon(computer: Any, make_user: Any) -> 
     assert result["posix"]["name"] == "alice@contoso.com" and result["posix"]["uid"] == 200000
     assert result["user"]["userPrincipalName"] == "alice@contoso.com"
     (kept,) = computer.state.offline_ids()
-    assert set(json.loads((computer.state.offline_path / f"{kept}.json").read_text())) == {
-        "record", "expiresDateTime", "rpId", "user", "posix"}
+    entry = json.loads((computer.state.offline_path / f"{kept}.json").read_text())
+    assert set(entry) == {"record", "expiresDateTime", "rpId", "user", "posix", "signCount"}
+    assert entry["signCount"] == key.state.credentials[0].sign_count == 1  # the floor for offline unlocks
 
 
 def test_two_accounts_on_the_key_the_person_chooses(computer: Any, make_user: Any) -> None:
@@ -108,6 +109,10 @@ def test_offline_unlock_after_an_online_sign_in(computer: Any, make_user: Any, m
     wrong = converse(path, request, {"pin": ["0000"]})
     assert wrong[-1]["reason"] == "pin_invalid"
     assert ClientPin(Ctap2(key)).get_pin_retries()[0] == 7
+    key.state.credentials[0].sign_count = 0  # a copy made before the online sign-in: reports 1, already seen
+    cloned = converse(path, request, {"pin": [PIN]})
+    assert cloned[-1]["reason"] == "offline_sign_count_regression"
+    assert not computer.state.offline_ids()
     other = converse(path, {"op": "signin", "service": "login", "user": "bob@contoso.com"}, {"pin": [PIN]})
     assert other[-1]["reason"] == "offline_no_record"
 
