@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import grp
+import json
 import os
 import pwd
 import shutil
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -76,3 +78,31 @@ def test_a_conflicting_account_is_refused_not_changed(fresh: Any) -> None:
         ensure_account(squatter)
     assert taken.value.code == "account_conflict" and posix["name"] in taken.value.message
     assert pwd.getpwnam(posix["name"]).pw_uid == posix["uid"]
+
+
+def _unit_bounding_set() -> str:
+    from tests.agent.test_packaging import UNIT
+    (line,) = [line for line in UNIT.read_text().splitlines() if line.startswith("CapabilityBoundingSet=")]
+    return ",".join(["-all"] + ["+" + cap.removeprefix("CAP_").lower() for cap in line.split("=", 1)[1].split()])
+
+
+def _create_bounded(bounding: str, posix: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    code = ("import json, sys\nfrom passgate.agent.accounts import ensure_account\n"
+            "print(ensure_account(json.loads(sys.argv[1])))")
+    return subprocess.run(["setpriv", f"--bounding-set={bounding}", "--no-new-privs", "--", sys.executable, "-c", code,
+                           json.dumps(posix)], capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_the_daemon_units_capabilities_are_enough_to_create_an_account(fresh: Any) -> None:
+    """The capability bounding set of packaging/systemd/passgate-device.service, applied with setpriv as systemd
+    applies it, still lets useradd make the account and its home; without CAP_CHOWN it can't."""
+    if not shutil.which("setpriv"):
+        loud_skip("CAPABILITY CHECK", "it needs setpriv (util-linux)")
+    posix = fresh()
+    done = _create_bounded(_unit_bounding_set(), posix)
+    assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr
+    assert pwd.getpwnam(posix["name"]).pw_uid == posix["uid"]
+    assert os.stat(posix["home"]).st_uid == posix["uid"]
+
+    too_few = _create_bounded(_unit_bounding_set().replace(",+chown", ""), fresh())
+    assert too_few.returncode != 0 and "account_create_failed" in too_few.stderr + too_few.stdout
