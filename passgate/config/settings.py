@@ -94,7 +94,7 @@ LOGIN_URL = "/signin"
 
 # Sessions: server-side rows, so sign-out invalidates them. Idle and absolute limits are enforced by
 # SessionLifetimeMiddleware; the cookie itself lives at most the absolute lifetime.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "passgate.web.session_store"  # the database, written once per request
 SESSION_COOKIE_NAME = f"{PASSGATE.cookie_prefix}passgate_session"  # __Host- on https (env.py)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -174,7 +174,8 @@ def limits() -> rules.SessionLimits:
 
 
 def ensure_key(request: HttpRequest) -> str:
-    """Anonymous ceremonies bind their challenge to the browser session, so make sure one exists."""
+    """Anonymous ceremonies bind their challenge to the browser session, so make sure one exists (its key now;
+    its row when the response saves it: passgate.web.session_store)."""
     if not request.session.session_key:
-        request.session.save()
+        request.session.create()
     return str(request.session.session_key)

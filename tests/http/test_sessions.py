@@ -204,7 +204,7 @@ def test_cookie_security_follows_the_origin(monkeypatch: Any, tmp_path: Path, or
     assert fresh["CSRF_COOKIE_SECURE"] is secure
     assert fresh["SESSION_COOKIE_HTTPONLY"] is True
     assert fresh["SESSION_COOKIE_SAMESITE"] == "Lax"
-    assert fresh["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
+    assert fresh["SESSION_ENGINE"] == "passgate.web.session_store"  # the database, written once per request
 
 
 # --- the recent sign-in gate ----------------------------------------------------------------------

@@ -1,0 +1,74 @@
+"""What a passkey sign-in costs the database, per request, through Django's whole stack (issue 11): statements
+and commits may only go down. Budgets are the figures as measured; lower them when a change saves work.
+
+Commits: outermost atomic blocks that commit, plus writes run in autocommit (each its own transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from tests.http.conftest import post_json
+from tests.services.support import challenge_of
+
+pytestmark = pytest.mark.django_db(transaction=True)  # real commits, as in production
+
+
+@dataclass
+class Cost:
+    statements: list[str] = field(default_factory=list)
+    commits: int = 0
+
+
+@contextmanager
+def cost() -> Iterator[Cost]:
+    seen = Cost()
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        seen.statements.append(sql)
+        if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")) and connection.get_autocommit() \
+                and not connection.in_atomic_block:
+            seen.commits += 1
+        return execute(sql, params, many, context)
+
+    real = connection._commit
+
+    def counting() -> Any:
+        seen.commits += 1
+        return real()
+
+    connection._commit = counting  # type: ignore[method-assign]
+    try:
+        with connection.execute_wrapper(wrapper):
+            yield seen
+    finally:
+        connection._commit = real  # type: ignore[method-assign]
+
+
+# (statements, commits) at most, per request of the sign-in (the HTTP driver's four requests)
+BUDGET = {"page": (0, 0), "options": (3, 2), "verify": (12, 2)}
+
+
+def test_a_passkey_sign_in_stays_within_its_database_budget(enrolled: Any) -> None:
+    _user, auth, _ = enrolled
+    client = Client(enforce_csrf_checks=False)
+    with cost() as page:
+        assert client.get("/signin").status_code == 200
+    with cost() as options:
+        answer = post_json(client, "/signin/passkey/options", {})
+    assert answer.status_code == 200
+    auth.sign_count += 1
+    with cost() as verify:
+        done = post_json(client, "/signin/passkey/verify",
+                         {"credential": auth.assert_(challenge=challenge_of(answer.json()))})
+    assert done.status_code == 200, done.content
+    for name, seen in (("page", page), ("options", options), ("verify", verify)):
+        statements, commits = BUDGET[name]
+        assert len(seen.statements) <= statements, (name, seen.statements)
+        assert seen.commits <= commits, (name, seen.commits, seen.statements)
