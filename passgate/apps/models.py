@@ -41,6 +41,8 @@ class AppRegistration(models.Model):
     jwks = models.JSONField(decoder=ScrubbingJSONDecoder, null=True, blank=True)
     allowed_scopes = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True)
     id_token_signed_response_alg = models.CharField(max_length=8, default="ES256")
+    # PKCE from this confidential client at every authorization request (public clients always): core.oidc
+    require_pkce = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at"]

@@ -99,7 +99,7 @@ def app_as_dict(app: AppRegistration) -> dict[str, Any]:
             "clientType": app.client_type, "redirectUris": list(app.redirect_uris),
             "postLogoutRedirectUris": list(app.post_logout_redirect_uris),
             "tokenEndpointAuthMethod": app.token_endpoint_auth_method, "scopes": list(app.allowed_scopes),
-            "idTokenSignedResponseAlg": app.id_token_signed_response_alg,
+            "idTokenSignedResponseAlg": app.id_token_signed_response_alg, "requirePkce": app.require_pkce,
             "jwks": app.jwks, "discovery": oidc_discovery_url(),
         }
     return data

@@ -142,9 +142,11 @@ class OidcRegistration:
     jwks: object = None
     scopes: tuple[str, ...] | None = None
     id_token_alg: str | None = None
+    require_pkce: bool = False
 
     def given(self) -> bool:
         return bool(self.redirect_uris or self.post_logout_redirect_uris or self.public or self.scopes
+                    or self.require_pkce
                     or any(value is not None for value in (self.auth_method, self.jwks, self.id_token_alg)))
 
 
@@ -172,7 +174,8 @@ def _oidc_fields(oidc: OidcRegistration, *, permissions: list[str]) -> dict[str,
         rules.DEFAULT_ID_TOKEN_ALGORITHM if oidc.id_token_alg is None else oidc.id_token_alg)
     return {"redirect_uris": redirect_uris, "post_logout_redirect_uris": post_logout,
             "client_type": client_type.value, "token_endpoint_auth_method": method.value, "jwks": jwks,
-            "allowed_scopes": scopes, "id_token_signed_response_alg": alg}
+            "allowed_scopes": scopes, "id_token_signed_response_alg": alg,
+            "require_pkce": client_type is rules.ClientType.PUBLIC or oidc.require_pkce}
 
 
 def _needs_secret(fields: dict[str, Any], permissions: list[str]) -> bool:
@@ -230,7 +233,8 @@ def app_create(*, display_name: str, permissions: Iterable[str], actor: Actor,
     if fields:
         details.update(redirectUris=app.redirect_uris, postLogoutRedirectUris=app.post_logout_redirect_uris,
                        clientType=app.client_type, tokenEndpointAuthMethod=app.token_endpoint_auth_method,
-                       scopes=app.allowed_scopes, idTokenSignedResponseAlg=app.id_token_signed_response_alg)
+                       scopes=app.allowed_scopes, idTokenSignedResponseAlg=app.id_token_signed_response_alg,
+                       requirePkce=app.require_pkce)
     audit_record(category=Category.DIRECTORY, activity="app.add", actor=actor, target=app_target(app),
                  context=context, details=details)
     return app, secret
@@ -252,21 +256,23 @@ def registration_of(app: AppRegistration) -> OidcRegistration:
     return OidcRegistration(
         redirect_uris=tuple(app.redirect_uris), post_logout_redirect_uris=tuple(app.post_logout_redirect_uris),
         public=app.client_type == rules.ClientType.PUBLIC.value, auth_method=app.token_endpoint_auth_method,
-        jwks=app.jwks, scopes=tuple(app.allowed_scopes), id_token_alg=app.id_token_signed_response_alg)
+        jwks=app.jwks, scopes=tuple(app.allowed_scopes), id_token_alg=app.id_token_signed_response_alg,
+        require_pkce=app.require_pkce and app.client_type != rules.ClientType.PUBLIC.value)
 
 
 def _not_oidc() -> dict[str, Any]:
     """The columns of an app that is not an OpenID Connect client (the model's defaults)."""
     return {"redirect_uris": [], "post_logout_redirect_uris": [], "client_type": rules.ClientType.CONFIDENTIAL.value,
             "token_endpoint_auth_method": rules.ClientAuthMethod.CLIENT_SECRET_BASIC.value, "jwks": None,
-            "allowed_scopes": [], "id_token_signed_response_alg": rules.DEFAULT_ID_TOKEN_ALGORITHM}
+            "allowed_scopes": [], "id_token_signed_response_alg": rules.DEFAULT_ID_TOKEN_ALGORITHM,
+            "require_pkce": False}
 
 
 _AUDITED_FIELDS = {  # column -> the name its old/new values have in the audit row
     "display_name": "displayName", "permissions": "permissions", "redirect_uris": "redirectUris",
     "post_logout_redirect_uris": "postLogoutRedirectUris", "client_type": "clientType",
     "token_endpoint_auth_method": "tokenEndpointAuthMethod", "jwks": "jwks", "allowed_scopes": "scopes",
-    "id_token_signed_response_alg": "idTokenSignedResponseAlg",
+    "id_token_signed_response_alg": "idTokenSignedResponseAlg", "require_pkce": "requirePkce",
 }
 
 

@@ -303,6 +303,8 @@ def _app_lines(app: Any, secret: str | None = None) -> list[str]:
     if app.is_oidc_client:
         lines += [f"  OpenID Connect:           {app.client_type} client, token endpoint authentication "
                   f"{app.token_endpoint_auth_method}, ID tokens {app.id_token_signed_response_alg}",
+                  "  PKCE:                     " + ("required (S256)" if app.require_pkce
+                                                    else "S256, or a nonce (RFC 9700 section 2.1.1)"),
                   *(f"  Redirect URI:             {uri}" for uri in app.redirect_uris),
                   *(f"  Post-logout redirect URI: {uri}" for uri in app.post_logout_redirect_uris),
                   f"  Scopes:                   {' '.join(app.allowed_scopes)}",
@@ -314,7 +316,7 @@ def cmd_apps_add(args: argparse.Namespace) -> None:
     oidc = OidcRegistration(
         redirect_uris=tuple(args.redirect_uri), post_logout_redirect_uris=tuple(args.post_logout_redirect_uri),
         public=args.public, auth_method=args.auth_method, jwks=_read_jwks(args.jwks),
-        scopes=tuple(args.scope) or None, id_token_alg=args.id_token_alg)
+        scopes=tuple(args.scope) or None, id_token_alg=args.id_token_alg, require_pkce=args.require_pkce)
     app, secret = app_create(display_name=args.name, permissions=args.permission, actor=_system_actor(), oidc=oidc)
     data = {**app_as_dict(app), "clientSecret": secret}
     if app.permissions:

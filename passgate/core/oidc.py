@@ -146,6 +146,33 @@ def validate_client_auth(*, client_type: ClientType, method: str | None) -> Clie
     return ClientAuthMethod(method)
 
 
+def pkce_refusal(*, client_type: ClientType, require_pkce: bool, code_challenge: str | None,
+                 nonce: str | None) -> str | None:
+    """RFC 9700 §2.1.1 at the authorization endpoint: the reason code for refusing a request without PKCE, or None.
+
+    A request with a ``code_challenge`` goes on (its method and form are checked next, S256 only). Without one:
+    a public client is refused (PKCE is its only proof); a confidential client whose app requires PKCE too; any
+    other confidential client must send a ``nonce`` (an OpenID request: the ID token's ``nonce`` binds the code to
+    the browser that started, which is what PKCE would do), as Apache mod_auth_openidc does by default."""
+    if code_challenge:
+        return None
+    if client_type is ClientType.PUBLIC:
+        return "pkce_missing"
+    if require_pkce:
+        return "pkce_required_for_app"
+    if not nonce:
+        return "pkce_or_nonce_missing"
+    return None
+
+
+PKCE_REFUSALS = {
+    "pkce_missing": "code_challenge is required: a public client must use PKCE (S256).",
+    "pkce_required_for_app": "code_challenge is required: this app's registration requires PKCE (S256).",
+    "pkce_or_nonce_missing": "Send PKCE (code_challenge with S256) or a nonce: a confidential client needs one of "
+                             "them (RFC 9700 section 2.1.1).",
+}
+
+
 # --- authorization request parameters ---------------------------------------------------------------------
 
 def parse_prompt(raw: str | None) -> frozenset[str]:

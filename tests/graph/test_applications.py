@@ -27,7 +27,7 @@ GROUP_READ_ALL = "5b567255-7703-4780-807c-7be8301ae99b"
 APP_KEYS = {"id", "appId", "displayName", "createdDateTime", "signInAudience", "isFallbackPublicClient", "web", "spa",
             "publicClient", "passwordCredentials", "keyCredentials", "requiredResourceAccess",
             "@passgate.postLogoutRedirectUris", "@passgate.tokenEndpointAuthMethod", "@passgate.jwks",
-            "@passgate.allowedScopes", "@passgate.idTokenSignedResponseAlg"}
+            "@passgate.allowedScopes", "@passgate.idTokenSignedResponseAlg", "@passgate.requirePkce"}
 
 
 @pytest.fixture
@@ -80,6 +80,7 @@ def test_a_confidential_web_app_as_graph_shows_it(api: Api) -> None:
     assert body["@passgate.tokenEndpointAuthMethod"] == "client_secret_basic"
     assert body["@passgate.allowedScopes"] == ["openid", "profile", "email", "offline_access"]
     assert body["@passgate.idTokenSignedResponseAlg"] == "ES256" and body["@passgate.jwks"] is None
+    assert body["@passgate.requirePkce"] is False  # PKCE or a nonce (RFC 9700)
     assert secret not in response.content.decode()
 
 
@@ -249,6 +250,8 @@ def test_create_a_public_client(api: Api) -> None:
     ({"displayName": "A", "web": {"redirectUris": ["https://a.test/cb"]},
       "@passgate.idTokenSignedResponseAlg": "HS256"}, "@passgate.idTokenSignedResponseAlg", "ES256 or RS256"),
     ({"displayName": "A", "@passgate.colour": "blue"}, "@passgate.colour", "Unknown annotation"),
+    ({"displayName": "A", "web": {"redirectUris": ["https://a.test/cb"]}, "@passgate.requirePkce": "yes"},
+     "@passgate.requirePkce", "true or false"),
     ({"displayName": "A", "@odata.type": "#microsoft.graph.user"}, "@odata.type", "microsoft.graph.application"),
     # taken before the body had to fit its schema in /openapi.json (Python's "empty" and 0 == False)
     ({"displayName": "A", "keyCredentials": {}}, "keyCredentials", "must be an array or null"),
@@ -533,3 +536,18 @@ def test_delete_ends_the_app_and_its_tokens(api: Api, client: Any) -> None:
     assert error_of(api.get(f"/v1.0/applications/{victim.id}"))[0] == 404
     assert error_of(Api(client, token).get("/v1.0/applications"))[0] == 401
     assert AuditEvent.objects.filter(activity="app.remove", target_id=str(victim.app_id)).exists()
+
+
+def test_an_app_can_be_told_to_require_pkce(api: Api) -> None:
+    app = web_app()[0]
+    assert app.require_pkce is False
+    assert api.patch(f"/v1.0/applications/{app.id}", {"@passgate.requirePkce": True}).status_code == 204
+    app.refresh_from_db()
+    assert app.require_pkce is True
+    assert api.get(f"/v1.0/applications/{app.id}").json()["@passgate.requirePkce"] is True
+    changed = AuditEvent.objects.filter(activity="app.update", result="success").latest("occurred_at")
+    assert changed.details["old"]["requirePkce"] is False and changed.details["new"]["requirePkce"] is True
+    # other changes keep it
+    assert api.patch(f"/v1.0/applications/{app.id}", {"displayName": "Renamed"}).status_code == 204
+    app.refresh_from_db()
+    assert app.require_pkce is True

@@ -271,10 +271,55 @@ def test_error_descriptions_never_echo_input_that_would_break_them(rp: RelyingPa
 
 # --- PKCE (RFC 7636, RFC 9700 §2.1.1) -----------------------------------------------------------------------
 
-def test_pkce_is_required_from_a_confidential_client_too(rp: RelyingParty) -> None:
-    error_at_client(rp.authorize(code_challenge=None, code_challenge_method=None), rp, "invalid_request")
+def test_a_confidential_client_without_pkce_or_a_nonce_is_refused(rp: RelyingParty) -> None:
+    answer = error_at_client(rp.authorize(code_challenge=None, code_challenge_method=None, nonce=None), rp,
+                             "invalid_request")
+    assert "nonce" in answer["error_description"]
+    nothing_issued()
+    assert audit("oidc.authorize", reason="pkce_or_nonce_missing")
+
+
+def test_a_confidential_client_may_send_a_nonce_instead_of_pkce(rp: RelyingParty, person: Any) -> None:
+    """Apache mod_auth_openidc's stock configuration: a confidential client, a nonce, no PKCE (RFC 9700 §2.1.1)."""
+    code = rp.code(code_challenge=None, code_challenge_method=None)
+    assert AuthorizationCode.objects.get().code_challenge == ""
+    response = rp.redeem(code, code_verifier=None)
+    assert response.status_code == 200, response.content
+    assert verify_id_token(response.json()["id_token"], audience=rp.client_id)["nonce"] == rp.nonce
+
+
+def test_a_verifier_for_a_code_issued_without_a_challenge_is_refused(rp: RelyingParty, person: Any) -> None:
+    code = rp.code(code_challenge=None, code_challenge_method=None)
+    response = rp.redeem(code, code_verifier="x" * 50)  # RFC 9700 §4.8: a downgrade attempt
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+    assert audit("oidc.token", reason="pkce_verifier_unexpected")
+
+
+def test_a_code_issued_with_a_challenge_needs_its_verifier(rp: RelyingParty, person: Any) -> None:
+    response = rp.redeem(rp.code(), code_verifier=None)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+def test_an_app_that_requires_pkce_gets_no_nonce_alternative(make_rp: Any, browser: Client) -> None:
+    strict = make_rp(browser, name="Strict RP", require_pkce=True)
+    answer = error_at_client(strict.authorize(code_challenge=None, code_challenge_method=None), strict,
+                             "invalid_request")
+    assert "requires PKCE" in answer["error_description"]
+    nothing_issued()
+    assert audit("oidc.authorize", reason="pkce_required_for_app")
+
+
+def test_a_public_client_must_use_pkce_even_with_a_nonce(make_rp: Any, browser: Client) -> None:
+    public = make_rp(browser, name="Native app", public=True)
+    assert public.app.require_pkce is True
+    error_at_client(public.authorize(code_challenge=None, code_challenge_method=None), public, "invalid_request")
     nothing_issued()
     assert audit("oidc.authorize", reason="pkce_missing")
+
+
+def test_a_method_without_a_challenge_is_refused(rp: RelyingParty) -> None:
+    error_at_client(rp.authorize(code_challenge=None), rp, "invalid_request")
+    nothing_issued()
 
 
 @pytest.mark.parametrize("method", ["plain", None, "s256", "S512"])

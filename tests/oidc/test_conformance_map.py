@@ -4,9 +4,10 @@ this map true: every ``file::test`` named below must exist.
 
 The suite itself can't run here (Java 21, MongoDB and Maven Central are out of reach; see the checklist). These
 tests play its modules against the real URLconf with the same expectations. One difference a real certification run
-must plan for: Passgate requires PKCE (S256) from every client, and the basic plan's modules (other than
-oidcc-ensure-request-with-valid-pkce-succeeds) send no code_challenge; run the suite with PKCE enabled for its
-client, or expect invalid_request from those modules.
+must plan for: as RFC 9700 §2.1.1 allows, Passgate takes a confidential client's request without PKCE only when
+it carries a nonce, and the basic plan's modules (other than oidcc-ensure-request-with-valid-pkce-succeeds) send
+no code_challenge; oidcc-ensure-request-without-nonce-succeeds-for-code-flow sends neither, so run the suite with
+PKCE enabled for its client, or expect invalid_request from that module.
 
 oidcc-basic-certification-test-plan (38 modules)
   oidcc-server                                   test_authorize.py::test_oidcc_server
@@ -91,7 +92,8 @@ RFC 9700 §2 (checklist (e), "RFC 9700" 1-16)
                                                  test_session_and_stepup.py::test_the_tap_page_refuses_an_open_redirect,
     test_session_and_stepup.py::test_the_step_up_page_never_redirects_off_site
   3 PKCE enforced at the token endpoint          test_token.py::test_pkce_verifier_is_checked
-  4 no PKCE downgrade                            test_authorize.py::test_pkce_is_required_from_a_confidential_client_too
+  4 no PKCE downgrade                            test_authorize.py::test_a_verifier_for_a_code_issued_without_a_challenge_is_refused,
+    test_authorize.py::test_a_confidential_client_without_pkce_or_a_nonce_is_refused
   5 S256 only, advertised                        test_authorize.py::test_pkce_plain_and_other_methods_are_refused,
                                                  test_discovery_and_keys.py::test_oidcc_discovery_endpoint_verification
   6 public clients use PKCE                      test_token.py::test_a_public_client_uses_pkce_and_no_secret

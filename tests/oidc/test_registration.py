@@ -153,7 +153,7 @@ def test_cli_apps_add_an_openid_client(cli: Any, tmp_path: Path) -> None:
     assert data["openIdConnect"] == {
         "clientType": "confidential", "redirectUris": ["https://wiki.example.org/cb", "http://localhost:8080/cb"],
         "postLogoutRedirectUris": ["https://wiki.example.org/bye"], "tokenEndpointAuthMethod": "private_key_jwt",
-        "scopes": ["openid", "email"], "idTokenSignedResponseAlg": "RS256", "jwks": app.jwks,
+        "scopes": ["openid", "email"], "idTokenSignedResponseAlg": "RS256", "jwks": app.jwks, "requirePkce": False,
         "discovery": f"{settings.PASSGATE.origin}/.well-known/openid-configuration",
     }
     code, out, _ = cli("apps", "show", str(app.app_id), "--json")

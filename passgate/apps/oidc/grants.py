@@ -164,7 +164,8 @@ class _CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         data = request.payload.data
         AuthorizationCode.objects.create(
             code_sha256=_sha256(code), grant=grant, redirect_uri=data["redirect_uri"], nonce=data.get("nonce", ""),
-            code_challenge=data["code_challenge"], code_challenge_method=data["code_challenge_method"],
+            code_challenge=data.get("code_challenge") or "",
+            code_challenge_method=data.get("code_challenge_method") or "",  # "" when none: RFC 9700 allowed it
             created_at=now, expires_at=now + CODE_LIFETIME)
         facts["grant"] = grant
 
@@ -242,16 +243,25 @@ class _RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
 
 
 class _Pkce(CodeChallenge):  # type: ignore[misc]
-    """RFC 7636 with S256 only, required from every client at the authorization endpoint."""
+    """RFC 7636 with S256 only; required as RFC 9700 §2.1.1 says (core.oidc.pkce_refusal): from public clients,
+    and from confidential ones that send no nonce or whose registration requires it. A code issued with a
+    challenge is redeemed only with its verifier; one issued without, only without a verifier."""
 
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
     def validate_code_challenge(self, grant: _CodeGrant, redirect_uri: str) -> None:
         data = grant.request.payload.data
+        app = grant.request.client.app
+        refusal = rules.pkce_refusal(client_type=rules.ClientType(app.client_type), require_pkce=app.require_pkce,
+                                     code_challenge=data.get("code_challenge"), nonce=data.get("nonce"))
+        if refusal is not None:
+            raise _tag(InvalidRequestError(rules.PKCE_REFUSALS[refusal]), refusal)
         if not data.get("code_challenge"):
-            raise _tag(InvalidRequestError("code_challenge is required: Passgate requires PKCE (S256) from every "
-                                           "client."), "pkce_missing")
+            if data.get("code_challenge_method"):
+                raise _tag(InvalidRequestError("code_challenge_method without code_challenge."),
+                           "pkce_invalid_challenge")
+            return
         if data.get("code_challenge_method") != "S256":
             raise _tag(InvalidRequestError("code_challenge_method must be S256 (plain is not accepted)."),
                        "pkce_method_not_s256")
@@ -265,6 +275,8 @@ class _Pkce(CodeChallenge):  # type: ignore[misc]
             super().validate_code_verifier(grant, result)
         except OAuth2Error as error:
             missing = not grant.request.form.get("code_verifier")
+            if not grant.request.authorization_code.code_challenge and not missing:
+                raise _tag(error, "pkce_verifier_unexpected") from None  # RFC 9700 §4.8
             raise _tag(error, "pkce_verifier_missing" if missing else "pkce_verifier_mismatch") from None
 
 

@@ -18,7 +18,8 @@ An app registration here is Entra's application and service principal in one. Th
 - OpenID Connect settings Graph has no property for are OData instance annotations (``ANNOTATIONS``), which a plain
   Graph client ignores: ``@passgate.postLogoutRedirectUris`` (RP-initiated logout targets; Entra keeps these as
   redirect URIs too), ``@passgate.tokenEndpointAuthMethod``, ``@passgate.jwks``, ``@passgate.allowedScopes``,
-  ``@passgate.idTokenSignedResponseAlg``.
+  ``@passgate.idTokenSignedResponseAlg``, ``@passgate.requirePkce`` (a confidential client must use PKCE too;
+  without it, PKCE or a nonce: ``core.oidc.pkce_refusal``).
 
 Refusals name the property in the error's ``target`` (``web.redirectUris[1]``). Graph properties Passgate does not
 keep (``tags``, ``api`` …) are accepted when null or empty and refused otherwise.
@@ -69,7 +70,8 @@ AUTH_METHOD = "@passgate.tokenEndpointAuthMethod"
 JWKS = "@passgate.jwks"
 SCOPES = "@passgate.allowedScopes"
 ID_TOKEN_ALG = "@passgate.idTokenSignedResponseAlg"  # noqa: S105 - an annotation name
-ANNOTATIONS: Final = (POST_LOGOUT, AUTH_METHOD, JWKS, SCOPES, ID_TOKEN_ALG)
+REQUIRE_PKCE = "@passgate.requirePkce"
+ANNOTATIONS: Final = (POST_LOGOUT, AUTH_METHOD, JWKS, SCOPES, ID_TOKEN_ALG, REQUIRE_PKCE)
 
 # Graph application properties Passgate does not keep: accepted when null or empty, refused otherwise.
 UNSUPPORTED: Final = frozenset({
@@ -185,6 +187,9 @@ ANNOTATION_SCHEMAS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
                      description="The scopes the client may ask for (openid required)."),
     ID_TOKEN_ALG: js.nullable(js.string(enum=list(rules.ID_TOKEN_ALGORITHMS),
                                         description="How its ID tokens are signed.")),
+    REQUIRE_PKCE: js.nullable({"type": "boolean", "description": "Whether the client must use PKCE (S256) at "
+                               "every authorization request; a public client always does. Without it, a "
+                               "confidential client sends PKCE or a nonce (RFC 9700 section 2.1.1)."}),
 })
 # What the readers take besides the declared properties: null for what is optional, Graph properties Passgate does
 # not keep when empty, and OData control information of a GET body sent back (ignored).
@@ -243,6 +248,7 @@ class ApplicationInput:
     jwks: object = None
     scopes: tuple[str, ...] | None = None
     id_token_alg: str | None = None
+    require_pkce: bool | None = None
     secret_display_name: str | None = None  # create: passwordCredentials [{"displayName": …}] (None: no secret)
     given: frozenset[str] = field(default_factory=frozenset)
 
@@ -251,7 +257,7 @@ class ApplicationInput:
 
 
 OIDC_FIELDS: Final = ("web_redirect_uris", "public_redirect_uris", "is_fallback_public_client",
-                      "post_logout_redirect_uris", "auth_method", "jwks", "scopes", "id_token_alg")
+                      "post_logout_redirect_uris", "auth_method", "jwks", "scopes", "id_token_alg", "require_pkce")
 
 
 # --- reading values -------------------------------------------------------------------------------------------
@@ -483,6 +489,15 @@ def _optional_string(name: str, field_name: str, expected: str) -> Callable[[obj
     return read
 
 
+def _optional_boolean(name: str, field_name: str) -> Callable[[object, bool], dict[str, Any]]:
+    def read(value: object, create: bool) -> dict[str, Any]:
+        if value is not None and not isinstance(value, bool):
+            raise _bad(name, f"'{name}' must be true or false.")
+        return {field_name: value}
+
+    return read
+
+
 _READ_ONLY: Final = ("id", "appId", "createdDateTime")
 _READERS: Mapping[str, Callable[[object, bool], dict[str, Any]]] = MappingProxyType({
     "displayName": _display_name,
@@ -501,6 +516,7 @@ _READERS: Mapping[str, Callable[[object, bool], dict[str, Any]]] = MappingProxyT
     JWKS: lambda value, create: {"jwks": value},
     SCOPES: lambda value, create: {"scopes": None if value is None else tuple(_strings(value, SCOPES))},
     ID_TOKEN_ALG: _optional_string(ID_TOKEN_ALG, "id_token_alg", "ES256 or RS256"),
+    REQUIRE_PKCE: _optional_boolean(REQUIRE_PKCE, "require_pkce"),
 })
 
 

@@ -38,6 +38,7 @@ from passgate.core.graph.applications import (
     JWKS,
     PASSWORD_CREDENTIAL_SCHEMA,
     POST_LOGOUT,
+    REQUIRE_PKCE,
     SCOPES,
     SIGN_IN_AUDIENCE,
     ApplicationInput,
@@ -107,6 +108,7 @@ def application_json(app: AppRegistration, select: tuple[str, ...] = (), *,
             JWKS: app.jwks if oidc else None,
             SCOPES: list(app.allowed_scopes) if oidc else [],
             ID_TOKEN_ALG: app.id_token_signed_response_alg if oidc else None,
+            REQUIRE_PKCE: app.require_pkce if oidc else None,
         })
     return out
 
@@ -141,7 +143,7 @@ def _registration(current: OidcRegistration, data: ApplicationInput) -> OidcRegi
     the JWKS); an app left without redirect URIs is a Graph API client only.
     """
     if not data.gives("web_redirect_uris", "public_redirect_uris", "is_fallback_public_client",
-                      "post_logout_redirect_uris", "auth_method", "jwks", "scopes", "id_token_alg"):
+                      "post_logout_redirect_uris", "auth_method", "jwks", "scopes", "id_token_alg", "require_pkce"):
         return None
     was_public = current.public and bool(current.redirect_uris)
     web = data.web_redirect_uris if data.gives("web_redirect_uris") else (() if was_public else current.redirect_uris)
@@ -173,7 +175,8 @@ def _registration(current: OidcRegistration, data: ApplicationInput) -> OidcRegi
                                                            current.post_logout_redirect_uris, keep) or (),
         public=(public and bool(uris)) or bool(fallback), auth_method=method,
         jwks=pick("jwks", current.jwks, same_type and method == rules.ClientAuthMethod.PRIVATE_KEY_JWT.value),
-        scopes=pick("scopes", current.scopes, keep), id_token_alg=pick("id_token_alg", current.id_token_alg, keep))
+        scopes=pick("scopes", current.scopes, keep), id_token_alg=pick("id_token_alg", current.id_token_alg, keep),
+        require_pkce=bool(pick("require_pkce", current.require_pkce, same_type)))
     if not uris and not registration.given():
         return OidcRegistration()
     return registration
