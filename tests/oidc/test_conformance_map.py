@@ -92,7 +92,8 @@ RFC 9700 §2 (checklist (e), "RFC 9700" 1-16)
                                                  test_session_and_stepup.py::test_the_tap_page_refuses_an_open_redirect,
     test_session_and_stepup.py::test_the_step_up_page_never_redirects_off_site
   3 PKCE enforced at the token endpoint          test_token.py::test_pkce_verifier_is_checked
-  4 no PKCE downgrade                            test_authorize.py::test_a_verifier_for_a_code_issued_without_a_challenge_is_refused,
+  4 no PKCE downgrade
+    test_authorize.py::test_a_verifier_for_a_code_issued_without_a_challenge_is_refused,
     test_authorize.py::test_a_confidential_client_without_pkce_or_a_nonce_is_refused
   5 S256 only, advertised                        test_authorize.py::test_pkce_plain_and_other_methods_are_refused,
                                                  test_discovery_and_keys.py::test_oidcc_discovery_endpoint_verification
