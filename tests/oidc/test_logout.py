@@ -1,5 +1,6 @@
-"""RP-initiated logout 1.0 (oidcc-rp-initiated-logout plan): a redirect after logout needs an id_token_hint we
-issued and a post_logout_redirect_uri registered for its client; without a valid hint for the signed-in person,
+"""RP-initiated logout 1.0 (oidcc-rp-initiated-logout plan): a redirect after logout needs a
+post_logout_redirect_uri registered for the client named by an id_token_hint we issued or by client_id; without a
+valid hint for the signed-in person,
 a confirmation page (POST with CSRF) instead of a silent logout (ASVS 10.6.2); state echoed."""
 
 from __future__ import annotations
@@ -54,9 +55,40 @@ def test_oidcc_rp_initiated_logout_bad_post_logout_redirect_uri(rp: RelyingParty
 
 
 def test_oidcc_rp_initiated_logout_no_id_token_hint(rp: RelyingParty) -> None:
-    response = logout(rp.browser, post_logout_redirect_uri=POST_LOGOUT_URI, client_id=rp.client_id)
-    assert response.status_code == 400 and signed_in(rp.browser)
+    """client_id and a registered return address, no hint: the person is asked, then returned to the app."""
+    token = rp.tokens()["access_token"]
+    page = logout(rp.browser, post_logout_redirect_uri=POST_LOGOUT_URI, client_id=rp.client_id, state="s-2")
+    assert page.status_code == 200 and b"Sign out of Passgate?" in page.content and b"Example RP asked" in page.content
+    assert signed_in(rp.browser)  # nothing ended before the person says so
+    done = rp.browser.post("/oidc/logout/confirm", {"action": "signout", "client_id": rp.client_id,
+                                                    "post_logout_redirect_uri": POST_LOGOUT_URI, "state": "s-2"})
+    assert done.status_code == 302 and done["Location"] == POST_LOGOUT_URI + "?state=s-2"
+    assert not signed_in(rp.browser) and rp.userinfo(token).status_code == 401
+
+
+def test_no_hint_and_no_client_id_is_refused(rp: RelyingParty) -> None:
+    response = logout(rp.browser, post_logout_redirect_uri=POST_LOGOUT_URI)
+    assert response.status_code == 400 and "Location" not in response and signed_in(rp.browser)
     assert audit("oidc.logout", reason="id_token_hint_missing")
+
+
+@pytest.mark.parametrize("target", ["https://attacker.example.net/", POST_LOGOUT_URI + "x"])
+def test_a_client_id_cannot_return_to_an_address_it_did_not_register(rp: RelyingParty, target: str) -> None:
+    response = logout(rp.browser, post_logout_redirect_uri=target, client_id=rp.client_id)
+    assert response.status_code == 400 and "Location" not in response and signed_in(rp.browser)
+    assert audit("oidc.logout", reason="post_logout_redirect_uri_invalid")
+
+
+def test_an_unknown_client_id_is_refused(rp: RelyingParty) -> None:
+    response = logout(rp.browser, post_logout_redirect_uri=POST_LOGOUT_URI,
+                      client_id="00000000-0000-4000-8000-000000000000")
+    assert response.status_code == 400 and signed_in(rp.browser)
+    assert audit("oidc.logout", reason="post_logout_redirect_uri_invalid")
+
+
+def test_nobody_signed_in_with_a_client_id_returns_to_the_app(rp: RelyingParty) -> None:
+    response = logout(Client(), post_logout_redirect_uri=POST_LOGOUT_URI, client_id=rp.client_id, state="q")
+    assert response.status_code == 302 and response["Location"] == POST_LOGOUT_URI + "?state=q"
 
 
 def test_oidcc_rp_initiated_logout_bad_id_token_hint(rp: RelyingParty) -> None:

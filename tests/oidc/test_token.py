@@ -163,6 +163,29 @@ def test_oidcc_refresh_token(rp: RelyingParty, person: Any) -> None:
     assert again.status_code == 200
 
 
+def test_a_refresh_brings_a_new_id_token_for_the_same_sign_in(rp: RelyingParty, person: Any) -> None:
+    """OIDC Core §12.2: the same iss, sub, aud, azp, auth_time, acr and amr; a new iat; at_hash of the new access
+    token; no nonce. The app keeps a valid id_token_hint for logout."""
+    tokens = rp.tokens(scope="openid profile offline_access")
+    first = verify_id_token(tokens["id_token"], audience=rp.client_id)
+    time.sleep(1.1)
+    fresh = rp.token(grant_type="refresh_token", refresh_token=tokens["refresh_token"]).json()
+    renewed = verify_id_token(fresh["id_token"], audience=rp.client_id)
+    for claim in ("iss", "sub", "aud", "azp", "auth_time", "sid", "acr", "amr"):
+        assert renewed[claim] == first[claim], claim
+    assert renewed["iat"] > first["iat"] and "nonce" in first and "nonce" not in renewed
+    assert renewed["at_hash"] != first["at_hash"]
+    logout = rp.browser.get("/oidc/logout?" + urlencode({"id_token_hint": fresh["id_token"]}))
+    assert logout.status_code in (200, 302)  # the renewed token is accepted as a hint
+
+
+def test_a_refresh_without_openid_in_scope_brings_no_id_token(rp: RelyingParty) -> None:
+    tokens = rp.tokens(scope="openid profile offline_access")
+    narrowed = rp.token(grant_type="refresh_token", refresh_token=tokens["refresh_token"], scope="offline_access")
+    assert narrowed.status_code == 200, narrowed.content
+    assert "id_token" not in narrowed.json()
+
+
 def test_reusing_a_rotated_refresh_token_revokes_the_family(rp: RelyingParty) -> None:
     tokens = rp.tokens(scope="openid offline_access")
     fresh = rp.token(grant_type="refresh_token", refresh_token=tokens["refresh_token"]).json()

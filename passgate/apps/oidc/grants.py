@@ -236,7 +236,14 @@ class _RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
         won = OidcToken.objects.filter(pk=refresh_token.row.pk, used_at__isnull=True).update(used_at=timezone.now())
         if won != 1:
             raise _refresh_token_reused(refresh_token.row.grant, self.request.context)
-        return dict(super().issue_token(user, refresh_token))
+        token = dict(super().issue_token(user, refresh_token))
+        grant = refresh_token.row.grant
+        scope = str(token.get("scope") or grant.scope)
+        if rules.SCOPE_OPENID in scope.split():
+            # a fresh ID token too, so the app keeps a valid id_token_hint for logout (OIDC Core §12.2)
+            token["id_token"] = _id_token(grant=grant, client=self.request.client, user=user, scope=scope,
+                                          access_token=token["access_token"], nonce=None)
+        return token
 
     def revoke_old_credential(self, refresh_token: _Token) -> None:
         """Nothing to do: issue_token used it up."""
@@ -340,26 +347,31 @@ class _OpenIDCode(OpenIDCode):  # type: ignore[misc]
         grant.register_hook("after_create_token_response", self.process_token)
 
     def encode_id_token(self, token: dict[str, Any], request: _Request) -> str:
-        client: _Client = request.client
         code: _Code = request.authorization_code
-        user: User = request.user
-        grant = code.row.grant
-        alg = client.app.id_token_signed_response_alg
-        kid, key = keys.signing_key_current(alg)
-        now = int(time.time())
-        claims: dict[str, Any] = {
-            "iss": oidc_issuer(), "sub": str(user.pk), "aud": client.client_id, "azp": client.client_id,
-            "iat": now, "exp": now + int(ID_TOKEN_LIFETIME.total_seconds()),
-            "auth_time": int(grant.auth_time.timestamp()), "sid": grant.sid,
-        }
-        if code.row.nonce:
-            claims["nonce"] = code.row.nonce
-        if grant.acr:
-            claims["acr"] = grant.acr
-        if grant.amr:
-            claims["amr"] = list(grant.amr)
-        at_hash = create_half_hash(token["access_token"], alg)
-        if at_hash is not None:
-            claims["at_hash"] = at_hash.decode("ascii")
-        claims.update(user_claims(user, str(token["scope"])))
-        return str(jwt.encode({"alg": alg, "kid": kid, "typ": "JWT"}, claims, key, algorithms=[alg]))
+        return _id_token(grant=code.row.grant, client=request.client, user=request.user, scope=str(token["scope"]),
+                         access_token=token["access_token"], nonce=code.row.nonce or None)
+
+
+def _id_token(*, grant: OidcGrant, client: _Client, user: User, scope: str, access_token: str,
+              nonce: str | None) -> str:
+    """An ID token for this grant: at the code exchange (with the request's nonce) and at each refresh (OIDC Core
+    §12.2: the same iss, sub, aud, azp and auth_time, a new iat; no nonce, as the specification's errata allow)."""
+    alg = client.app.id_token_signed_response_alg
+    kid, key = keys.signing_key_current(alg)
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": oidc_issuer(), "sub": str(user.pk), "aud": client.client_id, "azp": client.client_id,
+        "iat": now, "exp": now + int(ID_TOKEN_LIFETIME.total_seconds()),
+        "auth_time": int(grant.auth_time.timestamp()), "sid": grant.sid,
+    }
+    if nonce:
+        claims["nonce"] = nonce
+    if grant.acr:
+        claims["acr"] = grant.acr
+    if grant.amr:
+        claims["amr"] = list(grant.amr)
+    at_hash = create_half_hash(access_token, alg)
+    if at_hash is not None:
+        claims["at_hash"] = at_hash.decode("ascii")
+    claims.update(user_claims(user, scope))
+    return str(jwt.encode({"alg": alg, "kid": kid, "typ": "JWT"}, claims, key, algorithms=[alg]))

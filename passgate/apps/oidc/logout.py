@@ -36,8 +36,10 @@ class LogoutRefused(Exception):
 
 
 def logout_validate(*, params: Mapping[str, str], context: RequestContext = NO_CONTEXT) -> LogoutRequest:
-    """A redirect after logout needs an ``id_token_hint`` we issued and a post_logout_redirect_uri registered for
-    its client; anything else is refused (an error page, never a redirect)."""
+    """A redirect after logout needs a post_logout_redirect_uri registered for the client that asks: named by an
+    ``id_token_hint`` we issued, or by ``client_id`` alone (RP-Initiated Logout 1.0 §2; the person is then asked,
+    since nothing proves which session the app means). Anything else is refused (an error page, never a
+    redirect)."""
 
     def refuse(message: str, reason: str) -> LogoutRefused:
         audit_failure(category=Category.SIGN_IN, activity="oidc.logout", reason=reason, context=context,
@@ -60,8 +62,12 @@ def logout_validate(*, params: Mapping[str, str], context: RequestContext = NO_C
             raise refuse("client_id does not match the ID token's audience.", "client_id_mismatch")
     if target:
         if hint is None:
-            raise refuse("A return address after logout needs the id_token_hint of the app asking for it.",
-                         "id_token_hint_missing")
+            client_id = params.get("client_id")
+            if not client_id:
+                raise refuse("A return address after logout needs the app that asks for it: its client_id or "
+                             "an id_token_hint.", "id_token_hint_missing")
+            client = query_client(client_id)
+            app = client.app if client else None
         if app is None or target not in app.post_logout_redirect_uris:
             raise refuse("This return address is not registered for the app.", "post_logout_redirect_uri_invalid")
     state = params.get("state") or None
