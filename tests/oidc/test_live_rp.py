@@ -141,7 +141,7 @@ def test_authlib_client_completes_code_and_pkce(app: str, make_user: Any, issue_
                           nonce={"essential": True, "value": nonce}, exp={"essential": True}).validate(claims)
     assert claims["sub"] == str(user.pk)
     assert claims["acr"] == "00000000-0000-0000-0000-000000000002"  # a one-time pass: Multifactor authentication
-    assert claims["amr"] == ["otp"]
+    assert claims["amr"] == ["mfa", "otp"]
     assert claims["preferred_username"] == "ada@contoso.com"
 
     info = back_channel.get(discovery["userinfo_endpoint"], Authorization=f"Bearer {token['access_token']}")

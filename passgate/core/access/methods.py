@@ -57,6 +57,12 @@ AMR_USER_PRESENCE: Final = "user"
 AMR_MULTI_FACTOR: Final = "mfa"
 AMR_ONE_TIME_PASSWORD: Final = "otp"  # noqa: S105 - an amr value, not a secret
 
+# The modes Entra's built-in Multifactor authentication strength accepts on their own (its one-mode combinations).
+_MULTIFACTOR_ALONE: Final = frozenset({
+    AuthMethodMode.WINDOWS_HELLO_FOR_BUSINESS, AuthMethodMode.FIDO2, AuthMethodMode.X509_MULTI_FACTOR,
+    AuthMethodMode.DEVICE_BASED_PUSH, AuthMethodMode.TAP_ONE_TIME, AuthMethodMode.TAP_MULTI_USE,
+    AuthMethodMode.FEDERATED_MULTI_FACTOR,
+})
 _OTP_MODES: Final = frozenset({AuthMethodMode.SOFTWARE_OATH, AuthMethodMode.TAP_ONE_TIME,
                                AuthMethodMode.TAP_MULTI_USE})
 _NIL_GUID: Final = "00000000-0000-0000-0000-000000000000"
@@ -167,7 +173,10 @@ def amr(auth: Authentication) -> tuple[str, ...]:
 
     A passkey gives ``hwk`` when it is device-bound (else ``swk``: synced, or not known), plus ``user`` (user
     verification is always required) and ``mfa`` (a user-verified passkey is multi-factor). A Temporary Access
-    Pass or an authenticator-app code gives ``otp``. ``mfa`` also whenever two different modes were used.
+    Pass or an authenticator-app code gives ``otp``; a pass also ``mfa``, because Entra's built-in Multifactor
+    authentication strength (and so the ``acr`` Passgate gives a pass session, ``…0002``) counts either pass mode
+    as multifactor. ``mfa`` also whenever two different modes were used. So ``mfa`` is in ``amr`` exactly when the
+    session meets a built-in strength.
     """
     values: set[str] = set()
     for use in auth.methods:
@@ -176,6 +185,10 @@ def amr(auth: Authentication) -> tuple[str, ...]:
             values.update((AMR_USER_PRESENCE, AMR_MULTI_FACTOR))
         elif use.mode in _OTP_MODES:
             values.add(AMR_ONE_TIME_PASSWORD)
+            if use.mode in _MULTIFACTOR_ALONE:
+                values.add(AMR_MULTI_FACTOR)
+        elif use.mode in _MULTIFACTOR_ALONE:
+            values.add(AMR_MULTI_FACTOR)
     if len(auth.modes) >= 2:
         values.add(AMR_MULTI_FACTOR)
     return tuple(sorted(values))

@@ -20,7 +20,7 @@ from passgate.core.access.methods import (
 )
 from passgate.core.errors import InvalidInput
 from tests.core.access.helpers import ALICE, FEITIAN, NIL, NOW, YUBIKEY_5, passkey, session, use
-from tests.core.access.strategies import authentications, json_values
+from tests.core.access.strategies import authentications, json_values, passgate_authentications
 
 GRAPH_MODES = ("password", "voice", "hardwareOath", "softwareOath", "sms", "fido2", "windowsHelloForBusiness",
                "microsoftAuthenticatorPush", "deviceBasedPush", "temporaryAccessPassOneTime",
@@ -99,8 +99,8 @@ def test_with_method_appends_a_step_up() -> None:
     ((passkey(device_bound=False),), ("mfa", "swk", "user")),
     ((passkey(device_bound=None),), ("mfa", "swk", "user")),
     ((use(AuthMethodMode.SOFTWARE_OATH),), ("otp",)),
-    ((use(AuthMethodMode.TAP_ONE_TIME),), ("otp",)),
-    ((use(AuthMethodMode.TAP_MULTI_USE),), ("otp",)),
+    ((use(AuthMethodMode.TAP_ONE_TIME),), ("mfa", "otp")),  # a pass meets Multifactor authentication (acr …02)
+    ((use(AuthMethodMode.TAP_MULTI_USE),), ("mfa", "otp")),
     ((use(AuthMethodMode.TAP_ONE_TIME), use(AuthMethodMode.SOFTWARE_OATH)), ("mfa", "otp")),
     ((use(AuthMethodMode.SOFTWARE_OATH), use(AuthMethodMode.SOFTWARE_OATH)), ("otp",)),
     ((use(AuthMethodMode.TAP_ONE_TIME), passkey(device_bound=True)), ("hwk", "mfa", "otp", "user")),
@@ -184,7 +184,10 @@ def test_reading_session_json_never_raises(data: object) -> None:
 def test_amr_is_sorted_unique_and_consistent(auth: Authentication) -> None:
     values = amr(auth)
     assert list(values) == sorted(set(values))
-    assert ("mfa" in values) == (AuthMethodMode.FIDO2 in auth.modes or len(auth.modes) >= 2)
+    alone = {AuthMethodMode.TAP_ONE_TIME, AuthMethodMode.TAP_MULTI_USE, AuthMethodMode.FIDO2,
+             AuthMethodMode.WINDOWS_HELLO_FOR_BUSINESS, AuthMethodMode.X509_MULTI_FACTOR,
+             AuthMethodMode.DEVICE_BASED_PUSH, AuthMethodMode.FEDERATED_MULTI_FACTOR}
+    assert ("mfa" in values) == (bool(auth.modes & alone) or len(auth.modes) >= 2)
     assert ("user" in values) == (AuthMethodMode.FIDO2 in auth.modes)
     assert ("otp" in values) == bool(auth.modes & {AuthMethodMode.SOFTWARE_OATH, AuthMethodMode.TAP_ONE_TIME,
                                                     AuthMethodMode.TAP_MULTI_USE})
@@ -195,3 +198,13 @@ def test_auth_time_never_goes_back_after_a_step_up(auth: Authentication, when: d
     stepped = auth.with_method(MethodUse(AuthMethodMode.SOFTWARE_OATH, when))
     assert stepped.auth_time == max(auth.auth_time, when)
     assert stepped.modes >= auth.modes
+
+
+@given(passgate_authentications)
+def test_amr_and_acr_agree(auth: Authentication) -> None:
+    """The ID token's two claims say the same thing for every session Passgate can make (its own modes): acr names
+    a built-in strength (all of them multifactor) exactly when amr carries mfa (issue 12, item 10)."""
+    from passgate.core.access.strengths import BUILT_IN_STRENGTHS, acr_for
+
+    acr, _ = acr_for(auth, requested=(), strengths=BUILT_IN_STRENGTHS)
+    assert (acr is not None) == ("mfa" in amr(auth)), (acr, amr(auth), auth.modes)
