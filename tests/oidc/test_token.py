@@ -241,7 +241,20 @@ def test_oidcc_server_client_secret_post(make_rp: Any, browser: Client) -> None:
     rp = make_rp(browser, auth_method="client_secret_post")
     response = rp.redeem(rp.code(), auth="post")
     assert response.status_code == 200
-    oauth_error(rp.redeem(rp.code(), auth="basic"), "invalid_client", 401)  # only the registered method
+    assert rp.redeem(rp.code(), auth="basic").status_code == 200  # the same secret, the other way: accepted
+
+
+def test_a_secret_client_may_send_its_secret_either_way_but_must_send_it(rp: RelyingParty) -> None:
+    assert rp.redeem(rp.code(), auth="post").status_code == 200  # registered client_secret_basic
+    oauth_error(rp.redeem(rp.code(), auth="none"), "invalid_client", 401)
+    assert audit("oidc.token", reason="client_auth_missing")
+
+
+def test_a_private_key_jwt_client_cannot_use_a_secret_instead(make_rp: Any, browser: Client) -> None:
+    rp = make_rp(browser, auth_method="private_key_jwt", jwks={"keys": [ECKey.generate_key("P-256").as_dict(
+        private=False)]}, permissions=("User.Read.All",))  # Graph permissions give it a secret too
+    assert rp.secret
+    oauth_error(rp.redeem(rp.code(), auth="basic"), "invalid_client", 401)
     assert audit("oidc.token", reason="client_auth_method_mismatch")
 
 

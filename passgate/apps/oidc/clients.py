@@ -2,7 +2,8 @@
 
 Exactly one of client_secret_basic, client_secret_post (SHA-256 of the secret compared in constant time),
 private_key_jwt (RFC 7523, keys from the client's registered JWKS only, ``jti`` single use), or none for public
-clients; the registered method only (RFC 6749 §2.3, OIDC Core §9).
+clients; the registered method (RFC 6749 §2.3, OIDC Core §9), except that a client with a secret may send it by
+either of the two secret methods.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ ASSERTION_MAX_LIFETIME = timedelta(hours=1)
 LEEWAY = timedelta(seconds=60)
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+SECRET_METHODS = frozenset({"client_secret_basic", "client_secret_post"})
 _NO_SECRET = hashlib.sha256(b"passgate: no such client").digest()
 CLIENT_AUTH_FAILED = "Client authentication failed."
 
@@ -60,7 +62,10 @@ class _Client(ClientMixin):  # type: ignore[misc]
         return len(stored) == 32 and hmac.compare_digest(_sha256(client_secret), stored)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        return method == self.app.token_endpoint_auth_method
+        """The registered method; a client with a secret may send it either way (basic or post: the same secret,
+        and discovery offers both, so a relying party that picks the other one still signs in)."""
+        registered = self.app.token_endpoint_auth_method
+        return method == registered or (method in SECRET_METHODS and registered in SECRET_METHODS)
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type == "code"
