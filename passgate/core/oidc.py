@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -196,13 +197,49 @@ def parse_max_age(raw: str | None) -> int | None:
     return int(raw)
 
 
-def parse_acr_values(raw: str | None) -> tuple[str, ...]:
-    """``acr_values``: space-separated, in preference order, duplicates dropped."""
+def parse_acr_values(raw: str | None, claims: str | None = None) -> tuple[str, ...]:
+    """The ``acr`` the client asks for, in preference order, duplicates dropped: the ``claims`` parameter's
+    ``id_token.acr`` (OIDC Core §5.5.1.1, ``value`` or ``values``; essential or voluntary alike, since an unmet
+    request leads to the step-up page either way), then ``acr_values`` (space-separated). ``claims`` must be
+    checked with :func:`parse_claims_acr` first."""
     seen: list[str] = []
-    for value in (raw or "").split():
+    for value in (*parse_claims_acr(claims), *(raw or "").split()):
         if value not in seen:
             seen.append(value)
     return tuple(seen[:20])
+
+
+def parse_claims_acr(raw: str | None) -> tuple[str, ...]:
+    """The acr values an OIDC ``claims`` request parameter asks for in the ID token (§5.5, §5.5.1.1); other
+    claims are ignored (Passgate returns the scope claims). InvalidInput (``claims_invalid``) when the parameter
+    is not the JSON object the specification defines."""
+    if not raw:
+        return ()
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        raise InvalidInput("The claims parameter is not JSON", code="claims_invalid") from None
+    if not isinstance(document, dict) or not all(isinstance(document.get(member, {}), dict)
+                                                 for member in ("id_token", "userinfo")):
+        raise InvalidInput("The claims parameter must be a JSON object with id_token and userinfo objects",
+                           code="claims_invalid")
+    request = document.get("id_token", {}).get("acr")
+    if request is None:
+        return ()
+    if not isinstance(request, dict):
+        raise InvalidInput("claims id_token.acr must be null or an object", code="claims_invalid")
+    values: list[object] = []
+    if "value" in request:
+        values.append(request["value"])
+    if "values" in request:
+        if not isinstance(request["values"], list):
+            raise InvalidInput("claims id_token.acr.values must be an array", code="claims_invalid")
+        values.extend(request["values"])
+    if "essential" in request and not isinstance(request["essential"], bool):
+        raise InvalidInput("claims id_token.acr.essential must be true or false", code="claims_invalid")
+    if not all(isinstance(value, str) and value and len(value) <= 200 for value in values):
+        raise InvalidInput("claims id_token.acr values must be strings", code="claims_invalid")
+    return tuple(str(value) for value in values)
 
 
 def granted_scopes(requested: str | None, allowed: Sequence[str]) -> tuple[str, ...]:

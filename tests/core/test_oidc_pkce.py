@@ -42,3 +42,33 @@ def test_the_rule_as_a_whole(client_type: ClientType, require: bool, challenge: 
     allowed = bool(challenge) or (client_type is ClientType.CONFIDENTIAL and not require and bool(nonce))
     assert (refusal is None) is allowed
     assert refusal is None or refusal in PKCE_REFUSALS
+
+
+# --- the claims request parameter's id_token.acr (OIDC Core §5.5.1.1) -------------------------------------------
+
+def test_claims_acr_values_come_first_then_acr_values() -> None:
+    import json
+
+    from passgate.core.oidc import parse_acr_values
+    claims = json.dumps({"id_token": {"acr": {"essential": True, "values": ["b", "a"]}}, "userinfo": {}})
+    assert parse_acr_values("a c", claims) == ("b", "a", "c")
+    assert parse_acr_values(None, json.dumps({"id_token": {"acr": {"value": "x"}}})) == ("x",)
+    assert parse_acr_values("a", json.dumps({"id_token": {"acr": None}})) == ("a",)
+    assert parse_acr_values("a", json.dumps({"userinfo": {"name": {"essential": True}}})) == ("a",)
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                        st.sampled_from(["id_token", "userinfo", "acr", "value", "values", "essential", "x"]),
+                        inner, max_size=4), max_leaves=12))
+def test_parsing_any_claims_json_gives_strings_or_invalid_input(document: object) -> None:
+    import json
+
+    from passgate.core.errors import InvalidInput
+    from passgate.core.oidc import parse_claims_acr
+    try:
+        values = parse_claims_acr(json.dumps(document))
+    except InvalidInput as exc:
+        assert exc.code == "claims_invalid"
+    else:
+        assert all(isinstance(v, str) and v for v in values)

@@ -153,8 +153,8 @@ def test_oidcc_scope_all(rp: RelyingParty) -> None:
 
 
 def test_oidcc_claims_essential(rp: RelyingParty) -> None:
-    """The claims parameter is not supported (claims_parameter_supported false): ignored, the flow succeeds and
-    the claims of the granted scopes are returned."""
+    """The claims parameter asks only for acr here (claims_parameter_supported true for id_token.acr); other
+    requested claims are ignored, the flow succeeds and the claims of the granted scopes are returned."""
     claims = '{"userinfo": {"name": {"essential": true}}}'
     tokens = rp.tokens(scope="openid profile", claims=claims)
     assert rp.userinfo(tokens["access_token"]).json()["name"] == "Pat Example"

@@ -212,6 +212,41 @@ def test_acr_values_lead_to_the_step_up_page_and_back(make_rp: Any, tap_person: 
     assert [m.mode for m in recorded(client).methods] == [AuthMethodMode.TAP_ONE_TIME, AuthMethodMode.FIDO2]
 
 
+def test_an_essential_acr_in_the_claims_parameter_leads_to_the_step_up_page(make_rp: Any, tap_person: Any) -> None:
+    """OIDC Core §5.5.1.1: what mod_auth_openidc sends for "Require claim acr:" with OIDCPathAuthRequestParams
+    claims=...; the same step-up as acr_values, and the ID token's acr is the value asked for."""
+    _, auth, client = tap_person
+    rp = make_rp(client)
+    claims = json.dumps({"id_token": {"acr": {"essential": True, "values": [PHISHING_RESISTANT_MFA_ID]}}})
+    response = rp.authorize(claims=claims)
+    target = urlsplit(response["Location"])
+    assert target.path == "/signin/step-up"
+    assert parse_qs(target.query)["strength"] == [PHISHING_RESISTANT_MFA_ID]
+    done = step_up_with_passkey(client, auth, response["Location"])
+    code = query_of(client.get(done.json()["redirect"])["Location"])["code"]
+    assert verify_id_token(rp.redeem(code).json()["id_token"], audience=rp.client_id)["acr"] == \
+        PHISHING_RESISTANT_MFA_ID
+
+
+def test_a_claims_acr_value_comes_before_acr_values(make_rp: Any, tap_person: Any) -> None:
+    _, _, client = tap_person
+    rp = make_rp(client)
+    claims = json.dumps({"id_token": {"acr": {"value": MULTIFACTOR_ID}}})
+    tokens = rp.tokens(claims=claims, acr_values=PASSWORDLESS_ID)
+    assert verify_id_token(tokens["id_token"], audience=rp.client_id)["acr"] == MULTIFACTOR_ID
+
+
+@pytest.mark.parametrize("claims", ["{", "[]", '{"id_token": []}', '{"id_token": {"acr": "x"}}',
+                                    '{"id_token": {"acr": {"values": "x"}}}', '{"id_token": {"acr": {"values": [5]}}}',
+                                    '{"id_token": {"acr": {"essential": "yes"}}}', '{"userinfo": 1}'])
+def test_a_malformed_claims_parameter_is_invalid_request(make_rp: Any, tap_person: Any, claims: str) -> None:
+    _, _, client = tap_person
+    rp = make_rp(client)
+    answer = query_of(rp.authorize(claims=claims)["Location"])
+    assert answer["error"] == "invalid_request" and answer["state"] == rp.state
+    assert audit("oidc.authorize", reason="claims_invalid")
+
+
 def test_the_first_satisfied_requested_strength_is_the_acr(make_rp: Any, tap_person: Any) -> None:
     _, _, client = tap_person
     rp = make_rp(client)

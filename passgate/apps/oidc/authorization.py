@@ -110,7 +110,8 @@ def authorization_validate(*, request: OAuthHttpRequest, context: RequestContext
         scope=str(oauth.scope),
         params=rules.AuthorizeParameters(prompt=oauth.facts["prompt"], max_age=oauth.facts["max_age"],
                                          hint_subject=hint.sub if hint else None),
-        login_hint=data.get("login_hint", "")[:113], acr_values=rules.parse_acr_values(data.get("acr_values")),
+        login_hint=data.get("login_hint", "")[:113],
+        acr_values=rules.parse_acr_values(data.get("acr_values"), data.get("claims")),
         fingerprint=_fingerprint(request.params), grant=grant)
 
 

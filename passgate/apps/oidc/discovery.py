@@ -32,7 +32,7 @@ def discovery_document() -> dict[str, Any]:
         "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": list(CLAIMS_SUPPORTED),
-        "claims_parameter_supported": False,
+        "claims_parameter_supported": True,  # for id_token.acr (OIDC Core §5.5.1.1); other claims are ignored
         "acr_values_supported": sorted(BUILT_IN_STRENGTHS),
         "prompt_values_supported": ["none", "login"],
         "display_values_supported": ["page"],

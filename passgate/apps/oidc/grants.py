@@ -322,6 +322,7 @@ class _AuthorizeChecks:
         try:
             request.facts["prompt"] = rules.parse_prompt(data.get("prompt"))
             request.facts["max_age"] = rules.parse_max_age(data.get("max_age"))
+            rules.parse_claims_acr(data.get("claims"))
         except InvalidInput as exc:
             raise _tag(InvalidRequestError(exc.message), exc.code) from None
         hint = data.get("id_token_hint")
