@@ -12,6 +12,9 @@ Session keys:
 - ``pg_oidc_signin``: ``{"for": <authorization request fingerprint>, "at": <ISO time>}``, written when an
   authorization request sends the person to sign in, so that request knows, when it comes back, that the sign-in
   it asked for happened (``prompt=login`` and ``max_age`` cannot loop). Kept across the sign-in.
+- ``pg_oidc_issued``: ``{<request shape>: [<epoch seconds>, …]}``, when codes were issued for an authorization
+  request shape in the last seconds (``core.oidc.loop_check``: a relying party that keeps sending the person back
+  is stopped with a page that says why). At most ``MAX_SHAPES`` shapes.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ METHOD = "pg_method"
 AUTHENTICATION = rules.AUTHENTICATION_SESSION_KEY
 SID = "pg_sid"
 OIDC_SIGNIN = "pg_oidc_signin"
+OIDC_ISSUED = "pg_oidc_issued"
+MAX_SHAPES = 8
 
 
 def method_use(signin: SignIn, at: datetime) -> MethodUse:
@@ -127,6 +132,21 @@ def oidc_signin_asked_at(request: HttpRequest, fingerprint: str) -> datetime | N
 
 def oidc_signin_done(request: HttpRequest) -> None:
     request.session.pop(OIDC_SIGNIN, None)
+
+
+def oidc_issued_times(request: HttpRequest, shape: str) -> list[object]:
+    """When codes were issued for this authorization request shape (as kept; core.oidc.loop_check reads them)."""
+    kept = request.session.get(OIDC_ISSUED)
+    times = kept.get(shape) if isinstance(kept, dict) else None
+    return list(times) if isinstance(times, list) else []
+
+
+def oidc_issued_record(request: HttpRequest, shape: str, times: tuple[float, ...]) -> None:
+    kept = request.session.get(OIDC_ISSUED)
+    shapes = {k: v for k, v in kept.items() if isinstance(v, list) and v} if isinstance(kept, dict) else {}
+    shapes.pop(shape, None)
+    shapes[shape] = [round(t, 3) for t in times]
+    request.session[OIDC_ISSUED] = dict(list(shapes.items())[-MAX_SHAPES:])  # the most recent shapes
 
 
 def _time(request: HttpRequest, key: str) -> datetime | None:

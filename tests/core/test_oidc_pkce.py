@@ -72,3 +72,25 @@ def test_parsing_any_claims_json_gives_strings_or_invalid_input(document: object
         assert exc.code == "claims_invalid"
     else:
         assert all(isinstance(v, str) and v for v in values)
+
+
+# --- redirect loops ---------------------------------------------------------------------------------------------
+
+def test_the_fourth_code_for_the_same_request_within_the_window_is_a_loop() -> None:
+    from passgate.core.oidc import LOOP_LIMIT, LOOP_WINDOW_SECONDS, loop_check
+    now = 1_000.0
+    assert loop_check([], now=now) == (False, ())
+    assert loop_check([now - 1, now - 2], now=now) == (False, (now - 1, now - 2))
+    assert loop_check([now - 1] * LOOP_LIMIT, now=now)[0] is True
+    assert loop_check([now - LOOP_WINDOW_SECONDS] * 5, now=now) == (False, ())  # old ones forgotten
+    assert loop_check([now + 60] * 5, now=now) == (False, ())  # the clock went back
+    assert loop_check(["x", None, True, now - 1], now=now) == (False, (now - 1,))  # damaged session data
+
+
+@given(st.lists(st.floats(min_value=0, max_value=2_000, allow_nan=False), max_size=10),
+       st.floats(min_value=0, max_value=2_000, allow_nan=False))
+def test_a_loop_is_exactly_enough_recent_codes(times: list[float], now: float) -> None:
+    from passgate.core.oidc import LOOP_LIMIT, LOOP_WINDOW_SECONDS, loop_check
+    looping, kept = loop_check(times, now=now)
+    assert all(0 <= now - t < LOOP_WINDOW_SECONDS for t in kept)
+    assert looping == (len(kept) >= LOOP_LIMIT)

@@ -8,11 +8,13 @@ import base64
 import json
 import time
 from typing import Any
+from unittest.mock import patch
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 from django.test import Client
 
+from passgate.apps.models import AuthorizationCode
 from passgate.core import totp
 from passgate.core.access.methods import AuthMethodMode, authentication_from_json
 from passgate.core.access.strengths import (
@@ -21,6 +23,7 @@ from passgate.core.access.strengths import (
     AuthenticationStrength,
     Fido2CombinationConfiguration,
 )
+from passgate.core.oidc import LOOP_LIMIT, LOOP_WINDOW_SECONDS
 from passgate.credentials import oath
 from passgate.web import session as web_session
 from tests.oidc.conftest import RelyingParty, audit, passkey_sign_in, query_of, tap_sign_in, verify_id_token
@@ -308,3 +311,39 @@ def test_a_passkey_that_does_not_meet_the_strength_says_why(tap_person: Any, mon
     assert "Security keys from one vendor" in response.json()["error"]["message"]
     assert audit("stepUp", reason="strength_not_met")
     assert AuthMethodMode.FIDO2 in recorded(client).modes  # the passkey still counts for what it is
+
+
+# --- a relying party that keeps sending the person back ---------------------------------------------------------
+
+def test_a_relying_party_that_keeps_sending_the_person_back_is_stopped_with_a_page(rp: RelyingParty) -> None:
+    """mod_auth_openidc with "Require claim acr:" and no acr_values rejects every ID token and starts again: after
+    LOOP_LIMIT codes within the window the next request gets a page naming what the app asked for and what the
+    sign-in met, instead of another round trip (283 of them in 20 s before)."""
+    for _ in range(LOOP_LIMIT):
+        assert "code" in query_of(rp.authorize()["Location"])
+    page = rp.authorize()
+    assert page.status_code == 400
+    text = page.content.decode()
+    assert "Example RP keeps sending you back" in text
+    assert "The app didn't ask for any particular sign-in strength." in text
+    assert "Phishing-resistant MFA" in text  # what the passkey sign-in meets
+    assert audit("oidc.authorize", reason="authorize_loop")
+    assert AuthorizationCode.objects.count() == LOOP_LIMIT
+
+
+def test_the_loop_page_names_the_strength_the_app_asked_for(rp: RelyingParty) -> None:
+    for _ in range(LOOP_LIMIT):
+        rp.code(acr_values=MULTIFACTOR_ID)
+    text = rp.authorize(acr_values=MULTIFACTOR_ID).content.decode()
+    assert "The app asked for: Multifactor authentication." in text
+
+
+def test_other_requests_and_later_ones_are_not_a_loop(rp: RelyingParty, make_rp: Any) -> None:
+    for _ in range(LOOP_LIMIT):
+        rp.code()
+    other = make_rp(rp.browser, name="Other RP")
+    assert "code" in query_of(other.authorize()["Location"])  # another app: its own count
+    assert "code" in query_of(rp.authorize(scope="openid email")["Location"])  # another request shape
+    later = time.time() + LOOP_WINDOW_SECONDS + 1
+    with patch("passgate.web.views.oidc.time.time", return_value=later):
+        assert "code" in query_of(rp.authorize()["Location"])  # the window has passed

@@ -7,6 +7,10 @@ still prove (sign in, step up) before a code is issued.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -185,13 +189,48 @@ def _authorize_next(request: HttpRequest, pending: PendingAuthorization) -> str 
     session.oidc_signin_done(request)
     if acr is None:  # nothing known was asked for: the strongest built-in strength the session meets
         acr, _ = acr_for(auth, requested=(), strengths=strengths)
+    return _issue_code(request, pending, user=user, auth=auth, acr=acr, strengths=strengths, log=log)
+
+
+def _issue_code(request: HttpRequest, pending: PendingAuthorization, *, user: User, auth: Any, acr: str | None,
+                strengths: Mapping[str, Any], log: Callable[..., None]) -> str | HttpResponse:
+    """The code for the app, unless the app keeps sending the person back for it (core.oidc.loop_check)."""
+    context = request_context(request)
+    shape, now = _request_shape(pending), time.time()
+    looping, recent = rules.loop_check(session.oidc_issued_times(request, shape), now=now)
+    if looping:
+        why = (f"The app sent the person back {len(recent)} times in {rules.LOOP_WINDOW_SECONDS} seconds after "
+               "getting a sign-in: it may require a stronger sign-in than it asks for.")
+        log(SignInError.OTHER, why, "authorize_loop", acr=acr)
+        authorization_refusal_record(reason="authorize_loop", context=context)
+        return _loop_page(request, pending, acr, strengths)
     location = authorization_issue(pending=pending, user=user, authentication=auth, acr=acr,
                                    sid=session.sid(request), context=context)
     if "code=" in location:
+        session.oidc_issued_record(request, shape, (*recent, now))
         log(None, acr=acr)
     else:
         log(SignInError.USER_DISABLED, "The user can't sign in to this app.", "user_disabled")
     return location
+
+
+def _request_shape(pending: PendingAuthorization) -> str:
+    """What stays the same when a relying party repeats one authorization request (not state, nonce or PKCE)."""
+    shape = [str(pending.app.app_id), pending.redirect_uri, pending.scope, list(pending.acr_values),
+             sorted(pending.params.prompt), pending.params.max_age]
+    return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
+
+
+def _loop_page(request: HttpRequest, pending: PendingAuthorization, acr: str | None,
+               strengths: Mapping[str, Any]) -> HttpResponse:
+    """A relying party keeps sending the person back: say so, and what it asked for against what they met."""
+    def name(strength_id: str) -> str:
+        found = strengths.get(strength_id)
+        return str(found.display_name) if found is not None else strength_id
+
+    return _page(request, "passgate/oidc/loop.html", {
+        "app": pending.app, "asked": [name(s) for s in pending.acr_values], "met": name(acr) if acr else None,
+        "window": rules.LOOP_WINDOW_SECONDS}, status=400)
 
 
 def _blocked(request: HttpRequest, pending: PendingAuthorization, decision: AccessDecision,
