@@ -156,10 +156,9 @@ def check_removal(*, role: str, holder_enabled: bool, other_enabled_global_admin
 
 
 def check_assignment(*, role: str, held: Iterable[str]) -> None:
-    """Refuse assigning a role the person already holds (Graph: 400, a conflicting object)."""
+    """Refuse assigning a role the person already holds (Graph: 400, "a conflicting object")."""
     if role in set(held):
-        raise Conflict("A conflicting object with one or more of the specified property values is present in the "
-                       "directory: the principal already holds this role", code=ALREADY_ASSIGNED)
+        raise Conflict("This person already holds the role", code=ALREADY_ASSIGNED)
 
 
 # --- assignment ids --------------------------------------------------------------------------------------

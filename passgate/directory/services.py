@@ -189,7 +189,7 @@ def role_assignment_create(*, role: role_rules.RoleDefinition, user: User, actor
         with transaction.atomic():
             assignment = RoleAssignment.objects.create(user=user, role=role.id)
     except IntegrityError as exc:  # assigned a moment ago by someone else
-        raise Conflict("The principal already holds this role", code=role_rules.ALREADY_ASSIGNED) from exc
+        raise Conflict("This person already holds the role", code=role_rules.ALREADY_ASSIGNED) from exc
     audit_record(category=Category.DIRECTORY, activity="role.addMember", actor=actor, target=role_target(role),
                  context=context, details={"member": _member(user), "directoryScopeId": directory_scope_id})
     return assignment

@@ -67,7 +67,7 @@ def test_list_assign_members_remove(cli: Any, people: None) -> None:
 @pytest.mark.parametrize(("argv", "words"), [
     (("roles", "assign", "Helpdesk Administrator", "bob@contoso.com"), "No directory role"),
     (("roles", "assign", "User Administrator", "nobody@contoso.com"), "No user"),
-    (("roles", "assign", "Global Administrator", "ada@contoso.com"), "already holds"),
+    (("roles", "assign", "Global Administrator", "ada@contoso.com"), "already holds the role"),
     (("roles", "remove", "User Administrator", "bob@contoso.com"), "does not hold"),
     (("roles", "remove", "Global Administrator", "ada@contoso.com"), "last enabled Global Administrator"),
     (("roles", "members", "Nobody"), "No directory role"),
