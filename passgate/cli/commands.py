@@ -46,8 +46,8 @@ from passgate.directory.services import (
     group_create,
     group_get,
     group_remove_member,
-    role_assignment_create,
-    role_assignment_delete,
+    role_member_add,
+    role_member_remove,
     user_create,
     user_get,
     user_revoke_sign_in_sessions,
@@ -233,8 +233,11 @@ def cmd_roles_list(args: argparse.Namespace) -> None:
 
 
 def _role_change(args: argparse.Namespace, assign: bool) -> None:
-    role, user = find_role(args.role), user_get(upn_or_id=args.user)
-    (role_assignment_create if assign else role_assignment_delete)(role=role, user=user, actor=_system_actor())
+    role = find_role(args.role)
+    if assign:
+        user = role_member_add(role=role, upn_or_id=args.user, actor=_system_actor()).user
+    else:
+        user = role_member_remove(role=role, upn_or_id=args.user, actor=_system_actor())
     print(f"{user.user_principal_name} {'now holds' if assign else 'no longer holds'} {role.display_name}")
 
 

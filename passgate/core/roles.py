@@ -152,13 +152,13 @@ def check_removal(*, role: str, holder_enabled: bool, other_enabled_global_admin
     """Refuse taking the Global Administrator role from the last enabled account that holds it."""
     if role == Role.GLOBAL_ADMINISTRATOR.value and holder_enabled and other_enabled_global_admins <= 0:
         raise Conflict("This is the last enabled Global Administrator: assign the role to someone else first, so "
-                       "that somebody can still administer Passgate", code=LAST_GLOBAL_ADMIN)
+                       "that somebody can still administer Passgate.", code=LAST_GLOBAL_ADMIN)
 
 
 def check_assignment(*, role: str, held: Iterable[str]) -> None:
     """Refuse assigning a role the person already holds (Graph: 400, "a conflicting object")."""
     if role in set(held):
-        raise Conflict("This person already holds the role", code=ALREADY_ASSIGNED)
+        raise Conflict("This person already holds the role.", code=ALREADY_ASSIGNED)
 
 
 # --- assignment ids --------------------------------------------------------------------------------------

@@ -12,7 +12,15 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from passgate.audit.models import Category
-from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_record, audited_refusals
+from passgate.audit.services import (
+    NO_CONTEXT,
+    Actor,
+    RequestContext,
+    Target,
+    audit_failure,
+    audit_record,
+    audited_refusals,
+)
 from passgate.core import directory as rules
 from passgate.core import roles as role_rules
 from passgate.core.devices.posix import PosixAccount, next_uid, posix_account
@@ -189,7 +197,7 @@ def role_assignment_create(*, role: role_rules.RoleDefinition, user: User, actor
         with transaction.atomic():
             assignment = RoleAssignment.objects.create(user=user, role=role.id)
     except IntegrityError as exc:  # assigned a moment ago by someone else
-        raise Conflict("This person already holds the role", code=role_rules.ALREADY_ASSIGNED) from exc
+        raise Conflict("This person already holds the role.", code=role_rules.ALREADY_ASSIGNED) from exc
     audit_record(category=Category.DIRECTORY, activity="role.addMember", actor=actor, target=role_target(role),
                  context=context, details={"member": _member(user), "directoryScopeId": directory_scope_id})
     return assignment
@@ -206,7 +214,7 @@ def role_assignment_delete(*, role: role_rules.RoleDefinition, user: User, actor
     list(User.objects.select_for_update().filter(Q(pk=user.pk) | Q(pk__in=admins)).order_by("pk").values("pk"))
     assignment = RoleAssignment.objects.filter(user=user, role=role.id).first()
     if assignment is None:
-        raise NotFound(f"{user.user_principal_name} does not hold the role {role.display_name}",
+        raise NotFound(f"{user.user_principal_name} does not hold the role {role.display_name}.",
                        code=role_rules.NOT_ASSIGNED)
     others = RoleAssignment.objects.filter(role=DirectoryRole.GLOBAL_ADMINISTRATOR,
                                            user__account_enabled=True).exclude(user=user).count()
@@ -214,6 +222,32 @@ def role_assignment_delete(*, role: role_rules.RoleDefinition, user: User, actor
     assignment.delete()
     audit_record(category=Category.DIRECTORY, activity="role.removeMember", actor=actor, target=role_target(role),
                  context=context, details={"member": _member(user)})
+
+
+def _holder(role: role_rules.RoleDefinition, upn_or_id: str, *, activity: str, actor: Actor,
+            context: RequestContext) -> User:
+    """The person a role change names by UPN or id; a name that finds nobody is refused and audited."""
+    try:
+        return user_get(upn_or_id=upn_or_id)
+    except NotFound as exc:
+        audit_failure(category=Category.DIRECTORY, activity=activity, reason=exc.code, actor=actor,
+                      target=role_target(role), context=context, details={"message": exc.message[:500]})
+        raise
+
+
+def role_member_add(*, role: role_rules.RoleDefinition, upn_or_id: str, actor: Actor,
+                    context: RequestContext = NO_CONTEXT) -> RoleAssignment:
+    """``role_assignment_create`` for a person named by UPN or object id (the admin centre, the command line)."""
+    user = _holder(role, upn_or_id, activity="role.addMember", actor=actor, context=context)
+    return role_assignment_create(role=role, user=user, actor=actor, context=context)
+
+
+def role_member_remove(*, role: role_rules.RoleDefinition, upn_or_id: str, actor: Actor,
+                       context: RequestContext = NO_CONTEXT) -> User:
+    """``role_assignment_delete`` for a person named by UPN or object id."""
+    user = _holder(role, upn_or_id, activity="role.removeMember", actor=actor, context=context)
+    role_assignment_delete(role=role, user=user, actor=actor, context=context)
+    return user
 
 
 def _refuse_losing_the_last_global_admin(user: User) -> None:

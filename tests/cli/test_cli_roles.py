@@ -82,6 +82,11 @@ def test_refusals_change_nothing(cli: Any, people: None, argv: tuple[str, ...], 
 def test_refusals_are_audited_with_their_reason(cli: Any, people: None) -> None:
     refused(cli("roles", "remove", "Global Administrator", "ada@contoso.com"))
     refused(cli("roles", "assign", "Global Administrator", "ada@contoso.com"))
+    refused(cli("roles", "assign", "Global Reader", "nobody@contoso.com"))
+    refused(cli("roles", "remove", "Global Reader", "bob@contoso.com"))
     reasons = set(AuditEvent.objects.filter(result="failure", activity__startswith="role.")
-                  .values_list("activity", "reason"))
-    assert reasons == {("role.removeMember", "last_global_admin"), ("role.addMember", "role_already_assigned")}
+                  .values_list("activity", "reason", "target_name"))
+    assert reasons == {("role.removeMember", "last_global_admin", "Global Administrator"),
+                       ("role.addMember", "role_already_assigned", "Global Administrator"),
+                       ("role.addMember", "user_not_found", "Global Reader"),
+                       ("role.removeMember", "role_not_assigned", "Global Reader")}

@@ -201,6 +201,8 @@ def test_bad_assignments_change_nothing(api: Api, make_user: Any, body: dict[str
     assert target in message
     assert not RoleAssignment.objects.filter(user=bob).exists()
     assert not AuditEvent.objects.filter(activity="role.addMember", result="success").exists()
+    refusal = AuditEvent.objects.filter(result="failure").exclude(reason="").latest("occurred_at")
+    assert refusal.activity in ("graph.roles.write", "role.addMember"), refusal.activity
 
 
 def test_assigning_a_role_twice_is_refused_and_audited(api: Api, make_user: Any) -> None:

@@ -10,7 +10,7 @@ enabled Global Administrator keeps the role: removing it is 400 ``Request_BadReq
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from rest_framework.response import Response
 
@@ -175,11 +175,19 @@ def role_assignments_get(call: Call, unified_role_assignment_id: str) -> Respons
                      **assignment_json(assignment, query.select, expand=expand)})
 
 
-def _principal(object_id: str, what: str) -> User:
+def _refuse(call: Call, error: GraphError, reason: str) -> NoReturn:
+    """Refuse a body naming a role or person that does not exist; audited with ``reason``."""
+    error.code = reason
+    call.refused(error, where="body")
+    raise error
+
+
+def _principal(call: Call, object_id: str, what: str) -> User:
     user = user_by_id(object_id=object_id)
     if user is None:
-        raise GraphError.bad_request(f"Invalid value specified for property '{what}': no user '{object_id[:64]}'. "
-                                     "Passgate assigns roles to users.")
+        _refuse(call, GraphError.bad_request(f"Invalid value specified for property '{what}': no user "
+                                             f"'{object_id[:64]}'. Passgate assigns roles to users."),
+                "user_not_found")
     return user
 
 
@@ -188,12 +196,16 @@ def _principal(object_id: str, what: str) -> User:
 def role_assignments_create(call: Call) -> Response:
     """Body: ``principalId`` (a user's id), ``roleDefinitionId`` (a role's template id) and ``directoryScopeId``
     ``/``. 400 for another scope, an unknown role or principal, or a role the user already holds."""
-    data = ROLE_ASSIGNMENT.validate(call.body, mode="create")
+    try:
+        data = ROLE_ASSIGNMENT.validate(call.body, mode="create")
+    except GraphError as exc:
+        call.refused(exc, where="body")  # a role change refused for its body is audited too
+        raise
     role = rules.role_by_id(str(data["roleDefinitionId"]))
     if role is None:
-        raise GraphError.bad_request(f"Invalid value specified for property 'roleDefinitionId': no role definition "
-                                     f"'{str(data['roleDefinitionId'])[:64]}'.")
-    user = _principal(str(data["principalId"]), "principalId")
+        _refuse(call, GraphError.bad_request(f"Invalid value specified for property 'roleDefinitionId': no role "
+                                             f"definition '{str(data['roleDefinitionId'])[:64]}'."), "role_not_found")
+    user = _principal(call, str(data["principalId"]), "principalId")
     assignment = role_assignment_create(role=role, user=user, directory_scope_id=data["directoryScopeId"],
                                         actor=call.actor, context=call.context)
     return Response({"@odata.context": call.metadata(ROLE_ASSIGNMENT.entity_set + "/$entity"),
@@ -247,12 +259,7 @@ def directory_roles_members(call: Call, directory_role_id: str) -> Response:
                      "value": [user_json(u, query.select, with_type=True) for u in role_members(role_id=role.id)]})
 
 
-@endpoint("POST", "/directoryRoles/{directoryRole-id}/members/$ref", operation="roles.write", tag=TAG,
-          summary="Add a directory role member", request="reference.create", responses={204: None},
-          operation_id="directoryRoles.members.ref.add")
-def directory_roles_member_add(call: Call, directory_role_id: str) -> Response:
-    """Body ``{"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/{id}"}``: a user."""
-    role = _load_definition(directory_role_id)
+def _referenced_id(call: Call) -> str:
     body = call.body
     if not isinstance(body, dict):
         raise GraphError.malformed("The request body must be a JSON object.")
@@ -262,7 +269,21 @@ def directory_roles_member_add(call: Call, directory_role_id: str) -> Response:
                                      "property. Send only '@odata.id'.")
     if "@odata.id" not in body:
         raise GraphError.bad_request("Property '@odata.id' is required: the URL of the user to add.")
-    user = _principal(parse_object_ref(body["@odata.id"], hosts=call.hosts), "@odata.id")
+    return parse_object_ref(body["@odata.id"], hosts=call.hosts)
+
+
+@endpoint("POST", "/directoryRoles/{directoryRole-id}/members/$ref", operation="roles.write", tag=TAG,
+          summary="Add a directory role member", request="reference.create", responses={204: None},
+          operation_id="directoryRoles.members.ref.add")
+def directory_roles_member_add(call: Call, directory_role_id: str) -> Response:
+    """Body ``{"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/{id}"}``: a user."""
+    role = _load_definition(directory_role_id)
+    try:
+        object_id = _referenced_id(call)
+    except GraphError as exc:
+        call.refused(exc, where="body")
+        raise
+    user = _principal(call, object_id, "@odata.id")
     role_assignment_create(role=role, user=user, actor=call.actor, context=call.context)
     return Response(status=204)
 

@@ -42,6 +42,7 @@ def _role_page(request: HttpRequest, admin: Admin, role: rules.RoleDefinition, *
                status: int = 200) -> HttpResponse:
     return render_admin(request, admin, "passgate/admin/role.html", {
         "role": role, "members": role_members(role_id=role.id), "error": error, "upn": upn,
+        "permissions": [action.split("/") for action in role.allowed_resource_actions],
     }, section="roles", status=status)
 
 
@@ -60,8 +61,8 @@ def role_member_add(request: HttpRequest, admin: Admin, role_id: uuid.UUID) -> H
         return _role_page(request, admin, role, upn=upn, status=400,
                           error=f"“{upn}” isn't a user name; enter one like alias@domain.")
     try:
-        user = directory.user_get(upn_or_id=upn)
-        directory.role_assignment_create(role=role, user=user, actor=admin.actor, context=request_context(request))
+        user = directory.role_member_add(role=role, upn_or_id=upn, actor=admin.actor,
+                                         context=request_context(request)).user
     except PassgateError as exc:
         return _role_page(request, admin, role, error=for_person(exc), upn=upn, status=400)
     flash(request, f"{user.user_principal_name} now holds the role {role.display_name}.")
