@@ -309,3 +309,14 @@ def test_reading_is_enough_to_read_not_to_write(app_api: Any, make_user: Any) ->
     reader = app_api("RoleManagement.Read.Directory")
     assert reader.get(ASSIGNMENTS).status_code == 200
     assert error_of(_assign(reader, make_user()))[:2] == (403, "Authorization_RequestDenied")
+
+
+def test_directory_roles_select_and_nothing_else(api: Api) -> None:
+    body = api.get("/v1.0/directoryRoles?$select=displayName,roleTemplateId").json()
+    assert body["@odata.context"].endswith("$metadata#directoryRoles(displayName,roleTemplateId)")
+    assert set(body["value"][0]) == {"@odata.type", "displayName", "roleTemplateId"}
+    one = api.get(f"/v1.0/directoryRoleTemplates/{GA.value}?$select=id").json()
+    assert {k: v for k, v in one.items() if not k.startswith("@odata.c")} == {
+        "@odata.type": "#microsoft.graph.directoryRoleTemplate", "id": GA.value}
+    for query in ("$top=1", "$filter=displayName eq 'Global Reader'", "$select=nonsense"):
+        assert error_of(api.get(f"/v1.0/directoryRoles?{query}"))[0] == 400

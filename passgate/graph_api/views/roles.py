@@ -21,6 +21,7 @@ from passgate.core.graph.errors import GraphError
 from passgate.core.graph.odata import Comparison, Query, parse_object_ref
 from passgate.core.graph.resources import USER
 from passgate.core.graph.roles import DIRECTORY_ROLE, DIRECTORY_ROLE_TEMPLATE, ROLE_ASSIGNMENT, ROLE_DEFINITION
+from passgate.core.graph.schema import Resource
 from passgate.directory.models import RoleAssignment, User
 from passgate.directory.selectors import role_assignment_list, role_members, user_by_id
 from passgate.directory.services import role_assignment_create, role_assignment_delete
@@ -224,30 +225,34 @@ def role_assignments_delete(call: Call, unified_role_assignment_id: str) -> Resp
 
 # --- the older directoryRoles API ------------------------------------------------------------------------
 
-def directory_role_json(role: rules.RoleDefinition, *, template: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {"@odata.type": (DIRECTORY_ROLE_TEMPLATE if template else DIRECTORY_ROLE).odata_type,
-                           "id": role.id, "deletedDateTime": None, "description": role.description,
-                           "displayName": role.display_name}
-    if not template:
-        out["roleTemplateId"] = role.id
-    return out
+def directory_role_json(role: rules.RoleDefinition, select: tuple[str, ...] = (), *,
+                        template: bool = False) -> dict[str, Any]:
+    resource = DIRECTORY_ROLE_TEMPLATE if template else DIRECTORY_ROLE
+    values: dict[str, Any] = {"id": role.id, "deletedDateTime": None, "description": role.description,
+                              "displayName": role.display_name, "roleTemplateId": role.id}
+    return {"@odata.type": resource.odata_type, **{name: values[name] for name in (select or resource.default_select)}}
+
+
+def _select(call: Call, resource: Resource) -> tuple[str, ...]:
+    """``$select`` only: the roles come in one page, unfiltered."""
+    return call.query(resource, collection=False).select
 
 
 @endpoint("GET", "/directoryRoles", operation="roles.read", tag=TAG, summary="List directory roles",
-          responses={200: "directoryRole.collection"})
+          responses={200: "directoryRole.collection"}, query=("$select",))
 def directory_roles_list(call: Call) -> Response:
     """Every role Passgate knows (all are activated); the id is the template id."""
-    call.query(DIRECTORY_ROLE, collection=True, allow_filter=False)
-    return Response({"@odata.context": call.metadata("directoryRoles"),
-                     "value": [directory_role_json(r) for r in rules.definitions()]})
+    select = _select(call, DIRECTORY_ROLE)
+    return Response({"@odata.context": call.metadata(entity_context("directoryRoles", select, single=False)),
+                     "value": [directory_role_json(r, select) for r in rules.definitions()]})
 
 
 @endpoint("GET", "/directoryRoles/{directoryRole-id}", operation="roles.read", tag=TAG,
-          summary="Get a directory role", responses={200: "directoryRole"})
+          summary="Get a directory role", responses={200: "directoryRole"}, query=("$select",))
 def directory_roles_get(call: Call, directory_role_id: str) -> Response:
-    call.query(DIRECTORY_ROLE, collection=False)
-    return Response({"@odata.context": call.metadata("directoryRoles/$entity"),
-                     **directory_role_json(_load_definition(directory_role_id))})
+    select = _select(call, DIRECTORY_ROLE)
+    return Response({"@odata.context": call.metadata(entity_context("directoryRoles", select, single=True)),
+                     **directory_role_json(_load_definition(directory_role_id), select)})
 
 
 @endpoint("GET", "/directoryRoles/{directoryRole-id}/members", operation="roles.read", tag=TAG,
@@ -304,16 +309,16 @@ def directory_roles_member_remove(call: Call, directory_role_id: str, directory_
 
 
 @endpoint("GET", "/directoryRoleTemplates", operation="roles.read", tag=TAG, summary="List directory role templates",
-          responses={200: "directoryRoleTemplate.collection"})
+          responses={200: "directoryRoleTemplate.collection"}, query=("$select",))
 def directory_role_templates_list(call: Call) -> Response:
-    call.query(DIRECTORY_ROLE_TEMPLATE, collection=True, allow_filter=False)
-    return Response({"@odata.context": call.metadata("directoryRoleTemplates"),
-                     "value": [directory_role_json(r, template=True) for r in rules.definitions()]})
+    select = _select(call, DIRECTORY_ROLE_TEMPLATE)
+    return Response({"@odata.context": call.metadata(entity_context("directoryRoleTemplates", select, single=False)),
+                     "value": [directory_role_json(r, select, template=True) for r in rules.definitions()]})
 
 
 @endpoint("GET", "/directoryRoleTemplates/{directoryRoleTemplate-id}", operation="roles.read", tag=TAG,
-          summary="Get a directory role template", responses={200: "directoryRoleTemplate"})
+          summary="Get a directory role template", responses={200: "directoryRoleTemplate"}, query=("$select",))
 def directory_role_templates_get(call: Call, directory_role_template_id: str) -> Response:
-    call.query(DIRECTORY_ROLE_TEMPLATE, collection=False)
-    return Response({"@odata.context": call.metadata("directoryRoleTemplates/$entity"),
-                     **directory_role_json(_load_definition(directory_role_template_id), template=True)})
+    select = _select(call, DIRECTORY_ROLE_TEMPLATE)
+    return Response({"@odata.context": call.metadata(entity_context("directoryRoleTemplates", select, single=True)),
+                     **directory_role_json(_load_definition(directory_role_template_id), select, template=True)})
