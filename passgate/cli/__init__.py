@@ -111,6 +111,21 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true")
     a.set_defaults(func="cmd_groups_members")
 
+    roles = sub.add_parser("roles", help="directory roles (Global Administrator, User Administrator ...)"
+                           ).add_subparsers(dest="action", required=True)
+    a = roles.add_parser("list", help="the roles and how many people hold each")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_roles_list")
+    for name, verb in (("assign", "give"), ("remove", "take")):
+        a = roles.add_parser(name, help=f"{verb} a person a role")
+        a.add_argument("role", help="role name (quoted: \"User Administrator\") or template id")
+        a.add_argument("user", help="UPN or object id")
+        a.set_defaults(func=f"cmd_roles_{name}")
+    a = roles.add_parser("members", help="who holds a role")
+    a.add_argument("role", help="role name or template id")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_roles_members")
+
     tap = sub.add_parser("tap", help="Temporary Access Passes").add_subparsers(dest="action", required=True)
     a = tap.add_parser("issue")
     a.add_argument("--user", required=True, help="UPN or object id")

@@ -31,6 +31,8 @@ from passgate.audit.signins import methods_used, signin_as_dict, signin_list, si
 from passgate.cli.server import demo_server, serve, serve_until_stopped
 from passgate.core.errors import InvalidInput
 from passgate.core.graph.odata import Comparison
+from passgate.core.roles import definitions as role_definitions
+from passgate.core.roles import find_role
 from passgate.core.text import UnusableText, strict_loads
 from passgate.core.trust.mds import MetadataSnapshot
 from passgate.credentials.metadata import flagged_passkeys, metadata_import
@@ -38,11 +40,14 @@ from passgate.credentials.services import tap_issue
 from passgate.credentials.throttle import throttle_purge
 from passgate.demo.app import DemoApp
 from passgate.directory.models import DirectoryRole, SecurityGroup, User
+from passgate.directory.selectors import role_member_counts, role_members
 from passgate.directory.services import (
     group_add_member,
     group_create,
     group_get,
     group_remove_member,
+    role_member_add,
+    role_member_remove,
     user_create,
     user_get,
     user_revoke_sign_in_sessions,
@@ -217,6 +222,40 @@ def cmd_groups_members(args: argparse.Namespace) -> None:
     members = list(group.members.all())
     _emit(args, [{"id": str(u.id), "userPrincipalName": u.user_principal_name} for u in members],
           lambda: [u.user_principal_name for u in members] or ["(no members)"])
+
+
+# --- roles ------------------------------------------------------------------------------------------
+
+def cmd_roles_list(args: argparse.Namespace) -> None:
+    counts = role_member_counts()
+    rows = [{"id": r.id, "displayName": r.display_name, "members": counts.get(r.id, 0)} for r in role_definitions()]
+    _emit(args, rows, lambda: [f"{r['displayName']:<38} {r['members']:>5} members  {r['id']}" for r in rows])
+
+
+def _role_change(args: argparse.Namespace, assign: bool) -> None:
+    role = find_role(args.role)
+    if assign:
+        user = role_member_add(role=role, upn_or_id=args.user, actor=_system_actor()).user
+    else:
+        user = role_member_remove(role=role, upn_or_id=args.user, actor=_system_actor())
+    print(f"{user.user_principal_name} {'now holds' if assign else 'no longer holds'} {role.display_name}")
+
+
+def cmd_roles_assign(args: argparse.Namespace) -> None:
+    _role_change(args, True)
+
+
+def cmd_roles_remove(args: argparse.Namespace) -> None:
+    _role_change(args, False)
+
+
+def cmd_roles_members(args: argparse.Namespace) -> None:
+    role = find_role(args.role)
+    members = role_members(role_id=role.id)
+    _emit(args, [{"id": str(u.id), "userPrincipalName": u.user_principal_name, "displayName": u.display_name,
+                  "accountEnabled": u.account_enabled} for u in members],
+          lambda: [u.user_principal_name + ("" if u.account_enabled else "  (disabled)") for u in members]
+          or [f"(nobody holds {role.display_name})"])
 
 
 # --- tap, audit -------------------------------------------------------------------------------------

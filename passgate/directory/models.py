@@ -104,6 +104,7 @@ class DirectoryRole(models.TextChoices):
     CONDITIONAL_ACCESS_ADMINISTRATOR = "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9", "Conditional Access Administrator"
     APPLICATION_ADMINISTRATOR = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3", "Application Administrator"
     CLOUD_APPLICATION_ADMINISTRATOR = "158c047a-c907-4556-b7ef-446551a6b5f7", "Cloud Application Administrator"
+    PRIVILEGED_ROLE_ADMINISTRATOR = "e8611ab8-c189-46e8-94e1-60213ab1f814", "Privileged Role Administrator"
 
 
 class RoleAssignment(models.Model):

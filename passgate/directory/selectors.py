@@ -10,10 +10,10 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 
 from passgate.core.graph.odata import Comparison
-from passgate.directory.models import SecurityGroup, User
+from passgate.directory.models import RoleAssignment, SecurityGroup, User
 
 # Graph property -> (eq lookup, startswith lookup)
 USER_COLUMNS: Mapping[str, tuple[str, str]] = {
@@ -104,3 +104,33 @@ def group_by_id(*, object_id: str) -> SecurityGroup | None:
         return SecurityGroup.objects.filter(pk=uuid.UUID(object_id)).first()
     except ValueError:
         return None
+
+
+# --- directory roles ------------------------------------------------------------------------------------
+
+def role_assignment_list(*, role_id: str | None = None, principal_id: str | None = None) -> list[RoleAssignment]:
+    """Role assignments (with their users), by role then user name; optionally of one role and/or one person."""
+    qs = RoleAssignment.objects.select_related("user")
+    if role_id is not None:
+        qs = qs.filter(role=role_id.lower())
+    if principal_id is not None:
+        try:
+            qs = qs.filter(user_id=uuid.UUID(principal_id))
+        except ValueError:
+            return []
+    return list(qs.order_by("role", "user__upn_normalized"))
+
+
+def role_assignment_get(*, role_id: str, principal_id: str) -> RoleAssignment | None:
+    found = role_assignment_list(role_id=role_id, principal_id=principal_id)
+    return found[0] if found else None
+
+
+def role_member_counts() -> dict[str, int]:
+    """How many people hold each role (template id -> count); roles nobody holds are absent."""
+    return dict(RoleAssignment.objects.values("role").annotate(n=Count("id")).values_list("role", "n"))
+
+
+def role_members(*, role_id: str) -> list[User]:
+    """The people holding a role, by user name."""
+    return list(User.objects.filter(role_assignments__role=role_id.lower()).order_by("upn_normalized"))

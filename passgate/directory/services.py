@@ -8,12 +8,21 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from passgate.audit.models import Category
-from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_record, audited_refusals
+from passgate.audit.services import (
+    NO_CONTEXT,
+    Actor,
+    RequestContext,
+    Target,
+    audit_failure,
+    audit_record,
+    audited_refusals,
+)
 from passgate.core import directory as rules
+from passgate.core import roles as role_rules
 from passgate.core.devices.posix import PosixAccount, next_uid, posix_account
 from passgate.core.errors import Conflict, NotFound
 from passgate.directory.models import DirectoryRole, GroupMembership, RoleAssignment, SecurityGroup, User
@@ -159,6 +168,85 @@ def user_set_upn(*, user: User, upn: str, actor: Actor, context: RequestContext 
     user.save(update_fields=["user_principal_name", "upn_normalized", "updated_at"])
     audit_record(category=Category.DIRECTORY, activity="user.setUpn", actor=actor, target=user_target(user),
                  context=context, details={"userPrincipalName": {"old": old, "new": upn}})
+    return user
+
+
+def role_target(role: role_rules.RoleDefinition) -> Target:
+    return Target(type="role", id=role.id, name=role.display_name)
+
+
+def _role_of(kwargs: Mapping[str, Any]) -> Target | None:
+    role = kwargs.get("role")
+    return role_target(role) if isinstance(role, role_rules.RoleDefinition) else None
+
+
+def _member(user: User) -> dict[str, str]:
+    return {"id": str(user.id), "userPrincipalName": user.user_principal_name}
+
+
+@audited_refusals(category=Category.DIRECTORY, activity="role.addMember", target=_role_of)
+@transaction.atomic
+def role_assignment_create(*, role: role_rules.RoleDefinition, user: User, actor: Actor,
+                           context: RequestContext = NO_CONTEXT, directory_scope_id: str = "/") -> RoleAssignment:
+    """Give ``user`` the directory role ``role`` (whole-directory scope only). Who may is the caller's check
+    (``roles.write``); a role the person already holds is refused (``role_already_assigned``)."""
+    role_rules.check_scope(directory_scope_id)
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one change to a person's roles at a time
+    role_rules.check_assignment(role=role.id, held=user_roles(user=user))
+    try:
+        with transaction.atomic():
+            assignment = RoleAssignment.objects.create(user=user, role=role.id)
+    except IntegrityError as exc:  # assigned a moment ago by someone else
+        raise Conflict("This person already holds the role.", code=role_rules.ALREADY_ASSIGNED) from exc
+    audit_record(category=Category.DIRECTORY, activity="role.addMember", actor=actor, target=role_target(role),
+                 context=context, details={"member": _member(user), "directoryScopeId": directory_scope_id})
+    return assignment
+
+
+@audited_refusals(category=Category.DIRECTORY, activity="role.removeMember", target=_role_of)
+@transaction.atomic
+def role_assignment_delete(*, role: role_rules.RoleDefinition, user: User, actor: Actor,
+                           context: RequestContext = NO_CONTEXT) -> None:
+    """Take the directory role ``role`` from ``user``. The last enabled Global Administrator keeps it
+    (``last_global_admin``); a role the person does not hold is ``role_not_assigned``."""
+    # Lock every Global Administrator's row so that two removals at once can't both see "someone else is left".
+    admins = RoleAssignment.objects.filter(role=DirectoryRole.GLOBAL_ADMINISTRATOR).values("user_id")
+    list(User.objects.select_for_update().filter(Q(pk=user.pk) | Q(pk__in=admins)).order_by("pk").values("pk"))
+    assignment = RoleAssignment.objects.filter(user=user, role=role.id).first()
+    if assignment is None:
+        raise NotFound(f"{user.user_principal_name} does not hold the role {role.display_name}.",
+                       code=role_rules.NOT_ASSIGNED)
+    others = RoleAssignment.objects.filter(role=DirectoryRole.GLOBAL_ADMINISTRATOR,
+                                           user__account_enabled=True).exclude(user=user).count()
+    role_rules.check_removal(role=role.id, holder_enabled=user.account_enabled, other_enabled_global_admins=others)
+    assignment.delete()
+    audit_record(category=Category.DIRECTORY, activity="role.removeMember", actor=actor, target=role_target(role),
+                 context=context, details={"member": _member(user)})
+
+
+def _holder(role: role_rules.RoleDefinition, upn_or_id: str, *, activity: str, actor: Actor,
+            context: RequestContext) -> User:
+    """The person a role change names by UPN or id; a name that finds nobody is refused and audited."""
+    try:
+        return user_get(upn_or_id=upn_or_id)
+    except NotFound as exc:
+        audit_failure(category=Category.DIRECTORY, activity=activity, reason=exc.code, actor=actor,
+                      target=role_target(role), context=context, details={"message": exc.message[:500]})
+        raise
+
+
+def role_member_add(*, role: role_rules.RoleDefinition, upn_or_id: str, actor: Actor,
+                    context: RequestContext = NO_CONTEXT) -> RoleAssignment:
+    """``role_assignment_create`` for a person named by UPN or object id (the admin centre, the command line)."""
+    user = _holder(role, upn_or_id, activity="role.addMember", actor=actor, context=context)
+    return role_assignment_create(role=role, user=user, actor=actor, context=context)
+
+
+def role_member_remove(*, role: role_rules.RoleDefinition, upn_or_id: str, actor: Actor,
+                       context: RequestContext = NO_CONTEXT) -> User:
+    """``role_assignment_delete`` for a person named by UPN or object id."""
+    user = _holder(role, upn_or_id, activity="role.removeMember", actor=actor, context=context)
+    role_assignment_delete(role=role, user=user, actor=actor, context=context)
     return user
 
 

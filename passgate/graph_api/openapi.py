@@ -22,6 +22,8 @@ _QUERY_PARAMETERS: dict[str, dict[str, Any]] = {
     "$top": {"description": "Page size, 1-999 (default 100).",
              "schema": {"type": "integer", "minimum": 1, "maximum": 999}},
     "$skiptoken": {"description": "Continues a listing: use @odata.nextLink unchanged.", "schema": {"type": "string"}},
+    "$expand": {"description": "principal: each role assignment with the user who holds the role.",
+                "schema": {"type": "string", "enum": ["principal"]}},
 }
 _STATUS_TEXT = {200: "OK", 201: "Created", 204: "No Content"}
 # Graph's error envelope, exactly as passgate.core.graph.errors.envelope writes it.

@@ -175,9 +175,13 @@ class Call:
                       context=self.context, details={"method": self.request.method, "path": self.request.path,
                                                      "where": where, "message": exc.message})
 
-    def query(self, resource: Resource, *, collection: bool, allow_filter: bool = True) -> Query:
-        return parse_query(dict(self.request.query_params.lists()), resource.query_spec, collection=collection,
-                           key=_skiptoken_key(), allow_filter=allow_filter)
+    def query(self, resource: Resource, *, collection: bool, allow_filter: bool = True,
+              handled: tuple[str, ...] = ()) -> Query:
+        """The request's OData options for ``resource``; ``handled`` names options the handler reads itself
+        (``$expand``)."""
+        params = {k: v for k, v in self.request.query_params.lists() if k.lower() not in handled}
+        return parse_query(params, resource.query_spec, collection=collection, key=_skiptoken_key(),
+                           allow_filter=allow_filter)
 
     def authorize(self, operation: str, *, target_roles: frozenset[str] | None = None) -> None:
         """Check the caller's permission or role (and, for sensitive actions, the target's roles); audit a refusal."""

@@ -23,8 +23,9 @@ GR = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
 CAA = "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9"
 APPA = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
 CAPPA = "158c047a-c907-4556-b7ef-446551a6b5f7"
+PRA = "e8611ab8-c189-46e8-94e1-60213ab1f814"
 ROLES = {"global_admin": GA, "auth_policy_admin": APA, "auth_admin": AA, "user_admin": UA, "global_reader": GR,
-         "ca_admin": CAA, "app_admin": APPA, "cloud_app_admin": CAPPA}
+         "ca_admin": CAA, "app_admin": APPA, "cloud_app_admin": CAPPA, "privileged_role_admin": PRA}
 
 TAP_PATTERN = re.compile(r"\b[2-9A-HJKMNP-TV-Z]{4}(?:-[2-9A-HJKMNP-TV-Z]{4}){3}\b")
 

@@ -15,7 +15,7 @@ from passgate.audit.models import AuditEvent
 from passgate.audit.services import Actor
 from passgate.core.graph.authz import OPERATIONS, Role
 from passgate.credentials.models import Passkey, PolicyVersion, TemporaryAccessPass
-from passgate.directory.models import GroupMembership, SecurityGroup, User
+from passgate.directory.models import GroupMembership, RoleAssignment, SecurityGroup, User
 from tests.admin.conftest import AA, APA, GA, GR, ROLES, UA, post_forms, start_session, text_of
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +71,9 @@ PAGES = [
     ("/admin/apps/{app}/secret", "applications.write"),
     ("/admin/apps/{app}/secret/delete", "applications.write"),
     ("/admin/apps/{app}/delete", "applications.write"),
+    ("/admin/roles", "roles.read"),
+    ("/admin/roles/" + GR, "roles.read"),
+    ("/admin/roles/" + GR + "/members/{pat}/remove", "roles.write"),
 ]
 
 
@@ -161,6 +164,8 @@ def _changes(world: Any) -> list[tuple[str, str, dict[str, str], int]]:
          {"state": "enabled", "include": "all_users", "minimumLifetimeInMinutes": "10",
           "defaultLifetimeInMinutes": "30", "maximumLifetimeInMinutes": "480"}, 302),
         ("policy.write", "/admin/methods/authenticator-app", {"include": "all_users"}, 302),  # disabled
+        ("roles.write", f"/admin/roles/{GR}/members", {"upn": "sam@contoso.com"}, 302),
+        ("roles.write", f"/admin/roles/{GR}/members/{world['sam'].pk}/remove", {}, 302),
         ("users.write", f"/admin/users/{pat.pk}/delete", {}, 302),
         ("applications.write", "/admin/apps/new", {"name": "New", "kind": "web",
                                                    "redirect_uris": "https://new.contoso.test/cb"}, 200),
@@ -178,6 +183,7 @@ def _state() -> tuple[Any, ...]:
             GroupMembership.objects.count(), PolicyVersion.objects.count(),
             sorted((name, bytes(digest)) for name, digest in AppRegistration.objects.values_list(
                 "display_name", "secret_sha256")),
+            sorted(RoleAssignment.objects.values_list("user_id", "role")),
             AuditEvent.objects.filter(result="success").count())
 
 

@@ -101,6 +101,9 @@ def _seed(graph: Graph) -> dict[str, list[str]]:
                          "value": 1}]}, 201)
     graph("POST", f"/deviceManagement/deviceConfigurations/{profile['id']}/assign", {"assignments": [
         {"target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": group["id"]}}]})
+    reader = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"  # Global Reader
+    assignment = graph("POST", "/roleManagement/directory/roleAssignments", {
+        "principalId": user["id"], "roleDefinitionId": reader, "directoryScopeId": "/"}, 201)
     audits = graph("GET", "/auditLogs/directoryAudits?$top=3")["value"]
     sign_ins = graph("GET", "/auditLogs/signIns?$top=3")["value"]
     return {
@@ -117,6 +120,9 @@ def _seed(graph: Graph) -> dict[str, list[str]]:
         "signIn-id": [s["id"] for s in sign_ins],
         "deviceConfiguration-id": [profile["id"]],
         "deviceEnrollmentConfiguration-id": ["DefaultWindowsHelloForBusiness"],
+        **{param: [reader, "62e90394-69f5-4237-9190-012177145e10"] for param in (
+            "unifiedRoleDefinition-id", "directoryRole-id", "directoryRoleTemplate-id")},
+        "unifiedRoleAssignment-id": [assignment["id"]],
     }
 
 

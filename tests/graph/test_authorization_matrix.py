@@ -20,6 +20,7 @@ from passgate.audit.models import Category
 from passgate.audit.services import Actor, RequestContext, audit_record
 from passgate.audit.signins import signin_record
 from passgate.core.graph.authz import Permission
+from passgate.core.roles import assignment_id
 from passgate.credentials.services import tap_issue
 from passgate.device_config.services import device_configuration_create
 from passgate.directory.models import DirectoryRole
@@ -75,6 +76,13 @@ ENROLLMENT_CONFIGS = "/v1.0/deviceManagement/deviceEnrollmentConfigurations"
 SECURITY_KEY_SETTING = {"@odata.type": "#microsoft.graph.omaSettingInteger", "displayName": "Security keys",
                         "omaUri": "./Device/Vendor/MSFT/PassportForWork/SecurityKey/UseSecurityKeyForSignin",
                         "value": 1}
+# Directory roles: RoleManagement.Read.Directory / RoleManagement.ReadWrite.Directory; reading is every admin role
+# (Passgate keeps the API to administrators), writing the Privileged Role Administrator ("the least privileged role
+# supported for this operation", rbacapplication-post-roleassignments) and the Global Administrator.
+READ_ROLES = ({"RoleManagement.Read.Directory", "RoleManagement.ReadWrite.Directory"}, ALL_ROLES)
+WRITE_ROLES = ({"RoleManagement.ReadWrite.Directory"}, {GA, DirectoryRole.PRIVILEGED_ROLE_ADMINISTRATOR})
+ROLE_DEFINITIONS = "/v1.0/roleManagement/directory/roleDefinitions"
+ROLE_ASSIGNMENTS = "/v1.0/roleManagement/directory/roleAssignments"
 # /me: any signed-in person (session), whatever their roles; an app token gets 400 (delegated flow only).
 ME = (set(), set())
 
@@ -100,6 +108,10 @@ class Case:
                 .replace("{signin}", "{signIn-id}").replace("{audit}", "{directoryAudit-id}")
                 .replace("{app}", "{application-id}").replace("{appid}", "{appId}")
                 .replace("{device}", "{device-id}")
+                .replace("{roledef}", "{unifiedRoleDefinition-id}")
+                .replace("{roleassign}", "{unifiedRoleAssignment-id}")
+                .replace("{dirrole}", "{directoryRole-id}").replace("{roletemplate}", "{directoryRoleTemplate-id}")
+                .replace("{holder}", "{directoryObject-id}")
                 .replace("{devconfig}", "{deviceConfiguration-id}")
                 .replace("{enrollconfig}", "{deviceEnrollmentConfiguration-id}")
                 .replace("(challengeTimeoutInMinutes=30)", "(challengeTimeoutInMinutes={challengeTimeoutInMinutes})")
@@ -223,6 +235,22 @@ CASES = [
     Case("GET", ENROLLMENT_CONFIGS + "/{enrollconfig}", None, 200, READ_DEVICE_CONFIG),
     Case("PATCH", ENROLLMENT_CONFIGS + "/{enrollconfig}", lambda ids: {"securityKeyForSignIn": "enabled"}, 200,
          WRITE_DEVICE_CONFIG),
+    Case("GET", ROLE_DEFINITIONS, None, 200, READ_ROLES),
+    Case("GET", ROLE_DEFINITIONS + "/{roledef}", None, 200, READ_ROLES),
+    Case("GET", ROLE_ASSIGNMENTS, None, 200, READ_ROLES),
+    Case("POST", ROLE_ASSIGNMENTS, lambda ids: {"principalId": ids["member"], "roleDefinitionId": ids["roledef"],
+                                                "directoryScopeId": "/"}, 201, WRITE_ROLES),
+    Case("GET", ROLE_ASSIGNMENTS + "/{roleassign}", None, 200, READ_ROLES),
+    Case("DELETE", ROLE_ASSIGNMENTS + "/{roleassign}", None, 204, WRITE_ROLES),
+    Case("GET", "/v1.0/directoryRoles", None, 200, READ_ROLES),
+    Case("GET", "/v1.0/directoryRoles/{dirrole}", None, 200, READ_ROLES),
+    Case("GET", "/v1.0/directoryRoles/{dirrole}/members", None, 200, READ_ROLES),
+    Case("POST", "/v1.0/directoryRoles/{dirrole}/members/$ref",
+         lambda ids: {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{ids['member']}"}, 204,
+         WRITE_ROLES),
+    Case("DELETE", "/v1.0/directoryRoles/{dirrole}/members/{holder}/$ref", None, 204, WRITE_ROLES),
+    Case("GET", "/v1.0/directoryRoleTemplates", None, 200, READ_ROLES),
+    Case("GET", "/v1.0/directoryRoleTemplates/{roletemplate}", None, 200, READ_ROLES),
 ]
 
 PERMISSIONS = [p.value for p in Permission]
@@ -261,7 +289,9 @@ def _objects(make_user: Any) -> dict[str, str]:
     profile = device_configuration_create(body={"@odata.type": "#microsoft.graph.windows10CustomConfiguration",
                                                 "displayName": "Keys", "omaSettings": [SECURITY_KEY_SETTING]},
                                           actor=Actor.system("test"))
-    return {"device": str(joined_device().id),
+    holder = make_user(display_name="Holds a role", roles=(GR,))
+    return {"device": str(joined_device().id), "holder": str(holder.id), "roledef": GR.value, "dirrole": GR.value,
+            "roletemplate": GR.value, "roleassign": assignment_id(GR.value, str(holder.id)),
             "user": str(target.id), "group": str(group.id), "member": str(member.id), "tapuser": str(tap_user.id),
             "tap": str(tap.id), "passkey": str(stored_passkey(target).id), "oath": str(stored_oath(target).id),
             "config": "Fido2", "strength": strength.id, "capolicy": policy.id, "signin": str(signin.id),

@@ -93,6 +93,11 @@ CHECKS = [
     *[(kind, (), kind) for kind in ("groupAssignmentTarget", "exclusionGroupAssignmentTarget")],
     *[(f"deviceEnrollmentConfiguration{mode}", (), "deviceEnrollmentWindowsHelloForBusinessConfiguration")
       for mode in ("", ".update")],
+    ("unifiedRoleDefinition", (), "unifiedRoleDefinition"),
+    ("unifiedRoleDefinition", ("rolePermissions", "items"), "unifiedRolePermission"),
+    *[(f"unifiedRoleAssignment{mode}", (), "unifiedRoleAssignment") for mode in ("", ".create")],
+    ("directoryRole", (), "directoryRole"),
+    ("directoryRoleTemplate", (), "directoryRoleTemplate"),
 ]
 
 

@@ -15,11 +15,12 @@ def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], A
     from passgate.audit.services import Actor, RequestContext, audit_record
     from passgate.audit.signins import signin_record
     from passgate.core import totp
+    from passgate.core.roles import assignment_id, find_role
     from passgate.credentials import oath
     from passgate.credentials.models import TemporaryAccessPass
     from passgate.device_config.services import device_configuration_create
     from passgate.directory.models import DirectoryRole
-    from passgate.directory.services import group_add_member, group_create
+    from passgate.directory.services import group_add_member, group_create, role_assignment_create
     from tests.graph.methods import stored_oath, stored_passkey
     from tests.services.support import authenticator_for, register
 
@@ -37,6 +38,8 @@ def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], A
     member = make_user(upn="sam@contoso.com", display_name="Sam")
     group = group_create(display_name="Pilot", actor=system)
     group_add_member(group=group, user=member, actor=system)
+    reader = DirectoryRole.GLOBAL_READER.value
+    role_assignment_create(role=find_role(reader), user=member, actor=system)
     strength = strength_create(body={"displayName": "Keys", "allowedCombinations": ["fido2"]}, actor=system)
     policy = ca_policy_create(body={
         "displayName": "Keys for all", "state": "disabled",
@@ -65,6 +68,8 @@ def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], A
         "tenant": "common", "device_configuration_id": profile.id,
         "device_enrollment_configuration_id": "DefaultWindowsHelloForBusiness",
         "device_id": str(device.pk), "token_id": str(token.pk), "configuration_id": profile.id,
+        "unified_role_definition_id": reader, "directory_role_id": reader, "directory_role_template_id": reader,
+        "unified_role_assignment_id": assignment_id(reader, str(member.pk)), "role_id": reader,
     }
     return values, admin
 

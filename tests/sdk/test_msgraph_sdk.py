@@ -198,3 +198,65 @@ def test_the_official_graph_sdk_manages_device_configuration(server: dict[str, A
     assert isinstance(profile.created_date_time, datetime) and profile.created_date_time.tzinfo is not None
     assert isinstance(devices[0].registration_date_time, datetime)
     assert isinstance(enrollment.last_modified_date_time, datetime)
+
+
+# --- directory roles ------------------------------------------------------------------------------------
+
+GLOBAL_READER = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+
+
+async def _roles(client: GraphServiceClient, user_id: str) -> dict[str, Any]:
+    from kiota_abstractions.base_request_configuration import RequestConfiguration
+    from msgraph.generated.models.unified_role_assignment import UnifiedRoleAssignment
+    from msgraph.generated.role_management.directory.role_assignments.role_assignments_request_builder import (
+        RoleAssignmentsRequestBuilder,
+    )
+
+    directory = client.role_management.directory
+    seen: dict[str, Any] = {"definitions": await directory.role_definitions.get()}
+    seen["created"] = await directory.role_assignments.post(UnifiedRoleAssignment(
+        principal_id=user_id, role_definition_id=GLOBAL_READER, directory_scope_id="/"))
+    query = RoleAssignmentsRequestBuilder.RoleAssignmentsRequestBuilderGetQueryParameters(
+        filter=f"principalId eq '{user_id}'", expand=["principal"])
+    seen["filtered"] = await directory.role_assignments.get(RequestConfiguration(query_parameters=query))
+    seen["members"] = await client.directory_roles.by_directory_role_id(GLOBAL_READER).members.get()
+    assert seen["created"] is not None and seen["created"].id
+    await directory.role_assignments.by_unified_role_assignment_id(seen["created"].id).delete()
+    seen["after"] = await directory.role_assignments.get(RequestConfiguration(query_parameters=query))
+    return seen
+
+
+def test_the_official_graph_sdk_assigns_and_removes_a_role(server: dict[str, Any]) -> None:
+    import json
+
+    from msgraph.generated.models.unified_role_assignment import UnifiedRoleAssignment
+    from msgraph.generated.models.unified_role_definition import UnifiedRoleDefinition
+    from msgraph.generated.models.user import User
+
+    user_id = json.loads(_cli(server, "users", "add", "reader@contoso.test", "--json"))["id"]
+    out = _cli(server, "apps", "add", "--name", "Roles", "--permission", "RoleManagement.ReadWrite.Directory")
+    app_id = re.search(r"Application \(client\) ID:\s+(\S+)", out)
+    secret = re.search(r"Client secret:\s+(\S+)", out)
+    assert app_id and secret, out
+    credential = PassgateClientSecretCredential(f"{server['origin']}/contoso.onmicrosoft.com/oauth2/v2.0/token",
+                                                app_id.group(1), secret.group(1))
+    client = GraphServiceClient(credentials=credential, scopes=[SCOPE])
+    client.request_adapter.base_url = f"{server['origin']}/v1.0"
+    seen = _in_own_loop(_roles(client, user_id))
+
+    definitions = seen["definitions"].value
+    assert all(isinstance(d, UnifiedRoleDefinition) and d.is_built_in for d in definitions)
+    reader = next(d for d in definitions if d.template_id == GLOBAL_READER)
+    assert reader.display_name == "Global Reader" and reader.role_permissions[0].allowed_resource_actions
+    created = seen["created"]
+    assert isinstance(created, UnifiedRoleAssignment)
+    assert (created.principal_id, created.role_definition_id, created.directory_scope_id) == (
+        user_id, GLOBAL_READER, "/")
+    [found] = seen["filtered"].value
+    assert found.id == created.id and isinstance(found.principal, User) and found.principal.id == user_id
+    assert [m.id for m in seen["members"].value] == [user_id]
+    assert seen["after"].value == []
+    for item in [*definitions, created, found]:
+        assert all(k == "@odata.context" for k in item.additional_data), item.additional_data
+    shown = json.loads(_cli(server, "users", "show", user_id, "--json"))
+    assert shown["roles"] == []

@@ -62,6 +62,8 @@ GRAPH_APP_ROLE_IDS: Mapping[Permission, str] = MappingProxyType({
     Permission.DEVICE_READWRITE_ALL: "1138cb37-bd11-4084-a2b7-9f71582aeddb",
     Permission.DEVICE_MANAGEMENT_CONFIGURATION_READ_ALL: "dc377aa6-52d8-4e23-b271-2a7ae04cedf3",
     Permission.DEVICE_MANAGEMENT_CONFIGURATION_READWRITE_ALL: "9241abd9-d0e6-425a-bd4f-47ba86e767a4",
+    Permission.ROLE_MANAGEMENT_READ_DIRECTORY: "483bed4a-2ad3-4361-a73b-c83ccdbdc53c",
+    Permission.ROLE_MANAGEMENT_READWRITE_DIRECTORY: "9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8",
 })
 _PERMISSION_BY_ROLE_ID: Mapping[str, str] = {role_id: p.value for p, role_id in GRAPH_APP_ROLE_IDS.items()}
 

@@ -113,6 +113,7 @@ _CATEGORIES: tuple[tuple[str, str, str], ...] = (
     ("directory", "user", "UserManagement"),
     ("directory", "group", "GroupManagement"),
     ("directory", "application", "ApplicationManagement"),
+    ("directory", "role", "RoleManagement"),
     ("directory", "*", "DirectoryManagement"),
     ("securityInfo", "*", "UserManagement"),
     ("policy", "*", "Policy"),
@@ -145,7 +146,7 @@ def categories_for(graph: str) -> tuple[tuple[str, tuple[str, ...] | None, tuple
 
 _TARGET_TYPES: Mapping[str, str] = MappingProxyType({
     "user": "User", "group": "Group", "application": "App", "authenticationMethodsPolicy": "Policy",
-    "conditionalAccessPolicy": "Policy", "authenticationStrengthPolicy": "Policy",
+    "conditionalAccessPolicy": "Policy", "authenticationStrengthPolicy": "Policy", "role": "Role",
 })
 
 

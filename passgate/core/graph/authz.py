@@ -42,6 +42,8 @@ class Permission(StrEnum):
     DEVICE_READWRITE_ALL = "Device.ReadWrite.All"
     DEVICE_MANAGEMENT_CONFIGURATION_READ_ALL = "DeviceManagementConfiguration.Read.All"
     DEVICE_MANAGEMENT_CONFIGURATION_READWRITE_ALL = "DeviceManagementConfiguration.ReadWrite.All"
+    ROLE_MANAGEMENT_READ_DIRECTORY = "RoleManagement.Read.Directory"
+    ROLE_MANAGEMENT_READWRITE_DIRECTORY = "RoleManagement.ReadWrite.Directory"
 
 
 @unique
@@ -56,6 +58,7 @@ class Role(StrEnum):
     CONDITIONAL_ACCESS_ADMINISTRATOR = "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9"
     APPLICATION_ADMINISTRATOR = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
     CLOUD_APPLICATION_ADMINISTRATOR = "158c047a-c907-4556-b7ef-446551a6b5f7"
+    PRIVILEGED_ROLE_ADMINISTRATOR = "e8611ab8-c189-46e8-94e1-60213ab1f814"
 
 
 ROLE_NAMES: Mapping[Role, str] = MappingProxyType({
@@ -67,6 +70,7 @@ ROLE_NAMES: Mapping[Role, str] = MappingProxyType({
     Role.CONDITIONAL_ACCESS_ADMINISTRATOR: "Conditional Access Administrator",
     Role.APPLICATION_ADMINISTRATOR: "Application Administrator",
     Role.CLOUD_APPLICATION_ADMINISTRATOR: "Cloud Application Administrator",
+    Role.PRIVILEGED_ROLE_ADMINISTRATOR: "Privileged Role Administrator",
 })
 
 
@@ -191,6 +195,15 @@ OPERATIONS: Mapping[str, Rule] = MappingProxyType({rule.operation: rule for rule
           _GRAPH + "intune-deviceconfig-windows10customconfiguration-delete",
           _GRAPH + "intune-deviceconfig-deviceconfiguration-assign",
           _GRAPH + "intune-onboarding-deviceenrollmentwindowshelloforbusinessconfiguration-update"),
+    # Directory roles: RoleManagement.Read.Directory / RoleManagement.ReadWrite.Directory. Graph lets the Directory
+    # Readers role read role definitions and assignments; Passgate keeps reading to every admin role. Assigning
+    # and removing: "Privileged Role Administrator is the least privileged role supported for this operation".
+    _rule("roles.read", [Permission.ROLE_MANAGEMENT_READ_DIRECTORY, Permission.ROLE_MANAGEMENT_READWRITE_DIRECTORY],
+          _ALL_ADMIN_ROLES, _GRAPH + "rbacapplication-list-roledefinitions",
+          _GRAPH + "rbacapplication-list-roleassignments", _GRAPH + "directoryrole-list"),
+    _rule("roles.write", [Permission.ROLE_MANAGEMENT_READWRITE_DIRECTORY], [Role.PRIVILEGED_ROLE_ADMINISTRATOR],
+          _GRAPH + "rbacapplication-post-roleassignments", _GRAPH + "unifiedroleassignment-delete",
+          _GRAPH + "directoryrole-post-members", _GRAPH + "directoryrole-delete-member"),
 )})
 
 # Which target roles each role may act on for sensitive actions ("Who can update sensitive attributes?",
@@ -205,6 +218,7 @@ MANAGEABLE_TARGET_ROLES: Mapping[Role, frozenset[Role]] = MappingProxyType({
     Role.CONDITIONAL_ACCESS_ADMINISTRATOR: frozenset(),
     Role.APPLICATION_ADMINISTRATOR: frozenset(),
     Role.CLOUD_APPLICATION_ADMINISTRATOR: frozenset(),
+    Role.PRIVILEGED_ROLE_ADMINISTRATOR: frozenset(),
 })
 
 

@@ -25,6 +25,7 @@ MALFORMED_ID: Final = "malformed_id"
 MAX_SHOWN: Final = 64
 _NAME = re.compile(r"[A-Za-z0-9]{1,64}")
 _NUMBER = re.compile(r"[0-9]{1,9}")
+_ROLE_ASSIGNMENT = re.compile(r"[A-Za-z0-9_-]{43}-1")
 
 
 @unique
@@ -33,6 +34,7 @@ class IdShape(StrEnum):
     USER = "guid or userPrincipalName"
     NAME = "name"  # letters and digits, at most 64
     NUMBER = "whole number"
+    ROLE_ASSIGNMENT = "role assignment id"  # Entra's: 43 base64url characters and "-1" (core.roles)
 
 
 PATH_PARAMETERS: Final[Mapping[str, IdShape]] = MappingProxyType({
@@ -53,6 +55,10 @@ PATH_PARAMETERS: Final[Mapping[str, IdShape]] = MappingProxyType({
     "deviceConfiguration-id": IdShape.GUID,
     "deviceEnrollmentConfiguration-id": IdShape.NAME,
     "challengeTimeoutInMinutes": IdShape.NUMBER,
+    "unifiedRoleDefinition-id": IdShape.GUID,
+    "unifiedRoleAssignment-id": IdShape.ROLE_ASSIGNMENT,
+    "directoryRole-id": IdShape.GUID,
+    "directoryRoleTemplate-id": IdShape.GUID,
 })
 
 
@@ -89,6 +95,8 @@ def well_formed(shape: IdShape, value: str) -> bool:
         return _is_guid(value.strip()) or _is_upn(value)
     if shape is IdShape.NAME:
         return _NAME.fullmatch(value) is not None
+    if shape is IdShape.ROLE_ASSIGNMENT:
+        return _ROLE_ASSIGNMENT.fullmatch(value) is not None
     return _NUMBER.fullmatch(value) is not None
 
 

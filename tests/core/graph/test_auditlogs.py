@@ -162,6 +162,7 @@ def test_directory_audit_mappings() -> None:
     assert graph_category("directory", "user") == "UserManagement"
     assert graph_category("directory", "group") == "GroupManagement"
     assert graph_category("directory", "application") == "ApplicationManagement"
+    assert graph_category("directory", "role") == "RoleManagement"
     assert graph_category("directory", "") == "DirectoryManagement"
     assert graph_category("securityInfo", "passkey") == "UserManagement"
     assert graph_category("policy", "conditionalAccessPolicy") == "Policy"
@@ -174,7 +175,8 @@ def test_directory_audit_mappings() -> None:
         named = {(c, t) for c, t in rows for category, targets, taken in categories_for(graph.upper())
                  if c == category and (t in targets if targets is not None else t not in taken)}
         assert named == {(c, t) for c, t in rows if graph_category(c, t) == graph}, graph
-    assert categories_for("RoleManagement") == ()
+    assert categories_for("RoleManagement") == (("directory", ("role",), ()),)  # role.addMember, role.removeMember
+    assert categories_for("Device") == ()
     assert [operation_type(a) for a in ("user.add", "group.addMember", "group.removeMember", "user.setUpn",
                                         "passkey.delete", "passkey.signIn", "graph.users.write")] == [
         "Add", "Assign", "Unassign", "Update", "Delete", "Other", "Other"]

@@ -34,7 +34,8 @@ GA, APA, AA, UA, GR = (Role.GLOBAL_ADMINISTRATOR, Role.AUTHENTICATION_POLICY_ADM
                        Role.AUTHENTICATION_ADMINISTRATOR, Role.USER_ADMINISTRATOR, Role.GLOBAL_READER)
 CAA = Role.CONDITIONAL_ACCESS_ADMINISTRATOR
 APPA, CAPPA = Role.APPLICATION_ADMINISTRATOR, Role.CLOUD_APPLICATION_ADMINISTRATOR
-ALL_ROLES = {GA, APA, AA, UA, GR, CAA, APPA, CAPPA}
+PRA = Role.PRIVILEGED_ROLE_ADMINISTRATOR
+ALL_ROLES = {GA, APA, AA, UA, GR, CAA, APPA, CAPPA, PRA}
 
 EXPECTED_PERMISSIONS = {
     "users.read": {"User.Read.All", "User.ReadWrite.All"},
@@ -63,6 +64,10 @@ EXPECTED_PERMISSIONS = {
     "deviceConfiguration.read": {"DeviceManagementConfiguration.Read.All",
                                  "DeviceManagementConfiguration.ReadWrite.All"},
     "deviceConfiguration.write": {"DeviceManagementConfiguration.ReadWrite.All"},
+    # rbacapplication-list-roledefinitions/-roleassignments: RoleManagement.Read.Directory least privileged;
+    # rbacapplication-post-roleassignments, unifiedroleassignment-delete: RoleManagement.ReadWrite.Directory.
+    "roles.read": {"RoleManagement.Read.Directory", "RoleManagement.ReadWrite.Directory"},
+    "roles.write": {"RoleManagement.ReadWrite.Directory"},
 }
 EXPECTED_ROLES = {
     "users.read": ALL_ROLES,
@@ -86,6 +91,9 @@ EXPECTED_ROLES = {
     "devices.write": {GA},
     "deviceConfiguration.read": {GA, GR},
     "deviceConfiguration.write": {GA},
+    "roles.read": ALL_ROLES,
+    # "Privileged Role Administrator is the least privileged role supported for this operation."
+    "roles.write": {GA, PRA},
 }
 
 
@@ -127,7 +135,7 @@ def test_nothing_without_a_permission_or_role(operation: str) -> None:
 
 
 @pytest.mark.parametrize("area", ["users", "groups", "policy", "methods", "access", "strengths", "applications",
-                                  "deviceConfiguration"])
+                                  "deviceConfiguration", "roles"])
 def test_write_implies_read(area: str) -> None:
     read, write = OPERATIONS[f"{area}.read"], OPERATIONS[f"{area}.write"]
     assert write.permissions <= read.permissions
@@ -161,6 +169,7 @@ SENSITIVE_TABLE = {
     CAA: set(),
     APPA: set(),
     CAPPA: set(),
+    PRA: set(),
 }
 
 

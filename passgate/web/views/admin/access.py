@@ -42,7 +42,7 @@ AUDIT_READ = "audit.read"
 OPERATIONS = ("users.read", "users.write", "users.revokeSessions", "groups.read", "groups.write", "policy.read",
               "policy.write", "methods.read", "methods.write", AUDIT_READ, "access.read", "access.write",
               "strengths.read", "strengths.write", "applications.read", "applications.write", "devices.read",
-              "devices.write", "deviceConfiguration.read", "deviceConfiguration.write")
+              "devices.write", "deviceConfiguration.read", "deviceConfiguration.write", "roles.read", "roles.write")
 
 FLASH = "pg_admin_flash"
 ADMIN_SIGNIN_LOGGED = "pg_admin_signin_logged"  # the auth_time of the sign-in last logged for the admin centre

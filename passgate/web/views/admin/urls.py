@@ -12,6 +12,7 @@ from passgate.web.views.admin import (
     groups,
     methods,
     reports,
+    roles,
     signins,
     users,
 )
@@ -56,6 +57,10 @@ urlpatterns = [
     path("admin/devices/<uuid:device_id>/groups", devices.device_group_add),
     path("admin/devices/<uuid:device_id>/groups/<uuid:group_id>/remove", devices.device_group_remove),
     path("admin/devices/<uuid:device_id>/delete", devices.device_delete),
+    path("admin/roles", roles.roles_list),
+    path("admin/roles/<uuid:role_id>", roles.role_detail),
+    path("admin/roles/<uuid:role_id>/members", roles.role_member_add),
+    path("admin/roles/<uuid:role_id>/members/<uuid:user_id>/remove", roles.role_member_remove),
     path("admin/methods", methods.methods_list),
     path("admin/methods/passkey", methods.passkey_method),
     path("admin/methods/temporary-access-pass", methods.tap_method),
