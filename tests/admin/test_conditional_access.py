@@ -50,6 +50,30 @@ def test_create_a_report_only_policy_for_the_pilot_group_then_turn_it_on(world: 
     assert ca_policies()[0].state.value == "enabled"
 
 
+@pytest.mark.parametrize("choice", [("block", ""), ("strength", "mfa")])
+def test_editing_a_strength_policy_to_block_or_mfa_saves_what_the_new_policy_form_would(
+        choice: tuple[str, str], world: Any, admin_as: Any) -> None:
+    """Issue 14 item 5: the edit is a PATCH, where the stored authenticationStrength used to survive next to
+    'block' ("'block' can't be combined with an authentication strength")."""
+    client, _ = admin_as(CAA)
+    created = client.post("/admin/conditional-access/new",
+                          as_post(replace(new_policy_fields(client), "name", "Strong sign-in")))
+    assert created.status_code == 302
+    (policy,) = ca_policies()
+    assert policy.grant_controls is not None and policy.grant_controls.authentication_strength_id == PHISHING_RESISTANT
+    grant, strength = choice
+    fields = replace(form_fields(client.get(f"/admin/conditional-access/{policy.id}"), "ca-form"), "grant", grant)
+    if strength:
+        fields = replace(fields, "strength", strength)
+    saved = client.post(f"/admin/conditional-access/{policy.id}", as_post(fields))
+    assert saved.status_code == 302, text_of(saved)
+    (changed,) = ca_policies()
+    assert changed.grant_controls is not None and changed.grant_controls.authentication_strength_id is None
+    assert changed.grant_controls.built_in_controls == (("block",) if grant == "block" else ("mfa",))
+    listing = text_of(client.get("/admin/conditional-access"))
+    assert ("Block access" if grant == "block" else "Require multifactor authentication") in listing
+
+
 @pytest.mark.parametrize(("change", "message"), [
     ({"name": ""}, "displayName"),
     ({"users": "selected"}, "include"),

@@ -237,14 +237,22 @@ def body_from_form(form: CaForm) -> dict[str, Any]:
         applications = {"includeApplications": ["All"] if form.apps_all else _apps(form.include_apps),
                         "excludeApplications": _apps(form.exclude_apps) if form.apps_all else [],
                         "includeUserActions": []}
-    if form.grant == "block":
-        grant: dict[str, Any] = {"operator": "OR", "builtInControls": ["block"]}
-    elif form.strength == "mfa":
-        grant = {"operator": "OR", "builtInControls": ["mfa"]}
-    else:
-        grant = {"operator": "OR", "builtInControls": [], "authenticationStrength": {"id": form.strength}}
     return {"displayName": form.name, "state": form.state,
-            "conditions": {"users": users, "applications": applications}, "grantControls": grant}
+            "conditions": {"users": users, "applications": applications},
+            "grantControls": grant_controls(grant=form.grant, strength=form.strength)}
+
+
+def grant_controls(*, grant: str, strength: str) -> dict[str, Any]:
+    """The form's "Grant" choice as a whole ``grantControls`` object, for a new policy and an edited one alike.
+
+    Every property is given, ``authenticationStrength`` too (null when the choice has none): an edit is a PATCH,
+    where objects merge, so a property left out would keep the stored one (a strength kept next to ``block``).
+    """
+    if grant == "block":
+        return {"operator": "OR", "builtInControls": ["block"], "authenticationStrength": None}
+    if strength == "mfa":
+        return {"operator": "OR", "builtInControls": ["mfa"], "authenticationStrength": None}
+    return {"operator": "OR", "builtInControls": [], "authenticationStrength": {"id": strength}}
 
 
 def _place(form: CaForm, exc: PolicyValidationError) -> None:
