@@ -118,29 +118,29 @@ def test_a_policy_can_block_and_target_the_admin_centre_or_security_info_registr
 
 def test_custom_strengths_with_models_by_name_and_the_built_ins_read_only(world: Any, admin_as: Any) -> None:
     client, _ = admin_as(CAA)
-    listing = text_of(client.get("/admin/conditional-access/strengths"))
+    listing = text_of(client.get("/admin/methods/strengths"))
     assert "such as a FIDO2 security key Built-in Passkey (FIDO2) (and 2 Entra combinations" in listing
     assert "Multifactor authentication" in listing
-    fields = form_fields(client.get("/admin/conditional-access/strengths/new"), "strength-form")
+    fields = form_fields(client.get("/admin/methods/strengths/new"), "strength-form")
     fields = replace(replace(fields, "name", "Apple passkeys"), "aaguids", "Apple Passwords")
-    created = client.post("/admin/conditional-access/strengths/new", as_post(fields))
+    created = client.post("/admin/methods/strengths/new", as_post(fields))
     assert created.status_code == 302, text_of(created)
     custom = [s for s in strengths().values() if s.policy_type == "custom"]
     assert [s.display_name for s in custom] == ["Apple passkeys"]
     assert custom[0].allowed_combinations == ("fido2",)
     assert custom[0].combination_configurations[0].allowed_aaguids == ("fbfc3007-154e-4ecc-8c0b-6e020557d7bd",)
-    assert "Passkeys: Apple Passwords" in text_of(client.get("/admin/conditional-access/strengths"))
+    assert "Passkeys: Apple Passwords" in text_of(client.get("/admin/methods/strengths"))
     # A policy requires it: then it can't be deleted, and the page says why.
     fields = replace(new_policy_fields(client), "name", "Apple only")
     fields = replace(fields, "strength", custom[0].id)
     assert client.post("/admin/conditional-access/new", as_post(fields)).status_code == 302
-    refused = client.post(f"/admin/conditional-access/strengths/{custom[0].id}/delete")
+    refused = client.post(f"/admin/methods/strengths/{custom[0].id}/delete")
     assert refused.status_code == 400 and "Apple only" in text_of(refused)
     assert StrengthPolicy.objects.count() == 1
     # Bad input: no combination at all.
-    fields = form_fields(client.get("/admin/conditional-access/strengths/new"), "strength-form")
+    fields = form_fields(client.get("/admin/methods/strengths/new"), "strength-form")
     fields = [(n, v) for n, v in replace(fields, "name", "Nothing") if n != "combinations"]
-    response = client.post("/admin/conditional-access/strengths/new", as_post(fields))
+    response = client.post("/admin/methods/strengths/new", as_post(fields))
     assert response.status_code == 400 and "allowedCombinations" in text_of(response)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import redirect
 
 from passgate.access.selectors import access_decide, ca_policies, ca_policy_get, strength_get, strengths
@@ -373,10 +373,18 @@ def _strength_rows(known: Mapping[str, AuthenticationStrength]) -> list[dict[str
     return rows
 
 
+def strengths_moved(request: HttpRequest, rest: str) -> HttpResponse:
+    """The strengths' first address (under Conditional Access): a permanent redirect keeping the method (308) and
+    the query, so bookmarks and old links land on the same page under Authentication methods."""
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect("/admin/methods/strengths" + rest + (f"?{query}" if query else ""),
+                                         preserve_request=True)
+
+
 @admin_view(read=STRENGTHS_READ)
 def strengths_list(request: HttpRequest, admin: Admin) -> HttpResponse:
     return render_admin(request, admin, "passgate/admin/strengths.html", {"rows": _strength_rows(strengths())},
-                        section="access")
+                        section="strengths")
 
 
 def _strength_page(request: HttpRequest, admin: Admin, form: StrengthForm, strength: AuthenticationStrength | None,
@@ -384,7 +392,7 @@ def _strength_page(request: HttpRequest, admin: Admin, form: StrengthForm, stren
     return render_admin(request, admin, "passgate/admin/strength_edit.html", {
         "form": form, "strength": strength, "combinations": COMBINATIONS, "model_names": model_names(),
         "read_only": not admin.can(STRENGTHS_WRITE),
-    }, section="access", status=status)
+    }, section="strengths", status=status)
 
 
 def _strength_from_post(post: QueryDict) -> StrengthForm:
@@ -410,7 +418,7 @@ def strength_new(request: HttpRequest, admin: Admin) -> HttpResponse:
         form.problem = Problem(message=exc.message, target=exc.target, code=exc.code)
         return _strength_page(request, admin, form, None, status=400)
     flash(request, f"Authentication strength “{strength.display_name}” was created.")
-    return redirect("/admin/conditional-access/strengths")
+    return redirect("/admin/methods/strengths")
 
 
 @admin_view(read=STRENGTHS_READ, write=STRENGTHS_WRITE)
@@ -426,7 +434,7 @@ def strength_edit(request: HttpRequest, admin: Admin, strength_id: uuid.UUID) ->
         form.problem = Problem(message=exc.message, target=exc.target, code=exc.code)
         return _strength_page(request, admin, form, strength, status=400)
     flash(request, f"Authentication strength “{changed.display_name}” was saved.")
-    return redirect("/admin/conditional-access/strengths")
+    return redirect("/admin/methods/strengths")
 
 
 @admin_view(read=STRENGTHS_WRITE, write=STRENGTHS_WRITE)
@@ -440,12 +448,12 @@ def strength_delete_page(request: HttpRequest, admin: Admin, strength_id: uuid.U
             error = exc.message
         else:
             flash(request, f"Authentication strength “{strength.display_name}” was deleted.")
-            return redirect("/admin/conditional-access/strengths")
+            return redirect("/admin/methods/strengths")
     return render_admin(request, admin, "passgate/admin/confirm.html", {
         "title": f"Delete the authentication strength “{strength.display_name}”?",
         "lead": "Policies can't require it any more.", "warning": error,
-        "button": "Delete strength", "cancel": f"/admin/conditional-access/strengths/{strength.id}",
-    }, section="access", status=400 if error else 200)
+        "button": "Delete strength", "cancel": f"/admin/methods/strengths/{strength.id}",
+    }, section="strengths", status=400 if error else 200)
 
 
 # --- what if ----------------------------------------------------------------------------------------------------
