@@ -42,6 +42,7 @@ from passgate.core.policy.errors import PolicyValidationError
 from passgate.directory.models import DirectoryRole, SecurityGroup, User
 from passgate.trust_store.selectors import model_name
 from passgate.web.errors import request_context
+from passgate.web.messages import labelled
 from passgate.web.views.admin import queries
 from passgate.web.views.admin.access import Admin, NotFoundHere, admin_view, flash, render_admin
 from passgate.web.views.admin.policy_forms import Problem, _aaguid_lines, model_names
@@ -255,8 +256,15 @@ def grant_controls(*, grant: str, strength: str) -> dict[str, Any]:
     return {"operator": "OR", "builtInControls": [], "authenticationStrength": {"id": strength}}
 
 
+# Where a refusal's property path falls on the forms, by the forms' labels (web/messages.labelled).
+CA_LABELS = (("displayName", "Name"), ("state", "State"), ("conditions.users", "Users"),
+             ("conditions.applications", "Target"), ("grantControls", "Grant"))
+STRENGTH_LABELS = (("displayName", "Name"), ("description", "Description"), ("allowedCombinations", "Accepted sign-ins"),
+                   ("combinationConfigurations", "Passkey models"))
+
+
 def _place(form: CaForm, exc: PolicyValidationError) -> None:
-    problem = Problem(message=exc.message, target=exc.target, code=exc.code)
+    problem = Problem(message=labelled(exc, CA_LABELS), target=exc.target, code=exc.code)
     found = _TARGET.match(exc.target)
     problem.place = found.group(1) if found else exc.target.split(".")[0] or "policy"
     form.problem = problem
@@ -415,7 +423,7 @@ def strength_new(request: HttpRequest, admin: Admin) -> HttpResponse:
     try:
         strength = strength_create(body=_strength_body(form), actor=admin.actor, context=request_context(request))
     except PolicyValidationError as exc:
-        form.problem = Problem(message=exc.message, target=exc.target, code=exc.code)
+        form.problem = Problem(message=labelled(exc, STRENGTH_LABELS), target=exc.target, code=exc.code)
         return _strength_page(request, admin, form, None, status=400)
     flash(request, f"Authentication strength “{strength.display_name}” was created.")
     return redirect("/admin/methods/strengths")
@@ -431,7 +439,7 @@ def strength_edit(request: HttpRequest, admin: Admin, strength_id: uuid.UUID) ->
         changed = strength_update(strength_id=strength.id, body=_strength_body(form), actor=admin.actor,
                                   context=request_context(request))
     except PolicyValidationError as exc:
-        form.problem = Problem(message=exc.message, target=exc.target, code=exc.code)
+        form.problem = Problem(message=labelled(exc, STRENGTH_LABELS), target=exc.target, code=exc.code)
         return _strength_page(request, admin, form, strength, status=400)
     flash(request, f"Authentication strength “{changed.display_name}” was saved.")
     return redirect("/admin/methods/strengths")
