@@ -65,8 +65,9 @@ _NO_ADDING = frozenset({Situation.REGISTRATION_BLOCKED, Situation.REGISTRATION_S
 _TAP = "You signed in with a Temporary Access Pass, which opens this page only."
 
 
-def security_info_banner(*, registration: AccessDecision, step_up: str, passkey_refusal: str | None,
-                         passkey_required: bool, tap_session: bool, has_passkey: bool) -> Banner:
+def security_info_banner(*, registration: AccessDecision, step_up: str,  # noqa: PLR0911 - one per situation
+                         passkey_refusal: str | None, passkey_required: bool, tap_session: bool,
+                         has_passkey: bool) -> Banner:
     """The one situation (and its one message) Security info shows, most pressing first: Conditional Access on
     registering, then the passkey policy, then what a pass session should do next. ``passkey_refusal`` is the
     policy's reason when the person may not add a passkey, None when they may."""
@@ -80,11 +81,11 @@ def security_info_banner(*, registration: AccessDecision, step_up: str, passkey_
     if passkey_required:
         return Banner(Situation.PASSKEY_REQUIRED, "Your organisation requires a passkey. Add one now: from then on "
                                                   "you sign in with it, without a Temporary Access Pass.")
-    if tap_session and not has_passkey:
-        return Banner(Situation.TAP_ADD_PASSKEY, f"{_TAP} Add a passkey now.")
-    if tap_session:
+    if not tap_session:
+        return Banner(Situation.READY)
+    if has_passkey:
         return Banner(Situation.TAP_SIGN_BACK_IN, f"{_TAP} Sign out and sign back in with your passkey.")
-    return Banner(Situation.READY)
+    return Banner(Situation.TAP_ADD_PASSKEY, f"{_TAP} Add a passkey now.")
 
 
 @login_required

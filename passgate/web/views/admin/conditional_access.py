@@ -259,8 +259,8 @@ def grant_controls(*, grant: str, strength: str) -> dict[str, Any]:
 # Where a refusal's property path falls on the forms, by the forms' labels (web/messages.labelled).
 CA_LABELS = (("displayName", "Name"), ("state", "State"), ("conditions.users", "Users"),
              ("conditions.applications", "Target"), ("grantControls", "Grant"))
-STRENGTH_LABELS = (("displayName", "Name"), ("description", "Description"), ("allowedCombinations", "Accepted sign-ins"),
-                   ("combinationConfigurations", "Passkey models"))
+STRENGTH_LABELS = (("displayName", "Name"), ("description", "Description"),
+                   ("allowedCombinations", "Accepted sign-ins"), ("combinationConfigurations", "Passkey models"))
 
 
 def _place(form: CaForm, exc: PolicyValidationError) -> None:
