@@ -17,13 +17,18 @@ MAX_DISPLAY_NAME = 256
 
 def validate_upn(value: object) -> str:
     if not isinstance(value, str):
-        raise InvalidInput("userPrincipalName must be a string", code="invalid_upn")
+        raise InvalidInput("userPrincipalName must be a string", code="invalid_upn", rule="format")
     upn = value.strip()
+    if not upn:
+        raise InvalidInput(f"{value!r} is not a user principal name like alias@domain", code="invalid_upn",
+                           rule="required")
     if len(upn) > MAX_UPN_LENGTH or upn.count("@") != 1:
-        raise InvalidInput(f"{value!r} is not a user principal name like alias@domain", code="invalid_upn")
+        raise InvalidInput(f"{value!r} is not a user principal name like alias@domain", code="invalid_upn",
+                           rule="format")
     alias, domain = upn.split("@")
     if not alias or len(alias) > 64 or not _ALIAS.match(alias) or not _DOMAIN.match(domain):
-        raise InvalidInput(f"{value!r} is not a user principal name like alias@domain", code="invalid_upn")
+        raise InvalidInput(f"{value!r} is not a user principal name like alias@domain", code="invalid_upn",
+                           rule="format")
     return upn
 
 
@@ -34,11 +39,14 @@ def normalise_upn(upn: str) -> str:
 
 def validate_display_name(value: object, *, what: str = "displayName") -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"{what} must be a non-empty string", code="invalid_display_name")
+        raise InvalidInput(f"{what} must be a non-empty string", code="invalid_display_name", rule="required")
     name = " ".join(value.split())
-    if len(name) > MAX_DISPLAY_NAME or any(ord(ch) < 32 for ch in name) or first_unusable(name):
+    if len(name) > MAX_DISPLAY_NAME:
         raise InvalidInput(f"{what} must be at most {MAX_DISPLAY_NAME} printable characters",
-                           code="invalid_display_name")
+                           code="invalid_display_name", rule="too_long")
+    if any(ord(ch) < 32 for ch in name) or first_unusable(name):
+        raise InvalidInput(f"{what} must be at most {MAX_DISPLAY_NAME} printable characters",
+                           code="invalid_display_name", rule="unprintable")
     return name
 
 

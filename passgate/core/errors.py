@@ -94,9 +94,17 @@ class CeremonyRejected(PassgateError):
 
 
 class InvalidInput(PassgateError):
-    """A value given to the core is malformed (not a ceremony rejection: a caller error)."""
+    """A value given to the core is malformed (not a ceremony rejection: a caller error).
+
+    ``rule`` says which rule a value broke when one code covers several (``invalid_display_name``: ``required``,
+    ``too_long``, ``unprintable``), so an adapter can say it in its own words without reading the message.
+    """
 
     code = "invalid_input"
+
+    def __init__(self, message: str, *, code: str | None = None, rule: str = "") -> None:
+        super().__init__(message, code=code)
+        self.rule = rule
 
 
 class TemporaryAccessPassRejected(PassgateError):

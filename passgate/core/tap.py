@@ -64,11 +64,12 @@ class TapRecord:
 
 def validate_lifetime(minutes: int) -> int:
     if isinstance(minutes, bool) or not isinstance(minutes, int):
-        raise InvalidInput("lifetimeInMinutes must be a whole number", code="invalid_tap_lifetime")
+        raise InvalidInput("lifetimeInMinutes must be a whole number", code="invalid_tap_lifetime",
+                           rule="whole_number")
     if not MIN_LIFETIME_MINUTES <= minutes <= MAX_LIFETIME_MINUTES:
         raise InvalidInput(
             f"lifetimeInMinutes must be between {MIN_LIFETIME_MINUTES} and {MAX_LIFETIME_MINUTES}",
-            code="invalid_tap_lifetime",
+            code="invalid_tap_lifetime", rule="range",
         )
     return minutes
 

@@ -4,8 +4,8 @@ error handlers — a program gets the API's own JSON error, never an HTML page.
 
 :class:`ApiErrorsMiddleware` rewrites, in place (headers and cookies kept), any error response on an API path that
 is not JSON: Graph's error envelope (with ``request-id``) on the Graph API, an RFC 6749 §5.2 error on the OAuth
-and OpenID Connect endpoints programs call. ``bad_request`` is Django's ``handler400`` (see ``config/urls.py``), so
-the API answer can say which of Django's refusals it was.
+and OpenID Connect endpoints programs call. ``bad_request`` answers Django's ``handler400`` on API paths
+(``config/errors.py``), so the API answer can say which of Django's refusals it was.
 """
 
 from __future__ import annotations

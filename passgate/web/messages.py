@@ -5,8 +5,12 @@ holding a copied key should not learn."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
-from passgate.core.errors import CeremonyRejected, PassgateError, RejectReason, Throttled
+from passgate.core import tap
+from passgate.core.directory import MAX_DISPLAY_NAME
+from passgate.core.errors import CeremonyRejected, InvalidInput, PassgateError, RejectReason, Throttled
+from passgate.core.policy.errors import PolicyValidationError
 
 _R = RejectReason
 _TRY_AGAIN = "This passkey couldn't be verified. Try again, or use another passkey."
@@ -102,3 +106,36 @@ def for_person(exc: PassgateError) -> str:
         template = THROTTLED_MESSAGES.get(exc.code, "Too many attempts. Try again {when}.")
         return template.format(when=in_words(exc.retry_after))
     return exc.message
+
+
+# A core refusal names a value as the Graph API does (displayName, lifetimeInMinutes, a JSON path); the Graph API
+# keeps those words. A web page names the field as its form labels it: the reason code, and the rule when one code
+# covers several, pick the sentence; the view gives the label.
+FIELD_SENTENCES: dict[tuple[str, str], str] = {
+    ("invalid_display_name", "required"): "{label} can't be empty.",
+    ("invalid_display_name", "too_long"): f"{{label}} must be at most {MAX_DISPLAY_NAME} characters.",
+    ("invalid_display_name", "unprintable"): "{label} can't contain control characters.",
+    ("invalid_upn", "required"): "{label}: enter the person's user name, like ada@contoso.com.",
+    ("invalid_upn", "format"): "{label}: enter it as alias@domain, like ada@contoso.com (letters, digits and "
+                               "' . - _ ! # ^ ~ before the @).",
+    ("invalid_tap_lifetime", "whole_number"): "{label} must be a whole number of minutes.",
+    ("invalid_tap_lifetime", "range"): (f"{{label}} must be between {tap.MIN_LIFETIME_MINUTES:,} and "
+                                        f"{tap.MAX_LIFETIME_MINUTES:,} minutes."),
+}
+
+
+def in_form(exc: PassgateError, label: str) -> str:
+    """What a form says next to the field labelled ``label`` when the core refused its value."""
+    sentence = FIELD_SENTENCES.get((exc.code, exc.rule)) if isinstance(exc, InvalidInput) else None
+    return sentence.format(label=label) if sentence is not None else for_person(exc)
+
+
+def _under(target: str, prefix: str) -> bool:
+    return target == prefix or target.startswith((f"{prefix}.", f"{prefix}["))
+
+
+def labelled(exc: PolicyValidationError, labels: Sequence[tuple[str, str]]) -> str:
+    """A refused policy document on the form that built it: the label of the form field its property path falls
+    under (``labels``: property path prefix, label), then what is wrong; the core's message when no field does."""
+    label = next((label for prefix, label in labels if _under(exc.target, prefix)), None)
+    return exc.message if label is None else f"{label}: {exc.detail}"

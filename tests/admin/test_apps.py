@@ -101,7 +101,7 @@ def test_register_a_public_client(admin_as: Any) -> None:
 
 
 @pytest.mark.parametrize(("values", "field", "message"), [
-    ({"name": ""}, "name-error", "The app's name must be a non-empty string"),
+    ({"name": ""}, "name-error", "Name can't be empty."),
     ({"redirect_uris": ""}, "redirect-error", "Enter at least one redirect URI"),
     ({"redirect_uris": f"{WIKI_CB}\nhttp://wiki.contoso.test/cb"}, "redirect-error", "Line 2: Redirect URI "
      "'http://wiki.contoso.test/cb' uses http"),

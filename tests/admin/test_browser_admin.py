@@ -80,10 +80,14 @@ def test_passkeys_for_one_group_only_with_the_impact_preview(new_tab: Any, enrol
     outsider.add_authenticator()
     outsider.tap_sign_in("nia@contoso.com", issue_tap(nia))
     outsider.wait_for_path("/security-info")
-    refusal = outsider.page.locator("#add-passkey-refused")
+    refusal = outsider.page.locator("#situation[data-situation=passkey-not-allowed]")
     assert refusal.inner_text() == ("Your organisation's passkey policy doesn't include you, so you can't add a "
                                     "passkey. Ask your administrator.")
     assert outsider.page.locator("#add-passkey").count() == 0
+    shown = outsider.page.inner_text("main")  # one message: no "Add a passkey now" next to it (issue 14 item 8)
+    assert outsider.page.locator("p.notice, p.warning").count() == 1
+    assert "Add a passkey now" not in shown and "Add one" not in shown
+    shot(outsider, tmp_path / "security-info-outside-policy.png")
     assert not Passkey.objects.filter(user=nia).exists() and Passkey.objects.filter(user=ola).exists()
 
 
@@ -119,7 +123,7 @@ def test_self_service_off_hides_add_passkey(new_tab: Any, make_user: Any, issue_
     user_tab.tap_sign_in("bo@contoso.com", issue_tap(bo))
     user_tab.wait_for_path("/security-info")
     assert user_tab.page.locator("#add-passkey").count() == 0
-    assert user_tab.page.inner_text("#add-passkey-refused") == (
+    assert user_tab.page.inner_text("#situation[data-situation=passkey-not-allowed]") == (
         "Your organisation doesn't let people add passkeys themselves. Ask your administrator to add one for you.")
 
 

@@ -50,6 +50,30 @@ def test_create_a_report_only_policy_for_the_pilot_group_then_turn_it_on(world: 
     assert ca_policies()[0].state.value == "enabled"
 
 
+@pytest.mark.parametrize("choice", [("block", ""), ("strength", "mfa")])
+def test_editing_a_strength_policy_to_block_or_mfa_saves_what_the_new_policy_form_would(
+        choice: tuple[str, str], world: Any, admin_as: Any) -> None:
+    """Issue 14 item 5: the edit is a PATCH, where the stored authenticationStrength used to survive next to
+    'block' ("'block' can't be combined with an authentication strength")."""
+    client, _ = admin_as(CAA)
+    created = client.post("/admin/conditional-access/new",
+                          as_post(replace(new_policy_fields(client), "name", "Strong sign-in")))
+    assert created.status_code == 302
+    (policy,) = ca_policies()
+    assert policy.grant_controls is not None and policy.grant_controls.authentication_strength_id == PHISHING_RESISTANT
+    grant, strength = choice
+    fields = replace(form_fields(client.get(f"/admin/conditional-access/{policy.id}"), "ca-form"), "grant", grant)
+    if strength:
+        fields = replace(fields, "strength", strength)
+    saved = client.post(f"/admin/conditional-access/{policy.id}", as_post(fields))
+    assert saved.status_code == 302, text_of(saved)
+    (changed,) = ca_policies()
+    assert changed.grant_controls is not None and changed.grant_controls.authentication_strength_id is None
+    assert changed.grant_controls.built_in_controls == (("block",) if grant == "block" else ("mfa",))
+    listing = text_of(client.get("/admin/conditional-access"))
+    assert ("Block access" if grant == "block" else "Require multifactor authentication") in listing
+
+
 @pytest.mark.parametrize(("change", "message"), [
     ({"name": ""}, "displayName"),
     ({"users": "selected"}, "include"),
@@ -94,29 +118,29 @@ def test_a_policy_can_block_and_target_the_admin_centre_or_security_info_registr
 
 def test_custom_strengths_with_models_by_name_and_the_built_ins_read_only(world: Any, admin_as: Any) -> None:
     client, _ = admin_as(CAA)
-    listing = text_of(client.get("/admin/conditional-access/strengths"))
+    listing = text_of(client.get("/admin/methods/strengths"))
     assert "such as a FIDO2 security key Built-in Passkey (FIDO2) (and 2 Entra combinations" in listing
     assert "Multifactor authentication" in listing
-    fields = form_fields(client.get("/admin/conditional-access/strengths/new"), "strength-form")
+    fields = form_fields(client.get("/admin/methods/strengths/new"), "strength-form")
     fields = replace(replace(fields, "name", "Apple passkeys"), "aaguids", "Apple Passwords")
-    created = client.post("/admin/conditional-access/strengths/new", as_post(fields))
+    created = client.post("/admin/methods/strengths/new", as_post(fields))
     assert created.status_code == 302, text_of(created)
     custom = [s for s in strengths().values() if s.policy_type == "custom"]
     assert [s.display_name for s in custom] == ["Apple passkeys"]
     assert custom[0].allowed_combinations == ("fido2",)
     assert custom[0].combination_configurations[0].allowed_aaguids == ("fbfc3007-154e-4ecc-8c0b-6e020557d7bd",)
-    assert "Passkeys: Apple Passwords" in text_of(client.get("/admin/conditional-access/strengths"))
+    assert "Passkeys: Apple Passwords" in text_of(client.get("/admin/methods/strengths"))
     # A policy requires it: then it can't be deleted, and the page says why.
     fields = replace(new_policy_fields(client), "name", "Apple only")
     fields = replace(fields, "strength", custom[0].id)
     assert client.post("/admin/conditional-access/new", as_post(fields)).status_code == 302
-    refused = client.post(f"/admin/conditional-access/strengths/{custom[0].id}/delete")
+    refused = client.post(f"/admin/methods/strengths/{custom[0].id}/delete")
     assert refused.status_code == 400 and "Apple only" in text_of(refused)
     assert StrengthPolicy.objects.count() == 1
     # Bad input: no combination at all.
-    fields = form_fields(client.get("/admin/conditional-access/strengths/new"), "strength-form")
+    fields = form_fields(client.get("/admin/methods/strengths/new"), "strength-form")
     fields = [(n, v) for n, v in replace(fields, "name", "Nothing") if n != "combinations"]
-    response = client.post("/admin/conditional-access/strengths/new", as_post(fields))
+    response = client.post("/admin/methods/strengths/new", as_post(fields))
     assert response.status_code == 400 and "allowedCombinations" in text_of(response)
 
 

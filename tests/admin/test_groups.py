@@ -32,7 +32,7 @@ def test_create_a_group(admin_as: Any) -> None:
 
 
 @pytest.mark.parametrize(("name", "message"), [
-    ("   ", "displayName must be a non-empty string"),
+    ("   ", "Name can't be empty."),
     ("pilot", "A group named 'pilot' already exists"),
 ])
 def test_creating_a_group_with_bad_input_changes_nothing(name: str, message: str, world: Any, admin_as: Any) -> None:

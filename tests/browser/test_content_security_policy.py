@@ -137,7 +137,7 @@ def test_the_main_pages_pass_the_policy(new_tab: Any, make_user: Any, issue_tap:
     tab.page.click("#register-app")
     tab.page.wait_for_selector("#client-secret")
     _shot(tab, tmp_path / "admin-app-created.png")
-    tab.goto("/admin/conditional-access/strengths/new")
+    tab.goto("/admin/methods/strengths/new")
     tab.page.fill("#new-pick", "YubiKey 5 Series")
     tab.page.click("[data-add-model=new]")
     assert tab.page.input_value("#new-aaguids") == "YubiKey 5 Series"

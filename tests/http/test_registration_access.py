@@ -36,7 +36,7 @@ def test_a_pass_session_is_asked_to_step_up_before_adding_a_second_passkey(make_
     client = Client()
     http_tap_sign_in(client, user.user_principal_name, issue_tap(user))
     page = client.get("/security-info").content.decode()
-    assert 'id="registration-refused"' in page and "Phishing-resistant MFA" in page
+    assert 'data-situation="registration-step-up"' in page and "Phishing-resistant MFA" in page
     assert 'id="registration-step-up"' in page and 'id="add-passkey"' not in page
     refused = post_json(client, "/security-info/passkeys/options", {})
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "conditional_access_step_up"
@@ -46,7 +46,7 @@ def test_a_pass_session_is_asked_to_step_up_before_adding_a_second_passkey(make_
     passkey_client = Client()
     http_sign_in(passkey_client, auth)
     page = passkey_client.get("/security-info").content.decode()
-    assert 'id="registration-refused"' not in page and 'id="add-passkey"' in page
+    assert 'data-situation="registration-' not in page and 'id="add-passkey"' in page
     assert post_json(passkey_client, "/security-info/passkeys/options", {}).status_code == 200
 
 

@@ -39,7 +39,9 @@ PUBLIC_DOCUMENTS = {"/.well-known/openid-configuration": "public, max-age=300", 
                     "/common/v2.0/.well-known/openid-configuration": "public, max-age=300"}
 # Regex routes cannot be filled in from their converters: each gets an example path here (a new one fails below).
 REGEX_ROUTES = {r"^(?P<version>v1\.0|beta)(?:/(?P<rest>.*))?$": ["v1.0/noSuchSegment", "beta/noSuchSegment/x", "v1.0",
-                                                                  "beta/"]}
+                                                                  "beta/"],
+                r"^admin/conditional-access/strengths(?P<rest>(/.*)?)$": ["admin/conditional-access/strengths",
+                                                                         "admin/conditional-access/strengths/new"]}
 
 
 def expected_headers(response: Any, path: str, method: str) -> dict[str, str]:

@@ -62,7 +62,7 @@ def test_form_fields_with_nul_are_refused_naming_the_field(admin: Client) -> Non
 
 
 def test_strength_forms_with_nul_are_refused(admin: Client) -> None:
-    response = admin.post("/admin/conditional-access/strengths/new", {
+    response = admin.post("/admin/methods/strengths/new", {
         "name": "Keys", "description": "\x00", "combinations": "fido2"})
     assert response.status_code == 400 and not StrengthPolicy.objects.exists()
     assert len(refusals()) == 1

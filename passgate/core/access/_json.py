@@ -42,16 +42,18 @@ def join(path: str, name: str | int) -> str:
 
 
 def invalid(path: str, value: object, expected: str) -> PolicyValidationError:
-    return PolicyValidationError(f"{path or 'The body'}: {show(value)} is not valid; {expected}", target=path,
-                                 code=INVALID_PROPERTY)
+    detail = f"{show(value)} is not valid; {expected}"
+    return PolicyValidationError(f"{path or 'The body'}: {detail}", target=path, code=INVALID_PROPERTY,
+                                 detail=detail)
 
 
 def rule(path: str, message: str) -> PolicyValidationError:
-    return PolicyValidationError(f"{path}: {message}" if path else message, target=path, code=POLICY_RULE)
+    return PolicyValidationError(f"{path}: {message}" if path else message, target=path, code=POLICY_RULE,
+                                 detail=message)
 
 
 def missing(path: str, message: str) -> PolicyValidationError:
-    return PolicyValidationError(f"{path}: {message}", target=path, code=MISSING_PROPERTY)
+    return PolicyValidationError(f"{path}: {message}", target=path, code=MISSING_PROPERTY, detail=message)
 
 
 def _is_annotation(key: str, allowed: frozenset[str]) -> bool:
@@ -111,7 +113,9 @@ def display_name(value: object, path: str, maximum: int) -> str:
     name = value.strip() if isinstance(value, str) else ""
     if (not name or len(name) > maximum or any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in name)
             or first_unusable(name)):
-        raise invalid(path, value, f"a display name is 1 to {maximum} printable characters")
+        wrong = invalid(path, value, f"a display name is 1 to {maximum} printable characters")
+        raise PolicyValidationError(wrong.message, target=path, code=INVALID_PROPERTY,
+                                    detail=f"enter 1 to {maximum} characters, without control characters.")
     return name
 
 

@@ -22,10 +22,12 @@ ADMIN_LOCKOUT: Final = "adminLockout"  # no enabled Global Administrator could s
 
 
 class PolicyValidationError(InvalidInput):
-    """A policy document or change was refused. ``target`` is the JSON path it is about ("" for the whole body)."""
+    """A policy document or change was refused. ``target`` is the JSON path it is about ("" for the whole body);
+    ``message`` starts with it, ``detail`` is the rest."""
 
     code = INVALID_PROPERTY
 
-    def __init__(self, message: str, *, target: str, code: str | None = None) -> None:
+    def __init__(self, message: str, *, target: str, code: str | None = None, detail: str = "") -> None:
         super().__init__(message, code=code)
         self.target = target
+        self.detail = detail or message  # what is wrong, without the property path (a form names the field)

@@ -343,12 +343,13 @@ def tap_issue_settings(config: TemporaryAccessPassConfiguration, *, lifetime_in_
     lifetime = config.default_lifetime_in_minutes if lifetime_in_minutes is None else lifetime_in_minutes
     low, high = config.minimum_lifetime_in_minutes, config.maximum_lifetime_in_minutes
     if isinstance(lifetime, bool) or not isinstance(lifetime, int) or not low <= lifetime <= high:
-        raise PolicyValidationError(f"lifetimeInMinutes: {lifetime!r} is not allowed; the Temporary Access Pass "
-                                    f"policy allows {low} to {high} minutes", target="lifetimeInMinutes",
-                                    code=POLICY_RULE)
+        detail = f"{lifetime!r} is not allowed; the Temporary Access Pass policy allows {low} to {high} minutes"
+        raise PolicyValidationError(f"lifetimeInMinutes: {detail}", target="lifetimeInMinutes", code=POLICY_RULE,
+                                    detail=detail)
     if config.is_usable_once and is_usable_once is False:
-        raise PolicyValidationError("isUsableOnce: the Temporary Access Pass policy allows only one-time passes",
-                                    target="isUsableOnce", code=POLICY_RULE)
+        detail = "the Temporary Access Pass policy allows only one-time passes"
+        raise PolicyValidationError(f"isUsableOnce: {detail}", target="isUsableOnce", code=POLICY_RULE,
+                                    detail=detail)
     once = config.is_usable_once or is_usable_once is None or is_usable_once
     return TapSettings(lifetime_in_minutes=lifetime, is_usable_once=once)
 

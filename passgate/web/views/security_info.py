@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from django.contrib.auth import logout
@@ -13,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from passgate.audit.models import Category
-from passgate.core.access import Outcome
+from passgate.core.access import AccessDecision, Outcome
 from passgate.core.errors import PassgateError
 from passgate.credentials import oath, services
 from passgate.credentials.models import Passkey
@@ -32,23 +34,77 @@ def _own_passkey(request: HttpRequest, passkey_id: uuid.UUID) -> Passkey:
     return passkey
 
 
+class Situation(StrEnum):
+    """Where a person stands on Security info: the page shows the one message of the one situation that applies."""
+
+    REGISTRATION_BLOCKED = "registration-blocked"  # a Conditional Access policy blocks registering security info
+    REGISTRATION_STEP_UP = "registration-step-up"  # ... asks for a stronger sign-in first
+    PASSKEY_NOT_ALLOWED = "passkey-not-allowed"  # the passkey policy leaves them out or self-service is off
+    PASSKEY_REQUIRED = "passkey-required"  # the policy requires a passkey and they have none
+    TAP_ADD_PASSKEY = "tap-add-passkey"  # signed in with a pass, no passkey yet
+    TAP_SIGN_BACK_IN = "tap-sign-back-in"  # signed in with a pass, has a passkey
+    READY = "ready"  # nothing to say
+
+
+@dataclass(frozen=True, slots=True)
+class Banner:
+    situation: Situation
+    message: str = ""
+    step_up_link: str = ""
+
+    @property
+    def may_add_passkey(self) -> bool:
+        return self.situation not in _NO_ADDING
+
+    @property
+    def may_register(self) -> bool:
+        return self.situation not in (Situation.REGISTRATION_BLOCKED, Situation.REGISTRATION_STEP_UP)
+
+
+_NO_ADDING = frozenset({Situation.REGISTRATION_BLOCKED, Situation.REGISTRATION_STEP_UP, Situation.PASSKEY_NOT_ALLOWED})
+_TAP = "You signed in with a Temporary Access Pass, which opens this page only."
+
+
+def security_info_banner(*, registration: AccessDecision, step_up: str,  # noqa: PLR0911 - one per situation
+                         passkey_refusal: str | None, passkey_required: bool, tap_session: bool,
+                         has_passkey: bool) -> Banner:
+    """The one situation (and its one message) Security info shows, most pressing first: Conditional Access on
+    registering, then the passkey policy, then what a pass session should do next. ``passkey_refusal`` is the
+    policy's reason when the person may not add a passkey, None when they may."""
+    fallback = "A Conditional Access policy doesn't allow adding security info now."
+    if registration.outcome is Outcome.BLOCK:
+        return Banner(Situation.REGISTRATION_BLOCKED, registration.message or fallback)
+    if registration.outcome is Outcome.STEP_UP:
+        return Banner(Situation.REGISTRATION_STEP_UP, registration.message or fallback, step_up)
+    if passkey_refusal is not None:
+        return Banner(Situation.PASSKEY_NOT_ALLOWED, passkey_refusal)
+    if passkey_required:
+        return Banner(Situation.PASSKEY_REQUIRED, "Your organisation requires a passkey. Add one now: from then on "
+                                                  "you sign in with it, without a Temporary Access Pass.")
+    if not tap_session:
+        return Banner(Situation.READY)
+    if has_passkey:
+        return Banner(Situation.TAP_SIGN_BACK_IN, f"{_TAP} Sign out and sign back in with your passkey.")
+    return Banner(Situation.TAP_ADD_PASSKEY, f"{_TAP} Add a passkey now.")
+
+
 @login_required
 @require_http_methods(["GET"])
 def page(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     may_add = services.may_add_passkey(user=user)
     access = registration_decision(request)
+    passkeys = list(user.passkeys.all())
+    banner = security_info_banner(
+        registration=access, step_up=step_up_link(access) if access.outcome is Outcome.STEP_UP else "",
+        passkey_refusal=None if may_add.allowed else may_add.message,
+        passkey_required=services.passkey_registration_prompt(user=user).required,
+        tap_session=session.is_tap_session(request), has_passkey=bool(passkeys))
     return render(request, "passgate/security_info.html", {
-        "registration_allowed": access.outcome is Outcome.ALLOW,
-        "registration_message": access.message or "",
-        "registration_step_up": step_up_link(access) if access.outcome is Outcome.STEP_UP else "",
-        "may_add_passkey": may_add.allowed,
-        "passkey_required": services.passkey_registration_prompt(user=user).required,
-        "add_passkey_refusal": "" if may_add.allowed else may_add.message,
+        "banner": banner,
         "may_add_authenticator_app": oath.software_oath_allowed(user=user),
-        "passkeys": list(user.passkeys.all()),
+        "passkeys": passkeys,
         "oath_methods": list(user.software_oath_methods.filter(is_verified=True)),
-        "tap_session": session.is_tap_session(request),
         "recent": session.is_recent(request),
         "flash": request.session.pop("pg_flash", None),
     })

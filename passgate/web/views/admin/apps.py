@@ -33,7 +33,7 @@ from passgate.core import oidc as rules
 from passgate.core.errors import InvalidInput, PassgateError
 from passgate.core.graph import authz
 from passgate.web.errors import request_context
-from passgate.web.messages import for_person
+from passgate.web.messages import for_person, in_form
 from passgate.web.views.admin.access import Admin, NotFoundHere, Refused, admin_view, flash, render_admin
 
 READ, WRITE = "applications.read", "applications.write"
@@ -140,7 +140,8 @@ class AppForm:
                                 public=self.kind == "public")
 
     def refused(self, exc: PassgateError) -> None:
-        self.errors[FIELD_BY_CODE.get(exc.code, "form")] = for_person(exc)
+        field = FIELD_BY_CODE.get(exc.code, "form")
+        self.errors[field] = in_form(exc, "Name") if field == "name" else for_person(exc)
 
 
 def _check_grant(admin: Admin, wanted: list[str], current: list[str]) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import redirect
 
 from passgate.access.selectors import access_decide, ca_policies, ca_policy_get, strength_get, strengths
@@ -42,6 +42,7 @@ from passgate.core.policy.errors import PolicyValidationError
 from passgate.directory.models import DirectoryRole, SecurityGroup, User
 from passgate.trust_store.selectors import model_name
 from passgate.web.errors import request_context
+from passgate.web.messages import labelled
 from passgate.web.views.admin import queries
 from passgate.web.views.admin.access import Admin, NotFoundHere, admin_view, flash, render_admin
 from passgate.web.views.admin.policy_forms import Problem, _aaguid_lines, model_names
@@ -237,18 +238,33 @@ def body_from_form(form: CaForm) -> dict[str, Any]:
         applications = {"includeApplications": ["All"] if form.apps_all else _apps(form.include_apps),
                         "excludeApplications": _apps(form.exclude_apps) if form.apps_all else [],
                         "includeUserActions": []}
-    if form.grant == "block":
-        grant: dict[str, Any] = {"operator": "OR", "builtInControls": ["block"]}
-    elif form.strength == "mfa":
-        grant = {"operator": "OR", "builtInControls": ["mfa"]}
-    else:
-        grant = {"operator": "OR", "builtInControls": [], "authenticationStrength": {"id": form.strength}}
     return {"displayName": form.name, "state": form.state,
-            "conditions": {"users": users, "applications": applications}, "grantControls": grant}
+            "conditions": {"users": users, "applications": applications},
+            "grantControls": grant_controls(grant=form.grant, strength=form.strength)}
+
+
+def grant_controls(*, grant: str, strength: str) -> dict[str, Any]:
+    """The form's "Grant" choice as a whole ``grantControls`` object, for a new policy and an edited one alike.
+
+    Every property is given, ``authenticationStrength`` too (null when the choice has none): an edit is a PATCH,
+    where objects merge, so a property left out would keep the stored one (a strength kept next to ``block``).
+    """
+    if grant == "block":
+        return {"operator": "OR", "builtInControls": ["block"], "authenticationStrength": None}
+    if strength == "mfa":
+        return {"operator": "OR", "builtInControls": ["mfa"], "authenticationStrength": None}
+    return {"operator": "OR", "builtInControls": [], "authenticationStrength": {"id": strength}}
+
+
+# Where a refusal's property path falls on the forms, by the forms' labels (web/messages.labelled).
+CA_LABELS = (("displayName", "Name"), ("state", "State"), ("conditions.users", "Users"),
+             ("conditions.applications", "Target"), ("grantControls", "Grant"))
+STRENGTH_LABELS = (("displayName", "Name"), ("description", "Description"),
+                   ("allowedCombinations", "Accepted sign-ins"), ("combinationConfigurations", "Passkey models"))
 
 
 def _place(form: CaForm, exc: PolicyValidationError) -> None:
-    problem = Problem(message=exc.message, target=exc.target, code=exc.code)
+    problem = Problem(message=labelled(exc, CA_LABELS), target=exc.target, code=exc.code)
     found = _TARGET.match(exc.target)
     problem.place = found.group(1) if found else exc.target.split(".")[0] or "policy"
     form.problem = problem
@@ -365,10 +381,18 @@ def _strength_rows(known: Mapping[str, AuthenticationStrength]) -> list[dict[str
     return rows
 
 
+def strengths_moved(request: HttpRequest, rest: str) -> HttpResponse:
+    """The strengths' first address (under Conditional Access): a permanent redirect keeping the method (308) and
+    the query, so bookmarks and old links land on the same page under Authentication methods."""
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect("/admin/methods/strengths" + rest + (f"?{query}" if query else ""),
+                                         preserve_request=True)
+
+
 @admin_view(read=STRENGTHS_READ)
 def strengths_list(request: HttpRequest, admin: Admin) -> HttpResponse:
     return render_admin(request, admin, "passgate/admin/strengths.html", {"rows": _strength_rows(strengths())},
-                        section="access")
+                        section="strengths")
 
 
 def _strength_page(request: HttpRequest, admin: Admin, form: StrengthForm, strength: AuthenticationStrength | None,
@@ -376,7 +400,7 @@ def _strength_page(request: HttpRequest, admin: Admin, form: StrengthForm, stren
     return render_admin(request, admin, "passgate/admin/strength_edit.html", {
         "form": form, "strength": strength, "combinations": COMBINATIONS, "model_names": model_names(),
         "read_only": not admin.can(STRENGTHS_WRITE),
-    }, section="access", status=status)
+    }, section="strengths", status=status)
 
 
 def _strength_from_post(post: QueryDict) -> StrengthForm:
@@ -399,10 +423,10 @@ def strength_new(request: HttpRequest, admin: Admin) -> HttpResponse:
     try:
         strength = strength_create(body=_strength_body(form), actor=admin.actor, context=request_context(request))
     except PolicyValidationError as exc:
-        form.problem = Problem(message=exc.message, target=exc.target, code=exc.code)
+        form.problem = Problem(message=labelled(exc, STRENGTH_LABELS), target=exc.target, code=exc.code)
         return _strength_page(request, admin, form, None, status=400)
     flash(request, f"Authentication strength “{strength.display_name}” was created.")
-    return redirect("/admin/conditional-access/strengths")
+    return redirect("/admin/methods/strengths")
 
 
 @admin_view(read=STRENGTHS_READ, write=STRENGTHS_WRITE)
@@ -415,10 +439,10 @@ def strength_edit(request: HttpRequest, admin: Admin, strength_id: uuid.UUID) ->
         changed = strength_update(strength_id=strength.id, body=_strength_body(form), actor=admin.actor,
                                   context=request_context(request))
     except PolicyValidationError as exc:
-        form.problem = Problem(message=exc.message, target=exc.target, code=exc.code)
+        form.problem = Problem(message=labelled(exc, STRENGTH_LABELS), target=exc.target, code=exc.code)
         return _strength_page(request, admin, form, strength, status=400)
     flash(request, f"Authentication strength “{changed.display_name}” was saved.")
-    return redirect("/admin/conditional-access/strengths")
+    return redirect("/admin/methods/strengths")
 
 
 @admin_view(read=STRENGTHS_WRITE, write=STRENGTHS_WRITE)
@@ -432,12 +456,12 @@ def strength_delete_page(request: HttpRequest, admin: Admin, strength_id: uuid.U
             error = exc.message
         else:
             flash(request, f"Authentication strength “{strength.display_name}” was deleted.")
-            return redirect("/admin/conditional-access/strengths")
+            return redirect("/admin/methods/strengths")
     return render_admin(request, admin, "passgate/admin/confirm.html", {
         "title": f"Delete the authentication strength “{strength.display_name}”?",
         "lead": "Policies can't require it any more.", "warning": error,
-        "button": "Delete strength", "cancel": f"/admin/conditional-access/strengths/{strength.id}",
-    }, section="access", status=400 if error else 200)
+        "button": "Delete strength", "cancel": f"/admin/methods/strengths/{strength.id}",
+    }, section="strengths", status=400 if error else 200)
 
 
 # --- what if ----------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from passgate.credentials.policy_selectors import current_policy
 from passgate.directory import services as directory
 from passgate.directory.models import SecurityGroup
 from passgate.web.errors import request_context
-from passgate.web.messages import for_person
+from passgate.web.messages import for_person, in_form
 from passgate.web.views.admin import queries
 from passgate.web.views.admin.access import Admin, NotFoundHere, admin_view, flash, pager, render_admin
 
@@ -66,7 +66,7 @@ def group_new(request: HttpRequest, admin: Admin) -> HttpResponse:
             group = directory.group_create(display_name=values["display_name"], description=values["description"],
                                            actor=admin.actor, context=request_context(request))
         except PassgateError as exc:
-            errors["display_name"] = for_person(exc)
+            errors["display_name"] = in_form(exc, "Name")
         else:
             flash(request, f"Group “{group.display_name}” was created. Add its members here.")
             return redirect(_group_url(group))

@@ -1,6 +1,6 @@
 """The admin centre's URLs, all under /admin (included from passgate.web.urls)."""
 
-from django.urls import path
+from django.urls import path, re_path
 from django.views.generic.base import RedirectView
 
 from passgate.web.views.admin import (
@@ -62,6 +62,10 @@ urlpatterns = [
     path("admin/roles/<uuid:role_id>/members", roles.role_member_add),
     path("admin/roles/<uuid:role_id>/members/<uuid:user_id>/remove", roles.role_member_remove),
     path("admin/methods", methods.methods_list),
+    path("admin/methods/strengths", conditional_access.strengths_list),
+    path("admin/methods/strengths/new", conditional_access.strength_new),
+    path("admin/methods/strengths/<uuid:strength_id>", conditional_access.strength_edit),
+    path("admin/methods/strengths/<uuid:strength_id>/delete", conditional_access.strength_delete_page),
     path("admin/methods/passkey", methods.passkey_method),
     path("admin/methods/temporary-access-pass", methods.tap_method),
     path("admin/methods/authenticator-app", methods.authenticator_app_method),
@@ -72,10 +76,8 @@ urlpatterns = [
     path("admin/conditional-access", conditional_access.ca_list),
     path("admin/conditional-access/new", conditional_access.ca_new),
     path("admin/conditional-access/what-if", conditional_access.what_if),
-    path("admin/conditional-access/strengths", conditional_access.strengths_list),
-    path("admin/conditional-access/strengths/new", conditional_access.strength_new),
-    path("admin/conditional-access/strengths/<uuid:strength_id>", conditional_access.strength_edit),
-    path("admin/conditional-access/strengths/<uuid:strength_id>/delete", conditional_access.strength_delete_page),
+    # Authentication strengths sit under Authentication methods, as in Entra; their first address still works.
+    re_path(r"^admin/conditional-access/strengths(?P<rest>(/.*)?)$", conditional_access.strengths_moved),
     path("admin/conditional-access/<uuid:policy_id>", conditional_access.ca_edit),
     path("admin/conditional-access/<uuid:policy_id>/delete", conditional_access.ca_delete_page),
 ]

@@ -21,7 +21,7 @@ from passgate.directory import services as directory
 from passgate.directory.models import User
 from passgate.web import session
 from passgate.web.errors import request_context
-from passgate.web.messages import for_person
+from passgate.web.messages import for_person, in_form, labelled
 from passgate.web.views.admin import queries
 from passgate.web.views.admin.access import (
     Admin,
@@ -36,6 +36,8 @@ from passgate.web.views.admin.access import (
 COSE_ALGORITHMS = {-7: "ES256 (ECDSA P-256, SHA-256)", -8: "EdDSA (Ed25519)", -257: "RS256 (RSA PKCS#1, SHA-256)"}
 TAP_FIELD_BY_TARGET = {"lifetimeInMinutes": "lifetime", "isUsableOnce": "once"}
 USER_FIELD_BY_CODE = {"invalid_upn": "upn", "upn_in_use": "upn", "invalid_display_name": "display_name"}
+USER_LABELS = {"upn": "User name", "display_name": "Display name"}  # as the forms label them
+TAP_LABELS = (("lifetimeInMinutes", "Lifetime"), ("isUsableOnce", "One-time"))
 
 
 def _user(user_id: uuid.UUID) -> User:
@@ -74,7 +76,8 @@ def user_new(request: HttpRequest, admin: Admin) -> HttpResponse:
                                          account_enabled=bool(values["enabled"]), actor=admin.actor,
                                          context=request_context(request))
         except PassgateError as exc:
-            errors[USER_FIELD_BY_CODE.get(exc.code, "form")] = for_person(exc)
+            field = USER_FIELD_BY_CODE.get(exc.code, "form")
+            errors[field] = in_form(exc, USER_LABELS[field]) if field in USER_LABELS else for_person(exc)
         else:
             flash(request, f"{user.user_principal_name} was added. Issue a Temporary Access Pass so they can add "
                            "their first passkey.")
@@ -131,7 +134,7 @@ def user_upn(request: HttpRequest, admin: Admin, user_id: uuid.UUID) -> HttpResp
         directory.user_set_upn(user=user, upn=new, actor=admin.actor, context=request_context(request))
     except PassgateError as exc:
         user.refresh_from_db()
-        return _user_page(request, admin, user, errors={"upn": for_person(exc)}, upn_value=new, status=400)
+        return _user_page(request, admin, user, errors={"upn": in_form(exc, "User name")}, upn_value=new, status=400)
     flash(request, f"User name changed from {old} to {user.user_principal_name}. Their passkeys keep working.")
     return redirect(_user_url(user))
 
@@ -288,14 +291,15 @@ def tap_issue(request: HttpRequest, admin: Admin, user_id: uuid.UUID) -> HttpRes
         lifetime = int(lifetime_text)
     except ValueError:
         return _tap_form(request, admin, user, lifetime=lifetime_text, once=once, status=400,
-                         errors={"lifetime": f"The lifetime must be a whole number of minutes, not “{lifetime_text}”."})
+                         errors={"lifetime": f"Lifetime must be a whole number of minutes, not “{lifetime_text}”."})
     try:
         row, plain = services.tap_issue(user=user, actor=admin.actor, lifetime_minutes=lifetime, usable_once=once,
                                         context=request_context(request))
     except PassgateError as exc:
         target = exc.target if isinstance(exc, PolicyValidationError) else ""
         field = TAP_FIELD_BY_TARGET.get(target) or ("lifetime" if exc.code == "invalid_tap_lifetime" else "form")
-        return _tap_form(request, admin, user, lifetime=lifetime_text, once=once, errors={field: for_person(exc)},
+        message = labelled(exc, TAP_LABELS) if isinstance(exc, PolicyValidationError) else in_form(exc, "Lifetime")
+        return _tap_form(request, admin, user, lifetime=lifetime_text, once=once, errors={field: message},
                          status=400)
     origin = str(settings.PASSGATE.origin)
     response = render_admin(request, admin, "passgate/admin/tap_issued.html", {
