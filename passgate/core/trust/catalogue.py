@@ -1,15 +1,18 @@
 """The authenticator catalogue: a display name and icon per AAGUID, for people, never for trust decisions.
 
-Two sources, merged by ``build_catalogue``:
+Three sources, merged by ``build_catalogue``:
 
 * a verified FIDO MDS3 snapshot (``MetadataSnapshot``): the name is the metadata statement's ``description``,
   and the entry also carries the MDS status and certification level (for display; trust decisions read the
   snapshot itself);
 * the community list of passkeydeveloper/passkey-authenticator-aaguids (``aaguid.json``, bundled as
   ``data/community-aaguids.json``, see ``data/README.md``), which names the synced providers MDS does not list
-  (iCloud Keychain / Apple Passwords, Google Password Manager, Windows Hello, 1Password, ...).
+  (iCloud Keychain / Apple Passwords, Google Password Manager, Windows Hello, 1Password, ...);
+* ``MICROSOFT_DOCUMENTED``: the AAGUIDs Microsoft documents for its passkey features that neither list names
+  (Microsoft Authenticator's passkeys on iOS and Android), so Entra administrators find them by name.
 
-For an AAGUID both list, MDS wins (name, status, level; its icon too, else the community icons). Icons are kept
+For an AAGUID both list, MDS wins (name, status, level; its icon too, else the community icons); the community
+list wins over ``MICROSOFT_DOCUMENTED``. Icons are kept
 only as ``data:image/<type>;base64,...`` URLs of at most ``MAX_ICON_CHARS`` characters: a remote URL would make
 our pages fetch from third parties, so it is dropped.
 
@@ -34,9 +37,16 @@ from uuid import UUID
 from passgate.core.errors import InvalidInput, PassgateError
 from passgate.core.trust.mds import MetadataSnapshot
 
-CatalogueSource = Literal["mds", "community"]
+CatalogueSource = Literal["mds", "community", "microsoft"]
 
 ZERO_AAGUID: Final = "00000000-0000-0000-0000-000000000000"
+# Microsoft Authenticator's device-bound passkeys (Entra ID "passkeys in Microsoft Authenticator"), as Microsoft's
+# Entra support material and the EntraIDPasskeyHelper / PasskeyProviderAAGUIDs PowerShell Gallery modules list them
+# (copied 2026-12-04 from the project's reference notes, graph-and-entra-reference.md). Names only, for display.
+MICROSOFT_DOCUMENTED: Final[Mapping[str, str]] = MappingProxyType({
+    "90a3ccdf-635c-4729-a248-9b709135078f": "Microsoft Authenticator (iOS)",
+    "de1e552d-db1d-4423-a619-566b625cdc84": "Microsoft Authenticator (Android)",
+})
 COMMUNITY_LIST_RESOURCE: Final = "community-aaguids.json"
 MAX_ICON_CHARS: Final = 64 * 1024
 MAX_NAME_CHARS: Final = 200
@@ -139,7 +149,8 @@ def build_catalogue(
     """Merge MDS names (they win) with the community list (it completes missing AAGUIDs).
 
     ``community`` is a list as ``load_community_list`` returns it (any mapping of the same shape is validated
-    again here); ``None`` means the bundled list, and an empty mapping means no community list at all.
+    again here); ``None`` means the bundled lists (the community list and ``MICROSOFT_DOCUMENTED``), a mapping
+    exactly that list, and an empty mapping no list at all.
     MDS entries without an AAGUID (U2F, UAF) or without a metadata statement are not catalogued from MDS.
     Raises ``CommunityListRejected`` for a malformed ``community`` mapping.
     """
@@ -175,6 +186,10 @@ def build_catalogue(
                 icon_dark=safe_icon(item.get("icon_dark")),
                 source="community",
             )
+    for aaguid, name in (MICROSOFT_DOCUMENTED if community is None else {}).items():
+        if aaguid not in merged:
+            merged[aaguid] = CatalogueEntry(aaguid=aaguid, name=name, icon_light=None, icon_dark=None,
+                                            source="microsoft")
     return Catalogue(entries=tuple(merged.values()))
 
 

@@ -16,6 +16,7 @@ from passgate.core.errors import InvalidInput, PassgateError
 from passgate.core.trust import MetadataSnapshot, default_root_der, verify_blob
 from passgate.core.trust.catalogue import (
     MAX_ICON_CHARS,
+    MICROSOFT_DOCUMENTED,
     UNDISCLOSED_MODEL_NAME,
     ZERO_AAGUID,
     Catalogue,
@@ -139,8 +140,11 @@ def test_entries_are_sorted_by_name_case_insensitively(bundled: Catalogue) -> No
     assert names.index("iCloud Keychain (Managed)") < names.index("IDmelon") < names.index("initial")
 
 
-def test_none_means_the_bundled_list_and_empty_means_none() -> None:
-    assert build_catalogue(snapshot=None) == build_catalogue(snapshot=None, community=load_community_list())
+def test_none_means_the_bundled_lists_and_empty_means_none() -> None:
+    bundled_only = build_catalogue(snapshot=None, community=load_community_list())
+    everything = build_catalogue(snapshot=None)
+    assert {e.aaguid for e in everything.entries} == {e.aaguid for e in bundled_only.entries} | set(
+        MICROSOFT_DOCUMENTED)  # the bundled community list, and the names Microsoft documents
     assert build_catalogue(snapshot=None, community={}).entries == ()
 
 
@@ -180,7 +184,7 @@ def test_mds_name_status_and_level_win_over_the_community_list() -> None:
     listed = load_community_list()[GOOGLE_PASSWORD_MANAGER]
     assert google is not None and google.source == "mds" and google.name == "MDS name, no icon"
     assert (google.icon_light, google.icon_dark) == (listed["icon_light"], listed["icon_dark"])  # completed
-    assert len(catalogue.entries) == 52  # two replaced, the U2F entry skipped
+    assert len(catalogue.entries) == 52 + len(MICROSOFT_DOCUMENTED)  # two replaced, the U2F entry skipped
     assert display_name(catalogue, ONE_PASSWORD) == "Vendor Certified Key"
     assert catalogue.search("vendor certified key") == (one,)
     assert catalogue.search("1password") == ()
@@ -258,7 +262,7 @@ def test_search_rejects_a_negative_limit(bundled: Catalogue) -> None:
 
 def test_search_default_limit_is_twenty(bundled: Catalogue) -> None:
     assert len(bundled.search("")) == 20
-    assert len(bundled.search("", limit=1000)) == 52
+    assert len(bundled.search("", limit=1000)) == 52 + len(MICROSOFT_DOCUMENTED)
 
 
 def test_a_catalogue_refuses_duplicate_aaguids() -> None:
@@ -406,3 +410,22 @@ def test_aaguids_named_finds_every_aaguid_of_a_model() -> None:
     known = build_catalogue(snapshot=None)
     assert known.aaguids_named("  GOOGLE password   manager ") == ("ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4",)
     assert known.aaguids_named("No Such Model") == ()
+
+
+def test_microsoft_authenticator_passkeys_have_their_names(bundled: Catalogue) -> None:
+    """Issue 14 item 7: Microsoft documents these AAGUIDs for Entra passkeys in Microsoft Authenticator; neither
+    FIDO MDS nor the community list names them, so the catalogue does (display only)."""
+    assert display_name(bundled, "de1e552d-db1d-4423-a619-566b625cdc84") == "Microsoft Authenticator (Android)"
+    assert display_name(bundled, "90A3CCDF-635C-4729-A248-9B709135078F") == "Microsoft Authenticator (iOS)"
+    found = bundled.search("microsoft authenticator")
+    assert {e.aaguid for e in found} >= {"de1e552d-db1d-4423-a619-566b625cdc84", "90a3ccdf-635c-4729-a248-9b709135078f"}
+    assert {e.source for e in found if e.name.startswith("Microsoft Authenticator")} == {"microsoft"}
+    assert bundled.aaguids_named("Microsoft Authenticator (iOS)") == ("90a3ccdf-635c-4729-a248-9b709135078f",)
+
+
+def test_mds_wins_over_the_microsoft_names() -> None:
+    snapshot = snapshot_of(make_entry(aaguid="de1e552d-db1d-4423-a619-566b625cdc84",
+                                      description="Authenticator as MDS names it"))
+    catalogue = build_catalogue(snapshot=snapshot)
+    assert display_name(catalogue, "de1e552d-db1d-4423-a619-566b625cdc84") == "Authenticator as MDS names it"
+    assert display_name(catalogue, "90a3ccdf-635c-4729-a248-9b709135078f") == "Microsoft Authenticator (iOS)"
