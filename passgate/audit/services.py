@@ -15,9 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
+from passgate.audit import metrics
 from passgate.audit.models import AuditEvent, Category, Result
 from passgate.core.errors import PassgateError
 from passgate.core.text import map_strings, replace_unusable
@@ -74,7 +75,7 @@ def audit_record(
     context: RequestContext = NO_CONTEXT,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(**fit(AuditEvent, {
+    row = AuditEvent.objects.create(**fit(AuditEvent, {
         "occurred_at": timezone.now(),
         "category": category,
         "activity": activity,
@@ -89,6 +90,11 @@ def audit_record(
         "user_agent": context.user_agent,
         "details": details or {},
     }))
+    # The metrics count the row once it is committed (at once outside a transaction); never fails the caller.
+    transaction.on_commit(lambda: metrics.observe_audit(category=row.category, activity=row.activity,
+                                                        failed=row.result == Result.FAILURE, reason=row.reason,
+                                                        details=row.details), robust=True)
+    return row
 
 
 def audit_failure(*, category: Category, activity: str, reason: str, **kwargs: Any) -> AuditEvent:

@@ -20,6 +20,24 @@ class CliError(Exception):
     pass
 
 
+def _metrics_dir(serving: bool) -> None:
+    """``serve``: a fresh ``<data dir>/prometheus`` for prometheus_client's multiprocess mode, set before anything
+    imports prometheus_client (it chooses its storage at import) and before gunicorn forks, so that every worker
+    writes there and ``/metrics`` adds them up. Other commands keep their counts in memory (none of them serves
+    /metrics), so a PROMETHEUS_MULTIPROC_DIR inherited from a service environment is dropped."""
+    import shutil
+
+    from passgate.config.env import data_dir_of
+
+    if not serving:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        return
+    directory = data_dir_of(os.environ) / "prometheus"
+    shutil.rmtree(directory, ignore_errors=True)  # counts of an earlier run would be added to this one's
+    directory.mkdir(mode=0o700, parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
+
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "passgate.config.settings")
     import django
@@ -255,6 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # No public origin configured: people reach this server as localhost on the port it listens on.
         os.environ["PASSGATE_ORIGIN"] = f"http://localhost:{args.port}"
     try:
+        _metrics_dir(serving=args.command == "serve")
         _setup_django()
         from django.db import DatabaseError
 

@@ -45,7 +45,7 @@ MIDDLEWARE = [
     "passgate.config.proxy.TrustedProxyMiddleware",  # first: the scheme a trusted proxy reports (is_secure)
     "django.middleware.security.SecurityMiddleware",
     "passgate.web.security_headers.SecurityHeadersMiddleware",  # before WhiteNoise: static files too
-    # /healthz, /readyz: before sessions, CSRF, Host validation and the session checks (probes)
+    # /healthz, /readyz, /metrics: before sessions, CSRF, Host validation and the session checks; Graph counts
     "passgate.web.ops.OpsEndpointsMiddleware",
     # JSON, never an HTML page, for every error on the APIs (passgate.core.api_paths), whoever made the response
     "passgate.graph_api.api_errors.ApiErrorsMiddleware",

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", signin.home),
     path("healthz", ops.healthz),  # answered by passgate.web.ops.OpsEndpointsMiddleware first
     path("readyz", ops.readyz),
+    path("metrics", ops.metrics),
     path("signin", signin.signin_page),
     path("signin/passkey/options", signin.passkey_options),
     path("signin/passkey/verify", signin.passkey_verify),
