@@ -82,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=_positive(1, 64), default=2)
     s.set_defaults(func="cmd_serve")
     sub.add_parser("migrate", help="create or upgrade the database").set_defaults(func="cmd_migrate")
+    sub.add_parser("check", help="check the configuration, the database and the keys without changing anything; "
+                                 "one line per problem, exit status 1 if there is any").set_defaults(func="check")
 
     users = sub.add_parser("users", help="directory users").add_subparsers(dest="action", required=True)
     a = users.add_parser("add")
@@ -269,6 +271,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnusableText as exc:
         print(f"passgate: error: {exc.message}", file=sys.stderr)
         return EXIT_ERROR
+    if args.command == "check":  # reads the configuration itself, one line per problem (never migrates)
+        from passgate.cli.check import run
+
+        _metrics_dir(serving=False)
+        return run()
     if args.command == "serve" and not os.environ.get("PASSGATE_ORIGIN"):
         # No public origin configured: people reach this server as localhost on the port it listens on.
         os.environ["PASSGATE_ORIGIN"] = f"http://localhost:{args.port}"
