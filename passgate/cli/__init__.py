@@ -282,6 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _metrics_dir(serving=args.command == "serve")
         _setup_django()
+        from passgate.audit.logs import events_enabled
+
+        events_enabled(args.command == "serve")  # a command's audit rows are in the database; its output stays plain
         from django.db import DatabaseError
 
         from passgate.core.errors import PassgateError

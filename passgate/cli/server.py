@@ -217,7 +217,7 @@ class _App(BaseApplication):  # type: ignore[misc]
         self.cfg.set("pre_fork", _pre_fork)
         self.cfg.set("post_fork", _post_fork)
         self.cfg.set("child_exit", _child_exit)
-        self.cfg.set("accesslog", "-")
+        self.cfg.set("accesslog", None)  # Passgate logs each request itself, without the query string (audit.logs)
         # gunicorn believes X-Forwarded-Proto (and SCRIPT_NAME/PATH_INFO headers) from 127.0.0.1 by default:
         # nobody's, here; Passgate reads forwarding headers from PASSGATE_TRUSTED_PROXIES only (config/proxy.py).
         self.cfg.set("forwarded_allow_ips", "")
