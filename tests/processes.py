@@ -143,14 +143,14 @@ def wait_listening(port: int, proc: subprocess.Popen[str], timeout: float = 30) 
 
 
 @contextlib.contextmanager
-def serving(tmp_path: Path, purpose: str, *, workers: int = 2) -> Iterator[dict[str, object]]:
+def serving(tmp_path: Path, purpose: str, *, workers: int = 2, **extra_env: str) -> Iterator[dict[str, object]]:
     """A real ``passgate serve`` on a database of its own (a fresh PostgreSQL one on a PostgreSQL run), answering
     ``/healthz``: ``{"origin", "env", "engine", "log"}``; reaped whatever happens."""
     import requests
 
     port = free_port()
     with scratch_database(tmp_path, purpose) as database_url:
-        env = passgate_env(tmp_path / "data", database_url)
+        env = passgate_env(tmp_path / "data", database_url, **extra_env)
         log = tmp_path / "serve.log"
         with started(["serve", "--port", str(port), "--workers", str(workers)], env, log) as proc:
             origin = f"http://localhost:{port}"
@@ -164,7 +164,7 @@ def serving(tmp_path: Path, purpose: str, *, workers: int = 2) -> Iterator[dict[
                 assert proc.poll() is None and time.monotonic() < deadline, f"serve did not start:\n{log.read_text()}"
                 time.sleep(0.1)
             yield {"origin": origin, "env": {**env, "PASSGATE_ORIGIN": origin},
-                   "engine": "postgresql" if on_postgres() else "sqlite", "log": log}
+                   "engine": "postgresql" if on_postgres() else "sqlite", "log": log, "pid": proc.pid}
 
 
 def joined_device_over_http(origin: str, env: dict[str, str], name: str = "test-pc") -> str:

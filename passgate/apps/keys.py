@@ -113,6 +113,19 @@ def signing_key_current(alg: str = DEFAULT_ALGORITHM) -> tuple[str, SigningJwk]:
     return row.kid, key
 
 
+def signing_key_usable(alg: str = DEFAULT_ALGORITHM) -> bool:
+    """Whether a current key for ``alg`` exists and decrypts with this secret key (read only: creates nothing)."""
+    _check_alg(alg)
+    return any(_load(row) is not None
+               for row in SigningKey.objects.filter(alg=alg, retired_at__isnull=True).order_by("created_at", "pk"))
+
+
+def signing_keys_ensure() -> None:
+    """A current key for every algorithm (``passgate serve`` at start, so that readiness can expect them)."""
+    for alg in ALGORITHMS:
+        signing_key_current(alg)
+
+
 def signing_key_rotate(*, alg: str = DEFAULT_ALGORITHM, actor: Actor,
                        context: RequestContext = NO_CONTEXT) -> SigningKey:
     """Make a new current key for ``alg`` and retire the previous one (still published until its tokens expire)."""

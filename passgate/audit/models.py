@@ -41,6 +41,7 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=256, blank=True, default="")
     details = models.JSONField(decoder=ScrubbingJSONDecoder, default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, default="")  # the request's id, as in the logs
 
     class Meta:
         ordering = ["-occurred_at"]

@@ -15,14 +15,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
+from passgate.audit import metrics
+from passgate.audit.logs import current_request_id, log_event
 from passgate.audit.models import AuditEvent, Category, Result
 from passgate.core.errors import PassgateError
 from passgate.core.text import map_strings, replace_unusable
 
 F = TypeVar("F", bound=Callable[..., Any])
+APP_TARGET = "application"  # an audit row's target_type for an app registration (apps.services.app_target)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def audit_record(
     context: RequestContext = NO_CONTEXT,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(**fit(AuditEvent, {
+    row = AuditEvent.objects.create(**fit(AuditEvent, {
         "occurred_at": timezone.now(),
         "category": category,
         "activity": activity,
@@ -88,7 +91,19 @@ def audit_record(
         "ip_address": context.ip_address,
         "user_agent": context.user_agent,
         "details": details or {},
+        "request_id": current_request_id(),
     }))
+    # Counted and logged once it is committed (at once outside a transaction); never fails the caller.
+    transaction.on_commit(lambda: _committed(row), robust=True)
+    return row
+
+
+def _committed(row: AuditEvent) -> None:
+    metrics.observe_audit(category=row.category, activity=row.activity, failed=row.result == Result.FAILURE,
+                          reason=row.reason, details=row.details)
+    log_event("audit", category=row.category, activity=row.activity, result=row.result, reason=row.reason,
+              userId=str(row.actor_id) if row.actor_id else None,
+              app=row.target_id if row.target_type == APP_TARGET else None, clientIp=row.ip_address)
 
 
 def audit_failure(*, category: Category, activity: str, reason: str, **kwargs: Any) -> AuditEvent:

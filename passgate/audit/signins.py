@@ -17,9 +17,11 @@ from enum import IntEnum
 from types import MappingProxyType
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from passgate.audit.logs import log_event
 from passgate.audit.models import SignInEvent
 from passgate.audit.services import RequestContext, fit
 from passgate.core.graph.auditlogs import (
@@ -160,7 +162,7 @@ def signin_record(*, user_id: str | None, user_principal_name: str, user_display
                                          "authentication_strength.displayName")}
     model: uuid.UUID | None = uuid.UUID(aaguid) if aaguid else None
     upn = user_principal_name.strip()
-    return SignInEvent.objects.create(**fit(SignInEvent, {
+    row = SignInEvent.objects.create(**fit(SignInEvent, {
         "created_at": timezone.now(),
         "user_id": uuid.UUID(user_id) if user_id else None,
         "user_principal_name": upn,
@@ -189,6 +191,11 @@ def signin_record(*, user_id: str | None, user_principal_name: str, user_display
         "device_display_name": (device or {}).get("displayName", ""),
         "device_trust_type": (device or {}).get("trustType", ""),
     }))
+    transaction.on_commit(lambda: log_event(
+        "signIn", result="success" if row.succeeded else "failure", userId=str(row.user_id) if row.user_id else None,
+        app=row.app_id, reason=row.reason_code, errorCode=row.error_code or None, clientIp=row.ip_address,
+        deviceId=row.device_id), robust=True)
+    return row
 
 
 def methods_used(event: SignInEvent) -> list[str]:

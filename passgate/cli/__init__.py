@@ -20,6 +20,24 @@ class CliError(Exception):
     pass
 
 
+def _metrics_dir(serving: bool) -> None:
+    """``serve``: a fresh ``<data dir>/prometheus`` for prometheus_client's multiprocess mode, set before anything
+    imports prometheus_client (it chooses its storage at import) and before gunicorn forks, so that every worker
+    writes there and ``/metrics`` adds them up. Other commands keep their counts in memory (none of them serves
+    /metrics), so a PROMETHEUS_MULTIPROC_DIR inherited from a service environment is dropped."""
+    import shutil
+
+    from passgate.config.env import data_dir_of
+
+    if not serving:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        return
+    directory = data_dir_of(os.environ) / "prometheus"
+    shutil.rmtree(directory, ignore_errors=True)  # counts of an earlier run would be added to this one's
+    directory.mkdir(mode=0o700, parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
+
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "passgate.config.settings")
     import django
@@ -64,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=_positive(1, 64), default=2)
     s.set_defaults(func="cmd_serve")
     sub.add_parser("migrate", help="create or upgrade the database").set_defaults(func="cmd_migrate")
+    sub.add_parser("check", help="check the configuration, the database and the keys without changing anything; "
+                                 "one line per problem, exit status 1 if there is any").set_defaults(func="check")
 
     users = sub.add_parser("users", help="directory users").add_subparsers(dest="action", required=True)
     a = users.add_parser("add")
@@ -268,11 +288,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnusableText as exc:
         print(f"passgate: error: {exc.message}", file=sys.stderr)
         return EXIT_ERROR
+    if args.command == "check":  # reads the configuration itself, one line per problem (never migrates)
+        from passgate.cli.check import run
+
+        _metrics_dir(serving=False)
+        return run()
     if args.command == "serve" and not os.environ.get("PASSGATE_ORIGIN"):
         # No public origin configured: people reach this server as localhost on the port it listens on.
         os.environ["PASSGATE_ORIGIN"] = f"http://localhost:{args.port}"
     try:
+        _metrics_dir(serving=args.command == "serve")
         _setup_django()
+        from passgate.audit.logs import events_enabled
+
+        events_enabled(args.command == "serve")  # a command's audit rows are in the database; its output stays plain
         from django.db import DatabaseError
 
         from passgate.core.errors import PassgateError

@@ -19,7 +19,7 @@ from django.db import connections, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from passgate.apps.keys import KeyInfo, signing_key_list, signing_key_rotate
+from passgate.apps.keys import KeyInfo, signing_key_list, signing_key_rotate, signing_keys_ensure
 from passgate.apps.models import AppRegistration
 from passgate.apps.oidc.tokens import oidc_purge
 from passgate.apps.selectors import app_as_dict, app_list, oidc_discovery_url, token_endpoint
@@ -105,6 +105,7 @@ def tap_url(user: User) -> str:
 def cmd_serve(args: argparse.Namespace) -> None:
 
     migrate()
+    signing_keys_ensure()  # before the fork, so that every worker (and /readyz) finds them
     made = bootstrap_first_admin()
     origin = settings.PASSGATE.origin
     if made:

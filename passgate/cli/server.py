@@ -45,6 +45,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.http import errors as http_errors
 from gunicorn.util import write_nonblock
 from gunicorn.workers.sync import SyncWorker
+from prometheus_client import multiprocess
 
 from passgate.config.wsgi import application
 from passgate.core.graph.errors import GraphCode, envelope
@@ -92,6 +93,12 @@ def detach_inherited_connections() -> list[str]:
 
 def _pre_fork(server: Any, worker: Any) -> None:
     close_process_resources()
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    """A worker ended: drop its live-gauge files (its counters stay in the sums; prometheus_client)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 def _post_fork(server: Any, worker: Any) -> None:
@@ -209,7 +216,8 @@ class _App(BaseApplication):  # type: ignore[misc]
         self.cfg.set("worker_class", PassgateWorker)
         self.cfg.set("pre_fork", _pre_fork)
         self.cfg.set("post_fork", _post_fork)
-        self.cfg.set("accesslog", "-")
+        self.cfg.set("child_exit", _child_exit)
+        self.cfg.set("accesslog", None)  # Passgate logs each request itself, without the query string (audit.logs)
         # gunicorn believes X-Forwarded-Proto (and SCRIPT_NAME/PATH_INFO headers) from 127.0.0.1 by default:
         # nobody's, here; Passgate reads forwarding headers from PASSGATE_TRUSTED_PROXIES only (config/proxy.py).
         self.cfg.set("forwarded_allow_ips", "")

@@ -37,6 +37,8 @@ class PassgateSettings:
     mds_root: Path | None = None
     trusted_proxies: tuple[IPNetwork, ...] = ()  # peers whose X-Forwarded-For / Forwarded headers are believed
     device_offline_days: int = 7  # how long a device may unlock offline after an online security-key sign-in
+    mds_grace_days: int = 7  # how long past its nextUpdate a FIDO metadata BLOB still counts as fresh (/readyz)
+    metrics_token: str | None = None  # the Bearer token /metrics answers to; None: no /metrics at all
 
     @property
     def origins(self) -> tuple[str, ...]:
@@ -134,9 +136,29 @@ def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
     return key
 
 
+MIN_METRICS_TOKEN = 32  # characters
+
+
+def _metrics_token(env: Mapping[str, str]) -> str | None:
+    token = (env.get("PASSGATE_METRICS_TOKEN") or "").strip()
+    if not token:
+        return None
+    if len(token) < MIN_METRICS_TOKEN:
+        raise ConfigError(f"PASSGATE_METRICS_TOKEN: must be at least {MIN_METRICS_TOKEN} characters "
+                          "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')")
+    if not token.isascii() or not token.isprintable() or " " in token:
+        raise ConfigError("PASSGATE_METRICS_TOKEN: use printable ASCII without spaces (it travels in a header)")
+    return token
+
+
+def data_dir_of(env: Mapping[str, str]) -> Path:
+    """The data directory ``load`` uses (PASSGATE_DATA_DIR, default ./data), without reading anything else."""
+    return Path(env.get("PASSGATE_DATA_DIR") or "./data").expanduser().resolve()
+
+
 def load(env: Mapping[str, str] | None = None) -> PassgateSettings:
     env = os.environ if env is None else env
-    data_dir = Path(env.get("PASSGATE_DATA_DIR") or "./data").expanduser().resolve()
+    data_dir = data_dir_of(env)
     origin = _origin("PASSGATE_ORIGIN", env.get("PASSGATE_ORIGIN") or "http://localhost:8000")
     extra = tuple(
         _origin("PASSGATE_EXTRA_ORIGINS", o.strip())
@@ -172,6 +194,8 @@ def load(env: Mapping[str, str] | None = None) -> PassgateSettings:
         session_idle_minutes=_int(env, "PASSGATE_SESSION_IDLE_MINUTES", 60, 1, 24 * 60),
         session_max_hours=_int(env, "PASSGATE_SESSION_MAX_HOURS", 12, 1, 24 * 7),
         device_offline_days=_int(env, "PASSGATE_DEVICE_OFFLINE_DAYS", 7, 1, 30),
+        mds_grace_days=_int(env, "PASSGATE_MDS_GRACE_DAYS", 7, 0, 365),
+        metrics_token=_metrics_token(env),
         redis_url=redis_url,
         mds_root=mds_root,
         trusted_proxies=_trusted_proxies(env),

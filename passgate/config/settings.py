@@ -42,9 +42,12 @@ REST_FRAMEWORK = {
 }
 
 MIDDLEWARE = [
+    "passgate.config.request_log.RequestLogMiddleware",  # the request's id, and its JSON log line
     "passgate.config.proxy.TrustedProxyMiddleware",  # first: the scheme a trusted proxy reports (is_secure)
     "django.middleware.security.SecurityMiddleware",
     "passgate.web.security_headers.SecurityHeadersMiddleware",  # before WhiteNoise: static files too
+    # /healthz, /readyz, /metrics: before sessions, CSRF, Host validation and the session checks; Graph counts
+    "passgate.web.ops.OpsEndpointsMiddleware",
     # JSON, never an HTML page, for every error on the APIs (passgate.core.api_paths), whoever made the response
     "passgate.graph_api.api_errors.ApiErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -148,11 +151,15 @@ WHITENOISE_AUTOREFRESH = DEBUG
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+                   "json": {"()": "passgate.audit.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"},
+                 "events": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     # Authlib logs issued tokens at DEBUG: never let that level through, whatever the root level becomes.
-    "loggers": {"passgate": {"level": "INFO"}, "authlib": {"level": "WARNING"}},
+    # passgate.events: one JSON line per request and per security event (passgate.audit.logs).
+    "loggers": {"passgate": {"level": "INFO"}, "authlib": {"level": "WARNING"},
+                "passgate.events": {"handlers": ["events"], "level": "INFO", "propagate": False}},
 }
 
 # The FIDO Metadata Service root (a DER or PEM file); empty: GlobalSign Root CA - R3, shipped with Passgate.

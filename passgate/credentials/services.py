@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from passgate.audit.metrics import CEREMONY_SECONDS
 from passgate.audit.models import Category
 from passgate.audit.services import (
     NO_CONTEXT,
@@ -217,10 +218,11 @@ def passkey_registration_complete(*, user: User, session_key: str, credential: M
         name = validate_passkey_name(display_name)
         challenge = core.read_registration_challenge(credential)
         row = _challenge_check(challenge=challenge, ceremony=ceremony, session_key=session_key, user=user)
-        registered = core.verify_registration(
-            rp=relying_party(), credential=credential, expected_challenge=challenge,
-            credential_id_registered=lambda cid: Passkey.objects.filter(credential_id=cid).exists(),
-        )
+        with CEREMONY_SECONDS.labels(ceremony="registration").time():
+            registered = core.verify_registration(
+                rp=relying_party(), credential=credential, expected_challenge=challenge,
+                credential_id_registered=lambda cid: Passkey.objects.filter(credential_id=cid).exists(),
+            )
         if ceremony is Ceremony.REGISTRATION:
             _enforce(may_add_passkey(user=user))
         assessment = assess_attestation(credential=registered, snapshot=current_snapshot(), now=timezone.now(),
@@ -350,11 +352,12 @@ def passkey_signin_complete(*, session_key: str, credential: Mapping[str, Any],
             user_handle=bytes(passkey.user.webauthn_user_handle),
         )
         try:
-            verified = core.verify_authentication(
-                rp=relying_party(), credential=credential, expected_challenge=header.challenge, stored=stored,
-                allowed_credential_ids=[stored.credential_id] if reauth_user else (),
-                require_user_handle=reauth_user is None,
-            )
+            with CEREMONY_SECONDS.labels(ceremony="assertion").time():
+                verified = core.verify_authentication(
+                    rp=relying_party(), credential=credential, expected_challenge=header.challenge, stored=stored,
+                    allowed_credential_ids=[stored.credential_id] if reauth_user else (),
+                    require_user_handle=reauth_user is None,
+                )
         except CeremonyRejected as exc:
             if exc.reason is RejectReason.SIGN_COUNT_REGRESSION:
                 # Losing a race to complete this very response is a replay, not a clone: only the request

@@ -1,10 +1,12 @@
 from django.urls import include, path
 
-from passgate.web.views import authenticator_app, errors, oidc, registration, security_info, signin, stepup
+from passgate.web.views import authenticator_app, oidc, ops, registration, security_info, signin, stepup
 
 urlpatterns = [
     path("", signin.home),
-    path("healthz", errors.healthz),
+    path("healthz", ops.healthz),  # answered by passgate.web.ops.OpsEndpointsMiddleware first
+    path("readyz", ops.readyz),
+    path("metrics", ops.metrics),
     path("signin", signin.signin_page),
     path("signin/passkey/options", signin.passkey_options),
     path("signin/passkey/verify", signin.passkey_verify),

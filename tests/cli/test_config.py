@@ -56,6 +56,10 @@ def refused(env: dict[str, str], **changes: str) -> str:
     ("PASSGATE_TRUSTED_PROXIES", "lb.contoso.com"),
     ("PASSGATE_DEVICE_OFFLINE_DAYS", "31"),  # offline records last at most 30 days
     ("PASSGATE_DEVICE_OFFLINE_DAYS", "0"),
+    ("PASSGATE_MDS_GRACE_DAYS", "366"),
+    ("PASSGATE_METRICS_TOKEN", "short-token-31-characters-long!"),
+    ("PASSGATE_METRICS_TOKEN", "a token with spaces that is long enough"),
+    ("PASSGATE_METRICS_TOKEN", "é" * 40),
 ])
 def test_bad_value_names_the_variable(env: dict[str, str], variable: str, value: str) -> None:
     message = refused(env, **{variable: value})

@@ -258,3 +258,33 @@ def test_a_begun_sign_in_expires(client: Any, make_user: Any) -> None:
     DeviceSignIn.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     refused(computer.post(COMPLETE, {"signInId": begun["signInId"], "credential": response}), 400,
             "device_signin_unknown")
+
+
+def test_device_sign_ins_are_counted_once_by_result(client: Any, make_user: Any,
+                                                    django_capture_on_commit_callbacks: Any) -> None:
+    from prometheus_client import REGISTRY
+
+    def counts() -> list[float]:
+        return [REGISTRY.get_sample_value(name, labels) or 0.0 for name, labels in (
+            ("passgate_device_signins_total", {"result": "success"}),
+            ("passgate_device_signins_total", {"result": "failure"}),
+            ("passgate_signins_total", {"method": "passkey", "result": "success"}),
+            ("passgate_signins_total", {"method": "passkey", "result": "failure"}))]
+
+    alice = make_user("alice@contoso.com")
+    make_user("bob@contoso.com")
+    key = security_key()
+    register(alice, key)
+    computer = joined(client)
+    before = counts()
+    with django_capture_on_commit_callbacks(execute=True):  # the counters move as each audit row commits
+        assert sign_in(computer, key, "alice@contoso.com").status_code == 200
+        refused(sign_in(computer, key, "bob@contoso.com"), 403, "device_signin_user_mismatch")
+        begun = computer.post(BEGIN, {"userName": None}).json()  # a tampered assertion: the ceremony refuses it
+        response = dict(fido_client(key).get_assertion(
+            PublicKeyCredentialRequestOptions.from_dict(begun["publicKey"])).get_response(0))
+        response["response"] = {**dict(response["response"]), "signature": "AAAA" + str(
+            dict(response["response"])["signature"])[4:]}
+        assert computer.post(COMPLETE, {"signInId": begun["signInId"], "credential": response}).status_code >= 400
+    # one success, two failures (the ceremony's refusal counted once, by its audit row); no browser sign-in
+    assert [a - b for a, b in zip(counts(), before, strict=True)] == [1, 2, 0, 0]

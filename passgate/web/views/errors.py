@@ -54,6 +54,3 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         "message": "Reload the page and try again.",
     }, status=403)
 
-
-def healthz(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
