@@ -24,6 +24,7 @@ from passgate.audit.models import SignInEvent
 from passgate.core.devices.signin import DEVICE_SIGNIN_APP_ID
 from tests.conftest import loud_skip
 from tests.device_registry.test_device_signin import PIN, register, security_key
+from tests.devices.softkey import SoftKey
 from tests.pam.support import MODULE, PAM_PYTHON, pamtester
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -75,17 +76,23 @@ def _free_upn() -> str:
     return f"sudo-{uuid.uuid4().hex[:6]}@contoso.com"
 
 
-def test_sudo_runs_as_root_after_the_security_key_signs_the_person_in(
-        computer: Any, make_user: Any, pam_service: Any, sudo_for: Any) -> None:
+@pytest.fixture
+def logged_in(computer: Any, make_user: Any, pam_service: Any, sudo_for: Any) -> tuple[str, SoftKey]:
+    """A person with a registered key who signed in at the login service (the daemon made their account), and
+    may use sudo through the key: (their account name, the key)."""
     upn = _free_upn()
-    person = make_user(upn)
     key = security_key()
-    register(person, key)
+    register(make_user(upn), key)
     socket_path = computer.start(key, accounts=ensure_account)
     login = pamtester(pam_service(f"socket={socket_path} timeout=60"), upn, answers=f"{PIN}\n")
     assert login.returncode == 0, login.stdout + login.stderr
     assert pwd.getpwnam(upn).pw_uid >= 200000  # the daemon made the account at the first sign-in
     sudo_for(upn, str(socket_path))
+    return upn, key
+
+
+def test_sudo_runs_as_root_after_the_security_key_signs_the_person_in(logged_in: tuple[str, SoftKey]) -> None:
+    upn, _ = logged_in
 
     done = sudo_as(upn, answers=f"{PIN}\n")
 
@@ -97,15 +104,8 @@ def test_sudo_runs_as_root_after_the_security_key_signs_the_person_in(
                                       user_principal_name=upn).count() == 2  # login, then sudo
 
 
-def test_sudo_with_a_wrong_pin_runs_nothing_and_the_key_counts_it(
-        computer: Any, make_user: Any, pam_service: Any, sudo_for: Any) -> None:
-    upn = _free_upn()
-    person = make_user(upn)
-    key = security_key()
-    register(person, key)
-    socket_path = computer.start(key, accounts=ensure_account)
-    assert pamtester(pam_service(f"socket={socket_path} timeout=60"), upn, answers=f"{PIN}\n").returncode == 0
-    sudo_for(upn, str(socket_path))
+def test_sudo_with_a_wrong_pin_runs_nothing_and_the_key_counts_it(logged_in: tuple[str, SoftKey]) -> None:
+    upn, key = logged_in
     retries = key.state.pin_retries
 
     done = sudo_as(upn, answers="0000\n0000\n0000\n")

@@ -219,6 +219,17 @@ class Tab:
         with self.page.expect_navigation(url=lambda url: _path(url) == "/signin"):
             self.page.click("text=Sign out")
 
+    def sign_out_and_back_in_with_the_button(self) -> None:
+        """Sign out, let the sign-in page's autofill request end (no passkey to offer while the authenticator is
+        emptied), then sign back in with the "Sign in with a passkey" button: only the button signs in."""
+        saved = self.credentials()
+        self.clear_credentials()
+        self.sign_out()
+        assert self.wait_autofill_settled() == "ended"
+        self.add_credential(saved[0])
+        self.page.click("#passkey-button")
+        self.wait_for_path("/security-info")
+
     def close(self) -> None:
         self.context.close()
 

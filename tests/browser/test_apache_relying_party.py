@@ -127,18 +127,6 @@ def _register(port: int, *, require_pkce: bool = False) -> tuple[AppRegistration
     return app, secret
 
 
-def _passkey_sign_in(tab: Any) -> None:
-    """Sign out of the pass session, then back in with the passkey through the "Sign in with a passkey" button
-    (the autofill request is made to end first, as in test_signin_flow, so only the button signs in)."""
-    saved = tab.credentials()
-    tab.clear_credentials()
-    tab.sign_out()
-    assert tab.wait_autofill_settled() == "ended"
-    tab.add_credential(saved[0])
-    tab.page.click("#passkey-button")
-    tab.wait_for_path("/security-info")
-
-
 def test_apache_mod_auth_openidc_signs_a_person_in_with_their_passkey(new_tab: Any, enroll: Any,
                                                                      apache: Any) -> None:
     port = free_port()
@@ -146,7 +134,7 @@ def test_apache_mod_auth_openidc_signs_a_person_in_with_their_passkey(new_tab: A
     site = apache(registration, secret, port)
     tab = new_tab()
     enroll(tab, "pat@contoso.com", "Pat Example")
-    _passkey_sign_in(tab)
+    tab.sign_out_and_back_in_with_the_button()
 
     tab.page.goto(site.url)  # the site sends the browser to Passgate, which answers with a code at once
     tab.page.wait_for_url(lambda u: u.startswith(site.url), timeout=30_000)

@@ -26,13 +26,7 @@ def test_tap_register_signout_and_username_less_sign_in(tab: Any, make_user: Any
 
     # Take the passkey off the authenticator while signing out, so the page's autofill request finds nothing
     # and ends; only then give it back. The sign-in that follows can only come from the button.
-    saved = tab.credentials()
-    tab.clear_credentials()
-    tab.sign_out()
-    assert tab.wait_autofill_settled() == "ended"
-    tab.add_credential(saved[0])
-    tab.page.click("#passkey-button")
-    tab.wait_for_path("/security-info")
+    tab.sign_out_and_back_in_with_the_button()
 
     assert tab.webauthn_calls("/signin") == ["conditional", ""]  # the ended autofill, then the button's request
     assert tab.clicks("passkey-button") == 1

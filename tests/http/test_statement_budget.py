@@ -72,3 +72,29 @@ def test_a_passkey_sign_in_stays_within_its_database_budget(enrolled: Any) -> No
         statements, commits = BUDGET[name]
         assert len(seen.statements) <= statements, (name, seen.statements)
         assert seen.commits <= commits, (name, seen.commits, seen.statements)
+
+
+def test_a_connection_made_inside_an_execute_wrapper_leaves_the_wrapper_stack_as_it_was() -> None:
+    """The database-error counter (passgate.audit.metrics) joins each new connection's wrappers; a connection
+    opened inside a ``connection.execute_wrapper`` block must not make that block's exit remove the counter and
+    leave the block's wrapper installed (every later statement was counted twice)."""
+    from passgate.audit.metrics import count_database_errors
+
+    connection.close()
+    while count_database_errors in connection.execute_wrappers:  # as on a thread's first connection
+        connection.execute_wrappers.remove(count_database_errors)
+    seen: list[str] = []
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        connection.ensure_connection()  # connection_created fires here, inside the block
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    assert wrapper not in connection.execute_wrappers
+    assert count_database_errors in connection.execute_wrappers
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 2")
+    assert seen == ["SELECT 1"]
