@@ -32,7 +32,7 @@ def test_the_unit_verifies_with_systemd(tmp_path: Path) -> None:
         loud_skip("SYSTEMD UNIT CHECK", "it needs systemd-analyze (Debian's systemd package)")
     assert AGENT.exists(), "passgate-device is not installed (pip install -e .)"
     unit = tmp_path / UNIT.name
-    unit.write_text(UNIT.read_text().replace("/usr/local/bin/passgate-device", str(AGENT)))
+    unit.write_text(UNIT.read_text().replace("/opt/passgate/venv/bin/passgate-device", str(AGENT)))
     done = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60,
                           check=False)
     assert done.returncode == 0, done.stderr
