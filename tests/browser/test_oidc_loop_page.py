@@ -36,6 +36,7 @@ def test_a_looping_app_gets_a_page_that_says_why(new_tab: Any, enroll: Any, app:
         assert page.inner_text("h1") == "Team wiki keeps sending you back"
         assert "didn't ask for any particular sign-in strength" in page.inner_text("#oidc-loop")
         assert "Your sign-in meets: Multifactor authentication." in page.inner_text("#oidc-loop")  # a pass session
+        assert page.is_visible(".who-upn") is (size is DESKTOP)  # a phone's header: the name and Sign out only
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"the page is {overflow}px wider than a {size['width']}px screen"
         page.screenshot(path=str(tmp_path / f"loop-{size['width']}.png"), full_page=True, animations="disabled")
