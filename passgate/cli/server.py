@@ -165,6 +165,13 @@ class PassgateWorker(SyncWorker):  # type: ignore[misc]
 
     head = b""
 
+    def init_signals(self) -> None:
+        super().init_signals()
+        # From here a stop signal reaches this worker; one sent while it was still booting (between the fork and
+        # this point) is lost, and gunicorn then kills it only after graceful_timeout. Operators and tests can wait
+        # for this line before stopping a freshly started server.
+        self.log.info("Worker ready (pid: %s)", self.pid)
+
     def handle(self, listener: Any, client: socket.socket, addr: Any) -> None:
         try:
             self.head = client.recv(HEAD_BYTES, socket.MSG_PEEK)

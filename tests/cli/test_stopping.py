@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,9 +70,14 @@ def test_demo_app_stops_on_a_signal(tmp_path: Path, database_url: str, silent_pa
 def test_serve_stops_on_a_signal(tmp_path: Path, database_url: str, sig: signal.Signals) -> None:
     port = free_port()
     log = tmp_path / "serve.log"
-    with started(["serve", "--port", str(port)], passgate_env(tmp_path / "data", database_url), log) as proc:
+    with started(["serve", "--port", str(port), "--workers", "2"], passgate_env(tmp_path / "data", database_url),
+                 log) as proc:
         wait_for_output(log, proc, "Passgate listening on")
         wait_listening(port, proc)
+        deadline = time.monotonic() + 60  # both workers ready: a signal sent while one still boots is lost
+        while log.read_text().count("Worker ready") < 2:
+            assert time.monotonic() < deadline and proc.poll() is None, log.read_text()[-3000:]
+            time.sleep(0.1)
         answered = threading.Event()
 
         def healthz() -> None:
