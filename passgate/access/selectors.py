@@ -1,15 +1,15 @@
 """Reading strengths and Conditional Access policies, and the access decision for one person and one app.
 
-Every authorization request reads them, so parsed values are cached per process, keyed by every row's id and
-modification time (one small query each); a change on any node is seen at the next request.
+Every authorization request reads them, so parsed values are cached per process while the configuration's
+generation is unchanged (:mod:`passgate.freshness.generation`: one small query per request for every kind); a change
+on any node is seen at the next request.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from passgate.access.models import AccessPolicy, StrengthPolicy
 from passgate.core.access import (
@@ -24,26 +24,18 @@ from passgate.core.access import (
     strength_from_document,
 )
 from passgate.core.errors import NotFound
+from passgate.directory.facts import user_group_ids, user_role_ids
 from passgate.directory.models import User
+from passgate.freshness.generation import cached
 from passgate.trust_store.selectors import catalogue
 
 T = TypeVar("T")
 
-_lock = threading.Lock()
-_cache: dict[str, tuple[tuple[object, ...], tuple[Any, ...]]] = {}
-
 
 def _parsed(model: type[StrengthPolicy] | type[AccessPolicy], parse: Callable[[object], T]) -> list[T]:
-    """Every row of ``model`` parsed, from the cache while no row was added, changed or deleted."""
-    key = tuple(model.objects.order_by("pk").values_list("pk", "modified_at"))
-    with _lock:
-        hit = _cache.get(model.__name__)
-    if hit is not None and hit[0] == key:
-        return list(hit[1])
-    found = tuple(parse(row.document) for row in model.objects.all())
-    with _lock:
-        _cache[model.__name__] = (key, found)
-    return list(found)
+    """Every row of ``model`` parsed, from the cache while the configuration's generation is unchanged."""
+    return list(cached(f"access.{model.__name__}",
+                       lambda: tuple(parse(document) for document in model.objects.values_list("document", flat=True))))
 
 
 def custom_strengths() -> list[AuthenticationStrength]:
@@ -91,8 +83,8 @@ def ca_policy_get(policy_id: str) -> ConditionalAccessPolicy:
 
 def access_request_for(user: User, *, application_id: str | None = None,
                        user_action: str | None = None) -> AccessRequest:
-    groups = frozenset(str(gid) for gid in user.security_groups.values_list("id", flat=True))
-    roles = frozenset(user.role_assignments.values_list("role", flat=True))
+    groups = user_group_ids(user)
+    roles = user_role_ids(user)
     return AccessRequest(user_id=str(user.pk), group_ids=groups, role_template_ids=roles,
                          application_id=application_id, user_action=user_action)
 

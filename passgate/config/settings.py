@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.staticfiles",
     "passgate.audit",
+    "passgate.freshness",
     "passgate.directory",
     "passgate.credentials",
     "passgate.trust_store",
@@ -43,6 +44,7 @@ REST_FRAMEWORK = {
 
 MIDDLEWARE = [
     "passgate.config.request_log.RequestLogMiddleware",  # the request's id, and its JSON log line
+    "passgate.freshness.memo.RequestMemoMiddleware",  # what several layers read, read once per request
     "passgate.config.proxy.TrustedProxyMiddleware",  # first: the scheme a trusted proxy reports (is_secure)
     "django.middleware.security.SecurityMiddleware",
     "passgate.web.security_headers.SecurityHeadersMiddleware",  # before WhiteNoise: static files too
@@ -72,6 +74,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
+                "passgate.web.context_processors.person",
             ],
         },
     },

@@ -1,4 +1,5 @@
-"""Reading the policy in force. Parsed once per version per process; one small query per call."""
+"""Reading the policy in force: parsed once per version per process, read again only when the configuration's
+generation moved (:mod:`passgate.freshness.generation`); a person's groups once per request."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import threading
 from passgate.core.policy import graph as policy_json
 from passgate.core.policy.model import AuthenticationMethodsPolicy, default_policy
 from passgate.credentials.models import PolicyVersion
-from passgate.directory.models import User
+from passgate.directory.facts import user_group_ids
+from passgate.freshness.generation import cached
+
+__all__ = ["current_policy", "current_version", "policy_at", "user_group_ids"]
 
 _lock = threading.Lock()
 _parsed: dict[tuple[int, object], AuthenticationMethodsPolicy] = {}  # (version, created_at): rows never change
@@ -31,8 +35,5 @@ def policy_at(row: PolicyVersion | None) -> AuthenticationMethodsPolicy:
 
 
 def current_policy() -> AuthenticationMethodsPolicy:
-    return policy_at(current_version())
+    return cached("credentials.methods_policy", lambda: policy_at(current_version()))
 
-
-def user_group_ids(user: User) -> frozenset[str]:
-    return frozenset(str(gid) for gid in user.security_groups.values_list("id", flat=True))

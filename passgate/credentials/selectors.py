@@ -8,12 +8,19 @@ from collections.abc import Iterable, Mapping
 from passgate.core.access.methods import AuthMethodMode
 from passgate.credentials.models import Passkey, SoftwareOathMethod, TemporaryAccessPass
 from passgate.directory.models import User
+from passgate.freshness.memo import memoized
 
 _Table = type[Passkey] | type[TemporaryAccessPass] | type[SoftwareOathMethod]
 _TABLES: dict[AuthMethodMode, _Table] = {
     AuthMethodMode.FIDO2: Passkey, AuthMethodMode.TAP_ONE_TIME: TemporaryAccessPass,
     AuthMethodMode.TAP_MULTI_USE: TemporaryAccessPass, AuthMethodMode.SOFTWARE_OATH: SoftwareOathMethod,
 }
+
+
+def passkeys_of(user: User) -> tuple[Passkey, ...]:
+    """``user``'s passkeys, oldest first (read once per request: the session check, the page and the policy's
+    questions share it). For reading: a ceremony loads the passkey it changes itself."""
+    return memoized(("credentials.passkeys", user.pk), lambda: tuple(user.passkeys.all()))
 
 
 def methods_registered(*, user: User, method_ids: Mapping[AuthMethodMode, Iterable[str]]) -> frozenset[str]:
@@ -30,6 +37,10 @@ def methods_registered(*, user: User, method_ids: Mapping[AuthMethodMode, Iterab
             if table is not None:
                 wanted.setdefault(table, []).append(key)
     found: set[str] = set()
+    passkey_ids = wanted.pop(Passkey, None)
+    if passkey_ids is not None:
+        present = {p.pk for p in passkeys_of(user)}
+        found.update(str(pk) for pk in passkey_ids if pk in present)
     for table, keys in wanted.items():
         found.update(str(pk) for pk in table.objects.filter(user=user, pk__in=keys).order_by()
                      .values_list("pk", flat=True))

@@ -50,6 +50,7 @@ from passgate.credentials import throttle
 from passgate.credentials.models import Ceremony, Challenge, Passkey, RegistrationSnooze, TemporaryAccessPass
 from passgate.credentials.policy_selectors import current_policy, user_group_ids
 from passgate.credentials.relying_party import relying_party
+from passgate.credentials.selectors import passkeys_of
 from passgate.directory.models import User
 from passgate.directory.services import actor_for, user_target
 from passgate.trust_store.selectors import current_snapshot
@@ -148,9 +149,10 @@ def passkey_facts(passkey: Passkey) -> policy_rules.PasskeyFacts:
 def passkey_registration_prompt(*, user: User) -> policy_rules.RegistrationPrompt:
     """isRegistrationRequired: should this person, signed in without a passkey, be asked to add one now, and may
     they put it off (at most ``MAX_REGISTRATION_SNOOZES`` times, counted per person)?"""
-    row = RegistrationSnooze.objects.filter(user=user).first()
-    return policy_rules.registration_required(current_policy(), _user_facts(user),
-                                              has_passkey=user.passkeys.exists(),
+    has_passkey = bool(passkeys_of(user))
+    # The snoozes count only when a passkey is asked for, which it never is from someone who has one.
+    row = None if has_passkey else RegistrationSnooze.objects.filter(user=user).first()
+    return policy_rules.registration_required(current_policy(), _user_facts(user), has_passkey=has_passkey,
                                               snoozes_used=row.count if row is not None else 0)
 
 

@@ -13,6 +13,7 @@ from passgate.core.errors import InvalidInput
 from passgate.core.trust.blob import default_root_der, verify_blob
 from passgate.core.trust.catalogue import Catalogue, build_catalogue, display_name
 from passgate.core.trust.mds import MetadataSnapshot
+from passgate.freshness.generation import cached
 from passgate.trust_store.models import MetadataBlob
 
 _lock = threading.Lock()
@@ -54,22 +55,15 @@ def current_snapshot() -> MetadataSnapshot | None:
     return snapshot_of(row) if row is not None else None
 
 
-_catalogues: dict[tuple[int, str] | None, Catalogue] = {}
+def _build_catalogue() -> Catalogue:
+    row = current_blob()
+    return build_catalogue(snapshot=snapshot_of(row) if row else None)
 
 
 def catalogue() -> Catalogue:
-    """Names and icons per AAGUID: the snapshot in force, completed by the bundled community list."""
-    head = MetadataBlob.objects.order_by("-no").values_list("no", "sha256").first()
-    key = (head[0], head[1]) if head else None
-    with _lock:
-        found = _catalogues.get(key)
-    if found is None:
-        row = current_blob() if key else None
-        found = build_catalogue(snapshot=snapshot_of(row) if row else None)
-        with _lock:
-            _catalogues.clear()
-            _catalogues[key] = found
-    return found
+    """Names and icons per AAGUID: the snapshot in force, completed by the bundled community list (built again
+    only when the configuration's generation moved: a new blob on any node)."""
+    return cached("trust_store.catalogue", _build_catalogue)
 
 
 def model_name(aaguid: object, recorded: str = "") -> str:

@@ -11,7 +11,6 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from passgate.access import selectors as access_selectors
 from passgate.access.models import AccessPolicy, StrengthPolicy
 from passgate.apps.models import AppRegistration
 from passgate.audit.models import AuditEvent, SignInEvent
@@ -20,6 +19,7 @@ from passgate.audit.signins import SignInError, signin_record
 from passgate.credentials import policy_selectors
 from passgate.credentials.models import PolicyVersion
 from passgate.credentials.policy import policy_update
+from passgate.freshness.generation import clear_process_cache
 from tests.admin.conftest import GA
 
 MARK = "PLANTED"
@@ -58,7 +58,7 @@ def plant_rows(world: dict[str, Any]) -> dict[str, str]:
         model.objects.filter(pk=row.pk).update(document=_plant({**row.document, "description": f"d {MARK}"}
                                                                if key == "strength" else row.document | {
                                                                    "displayName": f"Pilot {MARK}"}))
-    access_selectors._cache.clear()  # as after a restart
+    clear_process_cache()  # as after a restart
     AppRegistration.objects.filter(pk=world["app"].pk).update(
         redirect_uris=[f"https://wiki.contoso.test/cb{LONE}"])
     event = signin_record(user_id=str(world["pat"].pk), user_principal_name="pat@contoso.com", app_id="x",

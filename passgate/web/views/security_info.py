@@ -19,6 +19,7 @@ from passgate.core.access import AccessDecision, Outcome
 from passgate.core.errors import PassgateError
 from passgate.credentials import oath, services
 from passgate.credentials.models import Passkey
+from passgate.credentials.selectors import passkeys_of
 from passgate.directory.services import actor_for, user_revoke_sign_in_sessions
 from passgate.web import session
 from passgate.web.errors import request_context
@@ -94,7 +95,7 @@ def page(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     may_add = services.may_add_passkey(user=user)
     access = registration_decision(request)
-    passkeys = list(user.passkeys.all())
+    passkeys = list(passkeys_of(user))
     banner = security_info_banner(
         registration=access, step_up=step_up_link(access) if access.outcome is Outcome.STEP_UP else "",
         passkey_refusal=None if may_add.allowed else may_add.message,
