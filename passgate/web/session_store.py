@@ -7,8 +7,12 @@ when the rows are written:
   INSERTed once, when the response saves the session. Django's store first asks whether a random key exists
   (a SELECT), INSERTs at once, then UPDATEs the same row at the response.
 - ``cycle_key()`` (every sign-in, re-authentication and step-up: no session fixation) also keeps the new key in
-  memory; the response's save INSERTs the new row and DELETEs the old one in one transaction. Django's store does
-  the existence SELECT, an INSERT in its own transaction, a SELECT and a DELETE of the old row, then an UPDATE.
+  memory; the response's save moves the row to the new key with one UPDATE (key, data and expiry), so the old key
+  stops working in the same statement (an INSERT of the new row if the old one is already gone). Django's store
+  does the existence SELECT, an INSERT in its own transaction, a SELECT and a DELETE of the old row, then an UPDATE.
+- Loading a session also reads the configuration's generation in the same statement (two scalar subqueries):
+  the request's later "has the policy changed?" costs nothing more (:mod:`passgate.freshness.generation`).
+- Each save is a single statement; in autocommit it runs without a transaction around it (no BEGIN/COMMIT pair).
 - Deleting a row is one DELETE (Django's store SELECTs it first).
 
 Keys are 32 characters over [a-z0-9] (about 165 bits), as Django makes them; an INSERT that collides with an
@@ -19,12 +23,18 @@ if the request had not happened.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import DatabaseError, IntegrityError, router, transaction
+from django.db.models import Subquery
+from django.utils import timezone
 from django.utils.crypto import get_random_string
+
+from passgate.freshness import generation as freshness
+from passgate.freshness.models import Generation
 
 CREATE_ATTEMPTS = 5
 
@@ -75,11 +85,18 @@ class SessionStore(DatabaseSessionStore):
         data = self._get_session(no_load=insert)  # type: ignore[attr-defined]  # as above
         obj = self.create_model_instance(data)
         using = router.db_for_write(self.model, instance=obj)
+        # One statement needs no transaction in autocommit; inside one (a test's), a savepoint keeps a collision
+        # from breaking it.
+        guard = transaction.atomic(using=using) if transaction.get_connection(using).in_atomic_block \
+            else contextlib.nullcontext()
         try:
-            with transaction.atomic(using=using):
-                obj.save(force_insert=insert, force_update=not insert, using=using)
-                if self._replaces and self._replaces != self.session_key:
-                    self.model.objects.using(using).filter(session_key=self._replaces).delete()
+            with guard:
+                moved = 0
+                if insert and self._replaces and self._replaces != self.session_key:
+                    moved = self.model.objects.using(using).filter(session_key=self._replaces).update(
+                        session_key=obj.session_key, session_data=obj.session_data, expire_date=obj.expire_date)
+                if not moved:
+                    obj.save(force_insert=insert, force_update=not insert, using=using)
         except IntegrityError:
             if insert:
                 raise CreateError from None
@@ -113,6 +130,20 @@ class SessionStore(DatabaseSessionStore):
         if self._unsaved:
             return {}  # its row is not written yet (the cache was dropped by clear())
         return dict(super().load())
+
+    def _get_session_from_db(self) -> Any:
+        generation = Generation.objects.filter(pk=1)
+        try:
+            row = self.model.objects.annotate(
+                generation_epoch=Subquery(generation.values("epoch")),
+                generation_value=Subquery(generation.values("value")),
+            ).get(session_key=self.session_key, expire_date__gt=timezone.now())
+        except self.model.DoesNotExist:
+            self._session_key = None
+            return None
+        if row.generation_epoch is not None:
+            freshness.prime((row.generation_epoch, row.generation_value))
+        return row
 
     def exists(self, session_key: Any) -> bool:
         if session_key == self.session_key and self._unsaved:

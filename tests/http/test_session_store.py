@@ -52,10 +52,45 @@ def test_cycling_the_key_writes_the_new_row_and_deletes_the_old_one_at_the_save(
     store.cycle_key()
     store["who"] = "pat"
     assert Session.objects.filter(session_key=old).exists()  # nothing written yet
-    store.save()
+    with statements() as seen:
+        store.save()
+    # one statement moves the row to the new key: the old key stops working in the same instant
+    assert [q.split()[0] for q in seen if not q.startswith(("SAVEPOINT", "RELEASE"))] == ["UPDATE"]
     assert store.session_key != old
     assert not Session.objects.filter(session_key=old).exists()
     assert SessionStore(store.session_key).load() == {"who": "pat"}
+
+
+def test_a_cycle_whose_old_row_is_gone_writes_the_new_row() -> None:
+    store = SessionStore()
+    store["who"] = "anonymous"
+    store.save()
+    old = store.session_key
+    store.cycle_key()
+    Session.objects.filter(session_key=old).delete()  # purged or signed out meanwhile
+    store["who"] = "pat"
+    store.save()
+    assert set(Session.objects.values_list("session_key", flat=True)) == {store.session_key}
+    assert SessionStore(store.session_key).load() == {"who": "pat"}
+
+
+def test_a_cycle_onto_a_key_in_use_takes_another_key_and_keeps_both_sessions(monkeypatch: Any) -> None:
+    someone = SessionStore()
+    someone["who"] = "someone else"
+    someone.save()
+    store = SessionStore()
+    store["who"] = "anonymous"
+    store.save()
+    old = store.session_key
+    keys = iter([someone.session_key, "m" * 32])
+    monkeypatch.setattr(store, "_get_new_session_key", lambda: next(keys))
+    store.cycle_key()
+    store["who"] = "pat"
+    store.save()
+    assert store.session_key == "m" * 32
+    assert SessionStore(someone.session_key).load() == {"who": "someone else"}
+    assert SessionStore("m" * 32).load() == {"who": "pat"}
+    assert not Session.objects.filter(session_key=old).exists()
 
 
 def test_two_cycles_in_one_request_write_only_the_last_key_and_delete_the_first() -> None:
