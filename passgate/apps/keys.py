@@ -30,6 +30,7 @@ from passgate.apps.models import SigningKey
 from passgate.audit.models import Category
 from passgate.audit.services import NO_CONTEXT, Actor, RequestContext, Target, audit_record
 from passgate.core.errors import InvalidInput
+from passgate.freshness.generation import cached
 
 log = logging.getLogger(__name__)
 
@@ -103,14 +104,21 @@ def signing_key_current(alg: str = DEFAULT_ALGORITHM) -> tuple[str, SigningJwk]:
     """The key that signs new tokens with ``alg``: the active one (the oldest, should two processes have raced to
     create one), created on first use."""
     _check_alg(alg)
-    for row in SigningKey.objects.filter(alg=alg, retired_at__isnull=True).order_by("created_at", "pk"):
-        key = _load(row)
-        if key is not None:
-            return row.kid, key
+    found = cached(f"apps.signing_key.{alg}", lambda: _active(alg))  # a rotation on any node moves the generation
+    if found is not None:
+        return found
     row, key = _create(alg)
     audit_record(category=Category.SYSTEM, activity="signingKey.add", actor=Actor.system(),
                  target=Target(type="signingKey", id=row.kid[:64]), details={"alg": alg})
     return row.kid, key
+
+
+def _active(alg: str) -> tuple[str, SigningJwk] | None:
+    for row in SigningKey.objects.filter(alg=alg, retired_at__isnull=True).order_by("created_at", "pk"):
+        key = _load(row)
+        if key is not None:
+            return row.kid, key
+    return None
 
 
 def signing_key_usable(alg: str = DEFAULT_ALGORITHM) -> bool:

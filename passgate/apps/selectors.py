@@ -11,6 +11,7 @@ from django.db.models import Q
 from passgate.apps.models import AppRegistration
 from passgate.core.graph.odata import Comparison
 from passgate.core.graph.schema import format_datetime
+from passgate.freshness.generation import cached
 
 
 def app_list() -> list[AppRegistration]:
@@ -110,5 +111,12 @@ def oidc_redirect_uri_registered(*, client_id: str, redirect_uri: str) -> bool:
     key = _uuid(client_id)
     if key is None or str(key) != client_id:
         return False
-    app = AppRegistration.objects.filter(app_id=key).only("redirect_uris").first()
+    app = app_for_sign_in(key)
     return app is not None and redirect_uri in app.redirect_uris
+
+
+def app_for_sign_in(app_id: uuid.UUID) -> AppRegistration | None:
+    """The app registration with this appId, for the sign-in path (authorization, token, the sign-in page's
+    form-action): kept per process while the configuration's generation stands (every write to an app registration
+    moves it, on any node). Read only: services that change an app load and lock their own row."""
+    return cached(f"apps.registration.{app_id}", lambda: AppRegistration.objects.filter(app_id=app_id).first())

@@ -9,7 +9,7 @@ client (:func:`authorization_refuse`). ``iss`` is in every authorization respons
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -130,8 +130,12 @@ def authorization_refuse(*, pending: PendingAuthorization, error: str, descripti
 
 
 def authorization_issue(*, pending: PendingAuthorization, user: User, authentication: Authentication,
-                        acr: str | None, sid: str, context: RequestContext = NO_CONTEXT) -> str:
-    """Issue the code for a signed-in person and answer the redirect back to the client (with ``iss``)."""
+                        acr: str | None, sid: str, context: RequestContext = NO_CONTEXT,
+                        on_issued: Callable[[], None] | None = None) -> str:
+    """Issue the code for a signed-in person and answer the redirect back to the client (with ``iss``).
+
+    ``on_issued`` runs inside the transaction that stores the code and its audit row (the sign-in log's entry):
+    one commit for all of it, and no code without its log entry."""
     if not user.account_enabled or authentication.user_id != str(user.pk):
         return authorization_refuse(pending=pending, error=AccessDeniedError.error,
                                     description="The user can't sign in to this app.", reason="user_disabled",
@@ -145,5 +149,7 @@ def authorization_issue(*, pending: PendingAuthorization, user: User, authentica
                      target=app_target(pending.app), context=context,
                      details={"clientId": str(pending.app.app_id), "grantId": str(made.pk), "scope": made.scope,
                               "acr": made.acr, "amr": made.amr})
+        if on_issued is not None:
+            on_issued()
     location = dict(headers)["Location"]
     return str(add_params_to_uri(location, [("iss", oidc_issuer())]))

@@ -24,7 +24,7 @@ from joserfc.jwk import KeySet
 
 from passgate.apps.models import AppRegistration, ClientAssertionJti
 from passgate.apps.oidc.adapter import _ascii, _Request, _sha256, _tag
-from passgate.apps.selectors import oidc_endpoint, oidc_issuer
+from passgate.apps.selectors import app_for_sign_in, oidc_endpoint, oidc_issuer
 from passgate.core import oidc as rules
 from passgate.core.errors import InvalidInput
 from passgate.core.keys import key_strength_problem
@@ -86,7 +86,7 @@ def query_client(client_id: object) -> _Client | None:
         return None
     if str(app_id) != client_id:  # client ids compare exactly (the canonical lower-case form)
         return None
-    app = AppRegistration.objects.filter(app_id=app_id).first()
+    app = app_for_sign_in(app_id)
     return _Client(app) if app is not None and app.is_oidc_client else None
 
 
@@ -116,7 +116,7 @@ class _PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
     def validate_jti(self, claims: Any, jti: object) -> bool:
         if not isinstance(jti, str) or not jti or len(jti) > 256:
             return False
-        app = AppRegistration.objects.filter(app_id=uuid.UUID(str(claims["sub"]))).first()
+        app = app_for_sign_in(uuid.UUID(str(claims["sub"])))
         if app is None:
             return False
         now = timezone.now()

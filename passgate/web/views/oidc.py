@@ -205,10 +205,9 @@ def _issue_code(request: HttpRequest, pending: PendingAuthorization, *, user: Us
         authorization_refusal_record(reason="authorize_loop", context=context)
         return _loop_page(request, pending, acr, strengths)
     location = authorization_issue(pending=pending, user=user, authentication=auth, acr=acr,
-                                   sid=session.sid(request), context=context)
+                                   sid=session.sid(request), context=context, on_issued=lambda: log(None, acr=acr))
     if "code=" in location:
         session.oidc_issued_record(request, shape, (*recent, now))
-        log(None, acr=acr)
     else:
         log(SignInError.USER_DISABLED, "The user can't sign in to this app.", "user_disabled")
     return location
