@@ -268,6 +268,13 @@ def test_https_through_nginx_hsts_secure_cookies_and_no_way_back_to_http(site: S
     csrf = cookies_of(page)["__Host-passgate_csrf"]
     assert "; Secure" in csrf and "; Path=/" in csrf and "Domain=" not in csrf, csrf
 
+    # Static files and error pages too.
+    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', page.body)
+    assert stylesheet, page.body[:2000]
+    for path, status in ((stylesheet.group(1), 200), ("/no-such-page", 404)):
+        answer = request(site.tls_port, "GET", path, source=CLIENT, ca=site.ca)
+        assert (answer.status, answer.headers["Strict-Transport-Security"]) == (status, HSTS), path
+
     # Redirects stay on the https origin: relative, or absolute with https and the public port.
     away = request(site.tls_port, "GET", "/security-info", source=CLIENT, ca=site.ca)
     assert away.status == 302 and away.headers["Strict-Transport-Security"] == HSTS
@@ -357,6 +364,8 @@ def test_a_passkey_registers_and_signs_in_over_https_through_nginx(site: Site, t
         session = next(c for c in tab.context.cookies() if c["name"] == "__Host-passgate_session")
         assert session["secure"] and session["httpOnly"] and session["domain"] == HOST, session
         problems = tab.csp_violations()
+        # Chromium spoke HTTP/2 to nginx (ALPN on the listen line), nginx HTTP/1.1 to Passgate.
+        assert '"GET /security-info HTTP/2.0" 200' in (site.nginx_root / "access.log").read_text()
     finally:
         tab.close()
     assert not problems, problems
