@@ -196,10 +196,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             conf.write_text(render(CONF.read_text(), tls_port=tls_port, http_port=http_port, app_port=app_port,
                                    chain=certs["chain"], key=certs["key"]))
             (root / "nginx.conf").write_text(main_config(root, conf))
-            nginx = subprocess.Popen([str(NGINX), "-p", str(root), "-c", str(root / "nginx.conf"), "-e",
-                                      str(root / "error.log")], stdout=subprocess.DEVNULL,
-                                     stderr=(root / "stderr.log").open("w"), start_new_session=True,
-                                     env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"})
+            with (root / "stderr.log").open("w") as stderr:
+                nginx = subprocess.Popen([str(NGINX), "-p", str(root), "-c", str(root / "nginx.conf"), "-e",
+                                          str(root / "error.log")], stdout=subprocess.DEVNULL, stderr=stderr,
+                                         start_new_session=True,
+                                         env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"})
             try:
                 running = Site(tls_port, http_port, app_port, certs["ca"], certs["ca_spki"], env, serve_log, root)
                 try:
