@@ -4,9 +4,9 @@ none, 1 otherwise. It changes nothing: no migration, no key, no secret-key file 
 Checked: the PASSGATE_* variables (as ``serve`` reads them; a bad one is the only line, since nothing else can be
 read without them), the secret key (present, not trivially guessable, its file readable by the owner only), the
 data directory (a writable directory), the public origin and the WebAuthn RP ID (set, a registrable domain, no
-debug mode on a public origin), the metrics token (not the secret key), the database (reachable, every migration
-applied), the token-signing keys (present, usable with this secret key) and, where the policy needs it, the FIDO
-metadata (``passgate.web.health``).
+debug mode on a public origin, a TLS proxy named for an https origin), the metrics token (not the secret key), the
+database (reachable, every migration applied), the token-signing keys (present, usable with this secret key) and,
+where the policy needs it, the FIDO metadata (``passgate.web.health``).
 
 Imported before Django is set up (``passgate.cli.main``): Django and Passgate's apps are imported inside ``run``.
 """
@@ -70,6 +70,10 @@ def origin_problems(settings: PassgateSettings, env: MutableMapping[str, str]) -
     elif address is None and rp_id != "localhost" and "." not in rp_id:
         found.append(f"PASSGATE_RP_ID: {rp_id!r} is a top-level domain; browsers refuse it as an RP ID")
     public = [o for o in settings.origins if (o.split("://", 1)[1].rsplit(":", 1)[0]) not in LOCAL_HOSTS]
+    if settings.origin.startswith("https://") and not settings.trusted_proxies:
+        found.append("PASSGATE_TRUSTED_PROXIES: not set, but the origin is https and passgate serve speaks plain "
+                     "HTTP: name the TLS proxy's address (e.g. 127.0.0.1/32), or requests look like http and every "
+                     "sign-in is logged from the proxy's address")
     if settings.debug and public:
         found.append(f"PASSGATE_DEBUG: on for the public origin {public[0]}; turn it off in production")
     if settings.metrics_token is not None and secrets.compare_digest(settings.metrics_token.encode(),

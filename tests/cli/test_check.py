@@ -28,7 +28,8 @@ def ready(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     tmp = tmp_path_factory.mktemp("check")
     with scratch_database(tmp, "check") as database_url:
         (tmp / "data").mkdir()
-        env = passgate_env(tmp / "data", database_url, PASSGATE_ORIGIN=ORIGIN, PASSGATE_SECRET_KEY=GOOD_SECRET)
+        env = passgate_env(tmp / "data", database_url, PASSGATE_ORIGIN=ORIGIN, PASSGATE_SECRET_KEY=GOOD_SECRET,
+                           PASSGATE_TRUSTED_PROXIES="127.0.0.1/32")
         cli(env, "keys", "rotate", "--alg", "ES256")  # migrates first
         cli(env, "keys", "rotate", "--alg", "RS256")
         yield env
@@ -54,6 +55,7 @@ def test_a_sound_deployment_passes(ready: dict[str, str]) -> None:
     ({"PASSGATE_RP_ID": "com"}, "PASSGATE_RP_ID: 'com' is a top-level domain"),
     ({"PASSGATE_DEBUG": "true"}, f"PASSGATE_DEBUG: on for the public origin {ORIGIN}"),
     ({"PASSGATE_METRICS_TOKEN": GOOD_SECRET}, "PASSGATE_METRICS_TOKEN: is the secret key"),
+    ({"PASSGATE_TRUSTED_PROXIES": None}, "PASSGATE_TRUSTED_PROXIES: not set, but the origin is https"),
 ])
 def test_each_configuration_problem_is_one_line(ready: dict[str, str], changes: dict[str, str | None],
                                                 line: str) -> None:
