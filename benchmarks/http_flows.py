@@ -50,6 +50,7 @@ BENCH_DB = "passgate_bench_http"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 REDIRECT_URI = "http://127.0.0.1:9/callback"  # never contacted: the driver reads the code from the Location
 WRITES = ("INSERT", "UPDATE", "DELETE")
+COUNT_RUNS = 3  # in-process runs of each flow before the count's figures (the last run's)
 
 
 def b64(data: bytes) -> str:
@@ -185,7 +186,7 @@ def count(flows: list[str], seeded: dict[str, Any], origin: str) -> dict[str, di
     people = [Person(p) for p in seeded["people"]]
     result = {}
     for flow in flows:
-        for attempt in range(3):  # the last counts: caches warm, the signing keys made
+        for attempt in range(COUNT_RUNS):  # the last counts: caches warm, the signing keys made
             seen.update(statements=0, commits=0)
             connection._commit = counting_commit  # type: ignore[method-assign]
             try:
@@ -368,8 +369,8 @@ def run(db: str, args: argparse.Namespace) -> None:
         seeded = json.loads(_child(env, "--seed", str(args.users), origin))
         counts = json.loads(_child(env, "--count", json.dumps(args.flows), origin, json.dumps(seeded)))
         people = [Person(p) for p in seeded["people"]]
-        for person in people[:2]:
-            person.sign_count += 10  # the in-process count signed in with these two: stay ahead of it
+        for person in people[:COUNT_RUNS]:
+            person.sign_count += 10  # the in-process count signed in with these: stay ahead of it
         cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
         server_cpu, driver_cpus = (cpus[0], set(cpus[1:]) or {cpus[0]}) if cpus else (None, None)
         argv = ["serve", "--port", str(port), "--workers", "1"]
