@@ -152,3 +152,16 @@ def test_challenges_purge_removes_only_long_expired_rows(db: Any) -> None:
     assert services.challenges_purge(older_than=timedelta(0)) == 1
     assert list(Challenge.objects.values_list("pk", flat=True)) == [rows[2].pk]
     assert services.challenges_purge() == 0
+
+
+@pytest.mark.django_db
+def test_on_postgresql_challenges_are_not_written_to_the_wal() -> None:
+    """UNLOGGED (migration credentials 0011): issuing a challenge commits without a WAL flush; a crash empties the
+    table and in-flight ceremonies start again."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no WAL-less tables")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = 'credentials_challenge'")
+        assert cursor.fetchone() == ("u",)
