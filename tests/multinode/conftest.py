@@ -35,7 +35,7 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
 @pytest.fixture
 def own_nodes(tmp_path: Any) -> Iterator[Cluster]:
-    """Two nodes and HAProxy for one test only (it kills one)."""
+    """Two nodes and HAProxy for one test only (it kills a node or its workers)."""
     needs_the_parts()
     with cluster(tmp_path) as running:
         yield running
