@@ -15,6 +15,7 @@ pytestmark = pytest.mark.postgres
 
 FIDO2 = "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2"
 CA_POLICIES = "/v1.0/identity/conditionalAccess/policies"
+STRENGTHS = "/v1.0/identity/conditionalAccess/authenticationStrength/policies"
 
 
 def enrolled(nodes: Cluster, nickname: str, base: str | None = None) -> tuple[Person, dict[str, str]]:
@@ -79,24 +80,56 @@ def test_a_methods_policy_change_on_one_node_is_enforced_by_the_other_at_once(no
     assert another_browser(person).sign_in(nodes.b.url).status_code == 200
 
 
-def test_a_conditional_access_policy_made_on_one_node_is_enforced_by_the_other_at_once(nodes: Cluster) -> None:
+def test_a_conditional_access_policy_made_and_switched_on_on_one_node_binds_the_other_at_once(nodes: Cluster) -> None:
     person, user = enrolled(nodes, "hedy")
     assert person.sign_in(nodes.b.url).status_code == 200
     policy = nodes.graph(nodes.a.url, "POST", CA_POLICIES, {
-        "displayName": "No new security info for Hedy", "state": "enabled",
+        "displayName": "No new security info for Hedy", "state": "disabled",
         "conditions": {"users": {"includeUsers": [user["id"]]},
                        "applications": {"includeUserActions": ["urn:user:registersecurityinfo"]}},
         "grantControls": {"operator": "OR", "builtInControls": ["block"]}})
     assert policy.status_code == 201, policy.text
+    url = f"{CA_POLICIES}/{policy.json()['id']}"
     try:
+        allowed, _ = person.register(nodes.b.url)  # B has read (and cached) the policies, this one off
+        assert allowed.status_code == 200, allowed.text
+        switched = nodes.graph(nodes.a.url, "PATCH", url, {"state": "enabled"})  # the same row, changed on A
+        assert switched.status_code == 204, switched.text
         refused, _ = person.register(nodes.b.url)
         assert refused.status_code == 403, refused.text
         assert refused.json()["error"]["code"] == "conditional_access_blocked"
     finally:
-        gone = nodes.graph(nodes.a.url, "DELETE", f"{CA_POLICIES}/{policy.json()['id']}")
+        gone = nodes.graph(nodes.a.url, "DELETE", url)
         assert gone.status_code == 204, gone.text
     allowed, _ = person.register(nodes.b.url)
     assert allowed.status_code == 200, allowed.text
+
+
+def test_an_authentication_strength_changed_on_one_node_is_applied_by_the_other_at_once(nodes: Cluster) -> None:
+    person, user = enrolled(nodes, "barbara")
+    assert person.sign_in(nodes.b.url).status_code == 200  # this session proved a passkey (fido2)
+    strength = nodes.graph(nodes.a.url, "POST", STRENGTHS, {
+        "displayName": "A pass, nothing else", "allowedCombinations": ["temporaryAccessPassOneTime"]})
+    assert strength.status_code == 201, strength.text
+    strength_url = f"{STRENGTHS}/{strength.json()['id']}"
+    policy = nodes.graph(nodes.a.url, "POST", CA_POLICIES, {
+        "displayName": "Barbara adds security info with that strength", "state": "enabled",
+        "conditions": {"users": {"includeUsers": [user["id"]]},
+                       "applications": {"includeUserActions": ["urn:user:registersecurityinfo"]}},
+        "grantControls": {"operator": "OR", "authenticationStrength": {"id": strength.json()["id"]}}})
+    assert policy.status_code == 201, policy.text
+    try:
+        refused, _ = person.register(nodes.b.url)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"]["code"] == "conditional_access_step_up"
+        widened = nodes.graph(nodes.a.url, "PATCH", strength_url,
+                              {"allowedCombinations": ["fido2", "temporaryAccessPassOneTime"]})
+        assert widened.status_code == 204, widened.text
+        allowed, _ = person.register(nodes.b.url)
+        assert allowed.status_code == 200, allowed.text
+    finally:
+        assert nodes.graph(nodes.a.url, "DELETE", f"{CA_POLICIES}/{policy.json()['id']}").status_code == 204
+        assert nodes.graph(nodes.a.url, "DELETE", strength_url).status_code == 204
 
 
 def test_sessions_revoked_on_one_node_are_refused_by_the_other(nodes: Cluster) -> None:
