@@ -4,7 +4,11 @@ must show which node did what; HAProxy carries the rest."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+import secrets
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -174,3 +178,41 @@ def test_a_signing_key_rotated_on_one_node_is_published_and_used_by_the_other(no
                               timeout=30)
         assert answer.status_code == 200, answer.text
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", new_kid)
+
+
+def test_an_openid_connect_code_issued_by_one_node_is_redeemed_and_refreshed_on_the_other(nodes: Cluster) -> None:
+    person, _ = enrolled(nodes, "margaret")
+    assert person.sign_in(nodes.a.url).status_code == 200
+    redirect_uri = "http://localhost:9/callback"
+    added = nodes.cli(nodes.a, "apps", "add", "--name", "Relying party", "--redirect-uri", redirect_uri)
+    client_id = re.search(r"Application \(client\) ID:\s+(\S+)", added)
+    secret = re.search(r"Client secret:\s+(\S+)", added)
+    assert client_id and secret, added
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    authorized = person.http.get(f"{nodes.a.url}/oidc/authorize", allow_redirects=False, timeout=30, params={
+        "response_type": "code", "client_id": client_id.group(1), "redirect_uri": redirect_uri,
+        "scope": "openid profile offline_access", "state": "s1", "nonce": "n1", "code_challenge": challenge,
+        "code_challenge_method": "S256"})
+    assert authorized.status_code == 302, authorized.text
+    answer = parse_qs(urlsplit(authorized.headers["Location"]).query)
+    assert answer["state"] == ["s1"] and answer["iss"] == [nodes.origin], answer
+    client = (client_id.group(1), secret.group(1))
+    tokens = requests.post(f"{nodes.b.url}/oidc/token", auth=client, timeout=30, data={
+        "grant_type": "authorization_code", "code": answer["code"][0], "redirect_uri": redirect_uri,
+        "code_verifier": verifier})
+    assert tokens.status_code == 200, tokens.text
+    body = tokens.json()
+    assert jwt_header(body["id_token"])["kid"] in {k["kid"] for k in requests.get(
+        f"{nodes.a.url}/oidc/jwks", timeout=30).json()["keys"]}
+    me = requests.get(f"{nodes.a.url}/oidc/userinfo", timeout=30,
+                      headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200 and me.json()["name"] == "Margaret", me.text
+    refreshed = requests.post(f"{nodes.a.url}/oidc/token", auth=client, timeout=30, data={
+        "grant_type": "refresh_token", "refresh_token": body["refresh_token"]})
+    assert refreshed.status_code == 200, refreshed.text
+    # the code was used on B: A refuses it a second time
+    again = requests.post(f"{nodes.a.url}/oidc/token", auth=client, timeout=30, data={
+        "grant_type": "authorization_code", "code": answer["code"][0], "redirect_uri": redirect_uri,
+        "code_verifier": verifier})
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant", again.text
