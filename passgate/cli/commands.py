@@ -8,6 +8,7 @@ import getpass
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -107,8 +108,10 @@ def tap_url(user: User) -> str:
 def cmd_serve(args: argparse.Namespace) -> None:
     with one_node_at_a_time():  # several nodes starting together: one migrates and bootstraps, the others wait
         migrate()
-        signing_keys_ensure()  # before the fork, so that every worker (and /readyz) finds them
+        unusable = signing_keys_ensure()  # before the fork, so that every worker (and /readyz) finds them
         made = bootstrap_first_admin()
+    for problem in unusable:  # this node serves, not ready (/readyz says why), until the secret key is right
+        print(f"passgate: warning: {problem}", file=sys.stderr, flush=True)
     origin = settings.PASSGATE.origin
     if made:
         user, plain = made

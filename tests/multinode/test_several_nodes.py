@@ -8,12 +8,14 @@ import base64
 import hashlib
 import re
 import secrets
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
 from tests.multinode.cluster import Cluster, Person, graph_token, jwt_header
+from tests.processes import free_port, started, wait_for_output, wait_listening
 
 pytestmark = pytest.mark.postgres
 
@@ -216,3 +218,32 @@ def test_an_openid_connect_code_issued_by_one_node_is_redeemed_and_refreshed_on_
         "grant_type": "authorization_code", "code": answer["code"][0], "redirect_uri": redirect_uri,
         "code_verifier": verifier})
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant", again.text
+
+
+def test_a_node_with_another_secret_key_is_not_ready_and_makes_no_keys_of_its_own(nodes: Cluster,
+                                                                                   tmp_path: Path) -> None:
+    """The easy mistake: a third node set up without PASSGATE_SECRET_KEY generates its own (a node-local file).
+    It cannot decrypt the cluster's signing keys: it must stay out of rotation (/readyz 503, naming the secret
+    key) and must not add keys of its own that no other node can use."""
+    keys_before = nodes.sql("SELECT kid, retired_at FROM apps_signingkey ORDER BY kid")
+    jwks_before = requests.get(f"{nodes.a.url}/oidc/jwks", timeout=30).json()
+    port = free_port()
+    env = {k: v for k, v in nodes.a.env.items() if k != "PASSGATE_SECRET_KEY"}
+    env["PASSGATE_DATA_DIR"] = str(tmp_path / "data-c")
+    log = tmp_path / "node-c.log"
+    with started(["serve", "--port", str(port), "--workers", "1"], env, log) as proc:
+        wait_listening(port, proc)
+        wait_for_output(log, proc, "Worker ready")
+        node_c = f"http://localhost:{port}"
+        ready = requests.get(f"{node_c}/readyz", timeout=30)
+        assert ready.status_code == 503, ready.text
+        assert ready.json()["failing"] == ["signing_keys"], ready.text
+        assert "PASSGATE_SECRET_KEY" in ready.json()["checks"]["signing_keys"], ready.text
+        assert requests.get(f"{node_c}/oidc/jwks", timeout=30).status_code == 500
+        refused = requests.post(f"{node_c}/contoso.onmicrosoft.com/oauth2/v2.0/token", timeout=30, data={
+            "grant_type": "client_credentials", "client_id": nodes.apps["client_id"],
+            "client_secret": nodes.apps["client_secret"], "scope": "https://graph.microsoft.com/.default"})
+        assert refused.status_code >= 500, refused.text
+        assert "PASSGATE_SECRET_KEY" in log.read_text()
+    assert nodes.sql("SELECT kid, retired_at FROM apps_signingkey ORDER BY kid") == keys_before
+    assert requests.get(f"{nodes.a.url}/oidc/jwks", timeout=30).json() == jwks_before
