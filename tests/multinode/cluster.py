@@ -27,7 +27,7 @@ from typing import Any
 
 import requests
 
-from tests.core.softauthn import SoftAuthenticator, b64, client_data_json, unb64
+from tests.core.softauthn import SoftAuthenticator, client_data_json, unb64
 from tests.processes import REAP_TIMEOUT, cli, free_port, passgate_env, reap, scratch_database, started
 
 HAPROXY = "/usr/sbin/haproxy"
@@ -205,10 +205,6 @@ class Person:
         return page.status_code == 200
 
 
-def credential_id_of(auth: SoftAuthenticator) -> str:
-    return b64(auth.credential_id)
-
-
 def wait_ready(node: Node, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -269,12 +265,13 @@ def cluster(tmp_path: Path, *, workers: int = 2) -> Iterator[Cluster]:
         for node in nodes.values():
             wait_ready(node)
         stack.enter_context(haproxy(tmp_path, port=front, nodes={n.name: n.port for n in nodes.values()}))
+        haproxy_log = tmp_path / "haproxy.log"
         deadline = time.monotonic() + 30
         while balancer_nodes(origin, tries=6) != set(NODE_NAMES):
-            assert time.monotonic() < deadline, f"HAProxy never sent to both nodes:\n{tmp_path / 'haproxy.log'}"
+            assert time.monotonic() < deadline, f"HAProxy never sent to both nodes:\n{haproxy_log.read_text()}"
             time.sleep(0.2)
         running = Cluster(origin=origin, nodes=nodes, database_url=database_url,
-                          haproxy_log=tmp_path / "haproxy.log")
+                          haproxy_log=haproxy_log)
         added = running.cli(running.a, "apps", "add", "--name", "Operations",
                             *[arg for p in GRAPH_PERMISSIONS for arg in ("--permission", p)])
         app_id = re.search(r"Application \(client\) ID:\s+(\S+)", added)
