@@ -100,13 +100,29 @@ def _create(alg: str) -> tuple[SigningKey, SigningJwk]:
     return row, key
 
 
+class SigningKeyUnusable(RuntimeError):
+    """Current keys exist for an algorithm, and none decrypts with this process's secret key."""
+
+
+def unusable_key_message(alg: str) -> str:
+    return (f"the current {alg} token-signing key does not decrypt with this PASSGATE_SECRET_KEY: give every node "
+            f"the same secret key (another node made the key), or if it was changed on purpose, run "
+            f"passgate keys rotate --alg {alg}")
+
+
 def signing_key_current(alg: str = DEFAULT_ALGORITHM) -> tuple[str, SigningJwk]:
     """The key that signs new tokens with ``alg``: the active one (the oldest, should two processes have raced to
-    create one), created on first use."""
+    create one), created on first use.
+
+    Raises :class:`SigningKeyUnusable` when current keys exist but none decrypts with this secret key: a node
+    configured with another ``PASSGATE_SECRET_KEY`` than the others (or none, so it generated its own) must not make
+    keys of its own that no other node can use, nor sign tokens with them; it stays not ready instead (/readyz)."""
     _check_alg(alg)
     found = cached(f"apps.signing_key.{alg}", lambda: _active(alg))  # a rotation on any node moves the generation
     if found is not None:
         return found
+    if SigningKey.objects.filter(alg=alg, retired_at__isnull=True).exists():
+        raise SigningKeyUnusable(unusable_key_message(alg))
     row, key = _create(alg)
     audit_record(category=Category.SYSTEM, activity="signingKey.add", actor=Actor.system(),
                  target=Target(type="signingKey", id=row.kid[:64]), details={"alg": alg})
@@ -128,10 +144,16 @@ def signing_key_usable(alg: str = DEFAULT_ALGORITHM) -> bool:
                for row in SigningKey.objects.filter(alg=alg, retired_at__isnull=True).order_by("created_at", "pk"))
 
 
-def signing_keys_ensure() -> None:
-    """A current key for every algorithm (``passgate serve`` at start, so that readiness can expect them)."""
+def signing_keys_ensure() -> list[str]:
+    """A current key for every algorithm (``passgate serve`` at start, so that readiness can expect them). What
+    stands in the way: one line per algorithm whose current keys this secret key cannot decrypt."""
+    problems = []
     for alg in ALGORITHMS:
-        signing_key_current(alg)
+        try:
+            signing_key_current(alg)
+        except SigningKeyUnusable as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def signing_key_rotate(*, alg: str = DEFAULT_ALGORITHM, actor: Actor,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
+import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -103,10 +106,12 @@ def tap_url(user: User) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-
-    migrate()
-    signing_keys_ensure()  # before the fork, so that every worker (and /readyz) finds them
-    made = bootstrap_first_admin()
+    with one_node_at_a_time():  # several nodes starting together: one migrates and bootstraps, the others wait
+        migrate()
+        unusable = signing_keys_ensure()  # before the fork, so that every worker (and /readyz) finds them
+        made = bootstrap_first_admin()
+    for problem in unusable:  # this node serves, not ready (/readyz says why), until the secret key is right
+        print(f"passgate: warning: {problem}", file=sys.stderr, flush=True)
     origin = settings.PASSGATE.origin
     if made:
         user, plain = made
@@ -122,8 +127,33 @@ def cmd_serve(args: argparse.Namespace) -> None:
     serve(args.host, args.port, args.workers)
 
 
+# pg_advisory_lock's key for "changing the schema or bootstrapping": any 64-bit number other code does not use
+STARTUP_LOCK = int.from_bytes(hashlib.sha256(b"passgate: migrate and bootstrap").digest()[:8], "big", signed=True)
+
+
+@contextlib.contextmanager
+def one_node_at_a_time() -> Iterator[None]:
+    """On PostgreSQL, hold a session advisory lock: of several processes migrating, making the first signing keys
+    or the first administrator at the same moment (nodes booting together, a CLI command beside a starting node),
+    one works and the others wait, then find the work done. Without it, two nodes on an empty database both create
+    django_migrations and one dies. Re-entrant (``serve`` holds it around ``migrate``, which takes it too). On
+    SQLite nothing is held: that database is for a single node."""
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [STARTUP_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [STARTUP_LOCK])
+
+
 def migrate(verbose: bool = False) -> None:
-    call_command("migrate", interactive=False, verbosity=1 if verbose else 0)
+    with one_node_at_a_time():
+        call_command("migrate", interactive=False, verbosity=1 if verbose else 0)
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:

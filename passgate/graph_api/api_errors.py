@@ -4,7 +4,8 @@ error handlers — a program gets the API's own JSON error, never an HTML page.
 
 :class:`ApiErrorsMiddleware` rewrites, in place (headers and cookies kept), any error response on an API path that
 is not JSON: Graph's error envelope (with ``request-id``) on the Graph API, an RFC 6749 §5.2 error on the OAuth
-and OpenID Connect endpoints programs call. ``bad_request`` answers Django's ``handler400`` on API paths
+and OpenID Connect endpoints programs call. A ``Content-Length`` already set for the replaced body is set again
+(an HTTP client reads exactly that many bytes). ``bad_request`` answers Django's ``handler400`` on API paths
 (``config/errors.py``), so the API answer can say which of Django's refusals it was.
 """
 
@@ -64,6 +65,8 @@ def _fill(request: HttpRequest, response: HttpResponse, kind: ApiKind, message: 
     status = response.status_code
     body = _graph_body(request, status, message) if kind is ApiKind.GRAPH else _oauth_body(status, message)
     response.content = json.dumps(body).encode()
+    if response.has_header("Content-Length"):  # set for the body replaced (CommonMiddleware, inside this one)
+        response["Content-Length"] = str(len(response.content))
     response["Content-Type"] = "application/json"
     if kind is ApiKind.GRAPH:
         add_request_id_headers(request, response)

@@ -80,9 +80,10 @@ def check_signing_keys() -> Check:
     except DatabaseError as exc:
         return Check("signing_keys", False, f"unreadable ({type(exc).__name__})")
     if missing:
-        return Check("signing_keys", False, f"no usable current {' or '.join(missing)} key (none yet, or the secret "
-                                            "key changed since it was made): passgate keys rotate --alg "
-                                            f"{missing[0]}")
+        return Check("signing_keys", False, f"no usable current {' or '.join(missing)} key (none yet, or made with "
+                                            "another PASSGATE_SECRET_KEY: another node's, or the key was changed "
+                                            "since): give every node the same secret key, or passgate keys rotate "
+                                            f"--alg {missing[0]}")
     return Check("signing_keys", True, "ok")
 
 

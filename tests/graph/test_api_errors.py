@@ -20,14 +20,24 @@ from tests.graph.conftest import Api, error_of, sign_in_session
 pytestmark = pytest.mark.django_db
 
 
+def length_matches(response: Any) -> None:
+    """A Content-Length set for the page an error started as must have followed the body that replaced it: an
+    HTTP client reads exactly that many bytes (too many: it waits, then fails; too few: truncated JSON)."""
+    if response.has_header("Content-Length"):
+        assert int(response["Content-Length"]) == len(response.content), (response["Content-Length"],
+                                                                          len(response.content))
+
+
 def graph_error(response: Any) -> tuple[int, str, str]:
     assert response["Content-Type"] == "application/json", (response.status_code, response.content[:200])
     assert not response.has_header("Location")
+    length_matches(response)
     return error_of(response)
 
 
 def oauth_error(response: Any) -> tuple[int, str]:
     assert response["Content-Type"] == "application/json", (response.status_code, response.content[:200])
+    length_matches(response)
     body = response.json()
     assert set(body) == {"error", "error_description"} and body["error_description"], body
     return response.status_code, body["error"]

@@ -137,3 +137,20 @@ def test_an_unknown_algorithm_is_refused(db: Any) -> None:
     with pytest.raises(InvalidInput):
         keys.signing_key_rotate(alg="HS256", actor=ACTOR)
     assert not SigningKey.objects.exists()
+
+
+def test_keys_another_secret_key_made_are_not_replaced_by_keys_of_this_process(db: Any, settings: Any) -> None:
+    """A node with another PASSGATE_SECRET_KEY than the node that made the current keys: it makes none of its own
+    (nobody else could use them), says why, and rotation (the remedy when the key was changed on purpose) works."""
+    made = {alg: keys.signing_key_current(alg)[0] for alg in keys.ALGORITHMS}
+    keys._loaded.clear()  # another process: nothing decrypted yet
+    settings.SECRET_KEY = "another-secret-key-" + "x" * 40
+    for alg in keys.ALGORITHMS:
+        with pytest.raises(keys.SigningKeyUnusable, match=f"PASSGATE_SECRET_KEY.*passgate keys rotate --alg {alg}"):
+            keys.signing_key_current(alg)
+        assert not keys.signing_key_usable(alg)
+    problems = keys.signing_keys_ensure()
+    assert [p.split(" token-signing key")[0] for p in problems] == ["the current ES256", "the current RS256"]
+    assert sorted(SigningKey.objects.values_list("kid", flat=True)) == sorted(made.values())
+    rotated = keys.signing_key_rotate(alg="ES256", actor=ACTOR)
+    assert keys.signing_key_current("ES256")[0] == rotated.kid and keys.signing_keys_ensure() == [problems[1]]
