@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import Q
@@ -11,6 +12,7 @@ from django.db.models import Q
 from passgate.apps.models import AppRegistration
 from passgate.core.graph.odata import Comparison
 from passgate.core.graph.schema import format_datetime
+from passgate.core.oidc import ClientType
 from passgate.freshness.generation import cached
 
 
@@ -120,3 +122,20 @@ def app_for_sign_in(app_id: uuid.UUID) -> AppRegistration | None:
     form-action): kept per process while the configuration's generation stands (every write to an app registration
     moves it, on any node). Read only: services that change an app load and lock their own row."""
     return cached(f"apps.registration.{app_id}", lambda: AppRegistration.objects.filter(app_id=app_id).first())
+
+
+def spa_origins() -> frozenset[str]:
+    """The origins of public clients' redirect URIs: the single-page apps whose scripts may call the token,
+    UserInfo and revocation endpoints from a browser (CORS). Kept while the configuration's generation stands."""
+    def load() -> frozenset[str]:
+        found = set()
+        public = AppRegistration.objects.filter(client_type=ClientType.PUBLIC)
+        for uris in public.values_list("redirect_uris", flat=True):
+            for uri in uris or ():
+                parts = urlsplit(str(uri))
+                if parts.scheme in ("https", "http") and parts.netloc:
+                    found.add(f"{parts.scheme}://{parts.netloc}".lower())
+        return frozenset(found)
+
+    return cached("apps.spa_origins", load)
+

@@ -33,7 +33,10 @@ urlpatterns = [
     path(".well-known/openid-configuration", oidc.discovery),
     path("<str:tenant>/v2.0/.well-known/openid-configuration", oidc.tenant_discovery),  # MSAL, for Graph apps
     path("oidc/authorize", oidc.authorize),
+    path(".well-known/oauth-authorization-server", oidc.authorization_server_metadata),  # RFC 8414
     path("oidc/token", oidc.token),
+    path("oidc/revoke", oidc.revoke),  # RFC 7009
+    path("oidc/introspect", oidc.introspect),  # RFC 7662
     path("oidc/userinfo", oidc.userinfo),
     path("oidc/jwks", oidc.jwks),
     path("oidc/logout", oidc.logout),

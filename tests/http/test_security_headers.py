@@ -36,6 +36,7 @@ STATIC = {**EVERYWHERE, "Content-Security-Policy": OTHER_CSP, "X-Frame-Options":
 # The only answers a cache may keep: public documents, the same for everyone (OpenID Connect discovery, JWKS, the
 # tenant document MSAL reads for Graph apps).
 PUBLIC_DOCUMENTS = {"/.well-known/openid-configuration": "public, max-age=300", "/oidc/jwks": "public, max-age=300",
+                    "/.well-known/oauth-authorization-server": "public, max-age=300",
                     "/common/v2.0/.well-known/openid-configuration": "public, max-age=300"}
 # Regex routes cannot be filled in from their converters: each gets an example path here (a new one fails below).
 REGEX_ROUTES = {r"^(?P<version>v1\.0|beta)(?:/(?P<rest>.*))?$": ["v1.0/noSuchSegment", "beta/noSuchSegment/x", "v1.0",

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from passgate.access.selectors import access_decide
 from passgate.access.signin_log import record_app_signin
 from passgate.apps import keys
-from passgate.apps.oidc.adapter import MAX_TOKEN_LENGTH, OAuthHttpRequest
+from passgate.apps.oidc.adapter import MAX_TOKEN_LENGTH, OAuthHttpRequest, OAuthResponse
 from passgate.apps.oidc.authorization import (
     AuthorizationRefused,
     PendingAuthorization,
@@ -34,7 +34,9 @@ from passgate.apps.oidc.authorization import (
     authorization_validate,
 )
 from passgate.apps.oidc.discovery import discovery_document, graph_tenant_document
+from passgate.apps.oidc.introspection import introspection_respond
 from passgate.apps.oidc.logout import LogoutRefused, LogoutRequest, logout_location, logout_validate
+from passgate.apps.oidc.revocation import revocation_respond
 from passgate.apps.oidc.server import token_respond
 from passgate.apps.oidc.tokens import session_tokens_revoke
 from passgate.apps.oidc.userinfo import BearerRefused, userinfo_claims, userinfo_refusal_record
@@ -45,6 +47,7 @@ from passgate.core.access.strengths import acr_for
 from passgate.core.text import checks_own_text, first_unusable
 from passgate.directory.models import User
 from passgate.web import session
+from passgate.web.cors import cors_for_spas, cors_public
 from passgate.web.errors import request_context
 from passgate.web.security_headers import allow_form_action, public_cache
 from passgate.web.views import registration
@@ -72,9 +75,18 @@ def _go(location: str) -> HttpResponse:
 
 # --- discovery and keys -------------------------------------------------------------------------------------
 
+@cors_public
 @require_http_methods(["GET"])
 @public_cache(max_age=300)
 def discovery(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(discovery_document())
+
+
+@cors_public
+@require_http_methods(["GET"])
+@public_cache(max_age=300)
+def authorization_server_metadata(request: HttpRequest) -> HttpResponse:
+    """RFC 8414 §3 (``/.well-known/oauth-authorization-server``): the same document as OpenID discovery."""
     return JsonResponse(discovery_document())
 
 
@@ -85,6 +97,7 @@ def tenant_discovery(request: HttpRequest, tenant: str) -> HttpResponse:
     return JsonResponse(graph_tenant_document())
 
 
+@cors_public
 @require_http_methods(["GET"])
 @public_cache(max_age=300)
 def jwks(request: HttpRequest) -> HttpResponse:
@@ -248,12 +261,37 @@ def _blocked(request: HttpRequest, pending: PendingAuthorization, decision: Acce
 
 # --- token --------------------------------------------------------------------------------------------------
 
-@checks_own_text  # RFC 6749 §5.2 invalid_request (apps.oidc.server._token_precheck)
-@csrf_exempt  # a back-channel request from the app, authenticated by its own credentials
-def token(request: HttpRequest) -> HttpResponse:
-    response = token_respond(request=_oauth_request(request), context=request_context(request))
+def _oauth_json(response: OAuthResponse) -> HttpResponse:
     headers = {k: v for k, v in response.headers if k.lower() != "content-type"}
     return JsonResponse(response.body, status=response.status, headers=headers)
+
+
+@csrf_exempt  # a back-channel request from the app (or a single-page app's script), its own credentials
+@cors_for_spas(methods=("POST",))
+@checks_own_text  # RFC 6749 §5.2 invalid_request (apps.oidc.server._token_precheck)
+def token(request: HttpRequest) -> HttpResponse:
+    return _oauth_json(token_respond(request=_oauth_request(request), context=request_context(request)))
+
+
+# --- revocation (RFC 7009) and introspection (RFC 7662) -----------------------------------------------------
+
+@csrf_exempt  # authenticated by the client's own credentials, never cookies
+@cors_for_spas(methods=("POST",))
+@checks_own_text  # RFC 6749 §5.2 invalid_request (apps.oidc.revocation)
+def revoke(request: HttpRequest) -> HttpResponse:
+    response = _oauth_json(revocation_respond(request=_oauth_request(request), context=request_context(request)))
+    if request.method != "POST":
+        response.status_code, response["Allow"] = 405, "POST"
+    return response
+
+
+@csrf_exempt  # authenticated by the client's own credentials, never cookies; servers only (no CORS)
+@checks_own_text  # RFC 6749 §5.2 invalid_request (apps.oidc.revocation)
+def introspect(request: HttpRequest) -> HttpResponse:
+    response = _oauth_json(introspection_respond(request=_oauth_request(request), context=request_context(request)))
+    if request.method != "POST":
+        response.status_code, response["Allow"] = 405, "POST"
+    return response
 
 
 # --- UserInfo -----------------------------------------------------------------------------------------------
@@ -299,8 +337,9 @@ def _presented_token(request: HttpRequest) -> str | None:
     return presented
 
 
-@checks_own_text  # RFC 6750 errors (_presented_token)
 @csrf_exempt  # Bearer-token authenticated, no cookies
+@cors_for_spas(methods=("GET", "POST"), expose=("WWW-Authenticate",))
+@checks_own_text  # RFC 6750 errors (_presented_token)
 def userinfo(request: HttpRequest) -> HttpResponse:
     context = request_context(request)
     try:
