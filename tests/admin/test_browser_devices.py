@@ -22,11 +22,10 @@ from passgate.directory.services import group_add_member, group_create
 from tests.admin.devices_support import SYSTEM, join
 from tests.admin.test_browser_admin import shot, sign_in_as_admin
 from tests.browser.helpers import audit_rows
+from tests.browser.phone import DESKTOP, PHONE, too_wide
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 
 
 def shots(tab: Any, folder: Path, name: str) -> None:
@@ -34,12 +33,9 @@ def shots(tab: Any, folder: Path, name: str) -> None:
     shot(tab, folder / f"devices-{name}.png")
     tab.page.set_viewport_size(PHONE)
     shot(tab, folder / f"devices-{name}-phone.png")
-    overflow = tab.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    wide = tab.page.evaluate("""[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right
-        > document.documentElement.clientWidth + 1 && !e.parentElement.closest('.table-wrap, .tabs')).slice(0, 8)
-        .map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))""")
+    wide = too_wide(tab.page)
     tab.page.set_viewport_size(DESKTOP)
-    assert overflow <= 0 and not wide, f"{name}: the phone page is {overflow}px wider than the screen: {wide}"
+    assert not wide, f"{name}: {wide}"
 
 
 def test_an_administrator_joins_configures_and_disables_devices(new_tab: Any, make_user: Any, issue_tap: Any,

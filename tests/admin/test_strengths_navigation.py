@@ -12,9 +12,8 @@ import pytest
 from passgate.directory.models import DirectoryRole
 from tests.admin.conftest import APA, CAA, text_of
 from tests.admin.test_browser_admin import shot, sign_in_as_admin
+from tests.browser.phone import DESKTOP, PHONE, too_wide
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 STRENGTH = "00000000-0000-0000-0000-000000000004"  # the built-in phishing-resistant MFA strength
 
 
@@ -84,5 +83,4 @@ def test_an_administrator_finds_strengths_under_authentication_methods(new_tab: 
     for size, name in ((DESKTOP, "strengths.png"), (PHONE, "strengths-phone.png")):
         page.set_viewport_size(size)
         shot(tab, tmp_path / name)
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"the page is {overflow}px wider than a {size['width']}px screen"
+        assert not too_wide(page), (size, too_wide(page))

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from tests.browser.phone import DESKTOP, PHONE, too_wide
+
 pytestmark = pytest.mark.django_db(transaction=True)
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 
 
 def test_a_malformed_address_shows_the_404_page_with_a_way_home(new_tab: Any, tmp_path: Path) -> None:
@@ -23,8 +23,7 @@ def test_a_malformed_address_shows_the_404_page_with_a_way_home(new_tab: Any, tm
         assert page.inner_text("h1") == "Page not found"
         assert page.title() == "Page not found · Passgate"
         assert page.is_visible("#go-home") and page.is_visible(".brand")
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"the page is {overflow}px wider than a {size['width']}px screen"
+        assert not too_wide(page), (size, too_wide(page))
         page.screenshot(path=str(tmp_path / f"404-{size['width']}.png"), full_page=True, animations="disabled")
     page.click("#go-home")
     page.wait_for_load_state()

@@ -12,7 +12,7 @@ import pytest
 from passgate.apps.services import OidcRegistration, app_create
 from passgate.audit.services import Actor
 from passgate.core.oidc import LOOP_LIMIT
-from tests.browser.test_error_pages import DESKTOP, PHONE
+from tests.browser.phone import DESKTOP, PHONE, too_wide
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,6 +37,5 @@ def test_a_looping_app_gets_a_page_that_says_why(new_tab: Any, enroll: Any, app:
         assert "didn't ask for any particular sign-in strength" in page.inner_text("#oidc-loop")
         assert "Your sign-in meets: Multifactor authentication." in page.inner_text("#oidc-loop")  # a pass session
         assert page.is_visible(".who-upn") is (size is DESKTOP)  # a phone's header: the name and Sign out only
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"the page is {overflow}px wider than a {size['width']}px screen"
+        assert not too_wide(page), (size, too_wide(page))
         page.screenshot(path=str(tmp_path / f"loop-{size['width']}.png"), full_page=True, animations="disabled")
