@@ -43,6 +43,9 @@ class AppRegistration(models.Model):
     id_token_signed_response_alg = models.CharField(max_length=8, default="ES256")
     # PKCE from this confidential client at every authorization request (public clients always): core.oidc
     require_pkce = models.BooleanField(default=False)
+    # OpenID Back-Channel Logout 1.0: where Passgate POSTs a logout token when a session the app got tokens from
+    # ends ("" when the app has none)
+    backchannel_logout_uri = models.CharField(max_length=2000, blank=True, default="")
 
     class Meta:
         ordering = ["created_at"]

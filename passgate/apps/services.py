@@ -143,10 +143,11 @@ class OidcRegistration:
     scopes: tuple[str, ...] | None = None
     id_token_alg: str | None = None
     require_pkce: bool = False
+    backchannel_logout_uri: str | None = None
 
     def given(self) -> bool:
         return bool(self.redirect_uris or self.post_logout_redirect_uris or self.public or self.scopes
-                    or self.require_pkce
+                    or self.require_pkce or self.backchannel_logout_uri
                     or any(value is not None for value in (self.auth_method, self.jwks, self.id_token_alg)))
 
 
@@ -175,7 +176,10 @@ def _oidc_fields(oidc: OidcRegistration, *, permissions: list[str]) -> dict[str,
     return {"redirect_uris": redirect_uris, "post_logout_redirect_uris": post_logout,
             "client_type": client_type.value, "token_endpoint_auth_method": method.value, "jwks": jwks,
             "allowed_scopes": scopes, "id_token_signed_response_alg": alg,
-            "require_pkce": client_type is rules.ClientType.PUBLIC or oidc.require_pkce}
+            "require_pkce": client_type is rules.ClientType.PUBLIC or oidc.require_pkce,
+            "backchannel_logout_uri": rules.validate_redirect_uri(oidc.backchannel_logout_uri,
+                                                                  what="Back-channel logout URI")
+            if oidc.backchannel_logout_uri else ""}
 
 
 def _needs_secret(fields: dict[str, Any], permissions: list[str]) -> bool:

@@ -174,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--scope", action="append", default=[], metavar="SCOPE",
                    help="an allowed scope: openid, profile, email, offline_access (default: all of them)")
     a.add_argument("--id-token-alg", choices=["ES256", "RS256"], help="ID token signing algorithm (default ES256)")
+    a.add_argument("--backchannel-logout-uri", metavar="URI",
+                   help="where to POST an OpenID Back-Channel Logout token when a session the app signed in with ends")
     a.add_argument("--require-pkce", action="store_true",
                    help="a confidential client must use PKCE (S256) too; without, PKCE or a nonce (RFC 9700)")
     a.add_argument("--json", action="store_true")

@@ -386,7 +386,8 @@ def cmd_apps_add(args: argparse.Namespace) -> None:
     oidc = OidcRegistration(
         redirect_uris=tuple(args.redirect_uri), post_logout_redirect_uris=tuple(args.post_logout_redirect_uri),
         public=args.public, auth_method=args.auth_method, jwks=_read_jwks(args.jwks),
-        scopes=tuple(args.scope) or None, id_token_alg=args.id_token_alg, require_pkce=args.require_pkce)
+        scopes=tuple(args.scope) or None, id_token_alg=args.id_token_alg, require_pkce=args.require_pkce,
+        backchannel_logout_uri=args.backchannel_logout_uri)
     app, secret = app_create(display_name=args.name, permissions=args.permission, actor=_system_actor(), oidc=oidc)
     data = {**app_as_dict(app), "clientSecret": secret}
     if app.permissions:

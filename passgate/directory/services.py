@@ -26,6 +26,7 @@ from passgate.core import roles as role_rules
 from passgate.core.devices.posix import PosixAccount, next_uid, posix_account
 from passgate.core.errors import Conflict, NotFound
 from passgate.directory.models import DirectoryRole, GroupMembership, RoleAssignment, SecurityGroup, User
+from passgate.directory.signals import sign_in_sessions_revoked
 
 
 def user_target(user: User) -> Target:
@@ -144,6 +145,8 @@ def _revoke_sign_in_sessions(user: User, *, actor: Actor, context: RequestContex
                  details={"reason": reason, "signInSessionsValidFromDateTime": {
                      "old": old.isoformat() if old else None,
                      "new": user.sign_in_sessions_valid_from.isoformat()}})
+    transaction.on_commit(lambda: sign_in_sessions_revoked.send(sender=User, user=user, reason=reason,
+                                                                context=context))
     return user.sign_in_sessions_valid_from
 
 

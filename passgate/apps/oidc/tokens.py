@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from passgate.apps.models import AppRegistration, AuthorizationCode, ClientAssertionJti, OidcGrant, OidcToken
 from passgate.apps.oidc.adapter import TOKEN_BYTES, _Request, _sha256
+from passgate.apps.oidc.backchannel import backchannel_logout
 from passgate.apps.oidc.clients import _Client
 from passgate.apps.services import app_target
 from passgate.audit.models import Category
@@ -117,6 +118,8 @@ def session_tokens_revoke(*, sid: str, user: User, reason: str, app: AppRegistra
                          target=app_target(app) if app else None, context=context,
                          details={"reason": reason, "accessTokensRevoked": ended,
                                   "clientId": str(app.app_id) if app else ""})
+    if reason != session_rules.SessionVerdict.SESSIONS_REVOKED.value:  # those apps were told at the revocation
+        backchannel_logout(user=user, sid=sid, reason=reason, context=context)
     return ended
 
 
