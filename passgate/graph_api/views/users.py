@@ -9,7 +9,7 @@ from passgate.core.graph.authz import UserCaller
 from passgate.core.graph.errors import GraphError
 from passgate.core.graph.resources import USER
 from passgate.directory.models import User
-from passgate.directory.selectors import user_list, user_page_key
+from passgate.directory.selectors import user_count, user_list, user_page_key
 from passgate.directory.services import (
     user_create,
     user_delete,
@@ -30,7 +30,7 @@ register_schema("Edm.Boolean", {
 
 # Graph's sensitive user properties: changing them needs a role that outranks the target's roles (authz).
 SENSITIVE = frozenset({"accountEnabled", "userPrincipalName"})
-LIST_QUERY = ("$select", "$filter", "$top", "$skiptoken")
+LIST_QUERY = ("$select", "$filter", "$top", "$skiptoken", "$orderby", "$count", "$search")
 
 
 def load_user(key: str) -> User:
@@ -44,12 +44,18 @@ def load_user(key: str) -> User:
 @endpoint("GET", "/users", operation="users.read", tag="users", summary="List users",
           responses={200: "user.collection"}, query=LIST_QUERY)
 def users_list(call: Call) -> Response:
-    """Users ordered by userPrincipalName. ``$filter`` takes ``eq`` on id, userPrincipalName, displayName,
-    mailNickname and accountEnabled, and ``startswith()`` on the strings, joined with ``and``; ``$top`` 1-999
-    (default 100) pages with ``@odata.nextLink``."""
-    query = call.query(USER, collection=True)
-    rows, next_link = call.page(query, user_list, user_page_key)
+    """Users ordered by userPrincipalName (or ``$orderby`` displayName or userPrincipalName, asc or desc).
+    ``$filter`` takes ``eq`` and ``in`` on id, userPrincipalName, displayName, mailNickname and accountEnabled,
+    ``startswith()`` on the strings, and ``ne`` (with ``ConsistencyLevel: eventual`` and ``$count=true``), joined
+    with ``and``; ``$search="displayName:text"`` (word prefixes; ``ConsistencyLevel: eventual``); ``$count=true``
+    with ``ConsistencyLevel: eventual`` adds ``@odata.count``; ``$top`` 1-999 (default 100) pages with
+    ``@odata.nextLink``."""
+    query = call.query(USER, collection=True, supported=LIST_QUERY)
+    rows, next_link = call.page(query, user_list, lambda u: user_page_key(u, query.orderby), order=query.orderby,
+                                search=query.search)
     body: dict[str, object] = {"@odata.context": call.metadata(entity_context("users", query.select, single=False))}
+    if query.count:
+        body["@odata.count"] = user_count(where=query.filter.clauses if query.filter else (), search=query.search)
     if next_link:
         body["@odata.nextLink"] = next_link
     body["value"] = [user_json(u, query.select) for u in rows]
