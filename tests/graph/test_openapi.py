@@ -94,4 +94,5 @@ def test_bodies_come_from_the_resource_declarations(document: dict[str, Any]) ->
     list_users = document["paths"]["/users"]["get"]
     assert [p["$ref"] for p in list_users["parameters"]] == [
         "#/components/parameters/select", "#/components/parameters/filter", "#/components/parameters/top",
-        "#/components/parameters/skiptoken"]
+        "#/components/parameters/skiptoken", "#/components/parameters/orderby", "#/components/parameters/count",
+        "#/components/parameters/search"]

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from passgate.core.errors import NotFound
 from passgate.core.graph.authz import UserCaller
-from passgate.core.graph.errors import GraphError
+from passgate.core.graph.errors import ME_NEEDS_DELEGATION, GraphError
 from passgate.core.graph.resources import USER
 from passgate.directory.models import User
 from passgate.directory.selectors import user_count, user_list, user_page_key
@@ -133,6 +133,6 @@ def users_revoke_sign_in_sessions(call: Call, user_id: str) -> Response:
 def me_revoke_sign_in_sessions(call: Call) -> Response:
     """Signs the calling person out everywhere, this session included (delegated calls only)."""
     if not isinstance(call.caller, UserCaller):
-        raise GraphError.bad_request("/me request is only valid with delegated authentication flow.")
+        raise GraphError.malformed(ME_NEEDS_DELEGATION)
     user_revoke_sign_in_sessions(user=load_user(call.caller.user_id), actor=call.actor, context=call.context)
     return _revoked(call)
