@@ -147,6 +147,11 @@ def user_page_key(user: User, order: Sequence[OrderBy] = ()) -> str:
     return json.dumps([user.display_name, user.upn_normalized])
 
 
+def user_groups(*, user: User) -> list[SecurityGroup]:
+    """The groups a user is a direct member of, by name."""
+    return list(SecurityGroup.objects.filter(groupmembership__user=user).order_by("name_normalized"))
+
+
 def group_list(*, where: Sequence[Comparison] = (), after: str | None = None,
                limit: int | None = None) -> list[SecurityGroup]:
     return _page(SecurityGroup.objects.filter(graph_conditions(where, GROUP_COLUMNS)), "name_normalized", after=after,

@@ -37,6 +37,8 @@ BETA_ONLY = {"fido2AuthenticationMethod": {"lastUsedDateTime"},
 
 # (component schema, JSON path inside it, Graph type)
 CHECKS = [
+    ("organization", (), "organization"),
+    ("organization", ("verifiedDomains", "items"), "verifiedDomain"),
     *[(name, (), "fido2AuthenticationMethod") for name in ("fido2AuthenticationMethod",
                                                             "fido2AuthenticationMethod.create")],
     ("softwareOathAuthenticationMethod", (), "softwareOathAuthenticationMethod"),

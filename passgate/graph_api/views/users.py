@@ -7,9 +7,10 @@ from rest_framework.response import Response
 from passgate.core.errors import NotFound
 from passgate.core.graph.authz import UserCaller
 from passgate.core.graph.errors import ME_NEEDS_DELEGATION, GraphError
-from passgate.core.graph.resources import USER
+from passgate.core.graph.resources import GROUP, USER
+from passgate.core.roles import definitions
 from passgate.directory.models import User
-from passgate.directory.selectors import user_count, user_list, user_page_key
+from passgate.directory.selectors import user_count, user_groups, user_list, user_page_key
 from passgate.directory.services import (
     user_create,
     user_delete,
@@ -19,9 +20,17 @@ from passgate.directory.services import (
     user_update,
 )
 from passgate.graph_api.registry import Call, endpoint, register_resource, register_schema
-from passgate.graph_api.representations import entity_context, user_json
+from passgate.graph_api.representations import entity_context, group_json, user_json
+from passgate.graph_api.views.roles import directory_role_json
 
 register_resource(USER, "user")
+register_schema("directoryObject.collection", {
+    "type": "object", "title": "Collection(microsoft.graph.directoryObject)",
+    "description": "Groups and directory roles, each with its @odata.type.",
+    "properties": {"@odata.context": {"type": "string"},
+                   "value": {"type": "array", "items": {"type": "object", "required": ["@odata.type", "id"]}}},
+    "required": ["value"],
+})
 register_schema("Edm.Boolean", {
     "type": "object", "title": "Edm.Boolean", "description": "An action's Boolean result.",
     "properties": {"@odata.context": {"type": "string"}, "value": {"type": "boolean"}},
@@ -70,6 +79,31 @@ def users_get(call: Call, user_id: str) -> Response:
     user = load_user(user_id)
     return Response({"@odata.context": call.metadata(entity_context("users", query.select, single=True)),
                      **user_json(user, query.select)})
+
+
+@endpoint("GET", "/me", operation=None, tag="me", summary="Get the signed-in user", responses={200: "user"},
+          query=("$select",), operation_id="me.get")
+def me_get(call: Call) -> Response:
+    """The signed-in person (delegated calls only: an app token is Graph's 400 BadRequest)."""
+    query = call.query(USER, collection=False)
+    if not isinstance(call.caller, UserCaller):
+        raise GraphError.malformed(ME_NEEDS_DELEGATION)
+    return Response({"@odata.context": call.metadata(entity_context("users", query.select, single=True)),
+                     **user_json(load_user(call.caller.user_id), query.select)})
+
+
+@endpoint("GET", "/users/{user-id}/memberOf", operation="users.read", tag="users",
+          summary="List the groups and directory roles a user is a direct member of",
+          responses={200: "directoryObject.collection"})
+def users_member_of(call: Call, user_id: str) -> Response:
+    """Security groups, then directory roles (each with its ``@odata.type``), in one page. Passgate takes no
+    query options here (400 naming them)."""
+    call.query(USER, collection=True, supported=())
+    user = load_user(user_id)
+    groups = [{"@odata.type": GROUP.odata_type, **group_json(g)} for g in user_groups(user=user)]
+    held = user_roles(user=user)
+    roles = [directory_role_json(r) for r in definitions() if r.id in held]
+    return Response({"@odata.context": call.metadata("directoryObjects"), "value": groups + roles})
 
 
 @endpoint("POST", "/users", operation="users.write", tag="users", summary="Create a user",
