@@ -130,3 +130,17 @@ def test_refusals_name_the_problem_and_are_audited(api: Api, query: str, headers
     new = list(AuditEvent.objects.exclude(pk__in=before))
     assert [(e.activity, e.result, e.reason, e.details["where"]) for e in new] == [
         ("graph.users.read", "failure", f"graph_{code}", "query")]
+
+
+def test_group_members_take_in_too(app_api: Any, people: dict[str, Any]) -> None:
+    from passgate.audit.services import Actor
+    from passgate.directory.services import group_add_member, group_create
+
+    group = group_create(display_name="Pilots", actor=Actor.system("test"))
+    for key in ("adele", "alex", "diego"):
+        group_add_member(group=group, user=people[key], actor=Actor.system("test"))
+    api = app_api("Group.Read.All")
+    url = f"/v1.0/groups/{group.id}/members?$filter=displayName in ('Adele Vance','Diego Siciliani','Zoë van der Berg')"
+    assert names(api.get(url)) == ["Adele Vance", "Diego Siciliani"]
+    status, code, _ = error_of(api.get(f"/v1.0/groups/{group.id}/members?$count=true", **EVENTUAL))
+    assert (status, code) == (400, "Request_UnsupportedQuery")
