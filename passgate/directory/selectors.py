@@ -118,6 +118,8 @@ def user_list(*, where: Sequence[Comparison] = (), after: str | None = None, lim
     if not order or order[0].property == "userPrincipalName":
         descending = bool(order) and order[0].descending
         qs = qs.order_by("-upn_normalized" if descending else "upn_normalized")
+        if after is not None and after.startswith("["):  # a display-name order's token (no UPN starts with "[")
+            raise GraphError.malformed("Invalid $skiptoken: it belongs to a listing in another order.")
         if after is not None:
             qs = qs.filter(**{"upn_normalized__lt" if descending else "upn_normalized__gt": after})
         return list(qs[:limit] if limit is not None else qs)

@@ -112,6 +112,8 @@ def _operation(found: Endpoint) -> dict[str, Any]:
         op["security"] = [{"oauth2": [p.value]} for p in sorted(rule.permissions)] + [{"session": []}]
         op["x-passgate-operation"] = found.operation
         op["x-passgate-roles"] = sorted(authz.ROLE_NAMES[r] for r in rule.roles)
+    elif found.any_caller:  # /organization: any app token (no permission needed) or session
+        op["security"] = [{"oauth2": []}, {"session": []}]
     else:  # /me: the signed-in person themself, with their browser session (Graph's delegated flow)
         op["security"] = [{"session": []}]
     return op

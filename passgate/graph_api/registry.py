@@ -69,6 +69,8 @@ class Endpoint:
     description: str
     params: Mapping[str, dict[str, Any]]  # JSON schemas of path parameters (default: any string)
     body_required: bool  # False: the request body may be left out (Graph's optional bodies, e.g. addPassword)
+    # operation None: True for any caller with a token or a session (/organization), False for /me (session only)
+    any_caller: bool = False
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -82,20 +84,23 @@ SCHEMAS: dict[str, dict[str, Any]] = {}
 def endpoint(method: str, route: str, *, operation: str | None, summary: str, tag: str,
              responses: Mapping[int, str | None], request: str | None = None, query: tuple[str, ...] = (),
              description: str = "", operation_id: str | None = None, params: Mapping[str, dict[str, Any]] | None = None,
-             body_required: bool = True) -> Callable[[Handler], Handler]:
+             body_required: bool = True, any_caller: bool = False) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         if operation is not None and operation not in authz.OPERATIONS:
             raise KeyError(f"{method} {route}: unknown authorization operation {operation!r}")
         for param in re.findall(r"\{([^}]+)\}", route):
             if param not in PATH_PARAMETERS:
                 raise KeyError(f"{method} {route}: say what a well-formed {{{param}}} is in core.graph.ids")
+        if any_caller and operation is not None:
+            raise ValueError(f"{method} {route}: any_caller is for endpoints without an operation")
         if any(e.method == method and e.path == route for e in ENDPOINTS):
             raise ValueError(f"{method} {route} is registered twice")
         ENDPOINTS.append(Endpoint(method=method, path=route, operation=operation,
                                   operation_id=operation_id or handler.__name__.replace("_", "."), summary=summary,
                                   tag=tag, handler=handler, request=request, responses=dict(responses),
                                   query=query, description=description or (handler.__doc__ or "").strip(),
-                                  params=dict(params or {}), body_required=body_required))
+                                  params=dict(params or {}), body_required=body_required,
+                                  any_caller=any_caller))
         return handler
 
     return register

@@ -144,3 +144,16 @@ def test_group_members_take_in_too(app_api: Any, people: dict[str, Any]) -> None
     assert names(api.get(url)) == ["Adele Vance", "Diego Siciliani"]
     status, code, _ = error_of(api.get(f"/v1.0/groups/{group.id}/members?$count=true", **EVENTUAL))
     assert (status, code) == (400, "Request_UnsupportedQuery")
+
+
+def test_a_skiptoken_belongs_to_its_order(api: Api, make_user: Any) -> None:
+    for n in range(3):
+        make_user(upn=f"o{n}@contoso.com", display_name=f"Ordered {n}")
+    by_name = api.get("/v1.0/users?$orderby=displayName&$top=1").json()["@odata.nextLink"]
+    by_upn = api.get("/v1.0/users?$top=1").json()["@odata.nextLink"]
+    name_token = by_name.split("$skiptoken=")[1]
+    upn_token = by_upn.split("$skiptoken=")[1]
+    for url in (f"/v1.0/users?$top=1&$skiptoken={name_token}",
+                f"/v1.0/users?$orderby=displayName&$top=1&$skiptoken={upn_token}"):
+        status, code, message = error_of(api.get(url))
+        assert (status, code) == (400, "BadRequest") and "another order" in message

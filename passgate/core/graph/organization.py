@@ -46,7 +46,7 @@ SCHEMA = js.obj({
     **{name: js.array({"type": "object"}) for name in _OBJECT_LISTS},
     **{name: js.nullable(js.STRING) for name in _NULL_STRINGS},
     **{name: js.nullable(js.DATETIME) for name in _NULL_DATES},
-}, required=["id", "displayName", "verifiedDomains"], title="microsoft.graph.organization",
+}, title="microsoft.graph.organization",
     description="The Passgate installation as Graph's organization (one).")
 
 

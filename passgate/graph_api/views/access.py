@@ -41,8 +41,10 @@ CA_ID = "{conditionalAccessPolicy-id}"
 for _name, _schema in access_schema.schemas().items():
     register_schema(_name, _schema)
 for _name in (access_schema.STRENGTH, access_schema.CA_POLICY):
+    # a listing's items: the resource's properties, any of them left out by $select
+    _items = {k: v for k, v in access_schema.schemas()[_name].items() if k != "required"}
     register_schema(f"{_name}.collection", js.obj({"@odata.context": js.STRING, "@odata.count": {"type": "integer"},
-                                                   "@odata.nextLink": js.STRING, "value": js.array(js.ref(_name))},
+                                                   "@odata.nextLink": js.STRING, "value": js.array(_items)},
                                                   required=["@odata.context", "value"]))
 
 

@@ -27,7 +27,7 @@ def _organization(call: Call) -> dict[str, object]:
 
 
 @endpoint("GET", "/organization", operation=None, tag="organization", summary="List organizations (one)",
-          responses={200: "organization.collection"}, query=("$select",))
+          responses={200: "organization.collection"}, query=("$select",), any_caller=True)
 def organization_list(call: Call) -> Response:
     """Any caller with a token or a session may read it (Graph lets every signed-in user read their organization):
     the name and domain are what the sign-in page shows anyway."""
@@ -37,7 +37,7 @@ def organization_list(call: Call) -> Response:
 
 
 @endpoint("GET", "/organization/{organization-id}", operation=None, tag="organization", summary="Get the organization",
-          responses={200: "organization"}, query=("$select",))
+          responses={200: "organization"}, query=("$select",), any_caller=True)
 def organization_get(call: Call, organization_id: str) -> Response:
     query = call.query(QUERY, collection=False, supported=("$select",))
     found = _organization(call)
