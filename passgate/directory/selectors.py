@@ -15,7 +15,7 @@ from django.db.models import Count, F, Model, Q, QuerySet, Value
 from django.db.models.functions import Lower
 
 from passgate.core.graph.errors import GraphError
-from passgate.core.graph.odata import Comparison, OrderBy
+from passgate.core.graph.odata import SEARCH_SEPARATORS, Comparison, OrderBy
 from passgate.directory.models import RoleAssignment, SecurityGroup, User
 
 # Graph property -> (eq lookup, startswith lookup)
@@ -73,8 +73,7 @@ def _condition(lookup: str, value: object, convert: Mapping[str, Callable[[objec
     return Q(**{lookup: value})
 
 
-# $search: a word of the value starts with the term (odata.search_matches); the separators it splits at
-_SEARCH_BREAKS = (" ", ".", "-", "_", "@")
+# $search: the value, or a part of it after a separator, starts with the term (odata.search_matches)
 USER_SEARCH_COLUMNS: Mapping[str, str] = {
     "displayName": "display_name", "userPrincipalName": "upn_normalized", "mailNickname": "mail_nickname",
 }
@@ -85,7 +84,7 @@ def graph_search(clauses: Sequence[Comparison], columns: Mapping[str, str]) -> Q
     for c in clauses:
         column, term = columns[c.property], str(c.value)
         one = Q(**{f"{column}__istartswith": term})
-        for sep in _SEARCH_BREAKS:
+        for sep in SEARCH_SEPARATORS:
             one |= Q(**{f"{column}__icontains": sep + term})
         q &= one
     return q

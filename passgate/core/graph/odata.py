@@ -349,17 +349,17 @@ def _equal(actual: object, wanted: Scalar) -> bool:
     return isinstance(actual, str) and actual.casefold() == wanted.casefold()
 
 
-_WORD_BREAK = re.compile(r"[\s.\-_@]+")
+SEARCH_SEPARATORS = (" ", ".", "-", "_", "@")  # where a word starts, for $search
 
 
 def search_matches(actual: object, term: str) -> bool:
-    """``$search`` semantics: a word of the value (split at spaces and . - _ @) starts with the term, ignoring case;
-    so does the whole value."""
+    """``$search`` semantics: the value, or a part of it after a separator (space . - _ @), starts with the term,
+    ignoring case (a word prefix; a term with a space in it may span words)."""
     if not isinstance(actual, str):
         return False
     wanted = term.casefold()
     text = actual.casefold()
-    return text.startswith(wanted) or any(word.startswith(wanted) for word in _WORD_BREAK.split(text))
+    return text.startswith(wanted) or any(sep + wanted in text for sep in SEARCH_SEPARATORS)
 
 
 def clause_matches(clause: Comparison, row: Mapping[str, object]) -> bool:
