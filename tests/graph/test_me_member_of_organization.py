@@ -31,9 +31,15 @@ def test_me_is_the_signed_in_person(client: Any, make_user: Any) -> None:
     assert error_of(api.get("/v1.0/me?$top=1"))[:2] == (400, "Request_UnsupportedQuery")
 
 
-def test_me_with_an_app_token_is_graphs_400(app_api: Any) -> None:
-    assert error_of(app_api("User.Read.All").get("/v1.0/me")) == (
+def test_me_with_an_app_token_is_graphs_400_and_audited(app_api: Any) -> None:
+    from passgate.audit.models import AuditEvent
+
+    api = app_api("User.Read.All")
+    before = set(AuditEvent.objects.values_list("pk", flat=True))
+    assert error_of(api.get("/v1.0/me")) == (
         400, "BadRequest", "/me request is only valid with delegated authentication flow.")
+    assert [(e.activity, e.reason, e.details["where"]) for e in AuditEvent.objects.exclude(pk__in=before)] == [
+        ("graph.me.get", "graph_BadRequest", "/me")]
 
 
 def test_me_without_a_caller_is_401(client: Any) -> None:

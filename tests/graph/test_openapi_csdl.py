@@ -39,6 +39,8 @@ BETA_ONLY = {"fido2AuthenticationMethod": {"lastUsedDateTime"},
 CHECKS = [
     ("organization", (), "organization"),
     ("organization", ("verifiedDomains", "items"), "verifiedDomain"),
+    ("organization", ("assignedPlans", "items"), "assignedPlan"),
+    ("organization", ("provisionedPlans", "items"), "provisionedPlan"),
     *[(name, (), "fido2AuthenticationMethod") for name in ("fido2AuthenticationMethod",
                                                             "fido2AuthenticationMethod.create")],
     ("softwareOathAuthenticationMethod", (), "softwareOathAuthenticationMethod"),

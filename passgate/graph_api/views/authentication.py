@@ -108,7 +108,9 @@ def _no_query_options(call: Call) -> None:
 
 def _me(call: Call) -> User:
     if not isinstance(call.caller, UserCaller):
-        raise GraphError.malformed(ME_NEEDS_DELEGATION)
+        error = GraphError.malformed(ME_NEEDS_DELEGATION)
+        call.refused(error, where="/me")
+        raise error
     return _user(call.caller.user_id)
 
 

@@ -28,7 +28,8 @@ register_schema("directoryObject.collection", {
     "type": "object", "title": "Collection(microsoft.graph.directoryObject)",
     "description": "Groups and directory roles, each with its @odata.type.",
     "properties": {"@odata.context": {"type": "string"},
-                   "value": {"type": "array", "items": {"type": "object", "required": ["@odata.type", "id"]}}},
+                   "value": {"type": "array", "items": {"anyOf": [{"$ref": "#/components/schemas/group"},
+                                                                  {"$ref": "#/components/schemas/directoryRole"}]}}},
     "required": ["value"],
 })
 register_schema("Edm.Boolean", {
@@ -40,6 +41,15 @@ register_schema("Edm.Boolean", {
 # Graph's sensitive user properties: changing them needs a role that outranks the target's roles (authz).
 SENSITIVE = frozenset({"accountEnabled", "userPrincipalName"})
 LIST_QUERY = ("$select", "$filter", "$top", "$skiptoken", "$orderby", "$count", "$search")
+
+
+def _my_id(call: Call) -> str:
+    """The signed-in person's id; an app token is Graph's 400 BadRequest, audited."""
+    if not isinstance(call.caller, UserCaller):
+        error = GraphError.malformed(ME_NEEDS_DELEGATION)
+        call.refused(error, where="/me")
+        raise error
+    return call.caller.user_id
 
 
 def load_user(key: str) -> User:
@@ -86,10 +96,8 @@ def users_get(call: Call, user_id: str) -> Response:
 def me_get(call: Call) -> Response:
     """The signed-in person (delegated calls only: an app token is Graph's 400 BadRequest)."""
     query = call.query(USER, collection=False)
-    if not isinstance(call.caller, UserCaller):
-        raise GraphError.malformed(ME_NEEDS_DELEGATION)
     return Response({"@odata.context": call.metadata(entity_context("users", query.select, single=True)),
-                     **user_json(load_user(call.caller.user_id), query.select)})
+                     **user_json(load_user(_my_id(call)), query.select)})
 
 
 @endpoint("GET", "/users/{user-id}/memberOf", operation="users.read", tag="users",
@@ -166,7 +174,5 @@ def users_revoke_sign_in_sessions(call: Call, user_id: str) -> Response:
           responses={200: "Edm.Boolean"}, operation_id="me.revokeSignInSessions")
 def me_revoke_sign_in_sessions(call: Call) -> Response:
     """Signs the calling person out everywhere, this session included (delegated calls only)."""
-    if not isinstance(call.caller, UserCaller):
-        raise GraphError.malformed(ME_NEEDS_DELEGATION)
-    user_revoke_sign_in_sessions(user=load_user(call.caller.user_id), actor=call.actor, context=call.context)
+    user_revoke_sign_in_sessions(user=load_user(_my_id(call)), actor=call.actor, context=call.context)
     return _revoked(call)
