@@ -24,7 +24,7 @@ from passgate.graph_api.representations import entity_context, group_json, user_
 from passgate.graph_api.views.roles import directory_role_json
 
 register_resource(USER, "user")
-register_schema("directoryObject.collection", {
+register_schema("memberOf.collection", {
     "type": "object", "title": "Collection(microsoft.graph.directoryObject)",
     "description": "Groups and directory roles, each with its @odata.type.",
     "properties": {"@odata.context": {"type": "string"},
@@ -102,7 +102,7 @@ def me_get(call: Call) -> Response:
 
 @endpoint("GET", "/users/{user-id}/memberOf", operation="users.read", tag="users",
           summary="List the groups and directory roles a user is a direct member of",
-          responses={200: "directoryObject.collection"})
+          responses={200: "memberOf.collection"})
 def users_member_of(call: Call, user_id: str) -> Response:
     """Security groups, then directory roles (each with its ``@odata.type``), in one page. Passgate takes no
     query options here (400 naming them)."""
