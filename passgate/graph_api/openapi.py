@@ -16,12 +16,20 @@ from passgate.graph_api.registry import ENDPOINTS, MAX_BODY_BYTES, SCHEMAS, Endp
 
 _QUERY_PARAMETERS: dict[str, dict[str, Any]] = {
     "$select": {"description": "Comma-separated properties to return.", "schema": {"type": "string"}},
-    "$filter": {"description": "eq and startswith() conditions joined with and, e.g. "
-                              "startswith(displayName,'A') and accountEnabled eq true.",
+    "$filter": {"description": "eq and startswith() conditions joined with and (in and ne where the endpoint's "
+                              "documentation says), e.g. startswith(displayName,'A') and accountEnabled eq true.",
                 "schema": {"type": "string"}},
     "$top": {"description": "Page size, 1-999 (default 100).",
              "schema": {"type": "integer", "minimum": 1, "maximum": 999}},
     "$skiptoken": {"description": "Continues a listing: use @odata.nextLink unchanged.", "schema": {"type": "string"}},
+    "$orderby": {"description": "One property, then asc or desc, e.g. displayName desc.",
+                 "schema": {"type": "string"}},
+    "$count": {"description": "true: add @odata.count, the number of matches (on users only with the "
+                             "ConsistencyLevel: eventual header, as in Graph).", "schema": {"type": "boolean"}},
+    "$search": {"description": 'Quoted "property:text" clauses joined with AND (word prefixes); needs the '
+                              "ConsistencyLevel: eventual header.", "schema": {"type": "string"}},
+    "$skip": {"description": "Rows to leave out before the page.",
+              "schema": {"type": "integer", "minimum": 0, "maximum": 100000}},
     "$expand": {"description": "principal: each role assignment with the user who holds the role.",
                 "schema": {"type": "string", "enum": ["principal"]}},
 }
@@ -104,6 +112,8 @@ def _operation(found: Endpoint) -> dict[str, Any]:
         op["security"] = [{"oauth2": [p.value]} for p in sorted(rule.permissions)] + [{"session": []}]
         op["x-passgate-operation"] = found.operation
         op["x-passgate-roles"] = sorted(authz.ROLE_NAMES[r] for r in rule.roles)
+    elif found.any_caller:  # /organization: any app token (no permission needed) or session
+        op["security"] = [{"oauth2": []}, {"session": []}]
     else:  # /me: the signed-in person themself, with their browser session (Graph's delegated flow)
         op["security"] = [{"session": []}]
     return op

@@ -41,7 +41,7 @@ from passgate.core.errors import PassgateError
 from passgate.core.graph import authz
 from passgate.core.graph.errors import GraphCode, GraphError
 from passgate.core.graph.ids import PATH_PARAMETERS, check_path_parameter
-from passgate.core.graph.odata import Query, encode_skiptoken, parse_query
+from passgate.core.graph.odata import Query, QuerySpec, encode_skiptoken, parse_query
 from passgate.core.graph.schema import Resource, require_properties
 from passgate.core.text import CHECKS_OWN_TEXT, UnusableText, check_pairs
 from passgate.graph_api.authentication import BearerAuthentication, GraphSessionAuthentication, Principal
@@ -69,6 +69,8 @@ class Endpoint:
     description: str
     params: Mapping[str, dict[str, Any]]  # JSON schemas of path parameters (default: any string)
     body_required: bool  # False: the request body may be left out (Graph's optional bodies, e.g. addPassword)
+    # operation None: True for any caller with a token or a session (/organization), False for /me (session only)
+    any_caller: bool = False
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -82,20 +84,23 @@ SCHEMAS: dict[str, dict[str, Any]] = {}
 def endpoint(method: str, route: str, *, operation: str | None, summary: str, tag: str,
              responses: Mapping[int, str | None], request: str | None = None, query: tuple[str, ...] = (),
              description: str = "", operation_id: str | None = None, params: Mapping[str, dict[str, Any]] | None = None,
-             body_required: bool = True) -> Callable[[Handler], Handler]:
+             body_required: bool = True, any_caller: bool = False) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         if operation is not None and operation not in authz.OPERATIONS:
             raise KeyError(f"{method} {route}: unknown authorization operation {operation!r}")
         for param in re.findall(r"\{([^}]+)\}", route):
             if param not in PATH_PARAMETERS:
                 raise KeyError(f"{method} {route}: say what a well-formed {{{param}}} is in core.graph.ids")
+        if any_caller and operation is not None:
+            raise ValueError(f"{method} {route}: any_caller is for endpoints without an operation")
         if any(e.method == method and e.path == route for e in ENDPOINTS):
             raise ValueError(f"{method} {route} is registered twice")
         ENDPOINTS.append(Endpoint(method=method, path=route, operation=operation,
                                   operation_id=operation_id or handler.__name__.replace("_", "."), summary=summary,
                                   tag=tag, handler=handler, request=request, responses=dict(responses),
                                   query=query, description=description or (handler.__doc__ or "").strip(),
-                                  params=dict(params or {}), body_required=body_required))
+                                  params=dict(params or {}), body_required=body_required,
+                                  any_caller=any_caller))
         return handler
 
     return register
@@ -175,13 +180,32 @@ class Call:
                       context=self.context, details={"method": self.request.method, "path": self.request.path,
                                                      "where": where, "message": exc.message})
 
-    def query(self, resource: Resource, *, collection: bool, allow_filter: bool = True,
-              handled: tuple[str, ...] = ()) -> Query:
+    def query(self, resource: Resource | QuerySpec, *, collection: bool, allow_filter: bool = True,
+              handled: tuple[str, ...] = (), supported: tuple[str, ...] | None = None) -> Query:
         """The request's OData options for ``resource``; ``handled`` names options the handler reads itself
-        (``$expand``)."""
+        (``$expand``); ``supported`` the options this collection takes (``odata.parse_query``). A refusal is
+        audited."""
         params = {k: v for k, v in self.request.query_params.lists() if k.lower() not in handled}
-        return parse_query(params, resource.query_spec, collection=collection, key=_skiptoken_key(),
-                           allow_filter=allow_filter)
+        spec = resource.query_spec if isinstance(resource, Resource) else resource
+        eventual = str(self.request.META.get("HTTP_CONSISTENCYLEVEL", "")).strip().lower() == "eventual"
+        try:
+            return parse_query(params, spec, collection=collection, key=_skiptoken_key(),
+                               allow_filter=allow_filter, supported=supported, eventual=eventual)
+        except GraphError as exc:
+            self.refused(exc, where="query")
+            raise
+
+    def in_memory_page(self, rows: list[Any], query: Query) -> tuple[list[Any], str | None]:
+        """``$skip`` and ``$top`` over rows already filtered and sorted; the next link continues with ``$skip``."""
+        start = query.skip
+        if query.top is None:
+            return rows[start:], None
+        end = start + query.top
+        if end >= len(rows):
+            return rows[start:end], None
+        params = [(k, v) for k, values in self.request.query_params.lists() for v in values if k.lower() != "$skip"]
+        params.append(("$skip", str(end)))
+        return rows[start:end], f"{self.origin}{self.request.path}?{urlencode(params, quote_via=quote, safe='$,()')}"
 
     def authorize(self, operation: str, *, target_roles: frozenset[str] | None = None) -> None:
         """Check the caller's permission or role (and, for sensitive actions, the target's roles); audit a refusal."""

@@ -20,12 +20,13 @@ from passgate.audit.models import Category
 from passgate.audit.services import Actor, RequestContext, audit_record
 from passgate.audit.signins import signin_record
 from passgate.core.graph.authz import Permission
+from passgate.core.graph.organization import tenant_id
 from passgate.core.roles import assignment_id
 from passgate.credentials.services import tap_issue
 from passgate.device_config.services import device_configuration_create
 from passgate.directory.models import DirectoryRole
 from passgate.directory.services import group_add_member, group_create
-from tests.graph.conftest import Api, error_of, issue_token, sign_in_session
+from tests.graph.conftest import ORIGIN, Api, error_of, issue_token, sign_in_session
 from tests.graph.methods import joined_device, stored_oath, stored_passkey
 from tests.graph.tokens import bad_tokens
 
@@ -85,6 +86,8 @@ ROLE_DEFINITIONS = "/v1.0/roleManagement/directory/roleDefinitions"
 ROLE_ASSIGNMENTS = "/v1.0/roleManagement/directory/roleAssignments"
 # /me: any signed-in person (session), whatever their roles; an app token gets 400 (delegated flow only).
 ME = (set(), set())
+# /organization: any caller with a token or a session (Graph lets every signed-in user read their organization)
+OPEN: tuple[set[str], set[DirectoryRole]] = (set(), set())
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ class Case:
                 .replace("{capolicy}", "{conditionalAccessPolicy-id}")
                 .replace("{signin}", "{signIn-id}").replace("{audit}", "{directoryAudit-id}")
                 .replace("{app}", "{application-id}").replace("{appid}", "{appId}")
-                .replace("{device}", "{device-id}")
+                .replace("{device}", "{device-id}").replace("{org}", "{organization-id}")
                 .replace("{roledef}", "{unifiedRoleDefinition-id}")
                 .replace("{roleassign}", "{unifiedRoleAssignment-id}")
                 .replace("{dirrole}", "{directoryRole-id}").replace("{roletemplate}", "{directoryRoleTemplate-id}")
@@ -120,6 +123,10 @@ class Case:
     @property
     def is_me(self) -> bool:
         return self.allowed is ME
+
+    @property
+    def is_open(self) -> bool:
+        return self.allowed is OPEN
 
 
 def _new_user(ids: dict[str, str]) -> dict[str, Any]:
@@ -183,6 +190,10 @@ CASES = [
     Case("DELETE", "/v1.0/me/authentication/softwareOathMethods/{oath}", None, 404, ME),
     Case("GET", "/v1.0/me/authentication/temporaryAccessPassMethods", None, 200, ME),
     Case("POST", "/v1.0/me/revokeSignInSessions", None, 200, ME),
+    Case("GET", "/v1.0/me", None, 200, ME),
+    Case("GET", "/v1.0/users/{user}/memberOf", None, 200, READ_USERS),
+    Case("GET", "/v1.0/organization", None, 200, OPEN),
+    Case("GET", "/v1.0/organization/{org}", None, 200, OPEN),
     *[case for prefix in ("/v1.0/policies/authenticationStrengthPolicies",
                           "/v1.0/identity/conditionalAccess/authenticationStrength/policies") for case in (
         Case("GET", prefix, None, 200, READ_STRENGTHS),
@@ -290,7 +301,8 @@ def _objects(make_user: Any) -> dict[str, str]:
                                                 "displayName": "Keys", "omaSettings": [SECURITY_KEY_SETTING]},
                                           actor=Actor.system("test"))
     holder = make_user(display_name="Holds a role", roles=(GR,))
-    return {"device": str(joined_device().id), "holder": str(holder.id), "roledef": GR.value, "dirrole": GR.value,
+    return {"org": tenant_id(ORIGIN), "device": str(joined_device().id),
+            "holder": str(holder.id), "roledef": GR.value, "dirrole": GR.value,
             "roletemplate": GR.value, "roleassign": assignment_id(GR.value, str(holder.id)),
             "user": str(target.id), "group": str(group.id), "member": str(member.id), "tapuser": str(tap_user.id),
             "tap": str(tap.id), "passkey": str(stored_passkey(target).id), "oath": str(stored_oath(target).id),
@@ -320,6 +332,8 @@ def _expected(case: Case, caller: str) -> int:
         return 401
     if case.is_me:
         return 400 if kind == "app" else case.success
+    if case.is_open:
+        return case.success
     if kind == "app":
         return case.success if name in permissions else 403
     return case.success if name != "(none)" and DirectoryRole[name] in roles else 403
@@ -334,7 +348,7 @@ def test_matrix(client: Any, make_user: Any, case: Case, caller: str) -> None:
     response = api.request(case.method, path, case.body(ids) if case.body else None)
     expected = _expected(case, caller)
     if case.is_me and caller.startswith("app:"):
-        assert error_of(response)[:2] == (400, "Request_BadRequest")
+        assert error_of(response)[:2] == (400, "BadRequest")  # as Graph answers /me with an app token
     elif expected == 401:
         assert error_of(response)[:2] == (401, "InvalidAuthenticationToken")
         assert response["WWW-Authenticate"].startswith('Bearer realm="passgate"')

@@ -37,6 +37,10 @@ BETA_ONLY = {"fido2AuthenticationMethod": {"lastUsedDateTime"},
 
 # (component schema, JSON path inside it, Graph type)
 CHECKS = [
+    ("organization", (), "organization"),
+    ("organization", ("verifiedDomains", "items"), "verifiedDomain"),
+    ("organization", ("assignedPlans", "items"), "assignedPlan"),
+    ("organization", ("provisionedPlans", "items"), "provisionedPlan"),
     *[(name, (), "fido2AuthenticationMethod") for name in ("fido2AuthenticationMethod",
                                                             "fido2AuthenticationMethod.create")],
     ("softwareOathAuthenticationMethod", (), "softwareOathAuthenticationMethod"),

@@ -120,5 +120,4 @@ def test_me_revokes_the_callers_own_sessions_this_one_included(client: Client, m
 
 def test_me_is_for_people_not_apps(app_api: Any) -> None:
     response = app_api("User.RevokeSessions.All").post("/v1.0/me/revokeSignInSessions")
-    assert error_of(response) == (400, "Request_BadRequest",
-                                  "/me request is only valid with delegated authentication flow.")
+    assert error_of(response) == (400, "BadRequest", "/me request is only valid with delegated authentication flow.")

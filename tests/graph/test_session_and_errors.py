@@ -129,7 +129,7 @@ def test_every_failure_has_graphs_envelope_and_request_ids(app_api: Any) -> None
          "Specified HTTP method is not allowed for the request target."),
         (api.request("OPTIONS", "/v1.0/users"), 405, "Request_BadRequest",
          "Specified HTTP method is not allowed for the request target."),
-        (api.get("/v1.0/me"), 400, "BadRequest", "Resource not found for the segment 'me'."),
+        (api.get("/v1.0/me/drive"), 400, "BadRequest", "Resource not found for the segment 'drive'."),
         (api.get("/v1.0/users/x/manager"), 400, "BadRequest", "Resource not found for the segment 'manager'."),
         (api.get("/beta/"), 400, "BadRequest", "Resource not found for the segment ''."),
         (anonymous.get("/v1.0/me"), 401, "InvalidAuthenticationToken", "Access token is empty."),

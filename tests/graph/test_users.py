@@ -190,7 +190,8 @@ def test_filter_by_id_and_select(api: Api, people: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("query", "expected", "fragment"), [
     ("$filter=jobTitle eq 'x'", (400, "Request_UnsupportedQuery"), "property 'jobTitle' of resource 'User'"),
-    ("$filter=displayName ne 'x'", (400, "Request_UnsupportedQuery"), "'ne'"),
+    ("$filter=displayName ne 'x'", (400, "Request_UnsupportedQuery"),
+     "Operator 'ne' is not supported because the required parameters might be missing."),
     ("$filter=displayName eq 'x' or accountEnabled eq true", (400, "Request_UnsupportedQuery"), "'or'"),
     ("$filter=accountEnabled eq 'yes'", (400, "BadRequest"), "Invalid filter clause"),
     ("$filter=startswith(displayName,'A'", (400, "BadRequest"), "Invalid filter clause"),
@@ -199,8 +200,15 @@ def test_filter_by_id_and_select(api: Api, people: dict[str, Any]) -> None:
     ("$top=1000", (400, "BadRequest"), "Must be between 1 and 999 inclusive."),
     ("$top=abc", (400, "BadRequest"), "Invalid page size specified: 'abc'."),
     ("$select=displayName,shoeSize", (400, "BadRequest"), "Could not find a property named 'shoeSize'"),
-    ("$orderby=displayName", (400, "Request_UnsupportedQuery"), "'$orderby'"),
-    ("$count=true", (400, "Request_UnsupportedQuery"), "'$count'"),
+    ("$orderby=createdDateTime", (400, "Request_UnsupportedQuery"), "Sorting by property 'createdDateTime'"),
+    ("$orderby=displayName,userPrincipalName", (400, "Request_UnsupportedQuery"), "one property"),
+    ("$orderby=displayName sideways", (400, "BadRequest"), "Invalid $orderby"),
+    ("$orderby=displayName&$filter=accountEnabled eq true", (400, "Request_UnsupportedQuery"),
+     "Sorting not supported for current query."),
+    ("$count=maybe", (400, "BadRequest"), "Invalid $count value 'maybe'"),
+    ("$search=\"displayName:adele\"", (400, "Request_UnsupportedQuery"), "'ConsistencyLevel: eventual'"),
+    ("$skip=1", (400, "Request_UnsupportedQuery"), "'$skip'"),
+    ("$expand=memberOf", (400, "Request_UnsupportedQuery"), "'$expand'"),
     ("$skiptoken=forged", (400, "BadRequest"), "Invalid $skiptoken"),
     ("$frobnicate=1", (400, "BadRequest"), "'$frobnicate'"),
 ])

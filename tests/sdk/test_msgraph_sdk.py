@@ -260,3 +260,74 @@ def test_the_official_graph_sdk_assigns_and_removes_a_role(server: dict[str, Any
         assert all(k == "@odata.context" for k in item.additional_data), item.additional_data
     shown = json.loads(_cli(server, "users", "show", user_id, "--json"))
     assert shown["roles"] == []
+
+
+# --- query options ------------------------------------------------------------------------------------
+
+async def _queries(client: GraphServiceClient) -> dict[str, Any]:
+    from kiota_abstractions.api_error import APIError
+    from kiota_abstractions.base_request_configuration import RequestConfiguration
+    from msgraph.generated.identity.conditional_access.policies.policies_request_builder import PoliciesRequestBuilder
+    from msgraph.generated.policies.authentication_strength_policies.authentication_strength_policies_request_builder import (  # noqa: E501
+        AuthenticationStrengthPoliciesRequestBuilder,
+    )
+    from msgraph.generated.users.users_request_builder import UsersRequestBuilder
+
+    def users(eventual: bool, **options: Any) -> RequestConfiguration[Any]:
+        config = RequestConfiguration(query_parameters=UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
+            **options))
+        if eventual:
+            config.headers.add("ConsistencyLevel", "eventual")
+        return config
+
+    seen: dict[str, Any] = {
+        "ordered": await client.users.get(users(True, count=True, orderby=["displayName desc"],
+                                                select=["displayName", "userPrincipalName"])),
+        "searched": await client.users.get(users(True, search='"displayName:van"', count=True)),
+        "in": await client.users.get(users(False, filter="userPrincipalName in ('adele@contoso.test')")),
+        "organization": await client.organization.get(),
+        "strengths": await client.policies.authentication_strength_policies.get(RequestConfiguration(
+            query_parameters=AuthenticationStrengthPoliciesRequestBuilder
+            .AuthenticationStrengthPoliciesRequestBuilderGetQueryParameters(filter="policyType eq 'builtIn'"))),
+        "policies": await client.identity.conditional_access.policies.get(RequestConfiguration(
+            query_parameters=PoliciesRequestBuilder.PoliciesRequestBuilderGetQueryParameters(
+                filter="state eq 'disabled'", top=5, count=True))),
+    }
+    for name, config in (("ne without the header", users(False, filter="accountEnabled ne false")),
+                         ("search without the header", users(False, search='"displayName:van"'))):
+        try:
+            await client.users.get(config)
+        except APIError as exc:
+            seen[name] = (exc.response_status_code, exc.error.code if exc.error else None)
+    return seen
+
+
+def test_the_official_graph_sdk_sends_query_options(server: dict[str, Any]) -> None:
+    for upn, name in (("adele@contoso.test", "Adele Vance"), ("zoe@contoso.test", "Zoe van Dijk"),
+                      ("bob@contoso.test", "Bob Kelly")):
+        _cli(server, "users", "add", upn, "--display-name", name)
+    out = _cli(server, "apps", "add", "--name", "Queries", "--permission", "User.Read.All",
+               "--permission", "Policy.Read.All")
+    app_id = re.search(r"Application \(client\) ID:\s+(\S+)", out)
+    secret = re.search(r"Client secret:\s+(\S+)", out)
+    assert app_id and secret, out
+    credential = PassgateClientSecretCredential(f"{server['origin']}/contoso.onmicrosoft.com/oauth2/v2.0/token",
+                                                app_id.group(1), secret.group(1))
+    client = GraphServiceClient(credentials=credential, scopes=[SCOPE])
+    client.request_adapter.base_url = f"{server['origin']}/v1.0"
+    seen = _in_own_loop(_queries(client))
+
+    ordered = seen["ordered"]
+    # the server's first administrator is there too
+    assert [u.display_name for u in ordered.value] == ["Zoe van Dijk", "Bob Kelly", "Administrator", "Adele Vance"]
+    assert ordered.odata_count == 4
+    assert [u.display_name for u in seen["searched"].value] == ["Adele Vance", "Zoe van Dijk"]
+    assert seen["searched"].odata_count == 2
+    assert [u.user_principal_name for u in seen["in"].value] == ["adele@contoso.test"]
+    [org] = seen["organization"].value
+    assert org.verified_domains[0].name == "localhost" and org.verified_domains[0].is_default is True
+    assert {s.display_name for s in seen["strengths"].value} == {
+        "Multifactor authentication", "Passwordless MFA", "Phishing-resistant MFA"}
+    assert seen["policies"].value == [] and seen["policies"].odata_count == 0
+    assert seen["ne without the header"] == (400, "Request_UnsupportedQuery")
+    assert seen["search without the header"] == (400, "Request_UnsupportedQuery")

@@ -44,6 +44,8 @@ class GraphCode(StrEnum):
 
 INSUFFICIENT_PRIVILEGES = "Insufficient privileges to complete the operation."
 METHOD_NOT_ALLOWED = "Specified HTTP method is not allowed for the request target."
+# Graph's answer to /me with an app-only token: 400 "BadRequest" (as Graph answers it, e.g. msgraph-sdk-php #1163)
+ME_NEEDS_DELEGATION = "/me request is only valid with delegated authentication flow."
 UNREADABLE_JSON = ("Unable to read JSON request payload. Please ensure Content-Type header is set and payload is "
                    "of valid JSON format.")
 

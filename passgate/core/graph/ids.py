@@ -40,6 +40,7 @@ class IdShape(StrEnum):
 PATH_PARAMETERS: Final[Mapping[str, IdShape]] = MappingProxyType({
     "user-id": IdShape.USER,
     "group-id": IdShape.GUID,
+    "organization-id": IdShape.GUID,
     "directoryObject-id": IdShape.GUID,
     "application-id": IdShape.GUID,
     "appId": IdShape.GUID,

@@ -4,15 +4,21 @@ Supported (https://learn.microsoft.com/graph/query-parameters):
 
 - ``$select=a,b``: property names, case-insensitive, of the resource;
 - ``$filter``: ``prop eq literal`` and ``startswith(prop, 'text')``, combined with ``and`` and parentheses;
+  ``prop in ('a', 'b')`` and ``prop ne literal`` where a resource declares them (on directory objects ``ne``
+  needs Graph's advanced query parameters: ``ConsistencyLevel: eventual`` and ``$count=true``);
   string literals in single quotes (``''`` escapes a quote), ``true``/``false`` for Booleans, bare numbers for
   integers; ``ge``/``le`` on date-times where a resource allows them, the value unquoted with its zone
   (``createdDateTime ge 2024-07-01T00:00:00Z``); property names (``status/errorCode`` for a nested one),
   operators and function names case-insensitive, as Graph accepts them;
-- ``$top=1..999`` and an opaque, tamper-evident ``$skiptoken`` for the next page;
+- ``$top=1..999`` and an opaque, tamper-evident ``$skiptoken`` for the next page (``$skip`` where declared);
+- ``$orderby=prop [asc|desc]`` on one declared property; ``$count=true`` (on directory objects only with
+  ``ConsistencyLevel: eventual``: Graph silently ignores it otherwise); ``$search="prop:text"`` clauses joined
+  with ``AND`` (directory objects, ``ConsistencyLevel: eventual`` required), a word-prefix match;
 - ``@odata.id`` references to directory objects (``…/v1.0/directoryObjects/{id}``).
 
-Everything else that looks like OData (``$orderby``, ``$count``, ``$search``, ``$expand``, ``or``, ``ne`` …) is
-refused with 400 naming the part that is not supported, rather than silently ignored.
+Each endpoint names the options it takes (``parse_query(supported=...)``); everything else that looks like OData
+(``$expand``, ``or``, ``not`` …, or an option the collection does not take) is refused with 400 naming the part that
+is not supported, rather than silently ignored.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import hmac
 import json
 import re
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum, unique
@@ -36,6 +42,12 @@ from passgate.core.text import INVALID_TEXT, describe, first_unusable, first_usa
 MAX_TOP = 999
 MAX_FILTER_LENGTH = 2048
 MAX_CLAUSES = 16
+MAX_IN_VALUES = 15
+MAX_SKIP = 100_000
+ADVANCED_HINT = ("Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to "
+                 "https://aka.ms/graph-docs/advanced-queries for more information")
+SEARCH_NEEDS_EVENTUAL = ("Request with $search query parameter only works through MSGraph with a special request "
+                         "header: 'ConsistencyLevel: eventual'")
 
 
 @unique
@@ -50,16 +62,18 @@ class FilterKind(StrEnum):
 @dataclass(frozen=True)
 class FilterProp:
     kind: FilterKind
-    operators: frozenset[str]  # of "eq", "startswith", "ge", "le"
+    operators: frozenset[str]  # of "eq", "ne", "in", "startswith", "ge", "le"
+    values: tuple[str, ...] | None = None  # an enumeration's members (a string outside them is refused)
 
 
-Value = str | bool | int | datetime
+Scalar = str | bool | int | datetime
+Value = Scalar | tuple[Scalar, ...]  # a tuple for "in"
 
 
 @dataclass(frozen=True)
 class Comparison:
     property: str  # the canonical (declared) property name
-    operator: str  # "eq" | "startswith" | "ge" | "le"
+    operator: str  # "eq" | "ne" | "in" | "startswith" | "ge" | "le" | "search" (a $search word prefix)
     value: Value
 
 
@@ -76,6 +90,16 @@ class QuerySpec:
     entity: str  # "User", as Graph names it in messages
     selectable: tuple[str, ...]
     filterable: Mapping[str, FilterProp]
+    orderable: tuple[str, ...] = ()
+    searchable: tuple[str, ...] = ()
+    # A directory object (user, group): Graph's advanced-query rules apply (ConsistencyLevel: eventual)
+    directory: bool = False
+
+
+@dataclass(frozen=True)
+class OrderBy:
+    property: str
+    descending: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,11 +108,14 @@ class Query:
     filter: Filter | None = None
     top: int | None = None
     after: str | None = None  # the sort key the previous page ended with ($skiptoken)
+    orderby: tuple[OrderBy, ...] = ()
+    count: bool = False  # answer @odata.count
+    search: tuple[Comparison, ...] = ()  # all must hold
+    skip: int = 0
 
 
 # --- $filter ------------------------------------------------------------------------------------------
 
-_ORDERING_OPERATORS = frozenset({"ge", "le"})  # allowed only where a property declares them
 _UNSUPPORTED_OPERATORS = frozenset({"ne", "gt", "ge", "lt", "le", "or", "not", "in", "has", "add", "sub", "mul",
                                     "div", "mod"})
 _UNSUPPORTED_FUNCTIONS = frozenset({"endswith", "contains", "any", "all", "tolower", "toupper", "length",
@@ -166,6 +193,8 @@ class _Parser:
         if token is not None:
             self.refuse_operator(token)
             raise _invalid(f"unexpected {token.text!r} at position {token.position}")
+        if sum(len(c.value) if isinstance(c.value, tuple) else 1 for c in clauses) > MAX_CLAUSES * 2:
+            raise GraphError.unsupported_query(f"A $filter may compare at most {MAX_CLAUSES * 2} values.")
         if len(clauses) > MAX_CLAUSES:
             raise GraphError.unsupported_query(f"A $filter may combine at most {MAX_CLAUSES} conditions.")
         return Filter(tuple(clauses))
@@ -181,8 +210,8 @@ class _Parser:
         word = token.text.lower()
         if token.kind == "word" and (word in _UNSUPPORTED_OPERATORS or word in _UNSUPPORTED_FUNCTIONS):
             raise GraphError.unsupported_query(
-                f"The $filter operator '{token.text}' is not supported. Passgate supports 'eq' and "
-                f"'startswith()', combined with 'and'.")
+                f"The $filter operator '{token.text}' is not supported here. Passgate supports 'eq' and "
+                f"'startswith()', combined with 'and' (and 'in', 'ne' where a collection's documentation says so).")
 
     def primary(self) -> list[Comparison]:
         token = self.peek()
@@ -208,18 +237,35 @@ class _Parser:
         operator = self.take("word", "an operator such as 'eq'")
         op = operator.text.lower()
         declared = self.by_lower.get(token.text.lower())
-        ordering = (op in _ORDERING_OPERATORS and declared is not None
-                    and op in self.spec.filterable[declared].operators)
-        if not ordering:
+        if declared is None or op == "startswith" or op not in self.spec.filterable[declared].operators:
             self.refuse_operator(operator)
             if op != "eq":
                 raise _invalid(f"expected 'eq' at position {operator.position}, found {operator.text!r}")
         prop = self.property(token, op)
+        if op == "in":
+            return [Comparison(prop, "in", self.in_list(prop))]
         value = self.peek()
         if value is None or value.kind not in ("word", "string"):
             raise _invalid(f"expected a value after '{token.text} {operator.text}'")
         self.i += 1
         return [Comparison(prop, op, self.value(prop, value))]
+
+    def in_list(self, prop: str) -> tuple[Scalar, ...]:
+        self.take("(", f"'(' after '{prop} in'")
+        values: list[Scalar] = []
+        while True:
+            literal = self.peek()
+            if literal is None or literal.kind not in ("word", "string"):
+                raise _invalid(f"expected a value in the list after '{prop} in'")
+            self.i += 1
+            values.append(self.value(prop, literal))
+            if len(values) > MAX_IN_VALUES:
+                raise GraphError.unsupported_query(f"An 'in' list may hold at most {MAX_IN_VALUES} values.")
+            if self.peek() is not None and self.peek().kind == ",":  # type: ignore[union-attr]
+                self.i += 1
+                continue
+            self.take(")", "')' closing the 'in' list")
+            return tuple(values)
 
     def property(self, token: _Token, operator: str) -> str:
         name = self.by_lower.get(token.text.lower())
@@ -229,7 +275,7 @@ class _Parser:
                 f"'{self.spec.entity}'.")
         return name
 
-    def value(self, prop: str, literal: _Token) -> Value:
+    def value(self, prop: str, literal: _Token) -> Scalar:
         kind = self.spec.filterable[prop].kind
         if kind is FilterKind.DATETIME:
             return _datetime_literal(prop, literal)
@@ -243,6 +289,10 @@ class _Parser:
             raise _invalid(f"'{prop}' is a Boolean: compare it with true or false, without quotes")
         if literal.kind != "string":
             raise _invalid(f"'{prop}' is a string: put the value in single quotes, found {literal.text!r}")
+        allowed = self.spec.filterable[prop].values
+        if allowed is not None and literal.text not in allowed:
+            raise GraphError.malformed(f"Invalid filter clause: '{literal.text}' is not a valid value of '{prop}' "
+                                       f"(one of: {', '.join(allowed)}).")
         if kind is FilterKind.GUID:
             try:
                 return str(uuid.UUID(literal.text))
@@ -273,6 +323,8 @@ def parse_filter(text: str, spec: QuerySpec) -> Filter:
 
 
 def _quote(value: Value) -> str:
+    if isinstance(value, tuple):
+        return "(" + ",".join(_quote(v) for v in value) + ")"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -289,23 +341,47 @@ def render_filter(value: Filter) -> str:
     return " and ".join(parts)
 
 
+def _equal(actual: object, wanted: Scalar) -> bool:
+    if isinstance(wanted, bool):
+        return actual is wanted
+    if isinstance(wanted, (int, datetime)):
+        return type(actual) is type(wanted) and actual == wanted
+    return isinstance(actual, str) and actual.casefold() == wanted.casefold()
+
+
+SEARCH_SEPARATORS = (" ", ".", "-", "_", "@")  # where a word starts, for $search
+
+
+def search_matches(actual: object, term: str) -> bool:
+    """``$search`` semantics: the value, or a part of it after a separator (space . - _ @), starts with the term,
+    ignoring case (a word prefix; a term with a space in it may span words)."""
+    if not isinstance(actual, str):
+        return False
+    wanted = term.casefold()
+    text = actual.casefold()
+    return text.startswith(wanted) or any(sep + wanted in text for sep in SEARCH_SEPARATORS)
+
+
+def clause_matches(clause: Comparison, row: Mapping[str, object]) -> bool:
+    actual = row.get(clause.property)
+    wanted = clause.value
+    if isinstance(wanted, tuple):  # "in"
+        return any(_equal(actual, v) for v in wanted)
+    if clause.operator in ("eq", "ne"):
+        return _equal(actual, wanted) is (clause.operator == "eq")
+    if isinstance(wanted, str):  # "startswith", "search"
+        if not isinstance(actual, str):
+            return False
+        if clause.operator == "search":
+            return search_matches(actual, wanted)
+        return actual.casefold().startswith(wanted.casefold())
+    return (isinstance(wanted, (int, datetime)) and not isinstance(wanted, bool) and type(actual) is type(wanted)
+            and _ordered(clause.operator, actual, wanted))
+
+
 def matches(value: Filter, row: Mapping[str, object]) -> bool:
-    """Evaluate a filter on a plain mapping (reference semantics for tests; strings compare case-insensitively)."""
-    for clause in value.clauses:
-        actual = row.get(clause.property)
-        if isinstance(clause.value, bool):
-            if actual is not clause.value:
-                return False
-        elif isinstance(clause.value, (int, datetime)):
-            if type(actual) is not type(clause.value) or not _ordered(clause.operator, actual, clause.value):
-                return False
-        elif not isinstance(actual, str):
-            return False
-        elif clause.operator == "eq" and actual.casefold() != clause.value.casefold():
-            return False
-        elif clause.operator == "startswith" and not actual.casefold().startswith(clause.value.casefold()):
-            return False
-    return True
+    """Evaluate a filter on a plain mapping (the reference semantics; strings compare case-insensitively)."""
+    return all(clause_matches(c, row) for c in value.clauses)
 
 
 def _ordered(operator: str, actual: object, wanted: int | datetime) -> bool:
@@ -314,6 +390,36 @@ def _ordered(operator: str, actual: object, wanted: int | datetime) -> bool:
     if operator == "le":
         return actual <= wanted  # type: ignore[operator]
     return actual == wanted
+
+
+def _sort_key(value: object) -> tuple[int, object]:
+    if value is None:
+        return (1, "")
+    return (0, value.casefold() if isinstance(value, str) else value)
+
+
+def evaluate(rows: Sequence[Mapping[str, object]], query: Query) -> list[Mapping[str, object]]:
+    """The rows a query selects, in its order (in-memory collections: policies, strengths): ``$filter``,
+    ``$search``, then ``$orderby`` (nulls last ascending, first descending; stable otherwise)."""
+    chosen = [r for r in rows if (query.filter is None or matches(query.filter, r))
+              and all(clause_matches(c, r) for c in query.search)]
+    for order in reversed(query.orderby):
+        chosen.sort(key=_sorter(order.property), reverse=order.descending)
+    return chosen
+
+
+def _sorter(name: str) -> Callable[[Mapping[str, object]], tuple[int, object]]:
+    def key(row: Mapping[str, object]) -> tuple[int, object]:
+        return _sort_key(row.get(name))
+
+    return key
+
+
+def project(row: Mapping[str, object], select: Sequence[str]) -> dict[str, object]:
+    """A row with only the selected properties (all of them when nothing is selected); ``@odata.type`` stays."""
+    if not select:
+        return dict(row)
+    return {k: v for k, v in row.items() if k in select or k == "@odata.type"}
 
 
 # --- $select, $top, $skiptoken ------------------------------------------------------------------------
@@ -379,6 +485,8 @@ def decode_skiptoken(token: str, *, key: bytes) -> str:
 
 _NOT_SUPPORTED_OPTIONS = frozenset({"$orderby", "$count", "$search", "$expand", "$skip", "$format", "$apply",
                                     "$compute", "$levels", "$deltatoken"})
+COLLECTION_OPTIONS = ("$select", "$filter", "$top", "$skiptoken")  # what a directory listing takes by default
+_KNOWN_OPTIONS = _NOT_SUPPORTED_OPTIONS | {"$select", "$filter", "$top", "$skiptoken"}
 
 
 def _refuse_unusable(name: str, value: str) -> None:
@@ -390,9 +498,94 @@ def _refuse_unusable(name: str, value: str) -> None:
         raise error
 
 
+def parse_orderby(text: str, spec: QuerySpec) -> tuple[OrderBy, ...]:
+    items = [item.strip() for item in text.split(",")]
+    if any(not item for item in items):
+        raise GraphError.malformed("Invalid $orderby: an empty property name.")
+    if len(items) > 1:
+        raise GraphError.unsupported_query("Passgate sorts by one property: $orderby takes one property name.")
+    words = items[0].split()
+    if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+        raise GraphError.malformed(f"Invalid $orderby '{items[0]}': expected a property name, then asc or desc.")
+    by_lower = {name.lower(): name for name in spec.orderable}
+    name = by_lower.get(words[0].lower())
+    if name is None:
+        allowed = ", ".join(spec.orderable) or "nothing"
+        raise GraphError.unsupported_query(f"Sorting by property '{words[0]}' of resource '{spec.entity}' is not "
+                                           f"supported (Passgate sorts by: {allowed}).")
+    return (OrderBy(name, descending=len(words) == 2 and words[1].lower() == "desc"),)
+
+
+_SEARCH_TOKEN = re.compile(r'\s*(?:"([^"]*)"|(\S+))')
+
+
+def parse_search(text: str, spec: QuerySpec) -> tuple[Comparison, ...]:
+    """``"displayName:wa" AND "userPrincipalName:adele"``: each clause a property and a word prefix."""
+    example = '$search="displayName:adele"'
+    by_lower = {name.lower(): name for name in spec.searchable}
+    clauses: list[Comparison] = []
+    expect_clause = True
+    position = 0
+    stripped = text.strip()
+    if not stripped:
+        raise GraphError.malformed(f"Invalid $search: it is empty; write e.g. {example}.")
+    while position < len(stripped):
+        found = _SEARCH_TOKEN.match(stripped, position)
+        if found is None:  # only trailing blanks are left
+            break
+        position = found.end()
+        quoted, bare = found.group(1), found.group(2)
+        if expect_clause:
+            if quoted is None:
+                raise GraphError.malformed(f"Invalid $search: put each clause in double quotes, e.g. {example}.")
+            prop, sep, term = quoted.partition(":")
+            name = by_lower.get(prop.strip().lower())
+            if not sep or not term.strip():
+                raise GraphError.malformed(f"Invalid $search clause \"{quoted}\": write property:text, e.g. "
+                                           f"{example}.")
+            if name is None:
+                raise GraphError.unsupported_query(
+                    f"Searching property '{prop.strip()}' of resource '{spec.entity}' is not supported (Passgate "
+                    f"searches: {', '.join(spec.searchable) or 'nothing'}).")
+            clauses.append(Comparison(name, "search", term.strip()))
+            if len(clauses) > MAX_CLAUSES:
+                raise GraphError.unsupported_query(f"A $search may combine at most {MAX_CLAUSES} clauses.")
+        else:
+            word = (bare or "").upper()
+            if word == "OR":
+                raise GraphError.unsupported_query("Passgate's $search combines clauses with AND only, not OR.")
+            if word != "AND":
+                raise GraphError.malformed(f"Invalid $search: expected AND between clauses, found "
+                                           f"{(bare if bare is not None else quoted)!r}.")
+        expect_clause = not expect_clause
+    if expect_clause:
+        raise GraphError.malformed("Invalid $search: a clause must follow AND.")
+    return tuple(clauses)
+
+
+def parse_count(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in ("true", "false"):
+        raise GraphError.malformed(f"Invalid $count value '{text}': expected true or false.")
+    return value == "true"
+
+
+def parse_skip(text: str) -> int:
+    value = text.strip()
+    if not value.isdigit() or int(value) > MAX_SKIP:
+        raise GraphError.malformed(f"Invalid $skip value '{text}': expected a whole number from 0 to {MAX_SKIP}.")
+    return int(value)
+
+
 def parse_query(params: Mapping[str, Sequence[str]], spec: QuerySpec, *, collection: bool, key: bytes,
-                allow_filter: bool = True) -> Query:
-    """Read the ``$`` options of a request (names case-insensitive); non-``$`` parameters are ignored."""
+                allow_filter: bool = True, supported: Collection[str] | None = None,
+                eventual: bool = False) -> Query:
+    """Read the ``$`` options of a request (names case-insensitive); non-``$`` parameters are ignored.
+
+    ``supported`` names the options this collection takes (default ``$select``, ``$filter``, ``$top``,
+    ``$skiptoken``; a single item takes ``$select`` only); ``eventual`` is the ``ConsistencyLevel: eventual``
+    header, which Graph's advanced queries on directory objects need.
+    """
     options: dict[str, str] = {}
     for raw_name, values in params.items():
         name = raw_name.lower()
@@ -402,21 +595,53 @@ def parse_query(params: Mapping[str, Sequence[str]], spec: QuerySpec, *, collect
             raise GraphError.malformed(f"Query option '{raw_name}' was specified more than once.")
         options[name] = values[0]
         _refuse_unusable(raw_name, values[0])
-    allowed = {"$select"} | ({"$filter", "$top", "$skiptoken"} if collection else set())
+    if supported is not None:
+        allowed = {o.lower() for o in supported}
+        if not collection:
+            allowed &= {"$select"}
+    else:
+        allowed = {"$select"} | ({"$filter", "$top", "$skiptoken"} if collection else set())
     if collection and not allow_filter:
         allowed.discard("$filter")
     for name in options:
         if name in allowed:
             continue
-        if name in _NOT_SUPPORTED_OPTIONS or name in ("$filter", "$top", "$skiptoken"):
+        if name in _KNOWN_OPTIONS:
             raise GraphError.unsupported_query(f"Query option '{name}' is not supported on this request.")
         raise GraphError.malformed(f"The query parameter '{name}' is not supported.")
+    count = parse_count(options["$count"]) if "$count" in options else False
+    search = parse_search(options["$search"], spec) if "$search" in options else ()
+    parsed_filter = parse_filter(options["$filter"], spec) if "$filter" in options else None
+    orderby = parse_orderby(options["$orderby"], spec) if "$orderby" in options else ()
+    if spec.directory:
+        _require_advanced(parsed_filter, orderby, search, eventual=eventual, count=count)
     return Query(
         select=parse_select(options["$select"], spec) if "$select" in options else (),
-        filter=parse_filter(options["$filter"], spec) if "$filter" in options else None,
+        filter=parsed_filter,
         top=parse_top(options["$top"]) if "$top" in options else None,
         after=decode_skiptoken(options["$skiptoken"], key=key) if "$skiptoken" in options else None,
+        orderby=orderby,
+        # Graph answers @odata.count on directory objects only with ConsistencyLevel: eventual, and silently
+        # leaves it out otherwise (its "advanced query capabilities" page); elsewhere $count=true is enough.
+        count=count and (eventual or not spec.directory),
+        search=search,
+        skip=parse_skip(options["$skip"]) if "$skip" in options else 0,
     )
+
+
+def _require_advanced(parsed_filter: Filter | None, orderby: tuple[OrderBy, ...], search: tuple[Comparison, ...], *,
+                      eventual: bool, count: bool) -> None:
+    """Graph's advanced-query rules on directory objects: ``$search`` needs ``ConsistencyLevel: eventual``;
+    ``ne``, and ``$filter`` with ``$orderby``, need that header and ``$count=true`` too."""
+    if search and not eventual:
+        raise GraphError.unsupported_query(SEARCH_NEEDS_EVENTUAL)
+    if eventual and count:
+        return
+    if parsed_filter is not None and any(c.operator == "ne" for c in parsed_filter.clauses):
+        raise GraphError.unsupported_query(f"Operator 'ne' is not supported because the required parameters "
+                                           f"might be missing. {ADVANCED_HINT}")
+    if orderby and parsed_filter is not None:
+        raise GraphError.unsupported_query(f"Sorting not supported for current query. {ADVANCED_HINT}")
 
 
 # --- @odata.id references -----------------------------------------------------------------------------

@@ -12,6 +12,10 @@ from passgate.core.graph.schema import Kind, Prop, Resource, Write
 
 EQ = frozenset({"eq"})
 EQ_STARTSWITH = frozenset({"eq", "startswith"})
+# Graph's directory objects: "in" wherever "eq" works, "ne" too (with the advanced query parameters)
+# (https://learn.microsoft.com/graph/aad-advanced-queries)
+EQ_IN_NE = frozenset({"eq", "in", "ne"})
+EQ_IN_NE_STARTSWITH = EQ_IN_NE | {"startswith"}
 
 
 def _unsupported(name: str, kind: Kind = Kind.STRING) -> Prop:
@@ -23,10 +27,10 @@ USER = Resource(
     type_name="microsoft.graph.user", entity="User", entity_set="users",
     description="A person in the directory. Passgate has no passwords: people sign in with passkeys.",
     props=(
-        Prop("id", Kind.GUID, "The immutable object id.", filter=EQ),
+        Prop("id", Kind.GUID, "The immutable object id.", filter=EQ_IN_NE),
         _unsupported("businessPhones", Kind.STRING_LIST),
         Prop("displayName", Kind.STRING, "The name shown for the user.", create=Write.REQUIRED, update=True,
-             max_length=256, filter=EQ_STARTSWITH),
+             max_length=256, filter=EQ_IN_NE_STARTSWITH),
         _unsupported("givenName"),
         _unsupported("jobTitle"),
         _unsupported("mail"),
@@ -35,11 +39,11 @@ USER = Resource(
         _unsupported("preferredLanguage"),
         _unsupported("surname"),
         Prop("userPrincipalName", Kind.STRING, "The sign-in name, alias@domain; may change (passkeys stay).",
-             create=Write.REQUIRED, update=True, max_length=113, filter=EQ_STARTSWITH),
+             create=Write.REQUIRED, update=True, max_length=113, filter=EQ_IN_NE_STARTSWITH),
         Prop("accountEnabled", Kind.BOOLEAN, "Whether the user may sign in. Returned only on $select.",
-             default=False, create=Write.REQUIRED, update=True, filter=EQ),
+             default=False, create=Write.REQUIRED, update=True, filter=EQ_IN_NE),
         Prop("mailNickname", Kind.STRING, "The mail alias. Returned only on $select.", default=False,
-             create=Write.REQUIRED, update=True, max_length=64, filter=EQ_STARTSWITH),
+             create=Write.REQUIRED, update=True, max_length=64, filter=EQ_IN_NE_STARTSWITH),
         Prop("createdDateTime", Kind.DATETIME, "When the user was created (UTC). Returned only on $select.",
              default=False),
         Prop("signInSessionsValidFromDateTime", Kind.DATETIME,
@@ -53,6 +57,10 @@ USER = Resource(
              update_refusal="Passgate has no passwords, so 'passwordProfile' cannot be changed. Issue a Temporary "
                             "Access Pass instead."),
     ),
+    # Graph sorts users by these two by default (advanced-query page, "Support for sorting")
+    orderable=("displayName", "userPrincipalName"),
+    searchable=("displayName", "userPrincipalName", "mailNickname"),
+    directory=True,
 )
 
 GROUP = Resource(

@@ -125,6 +125,9 @@ class Resource:
     binds_on_update: tuple[str, ...] = ()
     # $filter on nested properties Graph allows (``status/errorCode``, ``initiatedBy/user/id``)
     nested_filters: tuple[tuple[str, FilterProp], ...] = ()
+    orderable: tuple[str, ...] = ()  # $orderby
+    searchable: tuple[str, ...] = ()  # $search
+    directory: bool = False  # a directory object: Graph's advanced-query rules apply (odata.QuerySpec)
     _by_name: dict[str, Prop] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -150,6 +153,7 @@ class Resource:
             selectable=tuple(p.name for p in self.props),
             filterable={**{p.name: FilterProp(kinds.get(p.kind, FilterKind.STRING), p.filter)
                            for p in self.props if p.filter}, **dict(self.nested_filters)},
+            orderable=self.orderable, searchable=self.searchable, directory=self.directory,
         )
 
     # --- validation -----------------------------------------------------------------------------

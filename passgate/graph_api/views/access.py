@@ -25,9 +25,12 @@ from passgate.access.services import (
 )
 from passgate.core.access import ca_policy_to_graph, strength_to_graph, strength_usage
 from passgate.core.access import schema as access_schema
+from passgate.core.access.query import CA_POLICY_OPTIONS, CA_POLICY_QUERY, STRENGTH_OPTIONS, STRENGTH_QUERY
 from passgate.core.graph import jsonschema as js
 from passgate.core.graph.errors import GraphError
+from passgate.core.graph.odata import evaluate, project
 from passgate.graph_api.registry import Call, endpoint, register_schema
+from passgate.graph_api.representations import entity_context
 
 STRENGTHS = "/policies/authenticationStrengthPolicies"
 STRENGTHS_ALIAS = "/identity/conditionalAccess/authenticationStrength/policies"
@@ -38,7 +41,10 @@ CA_ID = "{conditionalAccessPolicy-id}"
 for _name, _schema in access_schema.schemas().items():
     register_schema(_name, _schema)
 for _name in (access_schema.STRENGTH, access_schema.CA_POLICY):
-    register_schema(f"{_name}.collection", js.obj({"@odata.context": js.STRING, "value": js.array(js.ref(_name))},
+    # a listing's items: the resource's properties, any of them left out by $select
+    _items = {k: v for k, v in access_schema.schemas()[_name].items() if k != "required"}
+    register_schema(f"{_name}.collection", js.obj({"@odata.context": js.STRING, "@odata.count": {"type": "integer"},
+                                                   "@odata.nextLink": js.STRING, "value": js.array(_items)},
                                                   required=["@odata.context", "value"]))
 
 
@@ -57,8 +63,10 @@ def _strength_context(call: Call, prefix: str, *, single: bool) -> str:
 # --- authentication strengths -------------------------------------------------------------------------------------
 
 def _strength_list(call: Call, prefix: str) -> Response:
-    return Response({"@odata.context": _strength_context(call, prefix, single=False),
-                     "value": [strength_to_graph(s) for s in strengths().values()]})
+    """``$filter`` on ``policyType`` and ``displayName`` (``eq``), as Graph documents; other options are 400."""
+    query = call.query(STRENGTH_QUERY, collection=True, supported=STRENGTH_OPTIONS)
+    rows = evaluate([strength_to_graph(s) for s in strengths().values()], query)
+    return Response({"@odata.context": _strength_context(call, prefix, single=False), "value": rows})
 
 
 def _strength_get(call: Call, prefix: str, strength_id: str) -> Response:
@@ -104,6 +112,7 @@ def _register_strengths(prefix: str, tag: str, suffix: str) -> None:
         write = method != "GET"
         endpoint(method, route, operation="strengths.write" if write else "strengths.read", tag=tag,
                  summary=summary + suffix, request=request, responses=responses,
+                 query=STRENGTH_OPTIONS if method == "GET" and route == prefix else (),
                  operation_id=f"{tag}.{method.lower()}{route.replace('/', '.')}")(handler)
 
 
@@ -128,11 +137,23 @@ def strength_usage_get(call: Call, authentication_strength_policy_id: str) -> Re
 # --- Conditional Access policies ----------------------------------------------------------------------------------
 
 @endpoint("GET", CA, operation="access.read", tag="conditionalAccess", summary="List Conditional Access policies",
-          responses={200: "conditionalAccessPolicy.collection"})
+          responses={200: "conditionalAccessPolicy.collection"}, query=CA_POLICY_OPTIONS)
 def ca_list(call: Call) -> Response:
+    """``$filter`` (``eq``, ``in``, ``ne`` on id, displayName and state; ``startswith()`` on displayName),
+    ``$orderby`` (displayName, createdDateTime, modifiedDateTime), ``$select``, ``$top``, ``$skip`` and
+    ``$count``, as Graph documents for this list; other options are 400."""
+    query = call.query(CA_POLICY_QUERY, collection=True, supported=CA_POLICY_OPTIONS)
     known = strengths()
-    return Response({"@odata.context": call.metadata("identity/conditionalAccess/policies"),
-                     "value": [ca_policy_to_graph(p, strengths=known) for p in ca_policies()]})
+    rows = evaluate([ca_policy_to_graph(p, strengths=known) for p in ca_policies()], query)
+    page, next_link = call.in_memory_page(rows, query)
+    body: dict[str, Any] = {"@odata.context": call.metadata(entity_context(
+        "identity/conditionalAccess/policies", query.select, single=False))}
+    if query.count:
+        body["@odata.count"] = len(rows)
+    if next_link:
+        body["@odata.nextLink"] = next_link
+    body["value"] = [project(r, query.select) for r in page]
+    return Response(body)
 
 
 @endpoint("POST", CA, operation="access.write", tag="conditionalAccess",

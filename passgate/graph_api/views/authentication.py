@@ -18,10 +18,11 @@ from rest_framework.response import Response
 
 from passgate.core import sessions as session_rules
 from passgate.core import tap as tap_rules
+from passgate.core.access.query import METHODS_QUERY, NO_OPTIONS
 from passgate.core.errors import NotFound
 from passgate.core.graph import jsonschema as js
 from passgate.core.graph.authz import UserCaller
-from passgate.core.graph.errors import GraphCode, GraphError
+from passgate.core.graph.errors import ME_NEEDS_DELEGATION, GraphCode, GraphError
 from passgate.core.graph.resources import FIDO2_METHOD, SOFTWARE_OATH_METHOD, TAP_METHOD
 from passgate.core.graph.schema import parse_datetime
 from passgate.core.webauthn.options import CREATION_OPTIONS_SCHEMA
@@ -99,9 +100,17 @@ def _user(key: str) -> User:
         raise GraphError.not_found(key) from None
 
 
+def _no_query_options(call: Call) -> None:
+    """Graph's pages for these methods: "This method does not support optional query parameters": any ``$``
+    option is 400 (audited), never silently ignored."""
+    call.query(METHODS_QUERY, collection=True, supported=NO_OPTIONS)
+
+
 def _me(call: Call) -> User:
     if not isinstance(call.caller, UserCaller):
-        raise GraphError.bad_request("/me request is only valid with delegated authentication flow.")
+        error = GraphError.malformed(ME_NEEDS_DELEGATION)
+        call.refused(error, where="/me")
+        raise error
     return _user(call.caller.user_id)
 
 
@@ -152,6 +161,7 @@ U = "/users/{user-id}/authentication"
 @endpoint("GET", U + "/methods", operation="methods.read", tag="authentication",
           summary="List a user's authentication methods", responses={200: "authenticationMethod.collection"})
 def methods_list(call: Call, user_id: str) -> Response:
+    _no_query_options(call)
     user = _user(user_id)
     return _collection(call, f"users('{user.pk}')/authentication/methods", _methods(user))
 
@@ -159,6 +169,7 @@ def methods_list(call: Call, user_id: str) -> Response:
 @endpoint("GET", U + "/fido2Methods", operation="methods.read", tag="authentication",
           summary="List a user's passkeys", responses={200: "fido2AuthenticationMethod.collection"})
 def fido2_list(call: Call, user_id: str) -> Response:
+    _no_query_options(call)
     user = _user(user_id)
     return _collection(call, f"users('{user.pk}')/authentication/fido2Methods",
                        [fido2_json(p) for p in user.passkeys.all()])
@@ -167,6 +178,7 @@ def fido2_list(call: Call, user_id: str) -> Response:
 @endpoint("GET", U + "/fido2Methods/{fido2AuthenticationMethod-id}", operation="methods.read",
           tag="authentication", summary="Get a user's passkey", responses={200: "fido2AuthenticationMethod"})
 def fido2_get(call: Call, user_id: str, fido2_authentication_method_id: str) -> Response:
+    _no_query_options(call)
     user = _user(user_id)
     passkey = _one(user.passkeys, fido2_authentication_method_id)
     return Response({"@odata.context": call.metadata(f"users('{user.pk}')/authentication/fido2Methods/$entity"),
@@ -202,6 +214,7 @@ def _creation_options(call: Call, user_id: str, minutes: int) -> Response:
 def fido2_creation_options(call: Call, user_id: str, challenge_timeout_in_minutes: str) -> Response:
     """``challengeTimeoutInMinutes`` 5..43,200. The challenge belongs to the calling app or administrator:
     only they can complete the registration with ``POST .../fido2Methods``."""
+    _no_query_options(call)
     # int() would also take "+5", " 5" and non-ASCII digits, which the document (an integer) does not
     if not re.fullmatch(r"-?[0-9]{1,9}", challenge_timeout_in_minutes):
         raise GraphError.bad_request(
@@ -213,6 +226,7 @@ def fido2_creation_options(call: Call, user_id: str, challenge_timeout_in_minute
 @endpoint("GET", U + "/fido2Methods/creationOptions", operation="methods.write", tag="authentication",
           summary="Creation options (default 5-minute challenge)", responses={200: "webauthnCredentialCreationOptions"})
 def fido2_creation_options_default(call: Call, user_id: str) -> Response:
+    _no_query_options(call)
     return _creation_options(call, user_id, 5)
 
 
@@ -239,6 +253,7 @@ def fido2_create(call: Call, user_id: str) -> Response:
 @endpoint("GET", U + "/softwareOathMethods", operation="methods.read", tag="authentication",
           summary="List a user's authenticator apps", responses={200: "softwareOathAuthenticationMethod.collection"})
 def oath_list(call: Call, user_id: str) -> Response:
+    _no_query_options(call)
     user = _user(user_id)
     return _collection(call, f"users('{user.pk}')/authentication/softwareOathMethods",
                        [oath_json(m) for m in user.software_oath_methods.filter(is_verified=True)])
@@ -248,6 +263,7 @@ def oath_list(call: Call, user_id: str) -> Response:
           tag="authentication", summary="Get a user's authenticator app",
           responses={200: "softwareOathAuthenticationMethod"})
 def oath_get(call: Call, user_id: str, software_oath_authentication_method_id: str) -> Response:
+    _no_query_options(call)
     user = _user(user_id)
     method = _one(user.software_oath_methods.filter(is_verified=True), software_oath_authentication_method_id)
     return Response(oath_json(method))
@@ -269,6 +285,7 @@ def oath_delete(call: Call, user_id: str, software_oath_authentication_method_id
           summary="List a user's Temporary Access Passes",
           responses={200: "temporaryAccessPassAuthenticationMethod.collection"})
 def tap_list(call: Call, user_id: str) -> Response:
+    _no_query_options(call)
     user = _user(user_id)
     return _collection(call, f"users('{user.pk}')/authentication/temporaryAccessPassMethods",
                        [tap_json(t) for t in user.temporary_access_passes.all()])
@@ -278,6 +295,7 @@ def tap_list(call: Call, user_id: str) -> Response:
           operation="methods.read", tag="authentication", summary="Get a user's Temporary Access Pass",
           responses={200: "temporaryAccessPassAuthenticationMethod"})
 def tap_get(call: Call, user_id: str, temporary_access_pass_authentication_method_id: str) -> Response:
+    _no_query_options(call)
     user = _user(user_id)
     return Response(tap_json(_one(user.temporary_access_passes, temporary_access_pass_authentication_method_id)))
 
@@ -328,11 +346,13 @@ def _me_endpoint(method: str, route: str, summary: str, responses: dict[int, str
 
 @_me_endpoint("GET", "/methods", "List my authentication methods", {200: "authenticationMethod.collection"})
 def me_methods(call: Call) -> Response:
+    _no_query_options(call)
     return _collection(call, "users('me')/authentication/methods", _methods(_me(call)))
 
 
 @_me_endpoint("GET", "/fido2Methods", "List my passkeys", {200: "fido2AuthenticationMethod.collection"})
 def me_fido2_list(call: Call) -> Response:
+    _no_query_options(call)
     return _collection(call, "users('me')/authentication/fido2Methods",
                        [fido2_json(p) for p in _me(call).passkeys.all()])
 
@@ -340,6 +360,7 @@ def me_fido2_list(call: Call) -> Response:
 @_me_endpoint("GET", "/fido2Methods/{fido2AuthenticationMethod-id}", "Get my passkey",
               {200: "fido2AuthenticationMethod"})
 def me_fido2_get(call: Call, fido2_authentication_method_id: str) -> Response:
+    _no_query_options(call)
     return Response(fido2_json(_one(_me(call).passkeys, fido2_authentication_method_id)))
 
 
@@ -356,6 +377,7 @@ def me_fido2_delete(call: Call, fido2_authentication_method_id: str) -> Response
 @_me_endpoint("GET", "/softwareOathMethods", "List my authenticator apps",
               {200: "softwareOathAuthenticationMethod.collection"})
 def me_oath_list(call: Call) -> Response:
+    _no_query_options(call)
     return _collection(call, "users('me')/authentication/softwareOathMethods",
                        [oath_json(m) for m in _me(call).software_oath_methods.filter(is_verified=True)])
 
@@ -374,5 +396,6 @@ def me_oath_delete(call: Call, software_oath_authentication_method_id: str) -> R
 @_me_endpoint("GET", "/temporaryAccessPassMethods", "List my Temporary Access Passes",
               {200: "temporaryAccessPassAuthenticationMethod.collection"})
 def me_tap_list(call: Call) -> Response:
+    _no_query_options(call)
     return _collection(call, "users('me')/authentication/temporaryAccessPassMethods",
                        [tap_json(t) for t in _me(call).temporary_access_passes.all()])

@@ -6,10 +6,11 @@ from rest_framework.response import Response
 
 from passgate.core.errors import NotFound
 from passgate.core.graph.authz import UserCaller
-from passgate.core.graph.errors import GraphError
-from passgate.core.graph.resources import USER
+from passgate.core.graph.errors import ME_NEEDS_DELEGATION, GraphError
+from passgate.core.graph.resources import GROUP, USER
+from passgate.core.roles import definitions
 from passgate.directory.models import User
-from passgate.directory.selectors import user_list, user_page_key
+from passgate.directory.selectors import user_count, user_groups, user_list, user_page_key
 from passgate.directory.services import (
     user_create,
     user_delete,
@@ -19,9 +20,18 @@ from passgate.directory.services import (
     user_update,
 )
 from passgate.graph_api.registry import Call, endpoint, register_resource, register_schema
-from passgate.graph_api.representations import entity_context, user_json
+from passgate.graph_api.representations import entity_context, group_json, user_json
+from passgate.graph_api.views.roles import directory_role_json
 
 register_resource(USER, "user")
+register_schema("memberOf.collection", {
+    "type": "object", "title": "Collection(microsoft.graph.directoryObject)",
+    "description": "Groups and directory roles, each with its @odata.type.",
+    "properties": {"@odata.context": {"type": "string"},
+                   "value": {"type": "array", "items": {"anyOf": [{"$ref": "#/components/schemas/group"},
+                                                                  {"$ref": "#/components/schemas/directoryRole"}]}}},
+    "required": ["value"],
+})
 register_schema("Edm.Boolean", {
     "type": "object", "title": "Edm.Boolean", "description": "An action's Boolean result.",
     "properties": {"@odata.context": {"type": "string"}, "value": {"type": "boolean"}},
@@ -30,7 +40,16 @@ register_schema("Edm.Boolean", {
 
 # Graph's sensitive user properties: changing them needs a role that outranks the target's roles (authz).
 SENSITIVE = frozenset({"accountEnabled", "userPrincipalName"})
-LIST_QUERY = ("$select", "$filter", "$top", "$skiptoken")
+LIST_QUERY = ("$select", "$filter", "$top", "$skiptoken", "$orderby", "$count", "$search")
+
+
+def _my_id(call: Call) -> str:
+    """The signed-in person's id; an app token is Graph's 400 BadRequest, audited."""
+    if not isinstance(call.caller, UserCaller):
+        error = GraphError.malformed(ME_NEEDS_DELEGATION)
+        call.refused(error, where="/me")
+        raise error
+    return call.caller.user_id
 
 
 def load_user(key: str) -> User:
@@ -44,12 +63,18 @@ def load_user(key: str) -> User:
 @endpoint("GET", "/users", operation="users.read", tag="users", summary="List users",
           responses={200: "user.collection"}, query=LIST_QUERY)
 def users_list(call: Call) -> Response:
-    """Users ordered by userPrincipalName. ``$filter`` takes ``eq`` on id, userPrincipalName, displayName,
-    mailNickname and accountEnabled, and ``startswith()`` on the strings, joined with ``and``; ``$top`` 1-999
-    (default 100) pages with ``@odata.nextLink``."""
-    query = call.query(USER, collection=True)
-    rows, next_link = call.page(query, user_list, user_page_key)
+    """Users ordered by userPrincipalName (or ``$orderby`` displayName or userPrincipalName, asc or desc).
+    ``$filter`` takes ``eq`` and ``in`` on id, userPrincipalName, displayName, mailNickname and accountEnabled,
+    ``startswith()`` on the strings, and ``ne`` (with ``ConsistencyLevel: eventual`` and ``$count=true``), joined
+    with ``and``; ``$search="displayName:text"`` (word prefixes; ``ConsistencyLevel: eventual``); ``$count=true``
+    with ``ConsistencyLevel: eventual`` adds ``@odata.count``; ``$top`` 1-999 (default 100) pages with
+    ``@odata.nextLink``."""
+    query = call.query(USER, collection=True, supported=LIST_QUERY)
+    rows, next_link = call.page(query, user_list, lambda u: user_page_key(u, query.orderby), order=query.orderby,
+                                search=query.search)
     body: dict[str, object] = {"@odata.context": call.metadata(entity_context("users", query.select, single=False))}
+    if query.count:
+        body["@odata.count"] = user_count(where=query.filter.clauses if query.filter else (), search=query.search)
     if next_link:
         body["@odata.nextLink"] = next_link
     body["value"] = [user_json(u, query.select) for u in rows]
@@ -64,6 +89,29 @@ def users_get(call: Call, user_id: str) -> Response:
     user = load_user(user_id)
     return Response({"@odata.context": call.metadata(entity_context("users", query.select, single=True)),
                      **user_json(user, query.select)})
+
+
+@endpoint("GET", "/me", operation=None, tag="me", summary="Get the signed-in user", responses={200: "user"},
+          query=("$select",), operation_id="me.get")
+def me_get(call: Call) -> Response:
+    """The signed-in person (delegated calls only: an app token is Graph's 400 BadRequest)."""
+    query = call.query(USER, collection=False)
+    return Response({"@odata.context": call.metadata(entity_context("users", query.select, single=True)),
+                     **user_json(load_user(_my_id(call)), query.select)})
+
+
+@endpoint("GET", "/users/{user-id}/memberOf", operation="users.read", tag="users",
+          summary="List the groups and directory roles a user is a direct member of",
+          responses={200: "memberOf.collection"})
+def users_member_of(call: Call, user_id: str) -> Response:
+    """Security groups, then directory roles (each with its ``@odata.type``), in one page. Passgate takes no
+    query options here (400 naming them)."""
+    call.query(USER, collection=True, supported=())
+    user = load_user(user_id)
+    groups = [{"@odata.type": GROUP.odata_type, **group_json(g)} for g in user_groups(user=user)]
+    held = user_roles(user=user)
+    roles = [directory_role_json(r) for r in definitions() if r.id in held]
+    return Response({"@odata.context": call.metadata("directoryObjects"), "value": groups + roles})
 
 
 @endpoint("POST", "/users", operation="users.write", tag="users", summary="Create a user",
@@ -126,7 +174,5 @@ def users_revoke_sign_in_sessions(call: Call, user_id: str) -> Response:
           responses={200: "Edm.Boolean"}, operation_id="me.revokeSignInSessions")
 def me_revoke_sign_in_sessions(call: Call) -> Response:
     """Signs the calling person out everywhere, this session included (delegated calls only)."""
-    if not isinstance(call.caller, UserCaller):
-        raise GraphError.bad_request("/me request is only valid with delegated authentication flow.")
-    user_revoke_sign_in_sessions(user=load_user(call.caller.user_id), actor=call.actor, context=call.context)
+    user_revoke_sign_in_sessions(user=load_user(_my_id(call)), actor=call.actor, context=call.context)
     return _revoked(call)

@@ -12,15 +12,24 @@ from passgate.core.graph.errors import GraphCode, GraphError
 from passgate.core.graph.odata import (
     Comparison,
     Filter,
+    FilterKind,
+    FilterProp,
+    OrderBy,
+    Query,
+    QuerySpec,
     decode_skiptoken,
     encode_skiptoken,
+    evaluate,
     matches,
     parse_filter,
     parse_object_ref,
+    parse_orderby,
     parse_query,
+    parse_search,
     parse_select,
     parse_top,
     render_filter,
+    search_matches,
 )
 from passgate.core.graph.resources import GROUP, USER
 
@@ -61,11 +70,16 @@ def test_filters_graph_accepts(text: str, expected: list[Comparison]) -> None:
     ("nosuch eq 'x'", GraphCode.UNSUPPORTED_QUERY, "'nosuch'"),
     ("startswith(accountEnabled,'t')", GraphCode.UNSUPPORTED_QUERY, "'accountEnabled'"),
     ("startswith(id,'0')", GraphCode.UNSUPPORTED_QUERY, "'id'"),
-    ("displayName ne 'x'", GraphCode.UNSUPPORTED_QUERY, "'ne'"),
     ("displayName eq 'a' or displayName eq 'b'", GraphCode.UNSUPPORTED_QUERY, "'or'"),
     ("not (accountEnabled eq true)", GraphCode.UNSUPPORTED_QUERY, "'not'"),
     ("endswith(displayName,'x')", GraphCode.UNSUPPORTED_QUERY, "'endswith'"),
-    ("displayName in ('a','b')", GraphCode.UNSUPPORTED_QUERY, "'in'"),
+    ("displayName gt 'a'", GraphCode.UNSUPPORTED_QUERY, "'gt'"),
+    ("displayName in 'a'", GraphCode.BAD_REQUEST, "'(' after 'displayName in'"),
+    ("displayName in ('a',)", GraphCode.BAD_REQUEST, "expected a value in the list"),
+    ("displayName in ('a' 'b')", GraphCode.BAD_REQUEST, "')' closing the 'in' list"),
+    ("accountEnabled in ('true')", GraphCode.BAD_REQUEST, "true or false"),
+    ("displayName in (" + ",".join(["'a'"] * 16) + ")", GraphCode.UNSUPPORTED_QUERY, "at most 15 values"),
+    ("startswith(displayName,'a') ne 'b'", GraphCode.UNSUPPORTED_QUERY, "'ne'"),
     ("accountEnabled eq 'true'", GraphCode.BAD_REQUEST, "true or false"),
     ("displayName eq Adele", GraphCode.BAD_REQUEST, "single quotes"),
     ("displayName eq 'unterminated", GraphCode.BAD_REQUEST, "not closed"),
@@ -86,6 +100,17 @@ def test_bad_filters_name_the_problem(text: str, code: GraphCode, names: str) ->
     assert names in message
 
 
+def test_in_and_ne_on_users() -> None:
+    assert parse_filter("displayName IN ('a', 'O''B') and accountEnabled ne false", SPEC) == Filter((
+        Comparison("displayName", "in", ("a", "O'B")), Comparison("accountEnabled", "ne", False)))
+    assert parse_filter(f"id in ('{GUID.upper()}')", SPEC).clauses == (Comparison("id", "in", (GUID,)),)
+
+
+@pytest.mark.parametrize("text", ["displayName ne 'x'", "displayName in ('a','b')"])
+def test_groups_take_neither_in_nor_ne(text: str) -> None:
+    refused(lambda: parse_filter(text, GROUP.query_spec), GraphCode.UNSUPPORTED_QUERY)
+
+
 def test_group_filters_use_the_group_resource() -> None:
     assert parse_filter("startswith(mailNickname,'pilot')", GROUP.query_spec).clauses[0].property == "mailNickname"
     assert "'userPrincipalName' of resource 'Group'" in refused(
@@ -93,11 +118,14 @@ def test_group_filters_use_the_group_resource() -> None:
 
 
 _text = st.text(alphabet=string.ascii_letters + string.digits + " '.-@_!#", max_size=20)
+_strings = st.sampled_from(["displayName", "userPrincipalName", "mailNickname"])
 _clause = st.one_of(
-    st.builds(Comparison, st.sampled_from(["displayName", "userPrincipalName", "mailNickname"]),
-              st.sampled_from(["eq", "startswith"]), _text),
-    st.builds(Comparison, st.just("accountEnabled"), st.just("eq"), st.booleans()),
-    st.builds(Comparison, st.just("id"), st.just("eq"), st.uuids().map(str)),
+    st.builds(Comparison, _strings, st.sampled_from(["eq", "ne", "startswith"]), _text),
+    st.builds(Comparison, _strings, st.just("in"), st.lists(_text, min_size=1, max_size=4).map(tuple)),
+    st.builds(Comparison, st.just("accountEnabled"), st.sampled_from(["eq", "ne"]), st.booleans()),
+    st.builds(Comparison, st.just("accountEnabled"), st.just("in"), st.lists(st.booleans(), min_size=1,
+                                                                             max_size=2).map(tuple)),
+    st.builds(Comparison, st.just("id"), st.sampled_from(["eq", "ne"]), st.uuids().map(str)),
 )
 
 
@@ -123,6 +151,132 @@ def test_any_text_parses_or_is_refused_with_400(text: str) -> None:
 def test_startswith_matches_case_insensitively(prefix: str, name: str) -> None:
     value = parse_filter(render_filter(Filter((Comparison("displayName", "startswith", prefix),))), SPEC)
     assert matches(value, {"displayName": name}) == name.casefold().startswith(prefix.casefold())
+
+
+_row = st.fixed_dictionaries({"displayName": _text, "userPrincipalName": _text, "mailNickname": _text,
+                              "accountEnabled": st.booleans(), "id": st.uuids().map(str)})
+
+
+@settings(max_examples=300, deadline=None)
+@given(clause=_clause, row=_row)
+def test_ne_is_not_eq_and_in_is_any_eq(clause: Comparison, row: dict[str, object]) -> None:
+    def holds(c: Comparison) -> bool:
+        return matches(Filter((c,)), row)
+
+    if clause.operator == "ne":
+        assert holds(clause) is not holds(Comparison(clause.property, "eq", clause.value))
+    if clause.operator == "in":
+        assert isinstance(clause.value, tuple)
+        assert holds(clause) == any(holds(Comparison(clause.property, "eq", v)) for v in clause.value)
+
+
+# --- $orderby, $search, $count and the advanced-query rules ------------------------------------------
+
+def test_orderby_one_declared_property() -> None:
+    assert parse_orderby("DisplayName desc", SPEC) == (OrderBy("displayName", descending=True),)
+    assert parse_orderby(" userPrincipalName ", SPEC) == (OrderBy("userPrincipalName"),)
+    assert parse_orderby("displayName ASC", SPEC) == (OrderBy("displayName"),)
+
+
+@pytest.mark.parametrize(("text", "code", "names"), [
+    ("createdDateTime", GraphCode.UNSUPPORTED_QUERY, "'createdDateTime'"),
+    ("displayName,userPrincipalName", GraphCode.UNSUPPORTED_QUERY, "one property"),
+    ("displayName up", GraphCode.BAD_REQUEST, "asc or desc"),
+    ("displayName asc desc", GraphCode.BAD_REQUEST, "asc or desc"),
+    ("", GraphCode.BAD_REQUEST, "empty"),
+])
+def test_orderby_refusals(text: str, code: GraphCode, names: str) -> None:
+    assert names in refused(lambda: parse_orderby(text, SPEC), code)
+
+
+def test_search_clauses() -> None:
+    assert parse_search('"displayName:ade" AND "mailNickname:av"', SPEC) == (
+        Comparison("displayName", "search", "ade"), Comparison("mailNickname", "search", "av"))
+    assert parse_search('"DISPLAYNAME:van der"', SPEC) == (Comparison("displayName", "search", "van der"),)
+
+
+@pytest.mark.parametrize(("text", "code", "names"), [
+    ("displayName:ade", GraphCode.BAD_REQUEST, "double quotes"),
+    ('"ade"', GraphCode.BAD_REQUEST, "property:text"),
+    ('"displayName:"', GraphCode.BAD_REQUEST, "property:text"),
+    ('"jobTitle:boss"', GraphCode.UNSUPPORTED_QUERY, "'jobTitle'"),
+    ('"displayName:a" OR "displayName:b"', GraphCode.UNSUPPORTED_QUERY, "not OR"),
+    ('"displayName:a" "displayName:b"', GraphCode.BAD_REQUEST, "expected AND"),
+    ('"displayName:a" AND', GraphCode.BAD_REQUEST, "must follow AND"),
+    ("  ", GraphCode.BAD_REQUEST, "empty"),
+])
+def test_search_refusals(text: str, code: GraphCode, names: str) -> None:
+    assert names in refused(lambda: parse_search(text, SPEC), code)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_any_search_text_parses_or_is_refused_with_400(text: str) -> None:
+    try:
+        clauses = parse_search(text, SPEC)
+    except GraphError as exc:
+        assert exc.status == 400
+        assert exc.graph_code in (GraphCode.BAD_REQUEST, GraphCode.UNSUPPORTED_QUERY)
+    else:
+        assert clauses and all(c.operator == "search" and c.value for c in clauses)
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.lists(st.text(alphabet=string.ascii_letters, min_size=1, max_size=8), min_size=1, max_size=4),
+       pick=st.integers(min_value=0, max_value=3), cut=st.integers(min_value=1, max_value=8))
+def test_search_matches_the_start_of_any_word(words: list[str], pick: int, cut: int) -> None:
+    value = " ".join(words)
+    word = words[pick % len(words)]
+    assert search_matches(value, word[:cut].upper())
+    assert not search_matches(value, "#" + word)
+
+
+def _query(params: dict[str, list[str]], *, eventual: bool = False, supported: tuple[str, ...] = (
+        "$select", "$filter", "$top", "$skiptoken", "$orderby", "$count", "$search")) -> Query:
+    return parse_query(params, SPEC, collection=True, key=KEY, supported=supported, eventual=eventual)
+
+
+def test_advanced_queries_need_consistency_level_and_count() -> None:
+    ne = {"$filter": ["accountEnabled ne true"]}
+    assert "Operator 'ne'" in refused(lambda: _query(ne), GraphCode.UNSUPPORTED_QUERY)
+    assert "Operator 'ne'" in refused(lambda: _query(ne, eventual=True), GraphCode.UNSUPPORTED_QUERY)
+    assert "Operator 'ne'" in refused(lambda: _query({**ne, "$count": ["true"]}), GraphCode.UNSUPPORTED_QUERY)
+    assert _query({**ne, "$count": ["true"]}, eventual=True).count is True
+    search = {"$search": ['"displayName:a"']}
+    assert "ConsistencyLevel: eventual" in refused(lambda: _query(search), GraphCode.UNSUPPORTED_QUERY)
+    assert _query(search, eventual=True).search == (Comparison("displayName", "search", "a"),)
+    both = {"$filter": ["accountEnabled eq true"], "$orderby": ["displayName"]}
+    assert "Sorting not supported" in refused(lambda: _query(both, eventual=True), GraphCode.UNSUPPORTED_QUERY)
+    assert _query({**both, "$count": ["true"]}, eventual=True).orderby == (OrderBy("displayName"),)
+    assert _query({"$orderby": ["displayName"]}).orderby == (OrderBy("displayName"),)  # alone: by default
+
+
+def test_count_without_consistency_level_is_left_out_as_graph_does() -> None:
+    assert _query({"$count": ["true"]}).count is False
+    assert _query({"$count": ["TRUE"]}, eventual=True).count is True
+    assert _query({"$count": ["false"]}, eventual=True).count is False
+    refused(lambda: _query({"$count": ["1"]}), GraphCode.BAD_REQUEST)
+
+
+def test_a_collection_without_query_options_refuses_them_all() -> None:
+    for name in ("$select", "$filter", "$top", "$orderby", "$count", "$search", "$skip", "$expand"):
+        assert f"'{name}'" in refused(lambda name=name: _query({name: ["x"]}, supported=()),
+                                      GraphCode.UNSUPPORTED_QUERY)
+
+
+def test_evaluate_filters_searches_and_sorts_in_memory() -> None:
+    rows = [{"displayName": "b", "state": "enabled"}, {"displayName": "A", "state": "disabled"},
+            {"displayName": None, "state": "enabled"}, {"displayName": "c", "state": "enabled"}]
+    spec = QuerySpec("microsoft.graph.x", "X", ("displayName", "state"),
+                     {"state": FilterProp(FilterKind.STRING, frozenset({"eq"}), ("enabled", "disabled"))},
+                     orderable=("displayName",))
+    query = parse_query({"$filter": ["state eq 'enabled'"], "$orderby": ["displayName desc"]}, spec,
+                        collection=True, key=KEY, supported=("$filter", "$orderby"))
+    assert [r["displayName"] for r in evaluate(rows, query)] == [None, "c", "b"]
+    query = parse_query({"$orderby": ["displayName"]}, spec, collection=True, key=KEY, supported=("$orderby",))
+    assert [r["displayName"] for r in evaluate(rows, query)] == ["A", "b", "c", None]
+    assert "'bogus' is not a valid value of 'state'" in refused(
+        lambda: parse_filter("state eq 'bogus'", spec), GraphCode.BAD_REQUEST)
 
 
 # --- $select, $top, $skiptoken -----------------------------------------------------------------------
@@ -176,7 +330,7 @@ def test_query_reads_the_dollar_options_case_insensitively() -> None:
 
 
 @pytest.mark.parametrize(("params", "collection", "code", "names"), [
-    ({"$orderby": ["displayName"]}, True, GraphCode.UNSUPPORTED_QUERY, "'$orderby'"),
+    ({"$orderby": ["displayName"]}, True, GraphCode.UNSUPPORTED_QUERY, "'$orderby'"),  # not by default
     ({"$count": ["true"]}, True, GraphCode.UNSUPPORTED_QUERY, "'$count'"),
     ({"$expand": ["memberOf"]}, False, GraphCode.UNSUPPORTED_QUERY, "'$expand'"),
     ({"$top": ["5"]}, False, GraphCode.UNSUPPORTED_QUERY, "'$top'"),
