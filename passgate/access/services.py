@@ -41,7 +41,9 @@ from passgate.core.access import (
     strength_delete_check,
     strength_from_graph,
     strength_to_graph,
+    strength_usage,
 )
+from passgate.core.access.strengths import Fido2CombinationConfiguration
 from passgate.core.errors import Conflict, NotFound, PassgateError
 from passgate.core.policy.errors import ADMIN_LOCKOUT, POLICY_RULE, PolicyValidationError
 from passgate.directory.models import DirectoryRole, User
@@ -127,6 +129,79 @@ def strength_update(*, strength_id: str, body: Mapping[str, Any], actor: Actor,
 
     return _audited(f"{STRENGTH}.update", work, kind=STRENGTH, object_id=strength_id, actor=actor,
                     context=context)
+
+
+# --- a strength's sub-resources (Graph: combinationConfigurations, updateAllowedCombinations) --------------------
+
+def _configuration_of(strength: AuthenticationStrength, configuration_id: str) -> Fido2CombinationConfiguration:
+    found = strength.fido2_configuration
+    if found is None or found.id.lower() != configuration_id.lower():
+        raise NotFound(f"There is no combination configuration {configuration_id!r} in this authentication strength.",
+                       code="not_found")
+    return found
+
+
+def _configuration_graph(config: Fido2CombinationConfiguration) -> dict[str, Any]:
+    return {"@odata.type": config.ODATA_TYPE, "appliesToCombinations": list(config.APPLIES_TO_COMBINATIONS),
+            "allowedAAGUIDs": list(config.allowed_aaguids)}
+
+
+def strength_configuration_create(*, strength_id: str, body: Mapping[str, Any], actor: Actor,
+                                  context: RequestContext = NO_CONTEXT) -> Fido2CombinationConfiguration:
+    """``POST …/combinationConfigurations``: a strength has at most one (for ``fido2``); a second is refused."""
+    def check() -> None:
+        if strength_get(strength_id).fido2_configuration is not None:
+            raise PolicyValidationError("combinationConfigurations: this authentication strength already has a "
+                                        "fido2 combination configuration; change it (PATCH) or delete it first",
+                                        target="combinationConfigurations", code=POLICY_RULE)
+
+    _audited(f"{STRENGTH}.update", check, kind=STRENGTH, object_id=strength_id, actor=actor, context=context)
+    changed = strength_update(strength_id=strength_id, body={"combinationConfigurations": [dict(body)]}, actor=actor,
+                              context=context)
+    created = changed.fido2_configuration
+    assert created is not None  # noqa: S101 - strength_update stored exactly one
+    return created
+
+
+def strength_configuration_update(*, strength_id: str, configuration_id: str, body: Mapping[str, Any], actor: Actor,
+                                  context: RequestContext = NO_CONTEXT) -> Fido2CombinationConfiguration:
+    """``PATCH …/combinationConfigurations/{id}``: the properties given replace the configuration's."""
+    current = _audited(f"{STRENGTH}.update", lambda: _configuration_of(strength_get(strength_id), configuration_id),
+                       kind=STRENGTH, object_id=strength_id, actor=actor, context=context)
+    merged = {**_configuration_graph(current), **dict(body)}
+    changed = strength_update(strength_id=strength_id, body={"combinationConfigurations": [merged]}, actor=actor,
+                              context=context)
+    updated = changed.fido2_configuration
+    assert updated is not None  # noqa: S101 - one was there, and a PATCH keeps it
+    return updated
+
+
+def strength_configuration_delete(*, strength_id: str, configuration_id: str, actor: Actor,
+                                  context: RequestContext = NO_CONTEXT) -> None:
+    _audited(f"{STRENGTH}.update", lambda: _configuration_of(strength_get(strength_id), configuration_id),
+             kind=STRENGTH, object_id=strength_id, actor=actor, context=context)
+    strength_update(strength_id=strength_id, body={"combinationConfigurations": []}, actor=actor, context=context)
+
+
+def strength_update_allowed_combinations(*, strength_id: str, body: Mapping[str, Any], actor: Actor,
+                                         context: RequestContext = NO_CONTEXT) -> dict[str, Any]:
+    """Graph's ``updateAllowedCombinations`` action: the strength's combinations replaced, and Graph's
+    ``updateAllowedCombinationsResult`` (the combinations before and after, and the Conditional Access policies
+    that require the strength, which the change affects)."""
+    def check() -> AuthenticationStrength:
+        if not isinstance(body, Mapping) or set(body) != {"allowedCombinations"}:
+            raise PolicyValidationError("updateAllowedCombinations takes exactly one property, allowedCombinations",
+                                        target="allowedCombinations", code=POLICY_RULE)
+        return strength_get(strength_id)
+
+    before = _audited(f"{STRENGTH}.update", check, kind=STRENGTH, object_id=strength_id, actor=actor,
+                      context=context)
+    after = strength_update(strength_id=strength_id, body={"allowedCombinations": body["allowedCombinations"]},
+                            actor=actor, context=context)
+    return {"additionalInformation": None,
+            "conditionalAccessReferences": [p.id for p in strength_usage(before.id, ca_policies())],
+            "currentCombinations": list(after.allowed_combinations),
+            "previousCombinations": list(before.allowed_combinations)}
 
 
 def strength_delete(*, strength_id: str, actor: Actor, context: RequestContext = NO_CONTEXT) -> None:

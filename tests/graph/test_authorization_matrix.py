@@ -107,6 +107,8 @@ class Case:
                 .replace("{tap}", "{temporaryAccessPassAuthenticationMethod-id}")
                 .replace("{config}", "{authenticationMethodConfiguration-id}")
                 .replace("{strength}", "{authenticationStrengthPolicy-id}")
+                .replace("{cstrength}", "{authenticationStrengthPolicy-id}")
+                .replace("{cfg}", "{authenticationCombinationConfiguration-id}")
                 .replace("{capolicy}", "{conditionalAccessPolicy-id}")
                 .replace("{signin}", "{signIn-id}").replace("{audit}", "{directoryAudit-id}")
                 .replace("{app}", "{application-id}").replace("{appid}", "{appId}")
@@ -202,7 +204,18 @@ CASES = [
         Case("GET", prefix + "/{strength}", None, 200, READ_STRENGTHS),
         Case("PATCH", prefix + "/{strength}", lambda ids: {"description": "changed"}, 204, WRITE_STRENGTHS),
         Case("DELETE", prefix + "/{strength}", None, 204, WRITE_STRENGTHS),
+        Case("GET", prefix + "/{strength}/combinationConfigurations", None, 200, READ_STRENGTHS),
+        Case("POST", prefix + "/{strength}/combinationConfigurations", lambda ids: {
+            "@odata.type": "#microsoft.graph.fido2CombinationConfiguration", "appliesToCombinations": ["fido2"],
+            "allowedAAGUIDs": ["cb69481e-8ff7-4039-93ec-0a2729a154a8"]}, 201, WRITE_STRENGTHS),
+        Case("GET", prefix + "/{cstrength}/combinationConfigurations/{cfg}", None, 200, READ_STRENGTHS),
+        Case("PATCH", prefix + "/{cstrength}/combinationConfigurations/{cfg}", lambda ids: {
+            "allowedAAGUIDs": ["ee882879-721c-4913-9775-3dfcce97072a"]}, 204, WRITE_STRENGTHS),
+        Case("DELETE", prefix + "/{cstrength}/combinationConfigurations/{cfg}", None, 204, WRITE_STRENGTHS),
+        Case("POST", prefix + "/{strength}/updateAllowedCombinations",
+             lambda ids: {"allowedCombinations": ["fido2", "temporaryAccessPassOneTime"]}, 200, WRITE_STRENGTHS),
     )],
+    Case("GET", "/v1.0/policies/authenticationStrengthPolicies/{strength}/usage()", None, 200, READ_CA),
     Case("GET", "/v1.0/policies/authenticationStrengthPolicies/{strength}/usage", None, 200, READ_CA),
     Case("GET", "/v1.0/identity/conditionalAccess/policies", None, 200, READ_CA),
     Case("POST", "/v1.0/identity/conditionalAccess/policies", lambda ids: {
@@ -286,6 +299,12 @@ def _objects(make_user: Any) -> dict[str, str]:
     tap, _ = tap_issue(user=tap_user, actor=Actor.system("test"))
     strength = strength_create(body={"displayName": f"Keys {uuid.uuid4().hex[:6]}", "allowedCombinations": ["fido2"]},
                                actor=Actor.system("test"))
+    configured = strength_create(body={
+        "displayName": f"Configured {uuid.uuid4().hex[:6]}", "allowedCombinations": ["fido2"],
+        "combinationConfigurations": [{"appliesToCombinations": ["fido2"],
+                                       "allowedAAGUIDs": ["cb69481e-8ff7-4039-93ec-0a2729a154a8"]}]},
+        actor=Actor.system("test"))
+    assert configured.fido2_configuration is not None
     policy = ca_policy_create(body={
         "displayName": "Phishing-resistant for all", "state": "disabled",
         "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]}},
@@ -306,7 +325,8 @@ def _objects(make_user: Any) -> dict[str, str]:
             "roletemplate": GR.value, "roleassign": assignment_id(GR.value, str(holder.id)),
             "user": str(target.id), "group": str(group.id), "member": str(member.id), "tapuser": str(tap_user.id),
             "tap": str(tap.id), "passkey": str(stored_passkey(target).id), "oath": str(stored_oath(target).id),
-            "config": "Fido2", "strength": strength.id, "capolicy": policy.id, "signin": str(signin.id),
+            "config": "Fido2", "strength": strength.id, "cstrength": configured.id,
+            "cfg": configured.fido2_configuration.id, "capolicy": policy.id, "signin": str(signin.id),
             "audit": str(audit.id), "app": str(app.id), "appid": str(app.app_id), "appkey": str(app.secret_key_id),
             "devconfig": profile.id, "enrollconfig": "DefaultWindowsHelloForBusiness"}
 

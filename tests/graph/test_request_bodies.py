@@ -40,7 +40,10 @@ def targets(api: Any, make_user: Any) -> dict[str, str]:
     group = api.post("/v1.0/groups", {"displayName": "G", "mailEnabled": False, "mailNickname": "g",
                                       "securityEnabled": True}).json()
     strength = api.post("/v1.0/policies/authenticationStrengthPolicies",
-                        {"displayName": "S", "allowedCombinations": ["fido2"]}).json()
+                        {"displayName": "S", "allowedCombinations": ["fido2"],
+                         "combinationConfigurations": [{"appliesToCombinations": ["fido2"],
+                                                        "allowedAAGUIDs": ["cb69481e-8ff7-4039-93ec-0a2729a154a8"]}]}
+                        ).json()
     policy = api.post("/v1.0/identity/conditionalAccess/policies", {
         "displayName": "P", "state": "disabled", "conditions": {"users": {"includeGroups": [group["id"]]},
                                                                 "applications": {"includeApplications": ["All"]}},
@@ -51,6 +54,7 @@ def targets(api: Any, make_user: Any) -> dict[str, str]:
     return {"{deviceConfiguration-id}": profile["id"],
             "{deviceEnrollmentConfiguration-id}": "DefaultWindowsHelloForBusiness",
             "{user-id}": str(user.pk), "{group-id}": group["id"], "{authenticationStrengthPolicy-id}": strength["id"],
+            "{authenticationCombinationConfiguration-id}": strength["combinationConfigurations"][0]["id"],
             "{conditionalAccessPolicy-id}": policy["id"], "{application-id}": app["id"], "{appId}": app["appId"],
             "{authenticationMethodConfiguration-id}": "Fido2", "{device-id}": str(joined_device().id)}
 

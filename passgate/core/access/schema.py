@@ -18,6 +18,9 @@ from passgate.core.graph import jsonschema as js
 STRENGTH: Final = "authenticationStrengthPolicy"
 CA_POLICY: Final = "conditionalAccessPolicy"
 USAGE: Final = "authenticationStrengthUsage"
+CONFIGURATION: Final = "authenticationCombinationConfiguration"
+UPDATE_COMBINATIONS: Final = "updateAllowedCombinations"
+UPDATE_COMBINATIONS_RESULT: Final = "updateAllowedCombinationsResult"
 _READ_ONLY = "Read-only: accepted on POST only when null or what Passgate sets; refused on PATCH."
 _NOT_SUPPORTED = "Not supported by Passgate: accepted only when empty (null, \"\", [] or an object of empty values)."
 _MODES = [m.value for m in AuthMethodMode if m in PASSGATE_MODES]
@@ -165,5 +168,25 @@ def schemas() -> dict[str, js.Schema]:
         f"{CA_POLICY}.update": _ca_policy("update"),
         USAGE: js.obj({"@odata.context": js.STRING, "mfa": usage, "none": usage}, required=["mfa", "none"],
                       title=USAGE),
+        CONFIGURATION: js.obj({"@odata.context": js.STRING,
+                               **_combination_configuration(read=True)["properties"]},
+                              required=["@odata.type", "id", "appliesToCombinations", "allowedAAGUIDs"],
+                              title=CONFIGURATION),
+        f"{CONFIGURATION}.create": _combination_configuration(read=False),
+        f"{CONFIGURATION}.update": js.obj({"appliesToCombinations": js.array(js.string(enum=[st.FIDO2_COMBINATION]),
+                                                                             min_items=1, max_items=1),
+                                           "allowedAAGUIDs": js.array(js.guid(), min_items=1, unique=True)},
+                                          odata_types=st._CONFIG_TYPES, context_annotations=True),
+        f"{CONFIGURATION}.collection": js.obj({"@odata.context": js.STRING,
+                                               "value": js.array(_combination_configuration(read=True))},
+                                              required=["@odata.context", "value"]),
+        UPDATE_COMBINATIONS: js.obj({"allowedCombinations": js.array(_COMBINATION, min_items=1, unique=True)},
+                                    required=["allowedCombinations"]),
+        UPDATE_COMBINATIONS_RESULT: js.obj({
+            "@odata.context": js.STRING, "additionalInformation": js.nullable(js.STRING),
+            "conditionalAccessReferences": js.array(js.STRING), "currentCombinations": js.array(js.STRING),
+            "previousCombinations": js.array(js.STRING)},
+            required=["conditionalAccessReferences", "currentCombinations", "previousCombinations"],
+            title=UPDATE_COMBINATIONS_RESULT),
         "emptyValue": js.EMPTY_VALUE,
     }

@@ -45,6 +45,7 @@ PATH_PARAMETERS: Final[Mapping[str, IdShape]] = MappingProxyType({
     "application-id": IdShape.GUID,
     "appId": IdShape.GUID,
     "authenticationStrengthPolicy-id": IdShape.GUID,
+    "authenticationCombinationConfiguration-id": IdShape.GUID,
     "conditionalAccessPolicy-id": IdShape.GUID,
     "signIn-id": IdShape.GUID,
     "directoryAudit-id": IdShape.GUID,

@@ -19,13 +19,18 @@ from passgate.access.services import (
     ca_policy_create,
     ca_policy_delete,
     ca_policy_update,
+    strength_configuration_create,
+    strength_configuration_delete,
+    strength_configuration_update,
     strength_create,
     strength_delete,
     strength_update,
+    strength_update_allowed_combinations,
 )
 from passgate.core.access import ca_policy_to_graph, strength_to_graph, strength_usage
 from passgate.core.access import schema as access_schema
 from passgate.core.access.query import CA_POLICY_OPTIONS, CA_POLICY_QUERY, STRENGTH_OPTIONS, STRENGTH_QUERY
+from passgate.core.access.strengths import Fido2CombinationConfiguration
 from passgate.core.graph import jsonschema as js
 from passgate.core.graph.errors import GraphError
 from passgate.core.graph.odata import evaluate, project
@@ -36,6 +41,7 @@ STRENGTHS = "/policies/authenticationStrengthPolicies"
 STRENGTHS_ALIAS = "/identity/conditionalAccess/authenticationStrength/policies"
 CA = "/identity/conditionalAccess/policies"
 STRENGTH_ID = "{authenticationStrengthPolicy-id}"
+CONFIGURATION_ID = "{authenticationCombinationConfiguration-id}"
 CA_ID = "{conditionalAccessPolicy-id}"
 
 for _name, _schema in access_schema.schemas().items():
@@ -120,6 +126,91 @@ _register_strengths(STRENGTHS, "policies", "")
 _register_strengths(STRENGTHS_ALIAS, "conditionalAccess", " (alias)")
 
 
+# --- a strength's combination configurations and updateAllowedCombinations ----------------------------------------
+
+def _configuration_graph(config: Fido2CombinationConfiguration) -> dict[str, Any]:
+    return {"@odata.type": config.ODATA_TYPE, "id": config.id,
+            "appliesToCombinations": list(config.APPLIES_TO_COMBINATIONS),
+            "allowedAAGUIDs": list(config.allowed_aaguids)}
+
+
+def _configurations_context(call: Call, prefix: str, strength_id: str, *, single: bool) -> str:
+    base = f"{prefix.strip('/')}('{strength_id}')/combinationConfigurations"
+    return call.metadata(f"{base}/$entity" if single else base)
+
+
+def _register_configurations(prefix: str, tag: str, suffix: str) -> None:
+    collection = f"{prefix}/{STRENGTH_ID}/combinationConfigurations"
+    item = f"{collection}/{CONFIGURATION_ID}"
+
+    def listing(call: Call, authentication_strength_policy_id: str) -> Response:
+        call.query(STRENGTH_QUERY, collection=True, supported=())  # Graph documents no query options here
+        strength = strength_get(authentication_strength_policy_id)
+        return Response({"@odata.context": _configurations_context(call, prefix, strength.id, single=False),
+                         "value": [_configuration_graph(c) for c in strength.combination_configurations]})
+
+    def create(call: Call, authentication_strength_policy_id: str) -> Response:
+        made = strength_configuration_create(strength_id=authentication_strength_policy_id, body=_object(call),
+                                             actor=call.actor, context=call.context)
+        return Response({"@odata.context": _configurations_context(call, prefix, authentication_strength_policy_id,
+                                                                   single=True), **_configuration_graph(made)},
+                        status=201)
+
+    def get(call: Call, authentication_strength_policy_id: str,
+            authentication_combination_configuration_id: str) -> Response:
+        strength = strength_get(authentication_strength_policy_id)
+        found = strength.fido2_configuration
+        if found is None or found.id.lower() != authentication_combination_configuration_id.lower():
+            raise GraphError.not_found(authentication_combination_configuration_id)
+        return Response({"@odata.context": _configurations_context(call, prefix, strength.id, single=True),
+                         **_configuration_graph(found)})
+
+    def patch(call: Call, authentication_strength_policy_id: str,
+              authentication_combination_configuration_id: str) -> Response:
+        strength_configuration_update(strength_id=authentication_strength_policy_id,
+                                      configuration_id=authentication_combination_configuration_id,
+                                      body=_object(call), actor=call.actor, context=call.context)
+        return Response(status=204)
+
+    def delete(call: Call, authentication_strength_policy_id: str,
+               authentication_combination_configuration_id: str) -> Response:
+        strength_configuration_delete(strength_id=authentication_strength_policy_id,
+                                      configuration_id=authentication_combination_configuration_id,
+                                      actor=call.actor, context=call.context)
+        return Response(status=204)
+
+    def update_allowed(call: Call, authentication_strength_policy_id: str) -> Response:
+        result = strength_update_allowed_combinations(strength_id=authentication_strength_policy_id,
+                                                      body=_object(call), actor=call.actor, context=call.context)
+        return Response({"@odata.context": call.metadata("microsoft.graph.updateAllowedCombinationsResult"),
+                         **result})
+
+    handlers: list[tuple[str, str, str, str | None, dict[int, str | None], Callable[..., Response]]] = [
+        ("GET", collection, "List a strength's combination configurations", None,
+         {200: f"{access_schema.CONFIGURATION}.collection"}, listing),
+        ("POST", collection, "Create a strength's fido2 combination configuration",
+         f"{access_schema.CONFIGURATION}.create", {201: access_schema.CONFIGURATION}, create),
+        ("GET", item, "Get a combination configuration", None, {200: access_schema.CONFIGURATION}, get),
+        ("PATCH", item, "Update a combination configuration", f"{access_schema.CONFIGURATION}.update",
+         {204: None}, patch),
+        ("DELETE", item, "Delete a combination configuration", None, {204: None}, delete),
+        ("POST", f"{prefix}/{STRENGTH_ID}/updateAllowedCombinations", "Replace a strength's allowed combinations",
+         access_schema.UPDATE_COMBINATIONS, {200: access_schema.UPDATE_COMBINATIONS_RESULT}, update_allowed),
+    ]
+    for method, route, summary, request, responses, handler in handlers:
+        endpoint(method, route, operation="strengths.read" if method == "GET" else "strengths.write", tag=tag,
+                 summary=summary + suffix, request=request, responses=responses,
+                 operation_id=f"{tag}.{method.lower()}{route.replace('/', '.')}")(handler)
+
+
+_register_configurations(STRENGTHS, "policies", "")
+_register_configurations(STRENGTHS_ALIAS, "conditionalAccess", " (alias)")
+
+
+@endpoint("GET", f"{STRENGTHS}/{STRENGTH_ID}/usage()", operation="access.read", tag="policies",
+          summary="List the Conditional Access policies that require an authentication strength (as the SDK calls "
+                  "it: the function usage())", responses={200: "authenticationStrengthUsage"},
+          operation_id="policies.get.authenticationStrengthPolicies.usage.function")
 @endpoint("GET", f"{STRENGTHS}/{STRENGTH_ID}/usage", operation="access.read", tag="policies",
           summary="List the Conditional Access policies that require an authentication strength",
           responses={200: "authenticationStrengthUsage"})
