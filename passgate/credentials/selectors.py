@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 
+from django.db.models import Count, F, Q
+
 from passgate.core.access.methods import AuthMethodMode
+from passgate.core.redundancy import Fragility, PasskeyKind, fragility
 from passgate.credentials.models import Passkey, SoftwareOathMethod, TemporaryAccessPass
 from passgate.directory.models import User
 from passgate.freshness.memo import memoized
@@ -45,3 +48,22 @@ def methods_registered(*, user: User, method_ids: Mapping[AuthMethodMode, Iterab
         found.update(str(pk) for pk in table.objects.filter(user=user, pk__in=keys).order_by()
                      .values_list("pk", flat=True))
     return frozenset(found)
+
+
+def fragile_passkey_holders(*, limit: int = 500) -> tuple[int, list[tuple[User, list[Passkey], Fragility]]]:
+    """The people whose passkeys are fragile (``core.redundancy``: one passkey, or all synced by one provider), by
+    user principal name: how many in all, and the first ``limit`` with their passkeys. The database narrows by
+    counts; ``core.redundancy.fragility`` decides each row shown."""
+    candidates = (User.objects.annotate(
+        n=Count("passkeys", distinct=True),
+        synced=Count("passkeys", filter=Q(passkeys__backup_eligible=True), distinct=True),
+        models=Count("passkeys__aaguid", distinct=True))
+        .filter(n__gte=1).filter(Q(n=1) | Q(synced=F("n"), models=1)).order_by("upn_normalized"))
+    total = candidates.count()
+    rows: list[tuple[User, list[Passkey], Fragility]] = []
+    for user in candidates.prefetch_related("passkeys")[:limit]:
+        passkeys = list(user.passkeys.all())
+        found = fragility([PasskeyKind(aaguid=str(p.aaguid), synced=p.backup_eligible) for p in passkeys])
+        if found in (Fragility.SINGLE, Fragility.ONE_PROVIDER):
+            rows.append((user, passkeys, found))
+    return total, rows

@@ -79,6 +79,7 @@ PAGES: dict[str, Callable[[World], str] | None] = {
     "admin/sign-ins": None,
     "admin/sign-ins/<uuid:signin_id>": lambda w: f"/admin/sign-ins/{w['signin'].pk}",
     "admin/reports/untrusted-models": None,
+    "admin/reports/passkey-redundancy": None,
     "admin/conditional-access": None,
     "admin/conditional-access/new": None,
     "admin/conditional-access/what-if": None,

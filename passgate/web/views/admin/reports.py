@@ -12,6 +12,7 @@ from passgate.core.policy.graph import REFUSE_FLAGGED
 from passgate.credentials.metadata import flagged_passkeys
 from passgate.credentials.policy import policy_update
 from passgate.credentials.policy_selectors import current_policy
+from passgate.credentials.selectors import fragile_passkey_holders
 from passgate.trust_store.selectors import current_blob
 from passgate.web.errors import request_context
 from passgate.web.messages import for_person
@@ -37,3 +38,13 @@ def untrusted_models(request: HttpRequest, admin: Admin) -> HttpResponse:
         "refused_at_sign_in": current_policy().fido2.refuse_flagged_models_at_sign_in,
         "may_change": admin.can("policy.write"),
     }, section="reports", status=400 if error else 200)
+
+
+@admin_view(read="methods.read")
+def passkey_redundancy(request: HttpRequest, admin: Admin) -> HttpResponse:
+    """People with one passkey, or whose passkeys are all synced by one provider: one lost phone or account from a
+    helpdesk call (``core.redundancy``)."""
+    total, rows = fragile_passkey_holders()
+    return render_admin(request, admin, "passgate/admin/passkey_redundancy.html",
+                        {"total": total, "rows": rows}, section="redundancy")
+

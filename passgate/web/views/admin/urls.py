@@ -73,6 +73,7 @@ urlpatterns = [
     path("admin/sign-ins", signins.sign_ins),
     path("admin/sign-ins/<uuid:signin_id>", signins.sign_in_detail),
     path("admin/reports/untrusted-models", reports.untrusted_models),
+    path("admin/reports/passkey-redundancy", reports.passkey_redundancy),
     path("admin/conditional-access", conditional_access.ca_list),
     path("admin/conditional-access/new", conditional_access.ca_new),
     path("admin/conditional-access/what-if", conditional_access.what_if),
