@@ -78,12 +78,14 @@ def cli(env: dict[str, str], *args: str) -> str:
 
 
 @contextlib.contextmanager
-def started(args: Sequence[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[str]]:
+def started(args: Sequence[str], env: dict[str, str], log: Path,
+            cwd: Path | None = None) -> Iterator[subprocess.Popen[str]]:
     """``python -m passgate.cli ARGS`` with its output in ``log`` (a file: a full pipe would block the server);
-    its whole process group is killed and waited for on the way out, whatever happened."""
+    its whole process group is killed and waited for on the way out, whatever happened. ``cwd``: where it runs
+    (``-m`` puts that folder first on ``sys.path``)."""
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "passgate.cli", *args], env=env, stdout=out,
-                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True, cwd=cwd)
     try:
         yield proc
     finally:

@@ -45,7 +45,7 @@ class AppRegistration(models.Model):
     require_pkce = models.BooleanField(default=False)
     # OpenID Back-Channel Logout 1.0: where Passgate POSTs a logout token when a session the app got tokens from
     # ends ("" when the app has none)
-    backchannel_logout_uri = models.CharField(max_length=2000, blank=True, default="")
+    backchannel_logout_uri = models.CharField(max_length=2000, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["created_at"]

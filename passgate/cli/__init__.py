@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=_positive(1, 65535), default=8000)
     s.add_argument("--workers", type=_positive(1, 64), default=2)
+    s.add_argument("--no-migrate", action="store_true",
+                   help="never change the schema (the operator runs passgate migrate once per upgrade); refuse to "
+                        "start while migrations this version needs are not applied")
     s.set_defaults(func="cmd_serve")
     sub.add_parser("migrate", help="create or upgrade the database").set_defaults(func="cmd_migrate")
     sub.add_parser("check", help="check the configuration, the database and the keys without changing anything; "

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connections, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count
 from django.utils import timezone
 
@@ -31,6 +32,7 @@ from passgate.audit.models import Category
 from passgate.audit.selectors import audit_event_as_dict, audit_events
 from passgate.audit.services import Actor, audit_record
 from passgate.audit.signins import methods_used, signin_as_dict, signin_list, signin_purge
+from passgate.cli import CliError
 from passgate.cli.server import demo_server, serve, serve_until_stopped
 from passgate.core.errors import InvalidInput
 from passgate.core.graph.odata import Comparison
@@ -105,9 +107,23 @@ def tap_url(user: User) -> str:
     return f"{settings.PASSGATE.origin}/signin/tap?{urlencode({'upn': user.user_principal_name}, safe='@')}"
 
 
+def pending_migrations() -> list[str]:
+    """The migrations this version of Passgate needs that the database has not applied (``app.name``)."""
+    executor = MigrationExecutor(connections["default"])
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, backwards in plan if not backwards]
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
+    if args.no_migrate:
+        pending = pending_migrations()
+        if pending:
+            raise CliError(f"the database schema is behind this version of Passgate ({len(pending)} migration"
+                           f"{'s' if len(pending) != 1 else ''} not applied, first {pending[0]}): run passgate "
+                           "migrate once, then start the nodes")
     with one_node_at_a_time():  # several nodes starting together: one migrates and bootstraps, the others wait
-        migrate()
+        if not args.no_migrate:
+            migrate()
         unusable = signing_keys_ensure()  # before the fork, so that every worker (and /readyz) finds them
         made = bootstrap_first_admin()
     for problem in unusable:  # this node serves, not ready (/readyz says why), until the secret key is right
