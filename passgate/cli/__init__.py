@@ -85,6 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "start while migrations this version needs are not applied")
     s.set_defaults(func="cmd_serve")
     sub.add_parser("migrate", help="create or upgrade the database").set_defaults(func="cmd_migrate")
+    b = sub.add_parser("backup", help="write the database and the secret key to one archive (mode 0600)")
+    b.add_argument("file", help="the archive to write (.tar.gz)")
+    b.add_argument("--force", action="store_true", help="replace the file if it exists")
+    b.set_defaults(func="cmd_backup")
+    b = sub.add_parser("restore", help="put back a passgate backup archive into an empty database (stop serve first)")
+    b.add_argument("file")
+    b.add_argument("--force", action="store_true",
+                   help="replace a database that holds Passgate data, and a different secret key")
+    b.set_defaults(func="cmd_restore")
     sub.add_parser("check", help="check the configuration, the database and the keys without changing anything; "
                                  "one line per problem, exit status 1 if there is any").set_defaults(func="check")
 
@@ -314,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             from passgate.cli import commands
 
-            if args.command not in {"serve", "migrate"}:
+            if args.command not in {"serve", "migrate", "backup", "restore"}:
                 commands.migrate()
             from passgate.cli import devices
 

@@ -176,6 +176,20 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     migrate(verbose=True)
 
 
+def cmd_backup(args: argparse.Namespace) -> None:
+    from passgate.cli.backup import backup, describe  # noqa: PLC0415 - only this command needs pg_dump's wrapper
+
+    manifest = backup(Path(args.file), force=args.force)
+    print(f"Backed up the {describe(manifest)} to {args.file}. Keep it secret: it holds the secret key.")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    from passgate.cli.backup import describe, restore  # noqa: PLC0415 - as above
+
+    manifest = restore(Path(args.file), force=args.force)
+    print(f"Restored the {describe(manifest)}. Next: passgate migrate (if this release is newer), then serve.")
+
+
 # --- users ------------------------------------------------------------------------------------------
 
 def cmd_users_add(args: argparse.Namespace) -> None:

@@ -133,7 +133,13 @@ def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(key + "\n")
+    GENERATED_SECRET_KEYS.add(path)
     return key
+
+
+# Secret-key files this process created (a first start): ``passgate restore`` may replace such a file with the
+# backup's key, never one that was there before it ran.
+GENERATED_SECRET_KEYS: set[Path] = set()
 
 
 MIN_METRICS_TOKEN = 32  # characters
