@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.db.models import Count, F, Q
 
@@ -18,6 +20,10 @@ _TABLES: dict[AuthMethodMode, _Table] = {
     AuthMethodMode.FIDO2: Passkey, AuthMethodMode.TAP_ONE_TIME: TemporaryAccessPass,
     AuthMethodMode.TAP_MULTI_USE: TemporaryAccessPass, AuthMethodMode.SOFTWARE_OATH: SoftwareOathMethod,
 }
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def passkeys_of(user: User) -> tuple[Passkey, ...]:
@@ -67,3 +73,13 @@ def fragile_passkey_holders(*, limit: int = 500) -> tuple[int, list[tuple[User, 
         if found in (Fragility.SINGLE, Fragility.ONE_PROVIDER):
             rows.append((user, passkeys, found))
     return total, rows
+
+
+def passkey_signals(user: User, *, rp_id: str) -> dict[str, Any]:
+    """What the browser's passkey provider should know (WebAuthn Signal API): the credentials Passgate still
+    accepts for this person, and their current names. Sent after a sign-in and on Security info; the page's
+    script calls ``signalAllAcceptedCredentials`` and ``signalCurrentUserDetails`` where the browser has them."""
+    return {"rpId": rp_id, "userId": b64url(bytes(user.webauthn_user_handle)),
+            "allAcceptedCredentialIds": [b64url(bytes(p.credential_id)) for p in passkeys_of(user)],
+            "name": user.user_principal_name, "displayName": user.display_name}
+

@@ -7,12 +7,20 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from passgate.credentials.relying_party import relying_party
+from passgate.credentials.selectors import passkey_signals
 from passgate.directory.facts import user_is_admin
 from passgate.directory.models import User
 
 
+def _signals(user: User) -> dict[str, Any]:
+    return passkey_signals(user, rp_id=relying_party().id)
+
+
 def person(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    # A callable: the template calls it only where it asks (the header's "Admin centre" link), and the answer comes
-    # from the request's memo (the Conditional Access check read the person's roles already).
-    return {"pg_holds_a_role": partial(user_is_admin, user) if isinstance(user, User) else False}
+    if not isinstance(user, User):
+        return {"pg_holds_a_role": False, "pg_passkey_signals": None}
+    # Callables: a template calls them only where it asks, and the answers come from the request's memo (the
+    # session check read the person's roles and passkeys already).
+    return {"pg_holds_a_role": partial(user_is_admin, user), "pg_passkey_signals": partial(_signals, user)}

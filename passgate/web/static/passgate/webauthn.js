@@ -71,6 +71,26 @@
     el.hidden = false;
   }
 
+  // WebAuthn Signal API (feature-detected): tell the passkey provider which of its passkeys Passgate still
+  // accepts and the person's current names, and forget one Passgate does not know. Never blocks for long.
+  async function sendSignals(s) {
+    if (!s || !window.PublicKeyCredential) return;
+    const tasks = [];
+    if (PublicKeyCredential.signalAllAcceptedCredentials) {
+      tasks.push(PublicKeyCredential.signalAllAcceptedCredentials(
+        { rpId: s.rpId, userId: s.userId, allAcceptedCredentialIds: s.allAcceptedCredentialIds }));
+    }
+    if (PublicKeyCredential.signalCurrentUserDetails) {
+      tasks.push(PublicKeyCredential.signalCurrentUserDetails(
+        { rpId: s.rpId, userId: s.userId, name: s.name, displayName: s.displayName }));
+    }
+    await Promise.race([Promise.allSettled(tasks), new Promise((done) => setTimeout(done, 1000))]);
+  }
+  function signalUnknown(rpId, credentialId) {
+    if (!window.PublicKeyCredential || !PublicKeyCredential.signalUnknownCredential) return;
+    PublicKeyCredential.signalUnknownCredential({ rpId, credentialId }).catch(() => {});
+  }
+
   async function signIn(optionsUrl, verifyUrl, next, mediation, signal) {
     const { publicKey } = await post(optionsUrl);
     const options = { publicKey: requestOptions(publicKey) };
@@ -78,7 +98,14 @@
     if (signal) options.signal = signal;
     const cred = await navigator.credentials.get(options);
     const join = verifyUrl.indexOf("?") === -1 ? "?" : "&";
-    const data = await post(verifyUrl + (next ? join + "next=" + encodeURIComponent(next) : ""), { credential: credentialJSON(cred) });
+    let data;
+    try {
+      data = await post(verifyUrl + (next ? join + "next=" + encodeURIComponent(next) : ""), { credential: credentialJSON(cred) });
+    } catch (err) {
+      if (err.code === "unknown_credential") signalUnknown(publicKey.rpId || window.location.hostname, cred.id);
+      throw err;
+    }
+    await sendSignals(data.signals);
     window.location.assign(data.redirect || "/");
   }
 
@@ -180,6 +207,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
+    const signals = document.getElementById("passkey-signals");  // every signed-in page (base.html)
+    if (signals) sendSignals(JSON.parse(signals.textContent));
     const page = document.querySelector("[data-page]");
     if (!page) return;
     if (page.dataset.page === "signin") initSignin(page);
