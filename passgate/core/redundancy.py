@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -34,3 +35,14 @@ def fragility(passkeys: Sequence[PasskeyKind]) -> Fragility:
     if all(p.synced for p in passkeys) and len({p.aaguid.lower() for p in passkeys}) == 1:
         return Fragility.ONE_PROVIDER
     return Fragility.REDUNDANT
+
+
+NUDGE_INTERVAL = timedelta(days=30)  # "Not now" quiets the nudge this long
+
+
+def nudge_due(found: Fragility, *, dismissed_at: datetime | None, now: datetime) -> bool:
+    """Whether Security info should ask this person to add a second passkey now."""
+    if found not in (Fragility.SINGLE, Fragility.ONE_PROVIDER):
+        return False
+    return dismissed_at is None or now - dismissed_at >= NUDGE_INTERVAL
+

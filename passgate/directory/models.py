@@ -41,6 +41,8 @@ class User(AbstractBaseUser):
     # The uid (and gid) of the person's local account on joined computers (core.devices.posix): assigned at the
     # first device sign-in, never reused.
     posix_uid = models.PositiveIntegerField(null=True, blank=True, unique=True, editable=False)
+    # When the person last answered "Not now" to adding a second passkey (core.redundancy.nudge_due)
+    redundancy_nudge_dismissed_at = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "user_principal_name"
     REQUIRED_FIELDS: ClassVar[list[str]] = ["display_name"]

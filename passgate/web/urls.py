@@ -27,6 +27,7 @@ urlpatterns = [
     path("security-info/passkeys/<uuid:passkey_id>/rename", security_info.passkey_rename),
     path("security-info/passkeys/<uuid:passkey_id>/delete", security_info.passkey_delete),
     path("security-info/sign-out-everywhere", security_info.sign_out_everywhere),
+    path("security-info/redundancy-nudge/dismiss", security_info.redundancy_nudge_dismiss),
     path("security-info/authenticator-app/new", authenticator_app.add),
     path("security-info/authenticator-app/<uuid:method_id>/delete", authenticator_app.delete),
     # the OpenID Connect provider (ADR 0005)

@@ -100,6 +100,7 @@ EXCUSED = {
     "oidc/logout": "redirects, or the confirmation page (oidc/logout/confirm)",
     "oidc/logout/confirm": "POST only",
     "security-info/sign-out-everywhere": "POST only",
+    "security-info/redundancy-nudge/dismiss": "POST only (the nudge's Not now)",
     "^admin/conditional-access/strengths(?P<rest>(/.*)?)$": "a permanent redirect to admin/methods/strengths",
     ".well-known/openid-configuration": "JSON", ".well-known/oauth-authorization-server": "JSON",
     "<str:tenant>/v2.0/.well-known/openid-configuration": "JSON", "oidc/jwks": "JSON", "oidc/token": "JSON",

@@ -9,12 +9,15 @@ from typing import Any
 
 def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], Any]:
     """Real objects for every path parameter, and a Global Administrator (with a passkey) to sign in as."""
+    from django.conf import settings
+
     from passgate.access.services import ca_policy_create, strength_create
     from passgate.apps.services import OidcRegistration, app_create
     from passgate.audit.models import Category
     from passgate.audit.services import Actor, RequestContext, audit_record
     from passgate.audit.signins import signin_record
     from passgate.core import totp
+    from passgate.core.graph.organization import tenant_id
     from passgate.core.roles import assignment_id, find_role
     from passgate.credentials import oath
     from passgate.credentials.models import TemporaryAccessPass
@@ -40,7 +43,9 @@ def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], A
     group_add_member(group=group, user=member, actor=system)
     reader = DirectoryRole.GLOBAL_READER.value
     role_assignment_create(role=find_role(reader), user=member, actor=system)
-    strength = strength_create(body={"displayName": "Keys", "allowedCombinations": ["fido2"]}, actor=system)
+    yubikey = {"appliesToCombinations": ["fido2"], "allowedAAGUIDs": ["cb69481e-8ff7-4039-93ec-0a2729a154a8"]}
+    strength = strength_create(body={"displayName": "Keys", "allowedCombinations": ["fido2"],
+                                     "combinationConfigurations": [yubikey]}, actor=system)
     policy = ca_policy_create(body={
         "displayName": "Keys for all", "state": "disabled",
         "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]}},
@@ -60,7 +65,9 @@ def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], A
         "policy_id": policy.id,
         # Graph's parameters (strings, as Graph names them)
         "application_id": str(app.pk), "authentication_method_configuration_id": "fido2",
-        "authentication_strength_policy_id": strength.id, "conditional_access_policy_id": policy.id,
+        "authentication_strength_policy_id": strength.id,
+        "authentication_combination_configuration_id": strength.combination_configurations[0].id,
+        "conditional_access_policy_id": policy.id, "organization_id": tenant_id(settings.PASSGATE.origin),
         "directory_audit_id": str(audit.pk), "directory_object_id": str(member.pk),
         "fido2_authentication_method_id": str(stored_passkey(target).id), "sign_in_id": str(signin.pk),
         "software_oath_authentication_method_id": str(stored_oath(target).id),

@@ -84,5 +84,48 @@ def test_pass_sessions_with_and_without_a_passkey_and_a_passkey_session(make_use
     assert banners(client) == ["tap-sign-back-in"]
     passkey_client = Client()
     http_sign_in(passkey_client, auth)
-    assert banners(passkey_client) == []
+    assert banners(passkey_client) == ["add-second-passkey"]  # one passkey: the redundancy nudge, and only it
     assert 'id="add-passkey"' in passkey_client.get("/security-info").content.decode()
+
+
+def test_the_redundancy_nudge_asks_for_a_second_passkey_until_not_now_then_again_a_month_later(
+        make_user: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from passgate.audit.models import AuditEvent
+    from passgate.directory.models import User
+
+    kim = make_user(upn="kim@contoso.com")
+    auth = authenticator_for(kim)
+    register(kim, auth)
+    client = Client()
+    http_sign_in(client, auth)
+    page = client.get("/security-info").content.decode()
+    assert banners(client) == ["add-second-passkey"] and "You have one passkey" in page and "nudge-not-now" in page
+    assert client.post("/security-info/redundancy-nudge/dismiss").status_code == 302
+    assert banners(client) == []
+    assert AuditEvent.objects.filter(activity="passkey.redundancyNudgeDismiss", result="success").count() == 1
+    User.objects.filter(pk=kim.pk).update(redundancy_nudge_dismissed_at=timezone.now() - timedelta(days=31))
+    assert banners(client) == ["add-second-passkey"]
+    assert client.get("/security-info/redundancy-nudge/dismiss").status_code == 405  # POST only (CSRF)
+
+
+def test_two_device_bound_keys_need_no_nudge_and_two_synced_in_one_provider_do(make_user: Any) -> None:
+    keys = make_user(upn="keys@contoso.com")
+    first = authenticator_for(keys, backup_eligible=False)
+    register(keys, first, name="Key 1", session_key="k1")
+    register(keys, authenticator_for(keys, backup_eligible=False), name="Key 2", session_key="k2")
+    client = Client()
+    http_sign_in(client, first)
+    assert banners(client) == []
+    synced = make_user(upn="synced@contoso.com")
+    phone = authenticator_for(synced, backup_eligible=True)
+    register(synced, phone, name="Phone", session_key="s1")
+    register(synced, authenticator_for(synced, backup_eligible=True), name="Tablet", session_key="s2")
+    other = Client()
+    http_sign_in(other, phone)
+    assert banners(other) == ["add-second-passkey"]
+    assert "All your passkeys are saved in" in other.get("/security-info").content.decode()
+

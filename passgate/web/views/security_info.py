@@ -17,10 +17,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from passgate.audit.models import Category
 from passgate.core.access import AccessDecision, Outcome
 from passgate.core.errors import PassgateError
+from passgate.core.redundancy import Fragility
 from passgate.credentials import oath, services
 from passgate.credentials.models import Passkey
 from passgate.credentials.selectors import passkeys_of
 from passgate.directory.services import actor_for, user_revoke_sign_in_sessions
+from passgate.trust_store.selectors import model_name
 from passgate.web import session
 from passgate.web.errors import request_context
 from passgate.web.registration_access import registration_decision, require_registration_allowed, step_up_link
@@ -44,6 +46,7 @@ class Situation(StrEnum):
     PASSKEY_REQUIRED = "passkey-required"  # the policy requires a passkey and they have none
     TAP_ADD_PASSKEY = "tap-add-passkey"  # signed in with a pass, no passkey yet
     TAP_SIGN_BACK_IN = "tap-sign-back-in"  # signed in with a pass, has a passkey
+    ADD_SECOND_PASSKEY = "add-second-passkey"  # one passkey, or all with one provider: a second one (dismissible)
     READY = "ready"  # nothing to say
 
 
@@ -52,6 +55,10 @@ class Banner:
     situation: Situation
     message: str = ""
     step_up_link: str = ""
+
+    @property
+    def dismissible(self) -> bool:
+        return self.situation is Situation.ADD_SECOND_PASSKEY
 
     @property
     def may_add_passkey(self) -> bool:
@@ -68,7 +75,7 @@ _TAP = "You signed in with a Temporary Access Pass, which opens this page only."
 
 def security_info_banner(*, registration: AccessDecision, step_up: str,  # noqa: PLR0911 - one per situation
                          passkey_refusal: str | None, passkey_required: bool, tap_session: bool,
-                         has_passkey: bool) -> Banner:
+                         has_passkey: bool, fragile: Fragility | None = None, provider: str = "") -> Banner:
     """The one situation (and its one message) Security info shows, most pressing first: Conditional Access on
     registering, then the passkey policy, then what a pass session should do next. ``passkey_refusal`` is the
     policy's reason when the person may not add a passkey, None when they may."""
@@ -83,6 +90,15 @@ def security_info_banner(*, registration: AccessDecision, step_up: str,  # noqa:
         return Banner(Situation.PASSKEY_REQUIRED, "Your organisation requires a passkey. Add one now: from then on "
                                                   "you sign in with it, without a Temporary Access Pass.")
     if not tap_session:
+        if fragile is Fragility.SINGLE:
+            return Banner(Situation.ADD_SECOND_PASSKEY, "You have one passkey. If you lose it, only your "
+                                                        "administrator can let you back in: add a second one, on "
+                                                        "another device or a security key.")
+        if fragile is Fragility.ONE_PROVIDER:
+            return Banner(Situation.ADD_SECOND_PASSKEY, f"All your passkeys are saved in {provider or 'one place'}. "
+                                                        "If you lose access to it, only your administrator can let "
+                                                        "you back in: add a passkey on a security key or another "
+                                                        "device.")
         return Banner(Situation.READY)
     if has_passkey:
         return Banner(Situation.TAP_SIGN_BACK_IN, f"{_TAP} Sign out and sign back in with your passkey.")
@@ -100,7 +116,9 @@ def page(request: HttpRequest) -> HttpResponse:
         registration=access, step_up=step_up_link(access) if access.outcome is Outcome.STEP_UP else "",
         passkey_refusal=None if may_add.allowed else may_add.message,
         passkey_required=services.passkey_registration_prompt(user=user).required,
-        tap_session=session.is_tap_session(request), has_passkey=bool(passkeys))
+        tap_session=session.is_tap_session(request), has_passkey=bool(passkeys),
+        fragile=services.passkey_redundancy_nudge_due(user=user),
+        provider=model_name(passkeys[0].aaguid, passkeys[0].model_name) if passkeys else "")
     return render(request, "passgate/security_info.html", {
         "banner": banner,
         "may_add_authenticator_app": oath.software_oath_allowed(user=user),
@@ -162,6 +180,14 @@ def passkey_delete(request: HttpRequest, passkey_id: uuid.UUID) -> HttpResponse:
         return redirect("/security-info")
     remaining = Passkey.objects.filter(user=signed_in_user(request)).exclude(pk=passkey.pk).count()
     return render(request, "passgate/passkey_delete.html", {"passkey": passkey, "is_last": remaining == 0})
+
+
+@login_required
+@require_POST
+def redundancy_nudge_dismiss(request: HttpRequest) -> HttpResponse:
+    """"Not now" to adding a second passkey (asked again after core.redundancy.NUDGE_INTERVAL)."""
+    services.passkey_redundancy_nudge_dismiss(user=signed_in_user(request), context=request_context(request))
+    return redirect("/security-info")
 
 
 @login_required

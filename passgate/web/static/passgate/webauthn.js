@@ -75,6 +75,9 @@
   // accepts and the person's current names, and forget one Passgate does not know. Never blocks for long.
   async function sendSignals(s) {
     if (!s || !window.PublicKeyCredential) return;
+    try { await sendSignalsNow(s); } catch (e) { /* best effort */ }
+  }
+  async function sendSignalsNow(s) {
     const tasks = [];
     if (PublicKeyCredential.signalAllAcceptedCredentials) {
       tasks.push(PublicKeyCredential.signalAllAcceptedCredentials(
@@ -88,7 +91,9 @@
   }
   function signalUnknown(rpId, credentialId) {
     if (!window.PublicKeyCredential || !PublicKeyCredential.signalUnknownCredential) return;
-    PublicKeyCredential.signalUnknownCredential({ rpId, credentialId }).catch(() => {});
+    try {
+      Promise.resolve(PublicKeyCredential.signalUnknownCredential({ rpId, credentialId })).catch(() => {});
+    } catch (e) { /* a signal never stands in the way of the message the person needs */ }
   }
 
   async function signIn(optionsUrl, verifyUrl, next, mediation, signal) {
@@ -208,7 +213,7 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     const signals = document.getElementById("passkey-signals");  // every signed-in page (base.html)
-    if (signals) sendSignals(JSON.parse(signals.textContent));
+    if (signals) sendSignals(JSON.parse(signals.dataset.signals));
     const page = document.querySelector("[data-page]");
     if (!page) return;
     if (page.dataset.page === "signin") initSignin(page);
