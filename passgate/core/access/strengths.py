@@ -353,6 +353,15 @@ def strength_check(strength: AuthenticationStrength, auth: Authentication, *,
     return StrengthCheck(satisfied=False, combination=None, reason=strength_requirement(strength, name_of=name_of))
 
 
+def passkey_may_satisfy(strength: AuthenticationStrength, aaguids: Iterable[str]) -> bool:
+    """Whether signing in with one of these passkeys (by AAGUID) alone could satisfy ``strength``: it allows the
+    ``fido2`` combination, and its fido2 combination configuration (if any) admits one of their models."""
+    if FIDO2_COMBINATION not in strength.allowed_combinations:
+        return False
+    config = strength.fido2_configuration
+    return any(config is None or config.admits(aaguid) for aaguid in aaguids)
+
+
 def find_strength(strength_id: str, strengths: Mapping[str, AuthenticationStrength]) -> AuthenticationStrength | None:
     """A strength by id (case-insensitively): a built-in always, else from ``strengths``."""
     wanted = strength_id.lower()

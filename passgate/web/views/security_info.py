@@ -125,6 +125,8 @@ def page(request: HttpRequest) -> HttpResponse:
         "passkeys": passkeys,
         "oath_methods": list(user.software_oath_methods.filter(is_verified=True)),
         "recent": session.is_recent(request),
+        # a detour (step-up, an app's requirement) returns there once a passkey is added; only paths on this site
+        "next": local_path(request, request.GET.get("next"), default=""),
         "flash": request.session.pop("pg_flash", None),
     })
 

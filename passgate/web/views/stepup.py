@@ -26,10 +26,12 @@ from passgate.core.access.methods import Authentication
 from passgate.core.access.strengths import (
     AuthenticationStrength,
     find_strength,
+    passkey_may_satisfy,
     strength_check,
 )
 from passgate.core.errors import AccessDenied, InvalidInput
 from passgate.credentials import services
+from passgate.credentials.selectors import passkeys_of
 from passgate.directory.services import actor_for
 from passgate.web import session
 from passgate.web.errors import request_context
@@ -89,8 +91,12 @@ def page(request: HttpRequest) -> HttpResponse:
     if not unmet:
         return redirect(next_url)
     user = signed_in_user(request)
+    aaguids = [str(p.aaguid) for p in passkeys_of(user)]
     return render(request, "passgate/stepup.html", {
-        "unmet": unmet, "next": next_url, "has_passkeys": user.passkeys.exists(),
+        "unmet": unmet, "next": next_url, "has_passkeys": bool(aaguids),
+        # whether one of the person's passkeys could meet a requirement: else no "Use my passkey" that cannot work
+        "passkey_may_do": any(passkey_may_satisfy(s, aaguids) for s in strengths),
+        "add_url": "/security-info?" + urlencode({"next": request.get_full_path()}),  # and back here afterwards
         "verify_url": "/signin/step-up/verify?" + urlencode([("strength", s.id) for s in strengths]),
     })
 
