@@ -387,9 +387,10 @@ def passkey_signin_complete(*, session_key: str, credential: Mapping[str, Any],
                 _flag_possible_clone(passkey, context=context)
             raise
         if passkey.possibly_cloned_at is not None:
-            raise AccessDenied("This passkey was suspended because it may have been copied. Remove it in "
-                               "Security info and add a new one, or ask your administrator.",
-                               code="credential_suspended")
+            raise AccessDenied("This passkey was suspended: Passgate saw signs that it may have been copied. Sign in "
+                               "another way (another passkey, or a Temporary Access Pass from your administrator: "
+                               "the link below), then remove the suspended passkey in Security info and add a new "
+                               "one.", code="credential_suspended")
         if not passkey.user.account_enabled:
             raise AccessDenied("Your account is disabled. Contact your administrator.", code="user_disabled")
         policy = current_policy()

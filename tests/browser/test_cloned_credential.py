@@ -45,8 +45,43 @@ def test_cloned_credential_with_lower_counter_is_refused_and_flagged(new_tab: An
     assert original.wait_autofill_settled() == "ended"
     error = original.page.locator("#signin-error")
     error.wait_for(state="visible")
-    assert "suspended because it may have been copied" in str(error.text_content())
+    message = str(error.text_content())
+    assert "suspended" in message and "may have been copied" in message and "Temporary Access Pass" in message
     assert signed_out(original)
     assert audit_rows(activity="passkey.signIn", result="failure", reason="credential_suspended",
                       actor_id=user.pk) == [("passkey.signIn", "failure", "credential_suspended")]
     assert Passkey.objects.get(pk=passkey.pk).sign_count == passkey.sign_count  # the refused use is not recorded
+
+
+def test_the_whole_way_back_from_a_suspended_passkey(new_tab: Any, enroll: Any, issue_tap: Any,
+                                                     tmp_path: Any) -> None:
+    """Issue 14 item 4: what happened, a pass to get in, the suspended passkey removed, a new one added, and the
+    person signs in with it."""
+    from django.utils import timezone
+
+    tab = new_tab()
+    user, passkey = enroll(tab, "alan@contoso.com", "Alan Turing", passkey_name="Old key")
+    Passkey.objects.filter(pk=passkey.pk).update(possibly_cloned_at=timezone.now())  # as a clone's sign-in does
+    tab.sign_out()
+    assert tab.wait_autofill_settled() == "ended"
+    tab.page.locator("#signin-error").wait_for(state="visible")
+    assert "Temporary Access Pass" in str(tab.page.locator("#signin-error").text_content())
+
+    tab.tap_sign_in("alan@contoso.com", issue_tap(user))  # from the administrator, as the message says
+    tab.wait_for_path("/security-info")
+    situation = tab.page.locator("#situation")
+    assert situation.get_attribute("data-situation") == "tap-replace-suspended"
+    assert "“Old key” was suspended" in str(situation.text_content())
+    assert "sign back in with your passkey" not in tab.page.inner_text("main")
+    tab.page.screenshot(path=str(tmp_path / "suspended-after.png"), full_page=True, animations="disabled")
+
+    tab.page.click(f'tr[data-passkey-id="{passkey.pk}"] >> text=Delete')
+    tab.page.click("#confirm-delete")
+    tab.page.wait_for_selector("text=Passkey “Old key” deleted.")
+    tab.remove_authenticator()
+    tab.add_authenticator()
+    tab.add_passkey("New key")
+    tab.page.wait_for_selector("text=Passkey “New key” added.")
+    tab.sign_out_and_back_in_with_the_button()
+    assert [p.display_name for p in Passkey.objects.filter(user=user)] == ["New key"]
+

@@ -46,6 +46,7 @@ class Situation(StrEnum):
     PASSKEY_REQUIRED = "passkey-required"  # the policy requires a passkey and they have none
     TAP_ADD_PASSKEY = "tap-add-passkey"  # signed in with a pass, no passkey yet
     TAP_SIGN_BACK_IN = "tap-sign-back-in"  # signed in with a pass, has a passkey
+    TAP_REPLACE_SUSPENDED = "tap-replace-suspended"  # signed in with a pass; their passkeys are all suspended
     ADD_SECOND_PASSKEY = "add-second-passkey"  # one passkey, or all with one provider: a second one (dismissible)
     READY = "ready"  # nothing to say
 
@@ -75,7 +76,8 @@ _TAP = "You signed in with a Temporary Access Pass, which opens this page only."
 
 def security_info_banner(*, registration: AccessDecision, step_up: str,  # noqa: PLR0911 - one per situation
                          passkey_refusal: str | None, passkey_required: bool, tap_session: bool,
-                         has_passkey: bool, fragile: Fragility | None = None, provider: str = "") -> Banner:
+                         has_passkey: bool, fragile: Fragility | None = None, provider: str = "",
+                         suspended: tuple[str, ...] = ()) -> Banner:
     """The one situation (and its one message) Security info shows, most pressing first: Conditional Access on
     registering, then the passkey policy, then what a pass session should do next. ``passkey_refusal`` is the
     policy's reason when the person may not add a passkey, None when they may."""
@@ -102,6 +104,11 @@ def security_info_banner(*, registration: AccessDecision, step_up: str,  # noqa:
         return Banner(Situation.READY)
     if has_passkey:
         return Banner(Situation.TAP_SIGN_BACK_IN, f"{_TAP} Sign out and sign back in with your passkey.")
+    if suspended:
+        names = ", ".join(f"“{name}”" for name in suspended)
+        return Banner(Situation.TAP_REPLACE_SUSPENDED,
+                      f"{_TAP} Your passkey {names} was suspended because it may have been copied: it can't sign in "
+                      "any more. Remove it below, then add a new passkey.")
     return Banner(Situation.TAP_ADD_PASSKEY, f"{_TAP} Add a passkey now.")
 
 
@@ -116,7 +123,9 @@ def page(request: HttpRequest) -> HttpResponse:
         registration=access, step_up=step_up_link(access) if access.outcome is Outcome.STEP_UP else "",
         passkey_refusal=None if may_add.allowed else may_add.message,
         passkey_required=services.passkey_registration_prompt(user=user).required,
-        tap_session=session.is_tap_session(request), has_passkey=bool(passkeys),
+        tap_session=session.is_tap_session(request),
+        has_passkey=any(p.possibly_cloned_at is None for p in passkeys),
+        suspended=tuple(p.display_name for p in passkeys if p.possibly_cloned_at is not None),
         fragile=services.passkey_redundancy_nudge_due(user=user),
         provider=model_name(passkeys[0].aaguid, passkeys[0].model_name) if passkeys else "")
     return render(request, "passgate/security_info.html", {
