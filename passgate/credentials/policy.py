@@ -17,11 +17,13 @@ from passgate.core.errors import Conflict, PassgateError
 from passgate.core.policy import evaluate
 from passgate.core.policy import graph as policy_json
 from passgate.core.policy.diff import changed_settings
-from passgate.core.policy.model import AuthenticationMethodsPolicy
+from passgate.core.policy.errors import PolicyValidationError
+from passgate.core.policy.model import AttestationEnforcement, AuthenticationMethodsPolicy
 from passgate.credentials.models import Passkey, PolicyVersion
 from passgate.credentials.policy_selectors import current_version, policy_at
 from passgate.credentials.services import passkey_facts
 from passgate.directory.models import DirectoryRole, User
+from passgate.trust_store.selectors import current_blob
 
 POLICY_TARGET = Target(type="authenticationMethodsPolicy", id="authenticationMethodsPolicy",
                        name="Authentication methods policy")
@@ -111,3 +113,24 @@ def policy_preview(*, body: Mapping[str, Any], method_id: str | None = None) -> 
     if method_id is None:
         return policy_json.apply_patch(current, body, new_id=lambda: str(uuid.uuid4()))
     return policy_json.apply_method_patch(current, method_id, body, new_id=lambda: str(uuid.uuid4()))
+
+
+def policy_warnings(*, proposed: AuthenticationMethodsPolicy) -> list[str]:
+    """What the review must say before Save, in plain words: a change that would lock out every Global
+    Administrator (Save refuses it), and attestation required while no FIDO metadata is loaded (every new passkey
+    would be refused)."""
+    found: list[str] = []
+    current = policy_at(current_version())
+    try:
+        evaluate.require_an_admin_can_sign_in(proposed, _admin_facts(), old_policy=current)
+    except PolicyValidationError as exc:
+        found.append(f"{exc.message} To avoid it, add the administrators' group to a passkey profile their "
+                     "passkeys satisfy, or keep their passkeys' type and model allowed. Save will refuse this change.")
+    enforcing = [p.name for p in proposed.fido2.passkey_profiles
+                 if p.attestation_enforcement is not AttestationEnforcement.DISABLED]
+    if enforcing and current_blob() is None:
+        found.append(f"No FIDO metadata is loaded, and {', '.join(repr(n) for n in enforcing)} requires "
+                     "attestation: every new passkey would be refused. Load the metadata first: passgate mds "
+                     "refresh, or passgate mds import FILE on a machine without internet access.")
+    return found
+

@@ -129,6 +129,10 @@ def test_a_change_that_would_lock_out_every_global_administrator_is_refused_at_s
     preview = client.post("/admin/methods/passkey", as_post([*without(fields, ("include", ALL_USERS)),
                                                              ("include", gid)]))
     assert preview.status_code == 200
+    # The review says so before Save (issue 14 item 1), with how to avoid it.
+    review = text_of(preview)
+    assert "no enabled Global Administrator could sign in" in review and "Save will refuse this change" in review
+    assert "add the administrators' group to a passkey profile" in review
     refused = client.post("/admin/methods/passkey", as_post([*form_fields(preview, "save-form"), ("confirm", "1")]))
     assert refused.status_code == 400
     page = text_of(refused)
@@ -218,6 +222,9 @@ def test_rules_from_metadata_are_set_in_a_profile_and_need_attestation(world: An
     preview = client.post("/admin/methods/passkey", as_post(fields))
     assert preview.status_code == 200, text_of(preview)
     assert "rules from FIDO metadata" in text_of(preview)
+    # No FIDO metadata is loaded here: the review warns that every new passkey would be refused (issue 14 item 1).
+    assert "No FIDO metadata is loaded, and 'Certified keys' requires attestation: every new passkey would be " \
+           "refused" in text_of(preview) and "passgate mds import FILE" in text_of(preview)
     client.post("/admin/methods/passkey", as_post([*form_fields(preview, "save-form"), ("confirm", "1")]))
     rules = current_policy().fido2.passkey_profiles[1].metadata_rules
     assert (rules.minimum_certification_level.value, rules.require_hardware_key_protection) == (  # type: ignore[union-attr]

@@ -290,10 +290,9 @@ def attestation_required_refusal(assessment: AttestationAssessment) -> str:
         raise InvalidInput("an attested credential is not refused for lack of attestation")
     why = _REFUSAL_WHY.get(assessment.reason, "this key's attestation cannot be checked")
     accepted = assessment.accepted_models_hint or accepted_models_hint(None)
-    return (
-        f"Your organisation only accepts security keys that prove their make and model, and {why} "
-        f"({assessment.message}). Accepted: {accepted}."
-    )
+    # The technical detail (certificate names, chain errors) goes to the audit log, not to the person.
+    return f"Your organisation only accepts security keys that prove their make and model, and {why}. " \
+           f"Accepted: {accepted}."
 
 
 # --- internals -------------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from passgate.core.policy.model import (
     SoftwareOathConfiguration,
     TemporaryAccessPassConfiguration,
 )
-from passgate.credentials.policy import policy_impact, policy_preview, policy_update
+from passgate.credentials.policy import policy_impact, policy_preview, policy_update, policy_warnings
 from passgate.credentials.policy_selectors import current_policy, current_version
 from passgate.web.errors import request_context
 from passgate.web.messages import for_person
@@ -152,6 +152,7 @@ def _passkey_post(request: HttpRequest, admin: Admin, tab: str, groups: list[Any
                              status=409 if isinstance(exc, Conflict) else 400)
     return render_admin(request, admin, "passgate/admin/method_passkey_preview.html", {
         "tab": tab, "impact": policy_impact(proposed=proposed), "changes": changes, "fields": _replay(form),
+        "warnings": policy_warnings(proposed=proposed),
         "version": version,
         "moved_on": "confirm" in form,  # the policy changed between the preview and Save
     }, section="methods")
