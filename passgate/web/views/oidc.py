@@ -275,23 +275,25 @@ def token(request: HttpRequest) -> HttpResponse:
 
 # --- revocation (RFC 7009) and introspection (RFC 7662) -----------------------------------------------------
 
+def _post_only(respond: Callable[..., OAuthResponse], request: HttpRequest) -> HttpResponse:
+    """A form-POST endpoint answered by ``respond`` (405 with Allow for any other method)."""
+    response = _oauth_json(respond(request=_oauth_request(request), context=request_context(request)))
+    if request.method != "POST":
+        response.status_code, response["Allow"] = 405, "POST"
+    return response
+
+
 @csrf_exempt  # authenticated by the client's own credentials, never cookies
 @cors_for_spas(methods=("POST",))
 @checks_own_text  # RFC 6749 §5.2 invalid_request (apps.oidc.revocation)
 def revoke(request: HttpRequest) -> HttpResponse:
-    response = _oauth_json(revocation_respond(request=_oauth_request(request), context=request_context(request)))
-    if request.method != "POST":
-        response.status_code, response["Allow"] = 405, "POST"
-    return response
+    return _post_only(revocation_respond, request)
 
 
 @csrf_exempt  # authenticated by the client's own credentials, never cookies; servers only (no CORS)
 @checks_own_text  # RFC 6749 §5.2 invalid_request (apps.oidc.revocation)
 def introspect(request: HttpRequest) -> HttpResponse:
-    response = _oauth_json(introspection_respond(request=_oauth_request(request), context=request_context(request)))
-    if request.method != "POST":
-        response.status_code, response["Allow"] = 405, "POST"
-    return response
+    return _post_only(introspection_respond, request)
 
 
 # --- UserInfo -----------------------------------------------------------------------------------------------
