@@ -124,8 +124,10 @@ def policy_warnings(*, proposed: AuthenticationMethodsPolicy) -> list[str]:
     try:
         evaluate.require_an_admin_can_sign_in(proposed, _admin_facts(), old_policy=current)
     except PolicyValidationError as exc:
-        found.append(f"{exc.message} To avoid it, add the administrators' group to a passkey profile their "
-                     "passkeys satisfy, or keep their passkeys' type and model allowed. Save will refuse this change.")
+        why = exc.message.replace("This change was refused: with it, ", "", 1)
+        found.append(f"Saving this would lock out every Global Administrator: with it, {why} To avoid it, add the "
+                     "administrators' group to a passkey profile their passkeys satisfy, or keep their passkeys' "
+                     "type and model allowed. Save will refuse this change.")
     enforcing = [p.name for p in proposed.fido2.passkey_profiles
                  if p.attestation_enforcement is not AttestationEnforcement.DISABLED]
     if enforcing and current_blob() is None:
