@@ -124,7 +124,9 @@ def audited_refusals(*, category: Category, activity: str | Callable[[Mapping[st
             except PassgateError as exc:
                 audit_failure(category=category, activity=activity if isinstance(activity, str) else activity(kwargs),
                               reason=exc.code, actor=kwargs.get("actor"), target=target(kwargs),
-                              context=kwargs.get("context", NO_CONTEXT), details={"message": exc.message[:500]})
+                              context=kwargs.get("context", NO_CONTEXT),
+                              details={"message": exc.message[:500], **({"detail": exc.detail[:500]}
+                                                                       if exc.detail else {})})
                 raise
 
         return run  # type: ignore[return-value]

@@ -75,9 +75,10 @@ class PassgateError(Exception):
 
     code: str = "passgate_error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, detail: str = "") -> None:
         super().__init__(message)
         self.message = message
+        self.detail = detail  # technical detail for the audit log only, never shown to people
         if code is not None:
             self.code = code
 

@@ -258,7 +258,7 @@ def passkey_registration_complete(*, user: User, session_key: str, credential: M
             policy_rules.Phase.REGISTRATION)
         if not decision.allowed and decision.reason is policy_rules.PolicyReason.ATTESTATION_REQUIRED:
             raise PolicyDenied(f"{decision.message} {attestation_required_refusal(assessment)}",
-                               code=f"policy_{decision.reason.value}")
+                               code=f"policy_{decision.reason.value}", detail=assessment.message)
         _enforce(decision)
         with transaction.atomic():
             _challenge_consume(row)
@@ -292,7 +292,8 @@ def passkey_registration_complete(*, user: User, session_key: str, credential: M
     except PassgateError as exc:
         _burn(row)
         audit_failure(category=Category.SECURITY_INFO, activity="passkey.register", actor=actor,
-                      reason=exc.code, context=context, target=user_target(user))
+                      reason=exc.code, context=context, target=user_target(user),
+                      details={"detail": exc.detail[:500]} if exc.detail else None)
         raise
     return passkey
 

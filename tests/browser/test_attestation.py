@@ -106,10 +106,14 @@ def test_attestation_enforced_end_to_end(new_tab: Any, make_user: Any, issue_tap
     third.add_authenticator()
     carol = make_user("carol@contoso.com", "Carol")
     try_to_register(third, carol, issue_tap, "Laptop")
-    assert "REVOKED" in third.page.locator("#add-error").inner_text()
+    assert "reports a security problem with this model" in third.page.locator("#add-error").inner_text()
     assert not Passkey.objects.filter(user=carol).exists()
     assert [r[2] for r in audit_rows(activity="passkey.register", result="failure")] == [
         "policy_attestation_required", "policy_attestation_required"]
+    from passgate.audit.models import AuditEvent
+
+    refusal = AuditEvent.objects.filter(activity="passkey.register", result="failure").latest("occurred_at")
+    assert "REVOKED" in refusal.details["detail"]  # the technical detail is kept for administrators
 
     # 4. Bob's passkey is flagged; it still signs in until the tenant turns refusal on, then it is refused.
     passkey.refresh_from_db()
