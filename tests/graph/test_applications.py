@@ -463,6 +463,7 @@ def test_add_password_replaces_the_secret_and_shows_it_once(api: Api) -> None:
                              "replacedKeyId": str(old_key)}
     assert new not in str(event.details) and old not in str(event.details)
     assert api.post(f"/v1.0/applications/{app.id}/addPassword").status_code == 200  # the body is optional
+    assert api.post(f"/v1.0/applications/{app.id}/addPassword", "null").status_code == 400  # JSON null: not an object
 
 
 def test_add_password_refusals(api: Api) -> None:

@@ -269,3 +269,14 @@ def test_refused_enrollment_changes(api: Any, body: dict[str, Any], code: str, t
     assert snapshot() == before
     refusal = AuditEvent.objects.filter(result="failure").latest("occurred_at")
     assert (refusal.activity, refusal.reason) == ("deviceEnrollmentConfiguration.update", code)
+
+
+@pytest.mark.parametrize("value", ["2024-01-01T12:99:00Z", "yesterday", 5, "2024-01-01T12:00:00"])
+def test_a_malformed_read_only_date_is_refused_not_ignored(api: Any, value: object) -> None:
+    """A GET body sent back may carry the read-only dates (ignored), but not a date-time that is none (schemathesis
+    found one accepted)."""
+    body = {"@odata.type": "#microsoft.graph.windows10CustomConfiguration", "displayName": "Keys",
+            "createdDateTime": value}
+    answer = api.post("/v1.0/deviceManagement/deviceConfigurations", body)
+    assert answer.status_code == 400, answer.content
+    assert "createdDateTime" in answer.json()["error"]["message"]

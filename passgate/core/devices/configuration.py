@@ -389,6 +389,11 @@ def read_profile(body: object, *, create: bool) -> ProfileInput:
     for name, value in obj.items():
         if name == "@odata.type":
             _odata_type(value, CUSTOM_CONFIGURATION, name)
+        elif name in ("createdDateTime", "lastModifiedDateTime"):
+            # a read-only value of a GET body sent back: ignored, but it must still be what it claims to be
+            if value is not None and (not isinstance(value, str) or parse_datetime(value) is None):
+                raise _bad(name, f"'{name}' must be a date-time such as 2026-01-01T00:00:00Z (Passgate sets it "
+                                 "and ignores the value sent).")
         elif name.startswith("@odata.") or name in READ_ONLY:
             continue  # OData control information and read-only values of a GET body sent back: ignored
         elif name in _PROFILE_READERS:

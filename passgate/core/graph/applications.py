@@ -421,8 +421,9 @@ ADD_PASSWORD_SCHEMA: Final = js.obj({"passwordCredential": js.nullable(PASSWORD_
 
 
 def read_password_credential(body: object) -> str:
-    """addPassword's body, ``{"passwordCredential": {"displayName": …}}`` (optional): the secret's description."""
-    if body is None or body == {}:
+    """addPassword's body, ``{"passwordCredential": {"displayName": …}}`` (optional: no body at all arrives as
+    ``{}``): the secret's description. A JSON ``null`` is not an object and is refused."""
+    if body == {}:
         return ""
     obj = _object(body, "body")
     found = js.violation(ADD_PASSWORD_SCHEMA, obj)
