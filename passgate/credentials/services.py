@@ -44,7 +44,6 @@ from passgate.core.errors import (
     TemporaryAccessPassRejected,
 )
 from passgate.core.policy import evaluate as policy_rules
-from passgate.core.redundancy import Fragility, PasskeyKind, fragility, nudge_due
 from passgate.core.throttle import Scope
 from passgate.core.trust.attestation import assess_attestation, attestation_required_refusal, known_vendor_roots
 from passgate.credentials import throttle
@@ -155,24 +154,6 @@ def passkey_registration_prompt(*, user: User) -> policy_rules.RegistrationPromp
     row = None if has_passkey else RegistrationSnooze.objects.filter(user=user).first()
     return policy_rules.registration_required(current_policy(), _user_facts(user), has_passkey=has_passkey,
                                               snoozes_used=row.count if row is not None else 0)
-
-
-def passkey_redundancy_nudge_due(*, user: User) -> Fragility | None:
-    """The person's fragility when Security info should ask for a second passkey now (``core.redundancy``), else
-    None. Reads the memoized passkeys and the user row the request has already."""
-    found = fragility([PasskeyKind(aaguid=str(p.aaguid), synced=p.backup_eligible) for p in passkeys_of(user)])
-    due = nudge_due(found, dismissed_at=user.redundancy_nudge_dismissed_at, now=timezone.now())
-    return found if due else None
-
-
-def passkey_redundancy_nudge_dismiss(*, user: User, context: RequestContext = NO_CONTEXT) -> None:
-    """"Not now" to adding a second passkey: quiet for ``core.redundancy.NUDGE_INTERVAL``; audited."""
-    now = timezone.now()
-    with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(redundancy_nudge_dismissed_at=now)
-        audit_record(category=Category.SECURITY_INFO, activity="passkey.redundancyNudgeDismiss",
-                     actor=actor_for(user), target=user_target(user), context=context)
-    user.redundancy_nudge_dismissed_at = now
 
 
 def passkey_registration_snooze(*, user: User, context: RequestContext = NO_CONTEXT) -> int:

@@ -18,7 +18,7 @@ from passgate.audit.models import Category
 from passgate.core.access import AccessDecision, Outcome
 from passgate.core.errors import PassgateError
 from passgate.core.redundancy import Fragility
-from passgate.credentials import oath, services
+from passgate.credentials import oath, redundancy, services
 from passgate.credentials.models import Passkey
 from passgate.credentials.selectors import passkeys_of
 from passgate.directory.services import actor_for, user_revoke_sign_in_sessions
@@ -126,7 +126,7 @@ def page(request: HttpRequest) -> HttpResponse:
         tap_session=session.is_tap_session(request),
         has_passkey=any(p.possibly_cloned_at is None for p in passkeys),
         suspended=tuple(p.display_name for p in passkeys if p.possibly_cloned_at is not None),
-        fragile=services.passkey_redundancy_nudge_due(user=user),
+        fragile=redundancy.passkey_redundancy_nudge_due(user=user),
         provider=model_name(passkeys[0].aaguid, passkeys[0].model_name) if passkeys else "")
     return render(request, "passgate/security_info.html", {
         "banner": banner,
@@ -197,7 +197,7 @@ def passkey_delete(request: HttpRequest, passkey_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def redundancy_nudge_dismiss(request: HttpRequest) -> HttpResponse:
     """"Not now" to adding a second passkey (asked again after core.redundancy.NUDGE_INTERVAL)."""
-    services.passkey_redundancy_nudge_dismiss(user=signed_in_user(request), context=request_context(request))
+    redundancy.passkey_redundancy_nudge_dismiss(user=signed_in_user(request), context=request_context(request))
     return redirect("/security-info")
 
 
