@@ -121,7 +121,9 @@ def app_for_sign_in(app_id: uuid.UUID) -> AppRegistration | None:
     """The app registration with this appId, for the sign-in path (authorization, token, the sign-in page's
     form-action): kept per process while the configuration's generation stands (every write to an app registration
     moves it, on any node). Read only: services that change an app load and lock their own row."""
-    return cached(f"apps.registration.{app_id}", lambda: AppRegistration.objects.filter(app_id=app_id).first())
+    # Only registrations that exist are kept: client ids anyone can send must not grow the cache.
+    return cached(f"apps.registration.{app_id}", lambda: AppRegistration.objects.filter(app_id=app_id).first(),
+                  keep=lambda app: app is not None)
 
 
 def spa_origins() -> frozenset[str]:

@@ -62,7 +62,7 @@ def current() -> tuple[str, int] | None:
     return memoized(_KEY, _read)
 
 
-def cached(kind: str, load: Callable[[], T]) -> T:
+def cached(kind: str, load: Callable[[], T], *, keep: Callable[[T], bool] | None = None) -> T:
     """``load()``'s value, computed again only when the configuration's generation moved.
 
     Inside a transaction, only at the generation this request read before it, and only while the request has not
@@ -80,8 +80,9 @@ def cached(kind: str, load: Callable[[], T]) -> T:
     if hit is not None and hit[0] == generation:
         return hit[1]  # type: ignore[no-any-return]
     value = load()
-    with _lock:
-        _cache[kind] = (generation, value)
+    if keep is None or keep(value):  # keep: what may be stored (never what a caller's input alone can vary)
+        with _lock:
+            _cache[kind] = (generation, value)
     return value
 
 

@@ -180,3 +180,13 @@ def test_a_group_change_is_seen_at_the_next_request(enrolled: Any) -> None:
     refused = http_sign_in(Client(), auth)
     assert refused.status_code == 403, refused.content
     assert refused.json()["error"]["code"] == "policy_user_excluded"
+
+
+def test_unknown_client_ids_never_grow_the_process_cache(client: Client) -> None:
+    """Anyone can send a client_id: only app registrations that exist are cached."""
+    import uuid as uuid_module
+
+    freshness.clear_process_cache()
+    for _ in range(20):
+        client.get(f"/oidc/authorize?client_id={uuid_module.uuid4()}&response_type=code")
+    assert not [kind for kind in freshness._cache if kind.startswith("apps.registration.")]
