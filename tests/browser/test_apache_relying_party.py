@@ -4,10 +4,16 @@ Chromium, and the site sees who they are; the audit log has the code Passgate is
 §2.1.1 allows with a nonce. With ``@passgate.requirePkce`` on the app, the same stock Apache is refused, and says so.
 
 Needs Debian's apache2 and libapache2-mod-auth-openidc (``.ci/run`` installs them); outside CI their absence skips
-these tests loudly. Apache runs as www-data from a folder of its own on a free port, started and stopped here."""
+these tests loudly. Apache runs as www-data from a folder of its own on a free port, started and stopped here.
+
+With ``Require claim acr:`` and ``OIDCUnAutzAction auth`` (step-up as mod_auth_openidc's own sample configuration
+describes it), a person whose sign-in does not meet the value is sent back to Passgate again and again: Passgate
+stops that loop with a page after a few rounds; and with ``OIDCPathAuthRequestParams claims=...`` carrying an
+essential ``acr`` (OIDC Core §5.5.1.1), Passgate steps the person up with their passkey and the site opens."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -17,7 +23,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
@@ -25,6 +31,8 @@ from passgate.apps.models import AppRegistration, AuthorizationCode
 from passgate.apps.services import OidcRegistration, app_create
 from passgate.audit.models import AuditEvent
 from passgate.audit.services import Actor
+from passgate.core.access.strengths import PHISHING_RESISTANT_MFA_ID
+from passgate.core.oidc import LOOP_LIMIT
 from tests.conftest import loud_skip
 from tests.processes import free_port, wait_listening
 
@@ -59,7 +67,8 @@ def apache(app: str) -> Iterator[Any]:
         loud_skip("APACHE RELYING PARTY TESTS", "they start Apache as root, which then runs as www-data")
     started: list[Apache] = []
 
-    def start(registration: AppRegistration, secret: str, port: int) -> Apache:
+    def start(registration: AppRegistration, secret: str, port: int, *, server: str = "",
+              location: str = "Require valid-user") -> Apache:
         root = Path(tempfile.mkdtemp(prefix="passgate-apache-"))
         root.chmod(0o755)  # www-data reads the site; pytest's own folders are root's alone
         (root / "cgi").mkdir(mode=0o755)
@@ -91,9 +100,10 @@ OIDCRedirectURI http://localhost:{port}/protected/redirect_uri
 OIDCCryptoPassphrase {secrets.token_urlsafe(24)}
 OIDCScope "openid profile email"
 OIDCRemoteUserClaim preferred_username
+{server}
 <Location /protected>
   AuthType openid-connect
-  Require valid-user
+  {location}
 </Location>
 """)
         process = subprocess.Popen([str(APACHE), "-f", str(config), "-DFOREGROUND"], stdout=subprocess.DEVNULL,
@@ -166,3 +176,49 @@ def test_an_app_that_requires_pkce_refuses_the_stock_configuration(new_tab: Any,
     assert answer["error"] == ["invalid_request"] and "requires PKCE" in answer["error_description"][0]
     assert not AuthorizationCode.objects.exists()
     assert AuditEvent.objects.filter(activity="oidc.authorize", reason="pkce_required_for_app").exists()
+
+
+def test_require_claim_acr_without_asking_for_it_is_stopped_with_a_page_not_a_loop(new_tab: Any, enroll: Any,
+                                                                                    apache: Any) -> None:
+    """The person signed in with a Temporary Access Pass (multifactor); the site requires phishing-resistant MFA
+    but never asks for it, so each ID token is refused and the person sent back (283 round trips in 20 s before)."""
+    port = free_port()
+    registration, secret = _register(port)
+    site = apache(registration, secret, port, server="OIDCUnAutzAction auth",
+                  location=f"Require claim acr:{PHISHING_RESISTANT_MFA_ID}")
+    tab = new_tab()
+    enroll(tab, "pat@contoso.com", "Pat Example")  # a pass sign-in, a passkey added
+
+    tab.page.goto(site.url)
+    tab.page.wait_for_selector("text=keeps sending you back", timeout=30_000)
+
+    assert tab.page.url.startswith(tab.origin + "/oidc/authorize")
+    text = tab.page.inner_text("main")
+    assert "Apache site keeps sending you back" in text, text
+    assert "didn't ask for any particular sign-in strength" in text
+    assert AuthorizationCode.objects.filter(grant__app=registration).count() == LOOP_LIMIT
+    assert AuditEvent.objects.filter(activity="oidc.authorize", reason="authorize_loop").exists()
+
+
+def test_require_claim_acr_with_an_essential_acr_claim_steps_the_person_up(new_tab: Any, enroll: Any,
+                                                                           apache: Any) -> None:
+    port = free_port()
+    registration, secret = _register(port)
+    claims = json.dumps({"id_token": {"acr": {"essential": True, "values": [PHISHING_RESISTANT_MFA_ID]}}},
+                        separators=(",", ":"))
+    site = apache(registration, secret, port,
+                  server=f"OIDCUnAutzAction auth\nOIDCPathAuthRequestParams claims={quote(claims, safe='')}",
+                  location=f"Require claim acr:{PHISHING_RESISTANT_MFA_ID}")
+    tab = new_tab()
+    enroll(tab, "pat@contoso.com", "Pat Example")  # a pass sign-in: multifactor, not phishing-resistant
+
+    tab.page.goto(site.url)
+    tab.page.wait_for_url(lambda url: "/signin/step-up" in url, timeout=30_000)
+    assert "Phishing-resistant MFA" in tab.page.inner_text("main")
+    tab.page.click("#stepup-button")
+    tab.page.wait_for_url(lambda u: u.startswith(site.url), timeout=30_000)
+
+    body = tab.page.inner_text("body")
+    assert "user=pat@contoso.com" in body and f"acr={PHISHING_RESISTANT_MFA_ID}" in body, (body, site.log())
+    assert AuthorizationCode.objects.filter(grant__app=registration).count() == 1  # no loop
+    assert not AuditEvent.objects.filter(reason="authorize_loop").exists()
