@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from passgate.graph_api.openapi import build_document
+from tests.graph.csdl import EXTRA
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,8 @@ BETA_ONLY = {"fido2AuthenticationMethod": {"lastUsedDateTime"},
              # beta: the steps of a sign-in and what they came to
              "signIn": {"authenticationDetails", "authenticationRequirement", "authenticationMethodsUsed"},
              # beta: "Use security keys for sign-in" (ADR 0007; on /v1.0 answers carry @passgate.securityKeyForSignIn)
-             "deviceEnrollmentWindowsHelloForBusinessConfiguration": {"securityKeyForSignIn"}}
+             "deviceEnrollmentWindowsHelloForBusinessConfiguration": {"securityKeyForSignIn"},
+             **EXTRA}
 
 # (component schema, JSON path inside it, Graph type)
 CHECKS = [
