@@ -44,6 +44,7 @@ from passgate.core.access.strengths import (
     find_strength,
     strength_check,
     strength_requirement,
+    strength_to_graph,
 )
 from passgate.core.policy.errors import NOT_SUPPORTED, POLICY_RULE, READ_ONLY_PROPERTY, PolicyValidationError
 
@@ -364,7 +365,7 @@ def strength_delete_check(strength: AuthenticationStrength, policies: Sequence[C
 
 # ---------------------------------------------------------------------------------------------- Graph JSON
 
-_READ_ONLY: Final = ("id", "createdDateTime", "modifiedDateTime", "templateId")
+_READ_ONLY: Final = ("id", "createdDateTime", "modifiedDateTime", "templateId", "deletedDateTime")
 _POLICY_KEYS: Final = frozenset({*_READ_ONLY, "displayName", "description", "state", "conditions", "grantControls",
                                  "sessionControls", "partialEnablementStrategy"})
 _POLICY_TYPES: Final = ("microsoft.graph.conditionalAccessPolicy",)
@@ -372,6 +373,11 @@ _NOT_SUPPORTED_TOP: Final = ("description", "sessionControls", "partialEnablemen
 _CONDITIONS_NOT_SUPPORTED: Final = ("platforms", "locations", "signInRiskLevels", "userRiskLevels",
                                     "servicePrincipalRiskLevels", "insiderRiskLevels", "agentIdRiskLevels", "devices",
                                     "deviceStates", "clientApplications", "authenticationFlows", "times")
+# Graph v1.0's conditions Passgate answers empty (the others in _CONDITIONS_NOT_SUPPORTED are beta's)
+V1_CONDITIONS_EMPTY: Final = ("platforms", "locations", "signInRiskLevels", "userRiskLevels",
+                              "servicePrincipalRiskLevels", "insiderRiskLevels", "devices", "clientApplications",
+                              "authenticationFlows")
+V1_RISK_LISTS: Final = ("signInRiskLevels", "userRiskLevels", "servicePrincipalRiskLevels")  # [] when empty
 _CONDITIONS_KEYS: Final = frozenset({"users", "applications", "clientAppTypes", *_CONDITIONS_NOT_SUPPORTED})
 _USER_LISTS: Final = ("includeUsers", "excludeUsers", "includeGroups", "excludeGroups", "includeRoles", "excludeRoles")
 _USERS_NOT_SUPPORTED: Final = ("includeGuestsOrExternalUsers", "excludeGuestsOrExternalUsers")
@@ -647,6 +653,7 @@ def ca_policy_from_graph(doc: object, *, id: str, now: datetime,
     j.read_only(body, "createdDateTime", now, patch=False)
     j.read_only(body, "modifiedDateTime", now, patch=False)
     j.read_only(body, "templateId", None, patch=False)
+    j.read_only(body, "deletedDateTime", None, patch=False)
     return _policy_from(body, policy_id=id, created=now, modified=now, strengths=strengths)
 
 
@@ -673,7 +680,9 @@ def _grant_to_graph(grant: GrantControls | None,
     if grant.authentication_strength_id is not None:
         found = find_strength(grant.authentication_strength_id, strengths or {})
         name = found.display_name if found is not None else grant.authentication_strength_name
-        strength = {"id": grant.authentication_strength_id, "displayName": name}
+        # the relationship expanded, as Graph answers it; a strength the caller did not pass keeps its id and name
+        strength = strength_to_graph(found) if found is not None else {
+            "id": grant.authentication_strength_id, "displayName": name}
     return {"operator": grant.operator, "builtInControls": list(grant.built_in_controls),
             "customAuthenticationFactors": [], "termsOfUse": [], "authenticationStrength": strength}
 
@@ -682,23 +691,28 @@ def ca_policy_to_graph(policy: ConditionalAccessPolicy, *,
                        strengths: Mapping[str, AuthenticationStrength] | None = None) -> dict[str, Any]:
     """What ``GET /identity/conditionalAccess/policies/{id}`` answers (the adapter adds ``@odata.context``).
 
-    ``grantControls.authenticationStrength`` carries the strength's id and display name: from ``strengths`` when
-    given (a renamed strength shows its new name), else as the policy last saw it.
+    ``grantControls.authenticationStrength`` is the whole strength (a built-in, or one of ``strengths``: a renamed
+    strength shows its new name); a custom strength not in ``strengths`` keeps the id and name the policy last saw.
+    Conditions and properties Passgate does not implement are Graph's empty values (null or []).
     """
     return {
         "id": policy.id,
         "displayName": policy.display_name,
+        "description": None, "templateId": None, "deletedDateTime": None,
         "createdDateTime": j.graph_datetime(policy.created),
         "modifiedDateTime": j.graph_datetime(policy.modified),
         "state": policy.state.value,
         "conditions": {
             "users": {"includeUsers": list(policy.include_users), "excludeUsers": list(policy.exclude_users),
                       "includeGroups": list(policy.include_groups), "excludeGroups": list(policy.exclude_groups),
-                      "includeRoles": list(policy.include_roles), "excludeRoles": list(policy.exclude_roles)},
+                      "includeRoles": list(policy.include_roles), "excludeRoles": list(policy.exclude_roles),
+                      **dict.fromkeys(_USERS_NOT_SUPPORTED)},
             "applications": {"includeApplications": list(policy.include_applications),
                              "excludeApplications": list(policy.exclude_applications),
-                             "includeUserActions": list(policy.include_user_actions)},
+                             "includeUserActions": list(policy.include_user_actions),
+                             "includeAuthenticationContextClassReferences": [], "applicationFilter": None},
             "clientAppTypes": ["all"],
+            **{name: [] if name in V1_RISK_LISTS else None for name in V1_CONDITIONS_EMPTY},
         },
         "grantControls": _grant_to_graph(policy.grant_controls, strengths),
         "sessionControls": None,

@@ -26,6 +26,7 @@ _NOT_SUPPORTED = "Not supported by Passgate: accepted only when empty (null, \"\
 _MODES = [m.value for m in AuthMethodMode if m in PASSGATE_MODES]
 _COMBINATION = js.string(pattern="^ *({0}) *(, *({0}) *)*$".format("|".join(_MODES)),
                          description="Authentication method modes Passgate implements, comma-separated")
+_NULL: Final = js.Schema({"type": "null", "description": "Not implemented by Passgate: always null."})
 _EMPTY = js.Schema({"$ref": js.EMPTY_REF, "description": _NOT_SUPPORTED})
 
 
@@ -81,7 +82,9 @@ def _ids(*keywords: str, what: str = "a GUID") -> js.Schema:
 
 def _users(*, read: bool, create: bool) -> js.Schema:
     if read:
-        return js.obj({name: js.array(js.STRING) for name in ca._USER_LISTS}, required=ca._USER_LISTS)
+        users = {**{name: js.array(js.STRING) for name in ca._USER_LISTS},
+                 **{name: _NULL for name in ca._USERS_NOT_SUPPORTED}}
+        return js.obj(users, required=list(users))
     props = {"includeUsers": _ids(ca.ALL, ca.NONE, what="user ids"), "excludeUsers": _ids(what="user ids"),
              "includeGroups": _ids(what="group ids"), "excludeGroups": _ids(what="group ids"),
              "includeRoles": _ids(what="directory role template ids"),
@@ -94,7 +97,10 @@ def _users(*, read: bool, create: bool) -> js.Schema:
 def _applications(*, read: bool) -> js.Schema:
     lists = ("includeApplications", "excludeApplications", "includeUserActions")
     if read:
-        return js.obj({name: js.array(js.STRING) for name in lists}, required=lists)
+        apps = {**{name: js.array(js.STRING) for name in lists},
+                "includeAuthenticationContextClassReferences": js.array(js.STRING, max_items=0),
+                "applicationFilter": _NULL}
+        return js.obj(apps, required=list(apps))
     actions = js.nullable(js.array(js.string(pattern=js.any_case([ca.REGISTER_SECURITY_INFO])), unique=True))
     props = {"includeApplications": _ids(ca.ALL, ca.NONE, ca.ADMIN_PORTALS, what="application (client) ids"),
              "excludeApplications": _ids(ca.ADMIN_PORTALS, what="application (client) ids"),
@@ -106,9 +112,11 @@ def _applications(*, read: bool) -> js.Schema:
 def _conditions(*, read: bool, create: bool) -> js.Schema:
     client_apps = {"anyOf": [{"type": "null"}, {"const": ["all"]}]}
     if read:
-        return js.obj({"users": _users(read=True, create=False), "applications": _applications(read=True),
-                       "clientAppTypes": js.array(js.string(enum=["all"]))},
-                      required=["users", "applications", "clientAppTypes"])
+        conditions = {"users": _users(read=True, create=False), "applications": _applications(read=True),
+                      "clientAppTypes": js.array(js.string(enum=["all"])),
+                      **{name: js.array(js.STRING, max_items=0) if name in ca.V1_RISK_LISTS else _NULL
+                         for name in ca.V1_CONDITIONS_EMPTY}}
+        return js.obj(conditions, required=list(conditions))
     props = {"users": _users(read=False, create=create), "applications": _applications(read=False),
              "clientAppTypes": client_apps, **{name: _EMPTY for name in ca._CONDITIONS_NOT_SUPPORTED}}
     return js.obj(props, required=["users", "applications"] if create else (), context_annotations=True)
@@ -116,7 +124,11 @@ def _conditions(*, read: bool, create: bool) -> js.Schema:
 
 def _grant(*, read: bool, create: bool) -> js.Schema:
     if read:
-        strength = js.obj({"id": js.STRING, "displayName": js.nullable(js.STRING)}, required=["id", "displayName"])
+        whole = _strength("read")
+        whole = {**whole, "properties": {k: v for k, v in whole["properties"].items() if k != "@odata.context"},
+                 "description": "The strength (a custom one Passgate no longer has: its id and last name only)."}
+        strength = {"anyOf": [whole, js.obj({"id": js.STRING, "displayName": js.nullable(js.STRING)},
+                                            required=["id", "displayName"])]}
         return js.obj({"operator": js.string(enum=list(ca.OPERATORS)),
                        "builtInControls": js.array(js.string(enum=[ca.BLOCK, ca.MFA])),
                        "customAuthenticationFactors": js.array(js.STRING, max_items=0),
@@ -139,19 +151,21 @@ def _ca_policy(mode: str) -> js.Schema:
     state = js.string(enum=[s.value for s in ca.PolicyState])
     if read:
         return js.obj({"@odata.context": js.STRING, "id": js.STRING, "displayName": js.STRING,
+                       "description": _NULL, "templateId": _NULL, "deletedDateTime": _NULL,
                        "createdDateTime": js.nullable(js.DATETIME), "modifiedDateTime": js.nullable(js.DATETIME),
                        "state": state, "conditions": _conditions(read=True, create=False),
                        "grantControls": js.nullable(_grant(read=True, create=False)),
-                       "sessionControls": {"type": "null"}},
-                      required=["id", "displayName", "createdDateTime", "modifiedDateTime", "state", "conditions",
-                                "grantControls", "sessionControls"], title=CA_POLICY)
+                       "sessionControls": _NULL},
+                      required=["id", "displayName", "description", "templateId", "deletedDateTime",
+                                "createdDateTime", "modifiedDateTime", "state", "conditions", "grantControls",
+                                "sessionControls"], title=CA_POLICY)
     props: dict[str, js.Schema] = {
         "displayName": js.string(min_length=1, max_length=ca.MAX_DISPLAY_NAME), "state": state,
         "conditions": _conditions(read=False, create=create), "grantControls": _grant(read=False, create=create),
         **{name: _EMPTY for name in ca._NOT_SUPPORTED_TOP}}
     if create:
         on_post = {"id": js.nullable(js.STRING), "createdDateTime": js.nullable(js.DATETIME),
-                   "modifiedDateTime": js.nullable(js.DATETIME), "templateId": {"type": "null"}}
+                   "modifiedDateTime": js.nullable(js.DATETIME), "templateId": _NULL, "deletedDateTime": _NULL}
         props.update({name: {**schema, "description": _READ_ONLY} for name, schema in on_post.items()})
         return js.obj(props, required=["displayName", "state", "conditions", "grantControls"],
                       odata_types=ca._POLICY_TYPES, context_annotations=True, title=f"{CA_POLICY} (create)")

@@ -35,6 +35,7 @@ VERIFIED_DOMAIN = js.obj({"capabilities": js.nullable(js.STRING), "isDefault": j
                           "type": js.nullable(js.STRING)}, title="verifiedDomain")
 
 SCHEMA = js.obj({
+    "@odata.context": js.STRING,  # on GET /organization/{id}
     "@odata.type": js.STRING,
     "id": js.STRING,
     "displayName": js.nullable(js.STRING),

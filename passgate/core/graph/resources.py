@@ -110,11 +110,12 @@ FIDO2_METHOD = Resource(
         Prop("displayName", Kind.STRING, "The passkey's name (1-64 characters; a default name if left out).",
              create=Write.OPTIONAL, nullable=True),
         _CREATED,
-        _read("lastUsedDateTime", Kind.DATETIME, "When it last signed in (UTC), or null.", nullable=True),
         _read("aaGuid", Kind.GUID, "The authenticator model's AAGUID."),
         _read("model", Kind.STRING, "The model's name from FIDO metadata, or null.", nullable=True),
         _read("attestationCertificates", Kind.STRING_LIST, "Thumbprints of the attestation certificates."),
         _read("attestationLevel", Kind.STRING, "attested or notAttested.", allowed=("attested", "notAttested")),
+        _read("passkeyType", Kind.STRING, "synced (backup eligible) or deviceBound.",
+              allowed=("deviceBound", "synced")),
         Prop("publicKeyCredential", Kind.OBJECT,
              "Graph's webauthnPublicKeyCredential: id, response (clientDataJSON, attestationObject), "
              "clientExtensionResults. Only in a POST body.", default=False, create=Write.REQUIRED),
@@ -128,8 +129,6 @@ SOFTWARE_OATH_METHOD = Resource(
         _METHOD_ID,
         _read("secretKey", Kind.STRING, "Always null: the secret is never returned.", nullable=True),
         _CREATED,
-        _read("lastUsedDateTime", Kind.DATETIME, "When a code from it was last accepted (UTC), or null.",
-              nullable=True),
     ),
 )
 

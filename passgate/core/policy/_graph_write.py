@@ -5,8 +5,9 @@
 it: ``@odata.type`` on each method configuration (the collection is polymorphic), none on nested
 complex values; ids ``Fido2``, ``SoftwareOath``, ``TemporaryAccessPass``; the deprecated
 ``isAttestationEnforced`` and ``keyRestrictions`` mirrored from the default passkey profile. The
-adapter adds ``@odata.context``. The policy's answer leaves ``registrationEnforcement`` out rather than
-invent a campaign (Passgate doesn't implement registration campaigns).
+adapter adds ``@odata.context``. Passgate doesn't implement registration campaigns nor reconfirmation: the
+policy answers ``registrationEnforcement`` with a disabled campaign without targets (:data:`ANSWERED_EMPTY`)
+and ``reconfirmationInDays`` null.
 
 The names of Passgate's extensions (:data:`METADATA_RULES`, :data:`REFUSE_FLAGGED`) and the spelling of
 certification levels (:data:`CERTIFICATION_LEVEL_NAMES`) are defined here, and the readers
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC
+from types import MappingProxyType
 from typing import Any, Final
 
 from passgate.core.policy.model import (
@@ -42,6 +44,26 @@ POLICY_DESCRIPTION: Final = ("The tenant-wide policy that controls which authent
                              "register and sign in with.")
 # Passgate has no legacy MFA/SSPR policies to migrate from: the methods policy is the only one.
 POLICY_MIGRATION_STATE: Final = "migrationComplete"
+# Graph v1.0 policy properties Passgate does not implement, as it answers them (a PATCH may send them back unchanged)
+ANSWERED_EMPTY: Final[Mapping[str, Any]] = MappingProxyType({
+    "registrationEnforcement": MappingProxyType({"authenticationMethodsRegistrationCampaign": MappingProxyType({
+        "snoozeDurationInDays": 1, "state": "disabled", "excludeTargets": (), "includeTargets": ()})}),
+    "reconfirmationInDays": None,
+})
+
+
+def _plain(value: Any) -> Any:
+    """A fresh JSON value from a frozen constant (mappings to dicts, tuples to lists)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def answered_empty() -> dict[str, Any]:
+    """:data:`ANSWERED_EMPTY` as plain JSON (a new dict each call)."""
+    return {name: _plain(value) for name, value in ANSWERED_EMPTY.items()}
 
 _ODATA_TYPE = "@odata.type"
 # Passgate's extensions, as OData instance annotations a plain Graph client ignores (and may send back).
@@ -133,6 +155,7 @@ def _policy_to_graph(policy: AuthenticationMethodsPolicy) -> JsonObject:
         "lastModifiedDateTime": None if when is None else when.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "policyVersion": policy.policy_version,
         "policyMigrationState": POLICY_MIGRATION_STATE,
+        **answered_empty(),
         "authenticationMethodConfigurations": [to_graph(c) for c in policy.configurations],
     }
 

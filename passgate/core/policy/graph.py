@@ -22,7 +22,8 @@ values a body holds are in the docstrings of ``_graph_read`` and ``_graph_profil
 - The top-level ``PATCH /policies/authenticationMethodsPolicy`` accepts, in Graph v1.0, only
   ``registrationEnforcement``. Passgate doesn't implement registration campaigns (its registration
   prompt is ``isRegistrationRequired`` on Fido2 include targets), so ``registrationEnforcement`` (and
-  the beta-only top-level settings) are refused with ``notSupported``; read-only properties and
+  ``reconfirmationInDays`` and the beta-only top-level settings) are refused with ``notSupported`` unless they
+  repeat what a GET answers (``ANSWERED_EMPTY``); read-only properties and
   ``authenticationMethodConfigurations`` are accepted only when they repeat what a GET answers.
 
 Every refusal is a :class:`~passgate.core.policy.errors.PolicyValidationError` whose ``target`` is the
@@ -56,6 +57,7 @@ from passgate.core.policy._graph_read import (
 )
 from passgate.core.policy._graph_write import (
     _ODATA_TYPE,
+    ANSWERED_EMPTY,
     CERTIFICATION_LEVEL_NAMES,
     METADATA_RULES,
     POLICY_DESCRIPTION,
@@ -63,6 +65,7 @@ from passgate.core.policy._graph_write import (
     POLICY_MIGRATION_STATE,
     REFUSE_FLAGGED,
     _policy_to_graph,
+    answered_empty,
     metadata_rules_to_graph,
     passkey_types_to_graph,
     to_graph,
@@ -91,6 +94,7 @@ from passgate.core.policy.model import (
 )
 
 __all__ = [
+    "ANSWERED_EMPTY",
     "CERTIFICATION_LEVEL_NAMES",
     "METADATA_RULES",
     "METHOD_IDS",
@@ -98,6 +102,7 @@ __all__ = [
     "POLICY_DISPLAY_NAME",
     "POLICY_MIGRATION_STATE",
     "REFUSE_FLAGGED",
+    "answered_empty",
     "apply_method_patch",
     "apply_patch",
     "metadata_rules_to_graph",
@@ -263,14 +268,14 @@ def _patch_tap(current: TemporaryAccessPassConfiguration,
 
 def _patch_policy(current: AuthenticationMethodsPolicy, raw: Mapping[str, Any]) -> AuthenticationMethodsPolicy:
     body = _object(raw, "", "authenticationMethodsPolicy", _POLICY_KEYS, _POLICY_TYPES)
+    now = _policy_to_graph(current)
     for name in body:
-        if name in _POLICY_NOT_SUPPORTED:
+        if name in _POLICY_NOT_SUPPORTED and not (name in ANSWERED_EMPTY and body[name] == now[name]):
             raise PolicyValidationError(
                 f"{name}: Passgate doesn't support this setting. To send people to add a passkey after they sign "
                 "in, set isRegistrationRequired on an include target of the Fido2 configuration"
                 if name == "registrationEnforcement" else f"{name}: Passgate doesn't support this setting",
                 target=name, code=NOT_SUPPORTED)
-    now = _policy_to_graph(current)
     for name in _POLICY_READ_ONLY:
         if name in body and body[name] != now[name]:
             hint = ("; change a method with PATCH /policies/authenticationMethodsPolicy/"

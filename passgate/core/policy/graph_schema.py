@@ -157,12 +157,15 @@ def _policy(*, read: bool) -> js.Schema:
         "lastModifiedDateTime": js.nullable(js.DATETIME), "policyVersion": js.STRING,
         "policyMigrationState": js.string(enum=[g.POLICY_MIGRATION_STATE]),
         "authenticationMethodConfigurations": js.array(js.ref(CONFIGURATION)),
+        **{name: {"const": value, "description": "Not implemented by Passgate: always this value."}
+           for name, value in g.answered_empty().items()},
     }
     if read:
         return js.obj({**_READ_ANNOTATIONS, **props}, required=props, title=POLICY)
     return js.obj(props, odata_types=g._POLICY_TYPES, context_annotations=True, title=f"{POLICY} (update)",
-                  description="Every property is read-only and accepted only as a GET answers it; Graph's "
-                              "registrationEnforcement and the beta-only settings are refused (notSupported).")
+                  description="Every property is read-only and accepted only as a GET answers it (Graph's "
+                              "registrationEnforcement and reconfirmationInDays too: Passgate implements neither); "
+                              "the beta-only settings are refused (notSupported).")
 
 
 def schemas() -> dict[str, js.Schema]:

@@ -39,14 +39,33 @@ OATH_TYPE = "#microsoft.graph.softwareOathAuthenticationMethod"
 TAP_TYPE = "#microsoft.graph.temporaryAccessPassAuthenticationMethod"
 _RESOURCES = {"fido2AuthenticationMethod": FIDO2_METHOD, "softwareOathAuthenticationMethod": SOFTWARE_OATH_METHOD,
               "temporaryAccessPassAuthenticationMethod": TAP_METHOD}
+# A method's last use is Graph beta's lastUsedDateTime: answers carry it on /beta, and on /v1.0 (where Graph has no
+# such property) as the instance annotation @passgate.lastUsedDateTime.
+LAST_USED = "lastUsedDateTime"
+LAST_USED_ANNOTATION = "@passgate.lastUsedDateTime"
+_LAST_USED_SCHEMA = js.nullable(js.DATETIME)
 for _name, _resource in _RESOURCES.items():
-    register_schema(_name, _resource.json_schema("read", closed=True))
+    _schema = _resource.json_schema("read", closed=True)
+    if _resource is not TAP_METHOD:
+        _schema["properties"][LAST_USED] = {**_LAST_USED_SCHEMA, "description": "/beta answers only: when it was "
+                                                                                "last used (UTC), or null."}
+        _schema["properties"][LAST_USED_ANNOTATION] = {**_LAST_USED_SCHEMA, "description": "/v1.0 answers only: "
+                                                       "when it was last used (UTC), or null."}
+    register_schema(_name, _schema)
 register_schema("fido2AuthenticationMethod.create", FIDO2_METHOD.json_schema("create"))
 register_schema("temporaryAccessPassAuthenticationMethod.create", TAP_METHOD.json_schema("create"))
 register_schema("authenticationMethod", js.one_of(_RESOURCES, title="microsoft.graph.authenticationMethod",
                                                   description="Told apart by @odata.type."))
+# Graph's webauthnAuthenticatorSelectionCriteria: no residentKey (WebAuthn takes requireResidentKey: true as a
+# required one), and authenticatorAttachment null: any authenticator may be used.
+_GRAPH_SELECTION = js.obj({"authenticatorAttachment": {"type": "null"}, "requireResidentKey": {"const": True},
+                           "userVerification": CREATION_OPTIONS_SCHEMA["properties"]["authenticatorSelection"][
+                               "properties"]["userVerification"]},
+                          required=["authenticatorAttachment", "requireResidentKey", "userVerification"])
+_GRAPH_CREATION_OPTIONS = {**CREATION_OPTIONS_SCHEMA, "properties": {
+    **CREATION_OPTIONS_SCHEMA["properties"], "authenticatorSelection": _GRAPH_SELECTION}}
 register_schema("webauthnCredentialCreationOptions", js.obj(
-    {"@odata.context": js.STRING, "challengeTimeoutDateTime": js.DATETIME, "publicKey": CREATION_OPTIONS_SCHEMA},
+    {"@odata.context": js.STRING, "challengeTimeoutDateTime": js.DATETIME, "publicKey": _GRAPH_CREATION_OPTIONS},
     required=["@odata.context", "challengeTimeoutDateTime", "publicKey"], title="webauthnCredentialCreationOptions"))
 for _name in (*_RESOURCES, "authenticationMethod"):
     register_schema(f"{_name}.collection", js.obj({"@odata.context": js.STRING, "value": js.array(js.ref(_name))},
@@ -65,11 +84,17 @@ def _when(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
-def fido2_json(p: Passkey) -> dict[str, Any]:
+def _last_used(call: Call) -> str:
+    return LAST_USED if call.version == "beta" else LAST_USED_ANNOTATION
+
+
+def fido2_json(p: Passkey, call: Call) -> dict[str, Any]:
+    """``passkeyType``: synced when the credential is backup eligible (BE=1), else device-bound."""
     return {"@odata.type": FIDO2_TYPE, "id": str(p.id), "displayName": p.display_name,
-            "createdDateTime": _when(p.created_at), "lastUsedDateTime": _when(p.last_used_at),
+            "createdDateTime": _when(p.created_at), _last_used(call): _when(p.last_used_at),
             "aaGuid": str(p.aaguid), "model": graph_model(p),
-            "attestationCertificates": list(p.attestation_certificates), "attestationLevel": p.attestation_level}
+            "attestationCertificates": list(p.attestation_certificates), "attestationLevel": p.attestation_level,
+            "passkeyType": "synced" if p.backup_eligible else "deviceBound"}
 
 
 def graph_model(p: Passkey) -> str | None:
@@ -78,9 +103,9 @@ def graph_model(p: Passkey) -> str | None:
     return p.model_name or (entry.name if entry else None)
 
 
-def oath_json(m: SoftwareOathMethod) -> dict[str, Any]:
+def oath_json(m: SoftwareOathMethod, call: Call) -> dict[str, Any]:
     return {"@odata.type": OATH_TYPE, "id": str(m.id), "secretKey": None,
-            "createdDateTime": _when(m.created_at), "lastUsedDateTime": _when(m.last_used_at)}
+            "createdDateTime": _when(m.created_at), _last_used(call): _when(m.last_used_at)}
 
 
 def tap_json(t: TemporaryAccessPass, plain: str | None = None) -> dict[str, Any]:
@@ -142,9 +167,9 @@ def _collection(call: Call, fragment: str, items: list[dict[str, Any]]) -> Respo
     return Response({"@odata.context": call.metadata(fragment), "value": items})
 
 
-def _methods(user: User) -> list[dict[str, Any]]:
-    return ([fido2_json(p) for p in user.passkeys.all()]
-            + [oath_json(m) for m in user.software_oath_methods.filter(is_verified=True)]
+def _methods(user: User, call: Call) -> list[dict[str, Any]]:
+    return ([fido2_json(p, call) for p in user.passkeys.all()]
+            + [oath_json(m, call) for m in user.software_oath_methods.filter(is_verified=True)]
             + [tap_json(t) for t in user.temporary_access_passes.all()])
 
 
@@ -163,7 +188,7 @@ U = "/users/{user-id}/authentication"
 def methods_list(call: Call, user_id: str) -> Response:
     _no_query_options(call)
     user = _user(user_id)
-    return _collection(call, f"users('{user.pk}')/authentication/methods", _methods(user))
+    return _collection(call, f"users('{user.pk}')/authentication/methods", _methods(user, call))
 
 
 @endpoint("GET", U + "/fido2Methods", operation="methods.read", tag="authentication",
@@ -172,7 +197,7 @@ def fido2_list(call: Call, user_id: str) -> Response:
     _no_query_options(call)
     user = _user(user_id)
     return _collection(call, f"users('{user.pk}')/authentication/fido2Methods",
-                       [fido2_json(p) for p in user.passkeys.all()])
+                       [fido2_json(p, call) for p in user.passkeys.all()])
 
 
 @endpoint("GET", U + "/fido2Methods/{fido2AuthenticationMethod-id}", operation="methods.read",
@@ -182,7 +207,7 @@ def fido2_get(call: Call, user_id: str, fido2_authentication_method_id: str) -> 
     user = _user(user_id)
     passkey = _one(user.passkeys, fido2_authentication_method_id)
     return Response({"@odata.context": call.metadata(f"users('{user.pk}')/authentication/fido2Methods/$entity"),
-                     **fido2_json(passkey)})
+                     **fido2_json(passkey, call)})
 
 
 @endpoint("DELETE", U + "/fido2Methods/{fido2AuthenticationMethod-id}", operation="methods.write",
@@ -201,6 +226,9 @@ def _creation_options(call: Call, user_id: str, minutes: int) -> Response:
     user = _user(user_id)
     _write(call, user)
     options, expires = services.passkey_provision_begin(user=user, actor=call.actor, timeout_minutes=minutes)
+    selection = options["authenticatorSelection"]
+    options["authenticatorSelection"] = {"authenticatorAttachment": None, "requireResidentKey": True,
+                                         "userVerification": selection["userVerification"]}
     return Response({"@odata.context": call.metadata("microsoft.graph.webauthnCredentialCreationOptions"),
                      "challengeTimeoutDateTime": _when(expires), "publicKey": options})
 
@@ -247,7 +275,7 @@ def fido2_create(call: Call, user_id: str) -> Response:
                                                   display_name=body.get("displayName"),  # type: ignore[arg-type]
                                                   context=call.context)
     return Response({"@odata.context": call.metadata(f"users('{user.pk}')/authentication/fido2Methods/$entity"),
-                     **fido2_json(passkey)}, status=201)
+                     **fido2_json(passkey, call)}, status=201)
 
 
 @endpoint("GET", U + "/softwareOathMethods", operation="methods.read", tag="authentication",
@@ -256,7 +284,7 @@ def oath_list(call: Call, user_id: str) -> Response:
     _no_query_options(call)
     user = _user(user_id)
     return _collection(call, f"users('{user.pk}')/authentication/softwareOathMethods",
-                       [oath_json(m) for m in user.software_oath_methods.filter(is_verified=True)])
+                       [oath_json(m, call) for m in user.software_oath_methods.filter(is_verified=True)])
 
 
 @endpoint("GET", U + "/softwareOathMethods/{softwareOathAuthenticationMethod-id}", operation="methods.read",
@@ -266,7 +294,8 @@ def oath_get(call: Call, user_id: str, software_oath_authentication_method_id: s
     _no_query_options(call)
     user = _user(user_id)
     method = _one(user.software_oath_methods.filter(is_verified=True), software_oath_authentication_method_id)
-    return Response(oath_json(method))
+    return Response({"@odata.context": call.metadata(
+        f"users('{user.pk}')/authentication/softwareOathMethods/$entity"), **oath_json(method, call)})
 
 
 @endpoint("DELETE", U + "/softwareOathMethods/{softwareOathAuthenticationMethod-id}", operation="methods.write",
@@ -297,7 +326,9 @@ def tap_list(call: Call, user_id: str) -> Response:
 def tap_get(call: Call, user_id: str, temporary_access_pass_authentication_method_id: str) -> Response:
     _no_query_options(call)
     user = _user(user_id)
-    return Response(tap_json(_one(user.temporary_access_passes, temporary_access_pass_authentication_method_id)))
+    tap = _one(user.temporary_access_passes, temporary_access_pass_authentication_method_id)
+    return Response({"@odata.context": call.metadata(
+        f"users('{user.pk}')/authentication/temporaryAccessPassMethods/$entity"), **tap_json(tap)})
 
 
 @endpoint("POST", U + "/temporaryAccessPassMethods", operation="methods.write", tag="authentication",
@@ -347,21 +378,23 @@ def _me_endpoint(method: str, route: str, summary: str, responses: dict[int, str
 @_me_endpoint("GET", "/methods", "List my authentication methods", {200: "authenticationMethod.collection"})
 def me_methods(call: Call) -> Response:
     _no_query_options(call)
-    return _collection(call, "users('me')/authentication/methods", _methods(_me(call)))
+    return _collection(call, "users('me')/authentication/methods", _methods(_me(call), call))
 
 
 @_me_endpoint("GET", "/fido2Methods", "List my passkeys", {200: "fido2AuthenticationMethod.collection"})
 def me_fido2_list(call: Call) -> Response:
     _no_query_options(call)
     return _collection(call, "users('me')/authentication/fido2Methods",
-                       [fido2_json(p) for p in _me(call).passkeys.all()])
+                       [fido2_json(p, call) for p in _me(call).passkeys.all()])
 
 
 @_me_endpoint("GET", "/fido2Methods/{fido2AuthenticationMethod-id}", "Get my passkey",
               {200: "fido2AuthenticationMethod"})
 def me_fido2_get(call: Call, fido2_authentication_method_id: str) -> Response:
     _no_query_options(call)
-    return Response(fido2_json(_one(_me(call).passkeys, fido2_authentication_method_id)))
+    passkey = _one(_me(call).passkeys, fido2_authentication_method_id)
+    return Response({"@odata.context": call.metadata("users('me')/authentication/fido2Methods/$entity"),
+                     **fido2_json(passkey, call)})
 
 
 @_me_endpoint("DELETE", "/fido2Methods/{fido2AuthenticationMethod-id}", "Delete my passkey", {204: None})
@@ -379,7 +412,7 @@ def me_fido2_delete(call: Call, fido2_authentication_method_id: str) -> Response
 def me_oath_list(call: Call) -> Response:
     _no_query_options(call)
     return _collection(call, "users('me')/authentication/softwareOathMethods",
-                       [oath_json(m) for m in _me(call).software_oath_methods.filter(is_verified=True)])
+                       [oath_json(m, call) for m in _me(call).software_oath_methods.filter(is_verified=True)])
 
 
 @_me_endpoint("DELETE", "/softwareOathMethods/{softwareOathAuthenticationMethod-id}", "Delete my authenticator app",
