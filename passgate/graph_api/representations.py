@@ -28,11 +28,12 @@ def user_json(user: User, select: tuple[str, ...] = (), *, with_type: bool = Fal
 
 
 def group_json(group: SecurityGroup, select: tuple[str, ...] = ()) -> dict[str, Any]:
-    values: dict[str, Any] = {
+    values: dict[str, Any] = {prop.name: None if prop.nullable else [] for prop in GROUP.props}
+    values.update({
         "id": str(group.id), "createdDateTime": format_datetime(group.created_at),
         "description": group.description or None, "displayName": group.display_name, "groupTypes": [],
         "mail": None, "mailEnabled": False, "mailNickname": group.mail_nickname or None, "securityEnabled": True,
-    }
+    })
     return _pick(GROUP, values, select, False)
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from passgate.audit.models import AuditEvent, Category, Result, SignInEvent
 from passgate.audit.services import Actor, RequestContext, Target, audit_record
 from passgate.audit.signins import SignInError, signin_record
+from passgate.core.graph.organization import tenant_id
 from passgate.directory.models import DirectoryRole
 from tests.graph.conftest import ORIGIN, error_of
 
@@ -29,7 +30,8 @@ V1_PROPERTIES = {"id", "createdDateTime", "userDisplayName", "userPrincipalName"
                  "ipAddress", "clientAppUsed", "correlationId", "conditionalAccessStatus", "isInteractive",
                  "resourceDisplayName", "resourceId", "riskDetail", "riskLevelAggregated", "riskLevelDuringSignIn",
                  "riskState", "riskEventTypes", "riskEventTypes_v2", "status", "deviceDetail", "location",
-                 "appliedConditionalAccessPolicies"}
+                 "appliedConditionalAccessPolicies", "userAgent", "homeTenantId", "resourceTenantId",
+                 "servicePrincipalId", "servicePrincipalName", "authenticationAppDeviceDetails"}
 BETA_PROPERTIES = V1_PROPERTIES | {"authenticationDetails", "authenticationRequirement", "authenticationMethodsUsed"}
 ANNOTATIONS = {"@passgate.acr", "@passgate.amr", "@passgate.authenticationStrength", "@passgate.aaguid"}
 REPORT_ONLY = {"id": "11111111-1111-4111-8111-111111111111", "displayName": "Pilot: passkeys only",
@@ -83,6 +85,8 @@ def test_a_sign_in_as_graph_v1_and_beta(app_api: Any) -> None:
                     "riskLevelDuringSignIn": "none", "riskState": "none", "riskEventTypes": [],
                     "riskEventTypes_v2": []}
     assert item["createdDateTime"].endswith("Z") and len(item["createdDateTime"]) == 20
+    assert item["userAgent"] == CHROME and item["homeTenantId"] == item["resourceTenantId"] == tenant_id(ORIGIN)
+    assert item["servicePrincipalId"] is None and item["authenticationAppDeviceDetails"] is None
     assert item["status"] == {"errorCode": 0, "failureReason": None, "additionalDetails": None}
     assert item["deviceDetail"]["browser"] == "Chrome 124.0.6367"
     assert item["deviceDetail"]["operatingSystem"] == "Windows10"

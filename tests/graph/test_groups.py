@@ -96,8 +96,8 @@ def test_microsoft_365_groups_are_refused_clearly(api: Api) -> None:
     ({"securityEnabled": False}, "security groups: set securityEnabled to true"),
     ({"displayName": None}, "cannot be null"),
     ({"mailNickname": "with.dot"}, "mailNickname must be 1-64 ASCII characters"),
-    ({"visibility": "Private"}, "Property 'visibility' does not exist"),
-    ({"isAssignableToRole": True}, "Property 'isAssignableToRole' does not exist"),
+    ({"visibility": "Private"}, "Property 'visibility' is not supported by Passgate"),
+    ({"isAssignableToRole": True}, "Property 'isAssignableToRole' is not supported by Passgate"),
     ({"members@odata.bind": ["https://evil.example/v1.0/directoryObjects/" + str(uuid.uuid4())]},
      "Invalid 'members@odata.bind' value"),
 ])

@@ -44,12 +44,21 @@ pytestmark = pytest.mark.django_db
 DEFAULT_ONLY = {
     "user": {"businessPhones", "displayName", "givenName", "id", "jobTitle", "mail", "mobilePhone", "officeLocation",
              "preferredLanguage", "surname", "userPrincipalName"},
+    "group": {"classification", "createdDateTime", "deletedDateTime", "description", "displayName",
+              "expirationDateTime", "groupTypes", "id", "isAssignableToRole", "mail", "mailEnabled", "mailNickname",
+              "membershipRule", "membershipRuleProcessingState", "onPremisesDomainName", "onPremisesLastSyncDateTime",
+              "onPremisesNetBiosName", "onPremisesProvisioningErrors", "onPremisesSamAccountName",
+              "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "preferredDataLocation", "preferredLanguage",
+              "proxyAddresses", "renewedDateTime", "resourceBehaviorOptions", "resourceProvisioningOptions",
+              "securityEnabled", "securityIdentifier", "serviceProvisioningErrors", "theme", "visibility"},
 }
 # Properties an answer may leave out, each with its reason. Keep this short: a property Passgate does not keep is
 # answered with Graph's empty value (docs/graph-api.md, "Properties answered empty"), not left out.
 MAY_OMIT: dict[str, set[str]] = {
     # only in a POST body: the credential a provisioning tool made (Graph never returns it)
     "fido2AuthenticationMethod": {"publicKeyCredential"},
+    # Graph returns it only on $select (unifiedRoleAssignment page)
+    "unifiedRoleAssignment": {"principalOrganizationId"},
 }
 
 # The Graph type each response schema carries (a collection's items, or the entity itself).

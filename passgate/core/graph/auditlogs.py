@@ -263,6 +263,13 @@ _SIGN_IN_PROPS: tuple[Prop, ...] = (
     _p("appliedConditionalAccessPolicies", Kind.OBJECT_LIST,
        "Each Conditional Access policy evaluated, with its result; [] for callers that may not read Conditional "
        "Access policies.", schema=js.array(APPLIED_POLICY)),
+    _p("userAgent", Kind.STRING, "The browser's User-Agent header."),
+    _p("homeTenantId", Kind.STRING, "The organization's id (Passgate is one tenant)."),
+    _p("resourceTenantId", Kind.STRING, "The organization's id (Passgate is one tenant)."),
+    _p("servicePrincipalId", Kind.STRING, "Always null: people sign in, not service principals.", nullable=True),
+    _p("servicePrincipalName", Kind.STRING, "Always null: people sign in, not service principals.", nullable=True),
+    _p("authenticationAppDeviceDetails", Kind.OBJECT, "Always null: Microsoft Authenticator is not a Passgate "
+       "method.", nullable=True, schema=_NULL),
 )
 _SIGN_IN_BETA_PROPS: tuple[Prop, ...] = (
     _p("authenticationDetails", Kind.OBJECT_LIST, "Each authentication step: method, detail, time, result.",

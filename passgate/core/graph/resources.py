@@ -19,8 +19,9 @@ EQ_IN_NE_STARTSWITH = EQ_IN_NE | {"startswith"}
 
 
 def _unsupported(name: str, kind: Kind = Kind.STRING) -> Prop:
-    return Prop(name, kind, f"Not kept by Passgate (always {'[]' if kind is Kind.STRING_LIST else 'null'}).",
-                create=Write.UNSUPPORTED, nullable=kind is not Kind.STRING_LIST)
+    listed = kind in (Kind.STRING_LIST, Kind.OBJECT_LIST)
+    return Prop(name, kind, f"Not kept by Passgate (always {'[]' if listed else 'null'}).",
+                create=Write.UNSUPPORTED, nullable=not listed)
 
 
 USER = Resource(
@@ -86,6 +87,19 @@ GROUP = Resource(
         Prop("securityEnabled", Kind.BOOLEAN, "Always true: every Passgate group is a security group.",
              create=Write.REQUIRED, update=True, allowed=(True,),
              refusal="Passgate groups are security groups: set securityEnabled to true."),
+        # the rest of Graph's default properties (group resource page, "Returned by default")
+        *[_unsupported(name) for name in ("classification", "membershipRule", "membershipRuleProcessingState",
+                                          "onPremisesDomainName", "onPremisesNetBiosName",
+                                          "onPremisesSamAccountName", "onPremisesSecurityIdentifier",
+                                          "preferredDataLocation", "preferredLanguage", "securityIdentifier",
+                                          "theme", "visibility")],
+        *[_unsupported(name, Kind.DATETIME) for name in ("deletedDateTime", "expirationDateTime",
+                                                         "onPremisesLastSyncDateTime", "renewedDateTime")],
+        *[_unsupported(name, Kind.BOOLEAN) for name in ("isAssignableToRole", "onPremisesSyncEnabled")],
+        *[_unsupported(name, Kind.STRING_LIST) for name in ("proxyAddresses", "resourceBehaviorOptions",
+                                                            "resourceProvisioningOptions")],
+        *[_unsupported(name, Kind.OBJECT_LIST) for name in ("onPremisesProvisioningErrors",
+                                                            "serviceProvisioningErrors")],
     ),
     binds_on_create=("members@odata.bind", "owners@odata.bind"),
     binds_on_update=("members@odata.bind",),

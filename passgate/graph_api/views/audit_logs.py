@@ -33,6 +33,7 @@ from passgate.core.graph.auditlogs import (
 )
 from passgate.core.graph.errors import GraphError
 from passgate.core.graph.odata import Query
+from passgate.core.graph.organization import tenant_id
 from passgate.core.graph.schema import Resource, format_datetime
 from passgate.graph_api.registry import Call, endpoint, register_schema
 from passgate.graph_api.representations import entity_context
@@ -77,9 +78,10 @@ def _sign_in_resource(call: Call) -> Resource:
     return SIGN_IN_BETA if call.version == "beta" else SIGN_IN
 
 
-def sign_in_json(event: SignInEvent, *, version: str, select: tuple[str, ...] = (), show_policies: bool = True,
-                 include_unknown_enum_members: bool = False) -> dict[str, Any]:
-    """A ``SignInEvent`` as Graph's ``signIn`` (v1.0, or beta with the authentication details)."""
+def sign_in_json(event: SignInEvent, *, version: str, tenant: str, select: tuple[str, ...] = (),
+                 show_policies: bool = True, include_unknown_enum_members: bool = False) -> dict[str, Any]:
+    """A ``SignInEvent`` as Graph's ``signIn`` (v1.0, or beta with the authentication details); ``tenant`` is
+    the organization's id (home and resource tenant: Passgate is one tenant)."""
     policies = [{
         "id": p["id"], "displayName": p["displayName"], "enforcedGrantControls": p["enforcedGrantControls"],
         "enforcedSessionControls": p["enforcedSessionControls"],
@@ -104,6 +106,9 @@ def sign_in_json(event: SignInEvent, *, version: str, select: tuple[str, ...] = 
                                       display_name=event.device_display_name, trust_type=event.device_trust_type),
         "location": dict(EMPTY_LOCATION),
         "appliedConditionalAccessPolicies": policies,
+        "userAgent": event.user_agent, "homeTenantId": tenant, "resourceTenantId": tenant,
+        # people sign in, not service principals; Microsoft Authenticator is not a Passgate method
+        "servicePrincipalId": None, "servicePrincipalName": None, "authenticationAppDeviceDetails": None,
     }
     if version == "beta":
         values.update({"authenticationDetails": event.authentication_details,
@@ -116,7 +121,8 @@ def sign_in_json(event: SignInEvent, *, version: str, select: tuple[str, ...] = 
 
 
 def _sign_in_options(call: Call) -> dict[str, Any]:
-    return {"version": call.version, "show_policies": authz.allowed(call.caller, "access.read"),
+    return {"version": call.version, "tenant": tenant_id(call.origin),
+            "show_policies": authz.allowed(call.caller, "access.read"),
             "include_unknown_enum_members": prefers_unknown_enum_members(
                 str(call.request.META.get("HTTP_PREFER", "")))}
 
