@@ -14,6 +14,7 @@ from passgate.apps.services import OidcRegistration, TokenRequestRejected, app_c
 from passgate.audit.models import AuditEvent
 from passgate.audit.services import Actor
 from passgate.core.graph.applications import GRAPH_APP_ROLE_IDS, GRAPH_RESOURCE_APP_ID
+from passgate.core.graph.applications_empty import EMPTY_VALUES
 from passgate.core.graph.authz import Permission
 from passgate.directory.models import DirectoryRole
 from tests.graph.conftest import ORIGIN, Api, error_of
@@ -27,7 +28,8 @@ GROUP_READ_ALL = "5b567255-7703-4780-807c-7be8301ae99b"
 APP_KEYS = {"id", "appId", "displayName", "createdDateTime", "signInAudience", "isFallbackPublicClient", "web", "spa",
             "publicClient", "passwordCredentials", "keyCredentials", "requiredResourceAccess",
             "@passgate.postLogoutRedirectUris", "@passgate.tokenEndpointAuthMethod", "@passgate.jwks",
-            "@passgate.allowedScopes", "@passgate.idTokenSignedResponseAlg", "@passgate.requirePkce"}
+            "@passgate.allowedScopes", "@passgate.idTokenSignedResponseAlg", "@passgate.requirePkce",
+            *EMPTY_VALUES}
 
 
 @pytest.fixture
@@ -69,7 +71,9 @@ def test_a_confidential_web_app_as_graph_shows_it(api: Api) -> None:
     assert body["signInAudience"] == "AzureADMyOrg" and body["isFallbackPublicClient"] is False
     assert body["web"] == {"homePageUrl": None, "logoutUrl": None, "redirectUris": ["https://wiki.contoso.test/cb"],
                            "implicitGrantSettings": {"enableAccessTokenIssuance": False,
-                                                     "enableIdTokenIssuance": False}}
+                                                     "enableIdTokenIssuance": False}, "redirectUriSettings": []}
+    assert body["identifierUris"] == [] and body["api"]["oauth2PermissionScopes"] == [] and body["tags"] == []
+    assert body["info"]["logoUrl"] is None and body["oauth2RequirePostResponse"] is False
     assert body["spa"] == {"redirectUris": []} and body["publicClient"] == {"redirectUris": []}
     assert body["passwordCredentials"] == [{
         "customKeyIdentifier": None, "displayName": None, "endDateTime": None, "hint": secret[:3],
@@ -222,7 +226,10 @@ def test_create_a_public_client(api: Api) -> None:
     ({"displayName": "A", "web": {"redirectUris": ["https://a.test/cb"],
                                   "implicitGrantSettings": {"enableIdTokenIssuance": True}}},
      "web.implicitGrantSettings.enableIdTokenIssuance", "implicit flow"),
-    ({"displayName": "A", "web": {"redirectUriSettings": []}}, "web.redirectUriSettings", "does not exist"),
+    ({"displayName": "A", "web": {"redirectUriSettings": [{"uri": "https://a.test/cb"}]}}, "web.redirectUriSettings",
+     "must be empty"),
+    ({"displayName": "A", "web": {"redirectUriSetting": []}}, "web.redirectUriSetting", "does not exist"),
+    ({"displayName": "A", "info": {"logoUrl": "https://a.test/logo.png"}}, "info", "not supported"),
     ({"displayName": "A", "spa": {"redirectUris": ["https://a.test/"]}}, "spa.redirectUris", "public client"),
     ({"displayName": "A", "web": {"redirectUris": ["https://a.test/cb"]},
       "publicClient": {"redirectUris": ["http://localhost/cb"]}}, "publicClient.redirectUris", "not both"),

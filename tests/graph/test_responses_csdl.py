@@ -27,6 +27,7 @@ from django.test import Client
 
 from passgate.access.services import strength_create
 from passgate.audit.services import Actor
+from passgate.core.graph.applications import UNSUPPORTED
 from passgate.directory.models import SecurityGroup, User
 from passgate.directory.services import group_add_member
 from passgate.graph_api.openapi import build_document
@@ -176,3 +177,32 @@ def test_every_v1_answer_is_a_graph_v1_resource(client: Any, make_user: Any) -> 
     assert checked > 60
     assert not checker.errors, "\n".join([f"{len(checker.errors)} mismatches with Graph's v1.0 CSDL:",
                                           *checker.errors])
+
+
+def test_the_empty_values_answered_can_be_sent_back(app_api: Any, make_user: Any) -> None:
+    """A client that GETs, changes one thing and PATCHes the rest back is not refused for what Passgate answers
+    empty; a value that is not empty still is (notSupported)."""
+    ids = _objects(make_user)
+    api = app_api(*PERMISSIONS)
+    app_path = f"/v1.0/applications/{ids['app']}"
+    app = api.get(app_path).json()
+    back = {name: app[name] for name in sorted(UNSUPPORTED)}
+    assert api.patch(app_path, {**back, "web": app["web"], "displayName": "Wiki 2"}).status_code == 204
+    assert api.patch(app_path, {"tags": ["x"]}).status_code == 400
+
+    ca_path = f"/v1.0/identity/conditionalAccess/policies/{ids['capolicy']}"
+    policy = api.get(ca_path).json()
+    writable = {k: v for k, v in policy.items() if k not in ("id", "createdDateTime", "modifiedDateTime",
+                                                             "templateId", "deletedDateTime", "@odata.context")}
+    assert api.patch(ca_path, {**writable, "displayName": "Renamed"}).status_code == 204
+    assert api.patch(ca_path, {"conditions": {"signInRiskLevels": ["high"]}}).status_code == 400
+
+    policy_path = "/v1.0/policies/authenticationMethodsPolicy"
+    methods_policy = api.get(policy_path).json()
+    assert api.patch(policy_path, methods_policy).status_code == 204
+    campaign = methods_policy["registrationEnforcement"]["authenticationMethodsRegistrationCampaign"]
+    changed = {"registrationEnforcement": {"authenticationMethodsRegistrationCampaign": {**campaign,
+                                                                                         "state": "enabled"}}}
+    refused = api.patch(policy_path, changed)
+    assert refused.status_code == 400 and "doesn't support" in refused.json()["error"]["message"]
+    assert api.patch(policy_path, {"reconfirmationInDays": 30}).status_code == 400

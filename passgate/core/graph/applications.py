@@ -35,6 +35,7 @@ from typing import Any, Final, Literal
 from passgate.core import oidc as rules
 from passgate.core.errors import InvalidInput
 from passgate.core.graph import jsonschema as js
+from passgate.core.graph.applications_empty import empty_prop, empty_schema, empty_value
 from passgate.core.graph.authz import Permission
 from passgate.core.graph.errors import GraphCode, GraphError
 from passgate.core.graph.schema import Kind, Prop, Resource, Write
@@ -83,6 +84,7 @@ UNSUPPORTED: Final = frozenset({
     "oauth2RequirePostResponse", "optionalClaims", "parentalControlSettings", "publisherDomain",
     "requestSignatureVerification", "samlMetadataUrl", "serviceManagementReference",
     "servicePrincipalLockConfiguration", "tags", "tokenEncryptionKeyId", "uniqueName", "verifiedPublisher",
+    "createdByAppId", "isDisabled", "managerApplications",
 })
 EQ = frozenset({"eq"})
 CREDENTIAL_SET_BY_PASSGATE: Final = ("endDateTime", "startDateTime", "keyId", "hint", "secretText",
@@ -98,11 +100,13 @@ _GRANTS = ("enableAccessTokenIssuance", "enableIdTokenIssuance")
 WEB_SCHEMA = js.obj({
     "homePageUrl": _NULL, "logoutUrl": _NULL, "redirectUris": _URIS,
     "implicitGrantSettings": js.obj({name: {"type": "boolean", "const": False} for name in _GRANTS},
-                                    required=_GRANTS, title="microsoft.graph.implicitGrantSettings")},
-    required=("homePageUrl", "logoutUrl", "redirectUris", "implicitGrantSettings"),
+                                    required=_GRANTS, title="microsoft.graph.implicitGrantSettings"),
+    "redirectUriSettings": js.array(js.ANY, max_items=0)},
+    required=("homePageUrl", "logoutUrl", "redirectUris", "implicitGrantSettings", "redirectUriSettings"),
     title="microsoft.graph.webApplication")
 WEB_INPUT = js.obj({
     "homePageUrl": _NULL, "logoutUrl": _NULL, "redirectUris": js.nullable(_URIS),
+    "redirectUriSettings": js.nullable(js.array(js.ANY, max_items=0)),
     "implicitGrantSettings": js.nullable(js.obj({name: _FALSE_OR_NULL for name in _GRANTS},
                                                 title="microsoft.graph.implicitGrantSettings"))},
     title="microsoft.graph.webApplication")
@@ -172,6 +176,7 @@ APPLICATION = Resource(
              "(resourceAppId 00000003-0000-0000-c000-000000000000, type Role). Setting them needs a Global "
              "Administrator.", create=Write.OPTIONAL, update=True, schema=js.array(RESOURCE_ACCESS_SCHEMA, max_items=1),
              input_schema=js.nullable(js.array(RESOURCE_ACCESS_INPUT))),
+        *[empty_prop(name) for name in sorted(UNSUPPORTED)],
     ),
 )
 
@@ -196,7 +201,7 @@ ANNOTATION_SCHEMAS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
 # What the readers take besides the declared properties: null for what is optional, Graph properties Passgate does
 # not keep when empty, and OData control information of a GET body sent back (ignored).
 _EMPTY = {"anyOf": [{"type": "null"}, {"const": ""}, js.array(js.ANY, max_items=0), js.obj({})],
-          "description": "Not kept by Passgate: accepted only when null or empty."}
+          "description": "Not kept by Passgate: accepted only when null, empty, or as a GET answers it."}
 
 
 def application_schema(mode: Literal["read", "create", "update"]) -> js.Schema:
@@ -214,7 +219,8 @@ def application_schema(mode: Literal["read", "create", "update"]) -> js.Schema:
     for name in (AUTH_METHOD, ID_TOKEN_ALG):
         props[name] = js.nullable(js.string(description=props[name]["description"]))
     props[SCOPES]["items"] = js.STRING
-    props.update({name: dict(_EMPTY) for name in sorted(UNSUPPORTED)})
+    props.update({name: {"anyOf": [dict(_EMPTY), empty_schema(name)], "description": _EMPTY["description"]}
+                  for name in sorted(UNSUPPORTED)})
     schema["patternProperties"] = {r"^@odata\.": js.ANY}
     return schema
 
@@ -309,10 +315,13 @@ def _unknown(target: str, name: str, known: tuple[str, ...]) -> ApplicationPrope
 
 def _web(value: object) -> tuple[str, ...]:
     obj = _object(value, "web")
-    known = ("redirectUris", "logoutUrl", "homePageUrl", "implicitGrantSettings")
+    known = ("redirectUris", "logoutUrl", "homePageUrl", "implicitGrantSettings", "redirectUriSettings")
     for name in obj:
         if name not in known:
             raise _unknown("web", name, known)
+    if obj.get("redirectUriSettings") not in (None, []):
+        raise _bad("web.redirectUriSettings", "'web.redirectUriSettings' must be empty: Passgate keeps redirect "
+                   "URIs in web.redirectUris only.")
     _only_null(obj, "logoutUrl", "web", "Passgate has no front-channel logout. Where apps may send people after "
                f"signing out are {POST_LOGOUT}.")
     _only_null(obj, "homePageUrl", "web", "Passgate does not keep a home page for apps.")
@@ -535,7 +544,7 @@ def _other(name: str, value: object) -> None:
     elif name in _READ_ONLY:
         raise _bad(name, f"Property '{name}' is read-only and cannot be set.")
     elif name in UNSUPPORTED:
-        if not _empty(value):
+        if not _empty(value) and value != empty_value(name):  # null, empty, or as a GET answers it
             raise _bad(name, f"Property '{name}' is not supported by Passgate (send null or leave it out).")
     elif name.startswith("@passgate."):
         raise _bad(name, f"Unknown annotation '{name}'; Passgate's are {', '.join(ANNOTATIONS)}.")

@@ -41,6 +41,7 @@ from passgate.core.graph.applications import (
     REQUIRE_PKCE,
     SCOPES,
     SIGN_IN_AUDIENCE,
+    UNSUPPORTED,
     ApplicationInput,
     ApplicationPropertyError,
     application_schema,
@@ -49,6 +50,7 @@ from passgate.core.graph.applications import (
     read_password_credential,
     required_resource_access,
 )
+from passgate.core.graph.applications_empty import empty_value
 from passgate.core.graph.errors import GraphError
 from passgate.core.graph.schema import format_datetime
 from passgate.graph_api.registry import Call, endpoint, register_resource, register_schema
@@ -92,12 +94,14 @@ def application_json(app: AppRegistration, select: tuple[str, ...] = (), *,
         "isFallbackPublicClient": public,
         "web": {"homePageUrl": None, "logoutUrl": None,
                 "redirectUris": list(app.redirect_uris) if confidential_oidc else [],
-                "implicitGrantSettings": {"enableAccessTokenIssuance": False, "enableIdTokenIssuance": False}},
+                "implicitGrantSettings": {"enableAccessTokenIssuance": False, "enableIdTokenIssuance": False},
+                "redirectUriSettings": []},
         "spa": {"redirectUris": []},
         "publicClient": {"redirectUris": list(app.redirect_uris) if public else []},
         "passwordCredentials": [credential_json(app, secret)] if app.has_secret else [],
         "keyCredentials": [],
         "requiredResourceAccess": required_resource_access(app.permissions),
+        **{name: empty_value(name) for name in sorted(UNSUPPORTED)},  # Graph's empty values
     }
     out = {name: values[name] for name in (select or APPLICATION.default_select)}
     if not select:
