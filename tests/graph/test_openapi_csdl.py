@@ -24,8 +24,9 @@ EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 JSON_TYPES = {"Edm.String": "string", "Edm.Guid": "string", "Edm.DateTimeOffset": "string", "Edm.Boolean": "boolean",
               "Edm.Int32": "integer", "Edm.Int64": "integer", "Edm.Binary": "string"}
 
-# Graph beta properties Passgate also has on v1.0: a method's last use (shown in the admin centre), and Conditional
-# Access conditions the parser accepts only when empty so that a beta client's GET body can be sent back.
+# Graph beta properties in the schemas: a method's last use (answered on /beta; /v1.0 answers carry
+# @passgate.lastUsedDateTime instead), and Conditional Access conditions the parser accepts only when empty so that a
+# beta client's GET body can be sent back.
 BETA_ONLY = {"fido2AuthenticationMethod": {"lastUsedDateTime"},
              "softwareOathAuthenticationMethod": {"lastUsedDateTime"},
              "conditionalAccessConditionSet": {"agentIdRiskLevels", "deviceStates", "times"},

@@ -60,6 +60,12 @@ MAY_OMIT: dict[str, set[str]] = {
     "fido2AuthenticationMethod": {"publicKeyCredential"},
     # Graph returns it only on $select (unifiedRoleAssignment page)
     "unifiedRoleAssignment": {"principalOrganizationId"},
+    # Windows Hello for Business PIN and biometric settings: Passgate keeps none (ADR 0007, only "Use security keys
+    # for sign-in"); all are Nullable="false", so any value answered would claim a PIN policy nobody applies.
+    "deviceEnrollmentWindowsHelloForBusinessConfiguration": {
+        "enhancedBiometricsState", "pinExpirationInDays", "pinLowercaseCharactersUsage", "pinMaximumLength",
+        "pinMinimumLength", "pinPreviousBlockCount", "pinSpecialCharactersUsage", "pinUppercaseCharactersUsage",
+        "remotePassportEnabled", "securityDeviceRequired", "state", "unlockWithBiometricsEnabled"},
 }
 
 # The Graph type each response schema carries (a collection's items, or the entity itself).

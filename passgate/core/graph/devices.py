@@ -14,6 +14,12 @@ from passgate.core.graph.schema import Kind, Prop, Resource, Write
 EQ = frozenset({"eq"})
 EQ_STARTSWITH = frozenset({"eq", "startswith"})
 
+def _empty(name: str, kind: Kind) -> Prop:
+    listed = kind in (Kind.STRING_LIST, Kind.OBJECT_LIST)
+    return Prop(name, kind, f"Not kept by Passgate (always {'[]' if listed else 'null'}).", create=Write.UNSUPPORTED,
+                nullable=not listed)
+
+
 DEVICE = Resource(
     type_name="microsoft.graph.device", entity="Device", entity_set="devices",
     description="A computer joined to the directory, which people may sign in to with a security key.",
@@ -33,5 +39,16 @@ DEVICE = Resource(
              "minutes); null if it never has since it joined.", nullable=True),
         Prop("isManaged", Kind.BOOLEAN, "Always true: Passgate's agent applies the device's configuration."),
         Prop("isCompliant", Kind.BOOLEAN, "Always null: Passgate evaluates no compliance policy.", nullable=True),
+        # Graph's other device properties, which Passgate does not keep
+        *[_empty(name, Kind.STRING) for name in ("deviceCategory", "deviceMetadata", "deviceOwnership",
+                                                 "enrollmentProfileName", "enrollmentType", "managementType",
+                                                 "manufacturer", "mdmAppId", "model", "onPremisesSecurityIdentifier",
+                                                 "profileType")],
+        *[_empty(name, Kind.DATETIME) for name in ("deletedDateTime", "complianceExpirationDateTime",
+                                                   "onPremisesLastSyncDateTime")],
+        *[_empty(name, Kind.BOOLEAN) for name in ("isManagementRestricted", "isRooted", "onPremisesSyncEnabled")],
+        _empty("deviceVersion", Kind.INTEGER),
+        *[_empty(name, Kind.STRING_LIST) for name in ("physicalIds", "systemLabels")],
+        _empty("alternativeSecurityIds", Kind.OBJECT_LIST),
     ),
 )

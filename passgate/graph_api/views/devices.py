@@ -24,7 +24,8 @@ BY_ID = "/devices/{device-id}"
 
 
 def device_json(device: Device, select: tuple[str, ...] = ()) -> dict[str, Any]:
-    values: dict[str, Any] = {
+    values: dict[str, Any] = {prop.name: None if prop.nullable else [] for prop in DEVICE.props}
+    values.update({
         "id": str(device.id), "deviceId": str(device.device_id), "displayName": device.display_name,
         "accountEnabled": device.account_enabled, "operatingSystem": device.operating_system,
         "operatingSystemVersion": device.operating_system_version,
@@ -32,7 +33,7 @@ def device_json(device: Device, select: tuple[str, ...] = ()) -> dict[str, Any]:
         "registrationDateTime": format_datetime(device.registered_at),
         "approximateLastSignInDateTime": format_datetime(device.last_seen_at) if device.last_seen_at else None,
         "isManaged": True, "isCompliant": None,
-    }
+    })
     return {"@odata.type": DEVICE.odata_type, **{name: values[name] for name in (select or DEVICE.default_select)}}
 
 
