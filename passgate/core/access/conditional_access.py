@@ -366,6 +366,7 @@ def strength_delete_check(strength: AuthenticationStrength, policies: Sequence[C
 # ---------------------------------------------------------------------------------------------- Graph JSON
 
 _READ_ONLY: Final = ("id", "createdDateTime", "modifiedDateTime", "templateId", "deletedDateTime")
+_ALWAYS_NULL: Final = ("templateId", "deletedDateTime")
 _POLICY_KEYS: Final = frozenset({*_READ_ONLY, "displayName", "description", "state", "conditions", "grantControls",
                                  "sessionControls", "partialEnablementStrategy"})
 _POLICY_TYPES: Final = ("microsoft.graph.conditionalAccessPolicy",)
@@ -667,7 +668,8 @@ def ca_policy_apply_patch(policy: ConditionalAccessPolicy, patch: object, *, now
     _now(now)
     body = j.obj(patch, "", "conditionalAccessPolicy", _POLICY_KEYS, _POLICY_TYPES)
     for name in _READ_ONLY:
-        j.read_only(body, name, None, patch=True)
+        if not (name in _ALWAYS_NULL and body.get(name, 0) is None):  # a GET body's nulls may come back
+            j.read_only(body, name, None, patch=True)
     merged = j.merge(_writable(policy), body)
     return _policy_from(merged, policy_id=policy.id, created=policy.created, modified=now, strengths=strengths)
 

@@ -169,6 +169,8 @@ def _ca_policy(mode: str) -> js.Schema:
         props.update({name: {**schema, "description": _READ_ONLY} for name, schema in on_post.items()})
         return js.obj(props, required=["displayName", "state", "conditions", "grantControls"],
                       odata_types=ca._POLICY_TYPES, context_annotations=True, title=f"{CA_POLICY} (create)")
+    props.update({name: {**_NULL, "description": "Read-only: accepted on PATCH only as null."}
+                  for name in ca._ALWAYS_NULL})
     return js.obj(props, odata_types=ca._POLICY_TYPES, context_annotations=True, title=f"{CA_POLICY} (update)",
                   description="Objects merge into objects, arrays replace; the result must be a valid policy.")
 
