@@ -17,7 +17,7 @@ EQ_STARTSWITH = frozenset({"eq", "startswith"})
 def _empty(name: str, kind: Kind) -> Prop:
     listed = kind in (Kind.STRING_LIST, Kind.OBJECT_LIST)
     return Prop(name, kind, f"Not kept by Passgate (always {'[]' if listed else 'null'}).", create=Write.UNSUPPORTED,
-                nullable=not listed)
+                nullable=not listed, schema={"type": "array", "maxItems": 0} if kind is Kind.OBJECT_LIST else None)
 
 
 DEVICE = Resource(

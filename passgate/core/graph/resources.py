@@ -21,7 +21,8 @@ EQ_IN_NE_STARTSWITH = EQ_IN_NE | {"startswith"}
 def _unsupported(name: str, kind: Kind = Kind.STRING) -> Prop:
     listed = kind in (Kind.STRING_LIST, Kind.OBJECT_LIST)
     return Prop(name, kind, f"Not kept by Passgate (always {'[]' if listed else 'null'}).",
-                create=Write.UNSUPPORTED, nullable=not listed)
+                create=Write.UNSUPPORTED, nullable=not listed,
+                schema={"type": "array", "maxItems": 0} if kind is Kind.OBJECT_LIST else None)
 
 
 USER = Resource(
