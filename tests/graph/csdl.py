@@ -128,17 +128,19 @@ class Checker:
         self.errors.append(f"{path or '$'}: {message}")
 
     def value(self, value: Any, type_name: str, path: str, *, nullable: bool = True) -> None:
-        if value is None:
-            if not nullable:
-                self.fail(path, f"null, but Graph's {type_name} is Nullable=\"false\" here")
-            return
+        """``nullable``: the CSDL's Nullable; on a collection it is about the items (OData CSDL 4.0, 7.2.1): the
+        collection itself is an array, [] when empty, never null."""
         if type_name.startswith("Collection("):
             if not isinstance(value, list):
-                self.fail(path, f"{type(value).__name__}, not an array ({type_name})")
+                self.fail(path, f"{'null' if value is None else type(value).__name__}, not an array ({type_name})")
                 return
             inner = type_name.removeprefix("Collection(").removesuffix(")")
             for i, item in enumerate(value):
-                self.value(item, inner, f"{path}[{i}]", nullable=False)
+                self.value(item, inner, f"{path}[{i}]", nullable=nullable)
+            return
+        if value is None:
+            if not nullable:
+                self.fail(path, f"null, but Graph's {type_name} is Nullable=\"false\" here")
             return
         if type_name.startswith("Edm."):
             self._primitive(value, type_name, path)

@@ -212,3 +212,28 @@ def test_the_empty_values_answered_can_be_sent_back(app_api: Any, make_user: Any
     refused = api.patch(policy_path, changed)
     assert refused.status_code == 400 and "doesn't support" in refused.json()["error"]["message"]
     assert api.patch(policy_path, {"reconfirmationInDays": 30}).status_code == 400
+
+
+def test_the_checker_names_each_mismatch_with_its_path() -> None:
+    checker = _checker()
+    strength = {"id": "x", "displayName": "Keys", "description": None, "policyType": "custom",
+                "requirementsSatisfied": "mfa", "allowedCombinations": ["fido2"],
+                "createdDateTime": "2026-12-04T10:00:00Z", "modifiedDateTime": "2026-12-04T10:00:00Z"}
+    good = {"@odata.type": "#microsoft.graph.fido2AuthenticationMethod", "id": "1", "displayName": "Key",
+            "createdDateTime": "2026-12-04T10:00:00Z", "aaGuid": "00000000-0000-0000-0000-000000000000",
+            "model": None, "attestationCertificates": [], "attestationLevel": "attested", "passkeyType": "synced",
+            "@passgate.lastUsedDateTime": None}
+    checker.structured(good, "authenticationMethod", "ok")
+    checker.structured(strength, "authenticationStrengthPolicy", "strength")
+    checker.structured({**strength, "createdDateTime": None}, "authenticationStrengthPolicy", "nulled")
+    assert checker.errors == ['nulled.createdDateTime: null, but Graph\'s Edm.DateTimeOffset is Nullable="false" here']
+    checker.errors.clear()
+    checker.structured({**good, "lastUsedDateTime": None, "passkeyType": "roaming", "attestationCertificates": None,
+                        "createdDateTime": "yesterday", "x@other.term": 1}, "authenticationMethod", "bad")
+    checker.structured({k: v for k, v in good.items() if k != "model"}, "authenticationMethod", "short")
+    checker.structured({**good, "@odata.type": "#microsoft.graph.user"}, "authenticationMethod", "typed")
+    checker.structured({k: v for k, v in good.items() if k != "@odata.type"}, "authenticationMethod", "abstract")
+    paths = {e.split(": ")[0] for e in checker.errors}
+    assert {"bad.passkeyType", "bad.attestationCertificates", "bad.createdDateTime", "bad.lastUsedDateTime",
+            "bad.x@other.term", "short", "typed.@odata.type", "abstract"} <= paths, checker.errors
+    assert any("missing: model" in e for e in checker.errors) and any("is abstract" in e for e in checker.errors)
