@@ -218,3 +218,17 @@ def test_every_page_fits_a_phone_and_has_no_serious_accessibility_violation(
             problems[f"{path} ({uuid.uuid4().hex[:4]})" if path in problems else path] = found
     report = "\n".join(f"{path}:\n  " + "\n  ".join(found) for path, found in problems.items())
     assert not problems, f"{len(problems)} of {len(PAGES)} pages at 390 px:\n{report}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_security_infos_buttons_share_one_line_at_desktop_width(new_tab: Any, enroll: Any, tmp_path: Path) -> None:
+    """Issue 14 item 9: "Add authenticator app" wrapped under the passkey form at 1280 px; at 390 px they stack."""
+    tab = new_tab()
+    enroll(tab, "pat@contoso.com", "Pat Example")
+    tab.goto("/security-info")
+    tab.page.set_viewport_size({"width": 1280, "height": 800})
+    passkey, app = (tab.page.locator(s).bounding_box() for s in ("#add-passkey", "#add-authenticator-app"))
+    assert passkey is not None and app is not None
+    assert abs(passkey["y"] - app["y"]) < 4 and app["x"] > passkey["x"], (passkey, app)
+    tab.page.set_viewport_size(PHONE)
+    assert not too_wide(tab.page)
