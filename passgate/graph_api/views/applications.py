@@ -176,7 +176,8 @@ def _registration(current: OidcRegistration, data: ApplicationInput) -> OidcRegi
         public=(public and bool(uris)) or bool(fallback), auth_method=method,
         jwks=pick("jwks", current.jwks, same_type and method == rules.ClientAuthMethod.PRIVATE_KEY_JWT.value),
         scopes=pick("scopes", current.scopes, keep), id_token_alg=pick("id_token_alg", current.id_token_alg, keep),
-        require_pkce=bool(pick("require_pkce", current.require_pkce, same_type)))
+        require_pkce=bool(pick("require_pkce", current.require_pkce, same_type)),
+        backchannel_logout_uri=current.backchannel_logout_uri if keep else None)
     if not uris and not registration.given():
         return OidcRegistration()
     return registration
