@@ -105,7 +105,7 @@ class OidcGrant(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     app = models.ForeignKey(AppRegistration, on_delete=models.CASCADE, related_name="oidc_grants")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_grants")
-    scope = models.CharField(max_length=256)
+    scope = models.CharField(max_length=2000)  # the OpenID Connect scopes, and an API's "<identifierUri>/<value>"
     sid = models.CharField(max_length=64, db_index=True)
     auth_time = models.DateTimeField()
     acr = models.CharField(max_length=64, blank=True, default="")
