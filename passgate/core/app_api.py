@@ -194,6 +194,21 @@ def read_permission_scope(value: object, target: str) -> PermissionScope:
         user_consent_description=texts["userConsentDescription"], is_enabled=enabled is not False, type=kind)
 
 
+def _check_scope(scope: PermissionScope, target: str) -> None:
+    """What ``read_permission_scope`` checks, for a scope made elsewhere (the command line)."""
+    if not SCOPE_VALUE.match(scope.value):
+        raise ApiInputError(f"{target}.value", f"{scope.value[:120]!r} is not a valid scope's name (e.g. Files.Read): "
+                            "1 to 120 letters, digits and . _ : - (starting with a letter or digit).",
+                            code="invalid_permission_scope")
+    if scope.type not in SCOPE_TYPES:
+        raise ApiInputError(f"{target}.type", f"'{target}.type' must be User or Admin.",
+                            code="invalid_permission_scope")
+    try:
+        uuid.UUID(scope.id)
+    except ValueError:
+        raise ApiInputError(f"{target}.id", f"'{target}.id' must be a GUID.", code="invalid_permission_scope") from None
+
+
 def validate_permission_scopes(scopes: Sequence[PermissionScope], *,
                                target: str = "api.oauth2PermissionScopes") -> tuple[PermissionScope, ...]:
     """Ids and values unique in the app (values compared case-insensitively)."""
@@ -202,6 +217,7 @@ def validate_permission_scopes(scopes: Sequence[PermissionScope], *,
     ids: set[str] = set()
     values: set[str] = set()
     for index, scope in enumerate(scopes):
+        _check_scope(scope, f"{target}[{index}]")
         if scope.id in ids:
             raise ApiInputError(f"{target}[{index}].id", f"Two permission scopes have the id {scope.id}.",
                                 code="duplicate_permission_scope")
