@@ -85,6 +85,12 @@ def test_a_token_for_an_api_is_an_rfc_9068_jwt(rp: RelyingParty, files_api: Any,
     assert audit("oidc.token", result="success")[-1].details["audience"] == uri
 
 
+def test_aud_is_the_identifier_uri_as_the_api_registered_it(rp: RelyingParty, files_api: Any) -> None:
+    _, uri, _ = files_api
+    access = rp.tokens(scope=f"openid {uri.upper()}/Files.Read")["access_token"]
+    assert jwks_verify(access, uri)["aud"] == uri
+
+
 def test_without_an_api_scope_the_access_token_stays_opaque(rp: RelyingParty, files_api: Any) -> None:
     tokens = rp.tokens(scope="openid profile")
     assert tokens["access_token"].startswith("pgat_")

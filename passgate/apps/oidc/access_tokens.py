@@ -39,7 +39,8 @@ MAX_GRANTED_SCOPE: Final = 2000  # OidcGrant.scope
 
 @dataclass(frozen=True)
 class ApiRequest:
-    """The API a scope string names: the app, the identifier URI asked for (the token's ``aud``), the values."""
+    """The API a scope string names: the app, the identifier URI asked for as the API registered it (the token's
+    ``aud``), the scope values."""
 
     resource: AppRegistration
     audience: str
@@ -71,7 +72,10 @@ def api_request(scope: str | None) -> ApiRequest | None:
         values = app_api.granted_api_values(wanted.values, api_scopes_of(resource))
     except InvalidInput as exc:
         raise _refused(exc.message, exc.code) from None
-    found = ApiRequest(resource=resource, audience=wanted.resource, values=values)
+    # the URI as the API registered it (they compare case-insensitively), so the API finds its own spelling in aud
+    audience = next((uri for uri in resource.identifier_uris if uri.lower() == wanted.resource.lower()),
+                    wanted.resource)
+    found = ApiRequest(resource=resource, audience=audience, values=values)
     if len(" ".join((*rules.SUPPORTED_SCOPES, *found.scopes))) > MAX_GRANTED_SCOPE:
         raise _refused("Too many scopes in one request.", "api_scope_too_long")
     return found
