@@ -130,3 +130,16 @@ def test_an_identifier_uri_is_unique_across_apps(api: Api) -> None:
     assert AppRegistration.objects.count() == before
     assert AppRegistration.objects.get(pk=second["id"]).identifier_uris == []
     assert list(AppIdentifierUri.objects.values_list("app_id", flat=True)) == [uuid.UUID(first["id"])]
+
+
+def test_changing_an_app_keeps_its_back_channel_logout_uri(api: Api) -> None:
+    from passgate.apps.services import OidcRegistration, app_create, app_update
+    from passgate.audit.services import Actor
+
+    app, _ = app_create(display_name="Wiki", permissions=[], actor=Actor.system("test"), oidc=OidcRegistration(
+        redirect_uris=("https://wiki.contoso.test/cb",), backchannel_logout_uri="https://wiki.contoso.test/bcl"))
+    app_update(app=app, actor=Actor.system("test"), display_name="Wiki 2")
+    assert api.patch(f"/v1.0/applications/{app.id}", {"web": {"redirectUris": ["https://wiki.contoso.test/cb2"]},
+                                                      "identifierUris": ["api://wiki"]}).status_code == 204
+    app.refresh_from_db()
+    assert app.backchannel_logout_uri == "https://wiki.contoso.test/bcl" and app.display_name == "Wiki 2"
