@@ -105,6 +105,9 @@ def app_as_dict(app: AppRegistration) -> dict[str, Any]:
             "idTokenSignedResponseAlg": app.id_token_signed_response_alg, "requirePkce": app.require_pkce,
             "jwks": app.jwks, "discovery": oidc_discovery_url(),
         }
+    if app.identifier_uris or app.api_scopes:  # an API it exposes, named as Graph's application names it
+        data.update(identifierUris=list(app.identifier_uris),
+                    api={"oauth2PermissionScopes": [dict(scope) for scope in app.api_scopes]})
     return data
 
 

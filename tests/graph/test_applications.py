@@ -25,7 +25,7 @@ GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 USER_READ_ALL = "df021288-bdef-4463-88db-98f22de89214"
 GROUP_READ_ALL = "5b567255-7703-4780-807c-7be8301ae99b"
 APP_KEYS = {"id", "appId", "displayName", "createdDateTime", "signInAudience", "isFallbackPublicClient", "web", "spa",
-            "publicClient", "passwordCredentials", "keyCredentials", "requiredResourceAccess",
+            "publicClient", "passwordCredentials", "keyCredentials", "requiredResourceAccess", "identifierUris", "api",
             "@passgate.postLogoutRedirectUris", "@passgate.tokenEndpointAuthMethod", "@passgate.jwks",
             "@passgate.allowedScopes", "@passgate.idTokenSignedResponseAlg", "@passgate.requirePkce"}
 
@@ -207,7 +207,16 @@ def test_create_a_public_client(api: Api) -> None:
     ({}, "displayName", "required"),
     ({"displayName": ""}, "displayName", "non-empty"),
     ({"displayName": 7}, "displayName", "must be a string"),
-    ({"displayName": "A", "identifierUris": ["api://a"]}, "identifierUris", "not supported by Passgate"),
+    ({"displayName": "A", "appRoles": [{"value": "Reader"}]}, "appRoles", "not supported by Passgate"),
+    ({"displayName": "A", "identifierUris": ["api://a", "files.test"]}, "identifierUris[1]", "absolute URI"),
+    ({"displayName": "A", "identifierUris": ["api://a#b"]}, "identifierUris[0]", "fragment"),
+    ({"displayName": "A", "identifierUris": ["api://a", "API://A"]}, "identifierUris[1]", "listed twice"),
+    ({"displayName": "A", "identifierUris": "api://a"}, "identifierUris", "array"),
+    ({"displayName": "A", "api": {"oauth2PermissionScopes": [{"value": "Files.Read"}]}},
+     "api.oauth2PermissionScopes[0].id", "GUID"),
+    ({"displayName": "A", "api": {"requestedAccessTokenVersion": 1}}, "api.requestedAccessTokenVersion", "2"),
+    ({"displayName": "A", "api": {"preAuthorizedApplications": [{"appId": "x"}]}}, "api.preAuthorizedApplications",
+     "consent"),
     ({"displayName": "A", "colour": "blue"}, "colour", "does not exist"),
     ({"displayName": "A", "displayname": "B"}, "displayname", "Did you mean 'displayName'"),
     ({"displayName": "A", "id": str(uuid.uuid4())}, "id", "read-only"),

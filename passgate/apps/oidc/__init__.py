@@ -11,6 +11,7 @@ that holds it (this package re-exports nothing); names with a leading underscore
 - ``clients``: registered apps as Authlib's clients (``query_client``) and client authentication at the token
   endpoint: client_secret_basic, client_secret_post, private_key_jwt (``jti`` single use), none.
 - ``backchannel``: OpenID Back-Channel Logout 1.0 (``backchannel_logout``, ``logout_token``).
+- ``access_tokens``: RFC 9068 JWT access tokens for an API an app exposes (``api_request``, ``api_token_sign``).
 - ``tokens``: lifetimes; access and refresh tokens issued and stored (SHA-256 only); grant revocation (code
   replay, refresh-token reuse, revoked sign-in sessions); ``session_tokens_revoke``; ``oidc_purge``.
 - ``claims``: the claims about a person (``user_claims``) and ``id_token_hint_verify``.
