@@ -190,8 +190,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to POST an OpenID Back-Channel Logout token when a session the app signed in with ends")
     a.add_argument("--require-pkce", action="store_true",
                    help="a confidential client must use PKCE (S256) too; without, PKCE or a nonce (RFC 9700)")
+    a.add_argument("--allow-device-code", action="store_true",
+                   help="the app may use the device authorization grant (RFC 8628: command-line tools, devices "
+                        "without a browser)")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func="cmd_apps_add")
+    a = apps.add_parser("update", help="change an OpenID Connect client's settings")
+    a.add_argument("app", help="client id (appId) or object id")
+    a.add_argument("--allow-device-code", action=argparse.BooleanOptionalAction, default=None,
+                   help="allow (or, with --no-allow-device-code, refuse) the device authorization grant")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_apps_update")
     a = apps.add_parser("list")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func="cmd_apps_list")

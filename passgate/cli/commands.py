@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import getpass
 import hashlib
 import json
@@ -27,7 +28,7 @@ from passgate.apps.keys import KeyInfo, signing_key_list, signing_key_rotate, si
 from passgate.apps.models import AppRegistration
 from passgate.apps.oidc.tokens import oidc_purge
 from passgate.apps.selectors import app_as_dict, app_list, oidc_discovery_url, token_endpoint
-from passgate.apps.services import OidcRegistration, app_create, app_get, app_remove
+from passgate.apps.services import OidcRegistration, app_create, app_get, app_remove, app_update, registration_of
 from passgate.audit.models import Category
 from passgate.audit.selectors import audit_event_as_dict, audit_events
 from passgate.audit.services import Actor, audit_record
@@ -405,6 +406,7 @@ def _app_lines(app: Any, secret: str | None = None) -> list[str]:
                   f"{app.token_endpoint_auth_method}, ID tokens {app.id_token_signed_response_alg}",
                   "  PKCE:                     " + ("required (S256)" if app.require_pkce
                                                     else "S256, or a nonce (RFC 9700 section 2.1.1)"),
+                  "  Device code grant:        " + ("allowed (RFC 8628)" if app.allow_device_code else "not allowed"),
                   *(f"  Redirect URI:             {uri}" for uri in app.redirect_uris),
                   *(f"  Post-logout redirect URI: {uri}" for uri in app.post_logout_redirect_uris),
                   f"  Scopes:                   {' '.join(app.allowed_scopes)}",
@@ -417,12 +419,23 @@ def cmd_apps_add(args: argparse.Namespace) -> None:
         redirect_uris=tuple(args.redirect_uri), post_logout_redirect_uris=tuple(args.post_logout_redirect_uri),
         public=args.public, auth_method=args.auth_method, jwks=_read_jwks(args.jwks),
         scopes=tuple(args.scope) or None, id_token_alg=args.id_token_alg, require_pkce=args.require_pkce,
-        backchannel_logout_uri=args.backchannel_logout_uri)
+        backchannel_logout_uri=args.backchannel_logout_uri, allow_device_code=args.allow_device_code)
     app, secret = app_create(display_name=args.name, permissions=args.permission, actor=_system_actor(), oidc=oidc)
     data = {**app_as_dict(app), "clientSecret": secret}
     if app.permissions:
         data.update(tokenEndpoint=token_endpoint(), scope="https://graph.microsoft.com/.default")
     _emit(args, data, lambda: [f"Registered app {app.display_name}", *_app_lines(app, secret)])
+
+
+def cmd_apps_update(args: argparse.Namespace) -> None:
+    app = app_get(key=args.app)
+    if args.allow_device_code is not None:
+        if not app.is_oidc_client:
+            raise InvalidInput("The device authorization grant is for OpenID Connect clients (with a redirect URI)",
+                               code="redirect_uri_required")
+        app = app_update(app=app, actor=_system_actor(), oidc=dataclasses.replace(
+            registration_of(app), allow_device_code=args.allow_device_code))
+    _emit(args, app_as_dict(app), lambda: [f"Updated app {app.display_name}", *_app_lines(app)])
 
 
 def cmd_apps_list(args: argparse.Namespace) -> None:
