@@ -296,6 +296,8 @@ def test_an_app_without_the_grant_and_a_bad_client_are_refused(make_rp: Any, dev
     no_openid = ask(device_rp, scope="profile")
     assert no_openid.status_code == 400 and no_openid.json()["error"] == "invalid_scope"
     assert Client().get("/oidc/device_authorization").status_code == 405
+    not_allowed = poll(plain, "any-device-code")  # nor at the token endpoint
+    assert not_allowed.status_code == 400 and not_allowed.json()["error"] == "unauthorized_client"
     assert not DeviceAuthorization.objects.filter(app=plain.app).exists()
 
 
