@@ -51,6 +51,8 @@ class AppRegistration(models.Model):
     # Graph's permissionScope objects (core.app_api). Clients ask for "<identifierUri>/<scope value>".
     identifier_uris = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True, db_default=[])
     api_scopes = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True, db_default=[])
+    # RFC 8628: the app may use the device authorization grant (command-line tools, devices without a browser)
+    allow_device_code = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["created_at"]
@@ -164,6 +166,37 @@ class OidcToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} token {self.pk}"
+
+
+class DeviceAuthorization(models.Model):
+    """An RFC 8628 device authorization: the device code (SHA-256 only) the client polls with, the user code
+    (SHA-256 of its normalised form) the person types on the verification page, and what they decided.
+
+    Approval makes the grant (the person, ``auth_time``, ``acr``, ``amr``, ``sid``); the first poll after it takes
+    the tokens, by one conditional UPDATE of ``used_at`` (single use). ``interval`` grows by 5 s at each
+    ``slow_down`` (§3.5)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        DENIED = "denied"
+
+    device_code_sha256 = models.BinaryField(max_length=32, unique=True)
+    user_code_sha256 = models.BinaryField(max_length=32, unique=True)
+    app = models.ForeignKey(AppRegistration, on_delete=models.CASCADE, related_name="device_authorizations")
+    scope = models.CharField(max_length=256)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    interval = models.PositiveIntegerField(default=5)  # seconds between polls
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    grant = models.OneToOneField(OidcGrant, on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="device_authorization")
+    used_at = models.DateTimeField(null=True, blank=True)  # the tokens were issued
+
+    def __str__(self) -> str:
+        return f"device authorization {self.pk}"
 
 
 class ClientAssertionJti(models.Model):

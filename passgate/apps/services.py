@@ -145,10 +145,11 @@ class OidcRegistration:
     id_token_alg: str | None = None
     require_pkce: bool = False
     backchannel_logout_uri: str | None = None
+    allow_device_code: bool = False  # RFC 8628, the device authorization grant
 
     def given(self) -> bool:
         return bool(self.redirect_uris or self.post_logout_redirect_uris or self.public or self.scopes
-                    or self.require_pkce or self.backchannel_logout_uri
+                    or self.require_pkce or self.backchannel_logout_uri or self.allow_device_code
                     or any(value is not None for value in (self.auth_method, self.jwks, self.id_token_alg)))
 
 
@@ -180,7 +181,8 @@ def _oidc_fields(oidc: OidcRegistration, *, permissions: list[str]) -> dict[str,
             "require_pkce": client_type is rules.ClientType.PUBLIC or oidc.require_pkce,
             "backchannel_logout_uri": rules.validate_redirect_uri(oidc.backchannel_logout_uri,
                                                                   what="Back-channel logout URI")
-            if oidc.backchannel_logout_uri else ""}
+            if oidc.backchannel_logout_uri else "",
+            "allow_device_code": oidc.allow_device_code}
 
 
 def _needs_secret(fields: dict[str, Any], permissions: list[str]) -> bool:
@@ -244,7 +246,7 @@ def app_create(*, display_name: str, permissions: Iterable[str], actor: Actor,
         details.update(redirectUris=app.redirect_uris, postLogoutRedirectUris=app.post_logout_redirect_uris,
                        clientType=app.client_type, tokenEndpointAuthMethod=app.token_endpoint_auth_method,
                        scopes=app.allowed_scopes, idTokenSignedResponseAlg=app.id_token_signed_response_alg,
-                       requirePkce=app.require_pkce)
+                       requirePkce=app.require_pkce, allowDeviceCode=app.allow_device_code)
     if exposed:
         details.update(identifierUris=app.identifier_uris, oauth2PermissionScopes=app.api_scopes)
     audit_record(category=Category.DIRECTORY, activity="app.add", actor=actor, target=app_target(app),
@@ -270,7 +272,7 @@ def registration_of(app: AppRegistration) -> OidcRegistration:
         public=app.client_type == rules.ClientType.PUBLIC.value, auth_method=app.token_endpoint_auth_method,
         jwks=app.jwks, scopes=tuple(app.allowed_scopes), id_token_alg=app.id_token_signed_response_alg,
         require_pkce=app.require_pkce and app.client_type != rules.ClientType.PUBLIC.value,
-        backchannel_logout_uri=app.backchannel_logout_uri or None)
+        backchannel_logout_uri=app.backchannel_logout_uri or None, allow_device_code=app.allow_device_code)
 
 
 def _not_oidc() -> dict[str, Any]:
@@ -278,7 +280,7 @@ def _not_oidc() -> dict[str, Any]:
     return {"redirect_uris": [], "post_logout_redirect_uris": [], "client_type": rules.ClientType.CONFIDENTIAL.value,
             "token_endpoint_auth_method": rules.ClientAuthMethod.CLIENT_SECRET_BASIC.value, "jwks": None,
             "allowed_scopes": [], "id_token_signed_response_alg": rules.DEFAULT_ID_TOKEN_ALGORITHM,
-            "require_pkce": False, "backchannel_logout_uri": ""}
+            "require_pkce": False, "backchannel_logout_uri": "", "allow_device_code": False}
 
 
 _AUDITED_FIELDS = {  # column -> the name its old/new values have in the audit row
@@ -287,7 +289,7 @@ _AUDITED_FIELDS = {  # column -> the name its old/new values have in the audit r
     "token_endpoint_auth_method": "tokenEndpointAuthMethod", "jwks": "jwks", "allowed_scopes": "scopes",
     "id_token_signed_response_alg": "idTokenSignedResponseAlg", "require_pkce": "requirePkce",
     "backchannel_logout_uri": "backchannelLogoutUri", "identifier_uris": "identifierUris",
-    "api_scopes": "oauth2PermissionScopes",
+    "api_scopes": "oauth2PermissionScopes", "allow_device_code": "allowDeviceCode",
 }
 
 

@@ -191,15 +191,20 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--require-pkce", action="store_true",
                    help="a confidential client must use PKCE (S256) too; without, PKCE or a nonce (RFC 9700)")
     _api_arguments(a)
+    a.add_argument("--allow-device-code", action="store_true",
+                   help="the app may use the device authorization grant (RFC 8628: command-line tools, devices "
+                        "without a browser)")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func="cmd_apps_add")
-    a = apps.add_parser("update", help="rename an app, or change the API it exposes")
+    a = apps.add_parser("update", help="rename an app, change the API it exposes or its OpenID Connect settings")
     a.add_argument("app", help="client id (appId) or object id")
     a.add_argument("--name", help="a new display name")
     _api_arguments(a)
     for verb in ("disable", "enable", "remove"):
         a.add_argument(f"--{verb}-api-scope", action="append", default=[], metavar="VALUE",
                        help=f"{verb} one of the API's scopes" + (" (disable it first)" if verb == "remove" else ""))
+    a.add_argument("--allow-device-code", action=argparse.BooleanOptionalAction, default=None,
+                   help="allow (or, with --no-allow-device-code, refuse) the device authorization grant")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func="cmd_apps_update")
     a = apps.add_parser("list")

@@ -15,7 +15,7 @@ from django.db import transaction
 from passgate.apps.exposed_api import ApiExposure, exposure_of
 from passgate.apps.models import AppRegistration
 from passgate.apps.selectors import app_as_dict, token_endpoint
-from passgate.apps.services import OidcRegistration, app_create, app_get, app_update
+from passgate.apps.services import OidcRegistration, app_create, app_get, app_update, registration_of
 from passgate.cli.commands import _app_lines, _emit, _read_jwks, _system_actor
 from passgate.core.app_api import PermissionScope
 from passgate.core.errors import InvalidInput
@@ -55,7 +55,7 @@ def cmd_apps_add(args: argparse.Namespace) -> None:
         redirect_uris=tuple(args.redirect_uri), post_logout_redirect_uris=tuple(args.post_logout_redirect_uri),
         public=args.public, auth_method=args.auth_method, jwks=_read_jwks(args.jwks),
         scopes=tuple(args.scope) or None, id_token_alg=args.id_token_alg, require_pkce=args.require_pkce,
-        backchannel_logout_uri=args.backchannel_logout_uri)
+        backchannel_logout_uri=args.backchannel_logout_uri, allow_device_code=args.allow_device_code)
     with transaction.atomic():  # an API refused leaves no app behind
         app, secret = app_create(display_name=args.name, permissions=args.permission, actor=_system_actor(),
                                  oidc=oidc)
@@ -71,8 +71,15 @@ def cmd_apps_add(args: argparse.Namespace) -> None:
 def cmd_apps_update(args: argparse.Namespace) -> None:
     app = app_get(key=args.app)
     api = _exposure(app, args)
-    if api is None and args.name is None:
-        raise InvalidInput("Nothing to change: give --name, --identifier-uri or an API scope option",
-                           code="nothing_to_change")
-    app = app_update(app=app, actor=_system_actor(), display_name=args.name, api=api)
+    oidc = None
+    if args.allow_device_code is not None:
+        if not app.is_oidc_client:
+            raise InvalidInput("The device authorization grant is for OpenID Connect clients (with a redirect URI)",
+                               code="redirect_uri_required")
+        oidc = replace(registration_of(app), allow_device_code=args.allow_device_code)
+    if api is None and args.name is None and oidc is None:
+        raise InvalidInput("Nothing to change: give --name, --identifier-uri, an API scope option or "
+                           "--[no-]allow-device-code", code="nothing_to_change")
+    with transaction.atomic():  # all the options or none
+        app = app_update(app=app, actor=_system_actor(), display_name=args.name, api=api, oidc=oidc)
     _emit(args, app_as_dict(app), lambda: [f"Updated app {app.display_name}", *_app_lines(app)])

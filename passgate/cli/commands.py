@@ -405,6 +405,7 @@ def _app_lines(app: Any, secret: str | None = None) -> list[str]:
                   f"{app.token_endpoint_auth_method}, ID tokens {app.id_token_signed_response_alg}",
                   "  PKCE:                     " + ("required (S256)" if app.require_pkce
                                                     else "S256, or a nonce (RFC 9700 section 2.1.1)"),
+                  "  Device code grant:        " + ("allowed (RFC 8628)" if app.allow_device_code else "not allowed"),
                   *(f"  Redirect URI:             {uri}" for uri in app.redirect_uris),
                   *(f"  Post-logout redirect URI: {uri}" for uri in app.post_logout_redirect_uris),
                   f"  Scopes:                   {' '.join(app.allowed_scopes)}",

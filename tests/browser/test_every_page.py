@@ -43,6 +43,7 @@ PAGES: dict[str, Callable[[World], str] | None] = {
     "security-info": None,
     "security-info/authenticator-app/new": None,
     "oidc/authorize": lambda w: "/oidc/authorize?client_id=not-a-client",  # the page for a request it can't use
+    "device": lambda w: "/device?user_code=BCDF-GHJK",  # the code entry (confirm: test_device_authorization_browser)
     "admin": None,
     "admin/users": None,
     "admin/users/new": None,
@@ -104,7 +105,7 @@ EXCUSED = {
     "^admin/conditional-access/strengths(?P<rest>(/.*)?)$": "a permanent redirect to admin/methods/strengths",
     ".well-known/openid-configuration": "JSON", ".well-known/oauth-authorization-server": "JSON",
     "<str:tenant>/v2.0/.well-known/openid-configuration": "JSON", "oidc/jwks": "JSON", "oidc/token": "JSON",
-    "oidc/introspect": "JSON", "oidc/userinfo": "JSON",
+    "oidc/introspect": "JSON", "oidc/userinfo": "JSON", "oidc/device_authorization": "JSON",
 }
 POST_OR_JSON_SUFFIXES = ("/options", "/verify", "/delete", "/rename", "/remove", "/members", "/account", "/upn",
                          "/revoke-sessions", "/secret", "/groups", "/assignments", "/revoke")

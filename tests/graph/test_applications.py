@@ -317,6 +317,19 @@ def test_patch_changes_what_it_names(api: Api) -> None:
     assert not app.is_oidc_client and app.post_logout_redirect_uris == []
 
 
+def test_patch_keeps_what_graph_has_no_property_for(api: Api) -> None:
+    """The device code grant and the back-channel logout URI are not in Graph's application: a PATCH keeps them
+    while the app stays an OpenID Connect client (before, the logout URI made the PATCH fail)."""
+    app, _ = web_app(allow_device_code=True, backchannel_logout_uri="https://wiki.contoso.test/bcl")
+    response = api.patch(f"/v1.0/applications/{app.id}", {"web": {"redirectUris": ["https://wiki.contoso.test/cb2"]}})
+    assert response.status_code == 204, response.content
+    app.refresh_from_db()
+    assert app.allow_device_code and app.backchannel_logout_uri == "https://wiki.contoso.test/bcl"
+    assert api.patch(f"/v1.0/applications/{app.id}", {"web": {"redirectUris": []}}).status_code == 204
+    app.refresh_from_db()
+    assert not app.allow_device_code and app.backchannel_logout_uri == ""  # a Graph API client only
+
+
 @pytest.mark.parametrize("oidc", [False, True], ids=["graph-only", "web-app"])
 @pytest.mark.parametrize("name", ["@passgate.tokenEndpointAuthMethod", "@passgate.idTokenSignedResponseAlg"])
 def test_an_empty_string_is_not_a_choice(api: Api, name: str, oidc: bool) -> None:

@@ -81,6 +81,8 @@ class _Client(ClientMixin):  # type: ignore[misc]
     def check_grant_type(self, grant_type: str) -> bool:
         if grant_type == "refresh_token":
             return rules.SCOPE_OFFLINE_ACCESS in self.app.allowed_scopes
+        if grant_type == rules.DEVICE_CODE_GRANT_TYPE:
+            return bool(self.app.allow_device_code)
         return grant_type == "authorization_code"
 
 

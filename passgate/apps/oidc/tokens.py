@@ -19,7 +19,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from passgate.apps.models import AppRegistration, AuthorizationCode, ClientAssertionJti, OidcGrant, OidcToken
+from passgate.apps.models import (
+    AppRegistration,
+    AuthorizationCode,
+    ClientAssertionJti,
+    DeviceAuthorization,
+    OidcGrant,
+    OidcToken,
+)
 from passgate.apps.oidc.access_tokens import ApiToken
 from passgate.apps.oidc.adapter import TOKEN_BYTES, _Request, _sha256
 from passgate.apps.oidc.backchannel import backchannel_logout
@@ -132,9 +139,11 @@ def session_tokens_revoke(*, sid: str, user: User, reason: str, app: AppRegistra
 # --- purge --------------------------------------------------------------------------------------------------
 
 def oidc_purge(*, older_than: timedelta = timedelta(days=1)) -> int:
-    """Delete codes, tokens and grants that ended more than ``older_than`` ago, and spent assertion ids."""
+    """Delete codes (device codes too), tokens and grants that ended more than ``older_than`` ago, and spent
+    assertion ids."""
     cutoff = timezone.now() - older_than
     deleted = AuthorizationCode.objects.filter(expires_at__lt=cutoff).delete()[0]
+    deleted += DeviceAuthorization.objects.filter(expires_at__lt=cutoff).delete()[0]
     deleted += OidcToken.objects.filter(expires_at__lt=cutoff).delete()[0]
     deleted += OidcGrant.objects.filter(expires_at__lt=cutoff, tokens__isnull=True).delete()[0]
     deleted += ClientAssertionJti.objects.filter(expires_at__lt=timezone.now()).delete()[0]

@@ -181,7 +181,9 @@ def _registration(current: OidcRegistration, data: ApplicationInput) -> OidcRegi
         jwks=pick("jwks", current.jwks, same_type and method == rules.ClientAuthMethod.PRIVATE_KEY_JWT.value),
         scopes=pick("scopes", current.scopes, keep), id_token_alg=pick("id_token_alg", current.id_token_alg, keep),
         require_pkce=bool(pick("require_pkce", current.require_pkce, same_type)),
-        backchannel_logout_uri=current.backchannel_logout_uri if keep else None)
+        # not in Graph's application resource: kept while the app stays an OpenID Connect client
+        backchannel_logout_uri=current.backchannel_logout_uri if keep else None,
+        allow_device_code=current.allow_device_code and keep)
     if not uris and not registration.given():
         return OidcRegistration()
     return registration
