@@ -318,3 +318,18 @@ def test_purge_deletes_expired_device_codes(device_rp: RelyingParty) -> None:
         expires_at=timezone.now() - timedelta(days=2))
     assert oidc_purge() >= 1
     assert DeviceAuthorization.objects.count() == 1
+
+
+def test_an_app_holds_a_bounded_number_of_waiting_device_codes(device_rp: RelyingParty, monkeypatch: Any) -> None:
+    from passgate.apps.oidc import device_authorization
+
+    monkeypatch.setattr(device_authorization, "MAX_PENDING_PER_APP", 2)
+    first, _ = codes(device_rp), codes(device_rp)
+    refused = ask(device_rp)
+    assert refused.status_code == 429 and refused.json()["error"] == "slow_down", refused.content
+    assert audit("oidc.deviceAuthorization", result="failure")[-1].reason == "device_codes_limit"
+    assert DeviceAuthorization.objects.filter(app=device_rp.app).count() == 2  # nothing stored
+    oldest = DeviceAuthorization.objects.order_by("created_at", "pk").first()
+    assert oldest is not None
+    DeviceAuthorization.objects.filter(pk=oldest.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert codes(device_rp)["device_code"] != first["device_code"]  # an expired one no longer counts

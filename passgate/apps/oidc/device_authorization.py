@@ -6,6 +6,8 @@ person approves or denies on the verification page. The polling at the token end
   (``allow_device_code``) and the scope must hold ``openid``. The answer: a device code (256 random bits, stored
   as SHA-256), a user code (``core.device_code``, stored as SHA-256 of its normalised form), the verification URI
   (with and without the code), ``expires_in`` 600 and ``interval`` 5. Audited as ``oidc.deviceAuthorization``.
+  An app holds at most ``MAX_PENDING_PER_APP`` undecided, unexpired device codes: past that, 429 ``slow_down``
+  (reason ``device_codes_limit``), so a client (or whoever has its id, for a public one) cannot fill the table.
 - ``device_authorization_find``: the pending, unexpired request a user code names, for the signed-in person; a
   code that names none is audited (``oidc.deviceVerify``, ``user_code_unknown`` or ``user_code_malformed``). The
   web adapter throttles the look-ups (``core.throttle``, ``device.user`` and ``source``).
@@ -41,6 +43,13 @@ from passgate.directory.services import actor_for
 VERIFY = "oidc.deviceVerify"
 VERIFICATION_PATH = "/device"
 CODE_TRIES = 5  # a new user code equal to a stored one (2^-34 each) is drawn again
+MAX_PENDING_PER_APP = 1000  # undecided, unexpired device codes an app may hold at once
+
+
+class DeviceCodesLimitError(OAuth2Error):  # type: ignore[misc]
+    """Too many device codes waiting for this app: try again later (RFC 8628's slow_down, answered 429)."""
+    error = "slow_down"
+    status_code = 429
 
 
 def verification_uri() -> str:
@@ -94,6 +103,11 @@ def device_authorization_respond(*, request: OAuthHttpRequest,
         if rules.SCOPE_OPENID not in requested.split():
             raise _tag(InvalidScopeError("The scope must include openid: this is an OpenID Connect provider."),
                        "openid_scope_missing")
+        pending = DeviceAuthorization.objects.filter(app=client.app, status=DeviceAuthorization.Status.PENDING,
+                                                     expires_at__gt=timezone.now())
+        if pending.count() >= MAX_PENDING_PER_APP:
+            raise _tag(DeviceCodesLimitError(f"This app already has {MAX_PENDING_PER_APP} device codes waiting to be "
+                                             "used: try again in a few minutes."), "device_codes_limit")
     except OAuth2Error as error:
         response = _error_response(error, activity=activity, context=context, client=client)
         if request.method != "POST":
