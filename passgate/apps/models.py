@@ -46,6 +46,13 @@ class AppRegistration(models.Model):
     # OpenID Back-Channel Logout 1.0: where Passgate POSTs a logout token when a session the app got tokens from
     # ends ("" when the app has none)
     backchannel_logout_uri = models.CharField(max_length=2000, blank=True, default="", db_default="")
+    # An API the app exposes (Graph: identifierUris, api.oauth2PermissionScopes): the URIs that name it, kept in
+    # order here and, for uniqueness across apps and look-up, as ``AppIdentifierUri`` rows; the permission scopes as
+    # Graph's permissionScope objects (core.app_api). Clients ask for "<identifierUri>/<scope value>".
+    identifier_uris = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True, db_default=[])
+    api_scopes = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True, db_default=[])
+    # RFC 8628: the app may use the device authorization grant (command-line tools, devices without a browser)
+    allow_device_code = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["created_at"]
@@ -60,6 +67,16 @@ class AppRegistration(models.Model):
     @property
     def has_secret(self) -> bool:
         return len(bytes(self.secret_sha256)) == 32
+
+
+class AppIdentifierUri(models.Model):
+    """One of an app's identifier URIs: unique across apps (Entra's rule), and how a requested scope finds its API."""
+
+    uri = models.CharField(max_length=2000, unique=True)
+    app = models.ForeignKey(AppRegistration, on_delete=models.CASCADE, related_name="identifier_uri_rows")
+
+    def __str__(self) -> str:
+        return self.uri
 
 
 class SigningKey(models.Model):
@@ -90,7 +107,7 @@ class OidcGrant(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     app = models.ForeignKey(AppRegistration, on_delete=models.CASCADE, related_name="oidc_grants")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_grants")
-    scope = models.CharField(max_length=256)
+    scope = models.CharField(max_length=2000)  # the OpenID Connect scopes, and an API's "<identifierUri>/<value>"
     sid = models.CharField(max_length=64, db_index=True)
     auth_time = models.DateTimeField()
     acr = models.CharField(max_length=64, blank=True, default="")
@@ -126,7 +143,11 @@ class AuthorizationCode(models.Model):
 
 
 class OidcToken(models.Model):
-    """An opaque access or refresh token, stored as SHA-256. A refresh token is used once (rotation)."""
+    """An access or refresh token, stored as SHA-256. A refresh token is used once (rotation).
+
+    An access token for an API (RFC 9068 JWT) names its ``resource`` app, the ``audience`` it was issued for and
+    the API's scope values it carries (``scp``); an opaque one (for UserInfo) has none of them.
+    """
 
     class Kind(models.TextChoices):
         ACCESS = "access"
@@ -139,9 +160,43 @@ class OidcToken(models.Model):
     expires_at = models.DateTimeField(db_index=True)
     used_at = models.DateTimeField(null=True, blank=True)  # refresh tokens: rotated
     revoked_at = models.DateTimeField(null=True, blank=True)
+    resource = models.ForeignKey(AppRegistration, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    audience = models.CharField(max_length=2000, blank=True, default="", db_default="")
+    api_scope = models.CharField(max_length=2000, blank=True, default="", db_default="")
 
     def __str__(self) -> str:
         return f"{self.kind} token {self.pk}"
+
+
+class DeviceAuthorization(models.Model):
+    """An RFC 8628 device authorization: the device code (SHA-256 only) the client polls with, the user code
+    (SHA-256 of its normalised form) the person types on the verification page, and what they decided.
+
+    Approval makes the grant (the person, ``auth_time``, ``acr``, ``amr``, ``sid``); the first poll after it takes
+    the tokens, by one conditional UPDATE of ``used_at`` (single use). ``interval`` grows by 5 s at each
+    ``slow_down`` (§3.5)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        DENIED = "denied"
+
+    device_code_sha256 = models.BinaryField(max_length=32, unique=True)
+    user_code_sha256 = models.BinaryField(max_length=32, unique=True)
+    app = models.ForeignKey(AppRegistration, on_delete=models.CASCADE, related_name="device_authorizations")
+    scope = models.CharField(max_length=256)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    interval = models.PositiveIntegerField(default=5)  # seconds between polls
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    grant = models.OneToOneField(OidcGrant, on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="device_authorization")
+    used_at = models.DateTimeField(null=True, blank=True)  # the tokens were issued
+
+    def __str__(self) -> str:
+        return f"device authorization {self.pk}"
 
 
 class ClientAssertionJti(models.Model):

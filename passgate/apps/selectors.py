@@ -103,8 +103,12 @@ def app_as_dict(app: AppRegistration) -> dict[str, Any]:
             "postLogoutRedirectUris": list(app.post_logout_redirect_uris),
             "tokenEndpointAuthMethod": app.token_endpoint_auth_method, "scopes": list(app.allowed_scopes),
             "idTokenSignedResponseAlg": app.id_token_signed_response_alg, "requirePkce": app.require_pkce,
+            "allowDeviceCode": app.allow_device_code,
             "jwks": app.jwks, "discovery": oidc_discovery_url(),
         }
+    if app.identifier_uris or app.api_scopes:  # an API it exposes, named as Graph's application names it
+        data.update(identifierUris=list(app.identifier_uris),
+                    api={"oauth2PermissionScopes": [dict(scope) for scope in app.api_scopes]})
     return data
 
 

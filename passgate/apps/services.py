@@ -30,6 +30,7 @@ from joserfc import jws, jwt
 from joserfc.jwk import ECKey, KeySet
 
 from passgate.apps import keys
+from passgate.apps.exposed_api import ApiExposure, api_fields, identifier_rows_sync
 from passgate.apps.models import AppRegistration
 from passgate.audit.models import Category
 from passgate.audit.services import (
@@ -144,10 +145,11 @@ class OidcRegistration:
     id_token_alg: str | None = None
     require_pkce: bool = False
     backchannel_logout_uri: str | None = None
+    allow_device_code: bool = False  # RFC 8628, the device authorization grant
 
     def given(self) -> bool:
         return bool(self.redirect_uris or self.post_logout_redirect_uris or self.public or self.scopes
-                    or self.require_pkce or self.backchannel_logout_uri
+                    or self.require_pkce or self.backchannel_logout_uri or self.allow_device_code
                     or any(value is not None for value in (self.auth_method, self.jwks, self.id_token_alg)))
 
 
@@ -179,7 +181,8 @@ def _oidc_fields(oidc: OidcRegistration, *, permissions: list[str]) -> dict[str,
             "require_pkce": client_type is rules.ClientType.PUBLIC or oidc.require_pkce,
             "backchannel_logout_uri": rules.validate_redirect_uri(oidc.backchannel_logout_uri,
                                                                   what="Back-channel logout URI")
-            if oidc.backchannel_logout_uri else ""}
+            if oidc.backchannel_logout_uri else "",
+            "allow_device_code": oidc.allow_device_code}
 
 
 def _needs_secret(fields: dict[str, Any], permissions: list[str]) -> bool:
@@ -214,16 +217,19 @@ def validate_secret_name(value: object) -> str:
 @transaction.atomic
 def app_create(*, display_name: str, permissions: Iterable[str], actor: Actor,
                oidc: OidcRegistration | None = None, with_secret: bool | None = None, secret_display_name: str = "",
+               api: ApiExposure | None = None,
                context: RequestContext = NO_CONTEXT) -> tuple[AppRegistration, str | None]:
     """Register an app: a Graph API client (permissions), an OpenID Connect client (``oidc`` with redirect URIs), or
     both. Returns it and its client secret (None when it has none), which is not stored and cannot be shown again.
 
     ``with_secret``: None gives the app a secret when it needs one (see ``_needs_secret``); True always (refused for
-    a public client); False never (Graph's POST /applications: a secret comes from addPassword).
+    a public client); False never (Graph's POST /applications: a secret comes from addPassword). ``api``: the API
+    the app exposes (identifier URIs, permission scopes; ``passgate.apps.exposed_api``).
     """
     name = validate_display_name(display_name, what="The app's name")
     granted = validate_permissions(permissions)
     fields = _oidc_fields(oidc or OidcRegistration(), permissions=granted)
+    exposed = api_fields(api) if api is not None else {}
     public = fields.get("client_type") == rules.ClientType.PUBLIC.value
     if with_secret and public:
         raise InvalidInput("A public client has no secret: it proves itself with PKCE", code="public_client_secret")
@@ -231,14 +237,18 @@ def app_create(*, display_name: str, permissions: Iterable[str], actor: Actor,
     secret = secrets.token_urlsafe(SECRET_BYTES) if wanted else None
     app = AppRegistration.objects.create(display_name=name, permissions=granted, created_by=actor.name,
                                          **_secret_fields(secret, validate_secret_name(secret_display_name)),
-                                         **fields)
+                                         **fields, **exposed)
+    if exposed:
+        identifier_rows_sync(app)
     details: dict[str, Any] = {"permissions": granted, "secretHint": app.secret_hint,
                                "secretKeyId": str(app.secret_key_id) if app.secret_key_id else None}
     if fields:
         details.update(redirectUris=app.redirect_uris, postLogoutRedirectUris=app.post_logout_redirect_uris,
                        clientType=app.client_type, tokenEndpointAuthMethod=app.token_endpoint_auth_method,
                        scopes=app.allowed_scopes, idTokenSignedResponseAlg=app.id_token_signed_response_alg,
-                       requirePkce=app.require_pkce)
+                       requirePkce=app.require_pkce, allowDeviceCode=app.allow_device_code)
+    if exposed:
+        details.update(identifierUris=app.identifier_uris, oauth2PermissionScopes=app.api_scopes)
     audit_record(category=Category.DIRECTORY, activity="app.add", actor=actor, target=app_target(app),
                  context=context, details=details)
     return app, secret
@@ -261,7 +271,8 @@ def registration_of(app: AppRegistration) -> OidcRegistration:
         redirect_uris=tuple(app.redirect_uris), post_logout_redirect_uris=tuple(app.post_logout_redirect_uris),
         public=app.client_type == rules.ClientType.PUBLIC.value, auth_method=app.token_endpoint_auth_method,
         jwks=app.jwks, scopes=tuple(app.allowed_scopes), id_token_alg=app.id_token_signed_response_alg,
-        require_pkce=app.require_pkce and app.client_type != rules.ClientType.PUBLIC.value)
+        require_pkce=app.require_pkce and app.client_type != rules.ClientType.PUBLIC.value,
+        backchannel_logout_uri=app.backchannel_logout_uri or None, allow_device_code=app.allow_device_code)
 
 
 def _not_oidc() -> dict[str, Any]:
@@ -269,7 +280,7 @@ def _not_oidc() -> dict[str, Any]:
     return {"redirect_uris": [], "post_logout_redirect_uris": [], "client_type": rules.ClientType.CONFIDENTIAL.value,
             "token_endpoint_auth_method": rules.ClientAuthMethod.CLIENT_SECRET_BASIC.value, "jwks": None,
             "allowed_scopes": [], "id_token_signed_response_alg": rules.DEFAULT_ID_TOKEN_ALGORITHM,
-            "require_pkce": False}
+            "require_pkce": False, "backchannel_logout_uri": "", "allow_device_code": False}
 
 
 _AUDITED_FIELDS = {  # column -> the name its old/new values have in the audit row
@@ -277,6 +288,8 @@ _AUDITED_FIELDS = {  # column -> the name its old/new values have in the audit r
     "post_logout_redirect_uris": "postLogoutRedirectUris", "client_type": "clientType",
     "token_endpoint_auth_method": "tokenEndpointAuthMethod", "jwks": "jwks", "allowed_scopes": "scopes",
     "id_token_signed_response_alg": "idTokenSignedResponseAlg", "require_pkce": "requirePkce",
+    "backchannel_logout_uri": "backchannelLogoutUri", "identifier_uris": "identifierUris",
+    "api_scopes": "oauth2PermissionScopes", "allow_device_code": "allowDeviceCode",
 }
 
 
@@ -295,9 +308,10 @@ def _refusal_audited(activity: str, app: AppRegistration, actor: Actor, context:
 
 def app_update(*, app: AppRegistration, actor: Actor, display_name: str | None = None,
                permissions: Iterable[str] | None = None, oidc: OidcRegistration | None = None,
-               context: RequestContext = NO_CONTEXT) -> AppRegistration:
+               api: ApiExposure | None = None, context: RequestContext = NO_CONTEXT) -> AppRegistration:
     """Change an app's name, Graph permissions and/or OpenID Connect registration (None: unchanged; ``oidc`` is the
-    whole registration, as ``registration_of`` gives it; ``OidcRegistration()`` makes it a Graph-only client).
+    whole registration, as ``registration_of`` gives it; ``OidcRegistration()`` makes it a Graph-only client;
+    ``api`` the whole exposed API, as ``exposure_of`` gives it).
 
     Checked as ``app_create`` checks them. Refused: a public client that still has a secret (remove it first), and a
     public client holding Graph permissions. The audit row has the old and new value of what changed; a change that
@@ -313,7 +327,8 @@ def app_update(*, app: AppRegistration, actor: Actor, display_name: str | None =
             if fields["client_type"] == rules.ClientType.PUBLIC.value and row.has_secret:
                 raise InvalidInput("A public client has no secret: remove this app's secret first (removePassword), "
                                    "then make it a public client", code="public_client_secret")
-            new = {"display_name": name, "permissions": granted, **fields}
+            new = {"display_name": name, "permissions": granted, **fields,
+                   **(api_fields(api, app=row) if api is not None else {})}
             changed = {column: value for column, value in new.items() if getattr(row, column) != value}
             if not changed:
                 return row
@@ -321,6 +336,8 @@ def app_update(*, app: AppRegistration, actor: Actor, display_name: str | None =
             for column, value in changed.items():
                 setattr(row, column, value)
             row.save(update_fields=list(changed))
+            if "identifier_uris" in changed:
+                identifier_rows_sync(row)
             audit_record(category=Category.DIRECTORY, activity="app.update", actor=actor, target=app_target(row),
                          context=context, details={"old": old, "new": {_AUDITED_FIELDS[c]: v
                                                                        for c, v in changed.items()}})

@@ -190,8 +190,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to POST an OpenID Back-Channel Logout token when a session the app signed in with ends")
     a.add_argument("--require-pkce", action="store_true",
                    help="a confidential client must use PKCE (S256) too; without, PKCE or a nonce (RFC 9700)")
+    _api_arguments(a)
+    a.add_argument("--allow-device-code", action="store_true",
+                   help="the app may use the device authorization grant (RFC 8628: command-line tools, devices "
+                        "without a browser)")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func="cmd_apps_add")
+    a = apps.add_parser("update", help="rename an app, change the API it exposes or its OpenID Connect settings")
+    a.add_argument("app", help="client id (appId) or object id")
+    a.add_argument("--name", help="a new display name")
+    _api_arguments(a)
+    for verb in ("disable", "enable", "remove"):
+        a.add_argument(f"--{verb}-api-scope", action="append", default=[], metavar="VALUE",
+                       help=f"{verb} one of the API's scopes" + (" (disable it first)" if verb == "remove" else ""))
+    a.add_argument("--allow-device-code", action=argparse.BooleanOptionalAction, default=None,
+                   help="allow (or, with --no-allow-device-code, refuse) the device authorization grant")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_apps_update")
     a = apps.add_parser("list")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func="cmd_apps_list")
@@ -273,11 +288,22 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _api_arguments(a: argparse.ArgumentParser) -> None:
+    a.add_argument("--identifier-uri", action="append", default=[], metavar="URI",
+                   help="a URI naming the API the app exposes, e.g. api://<appId> (repeat for more; on update the "
+                        "list replaces the old one); default api://<appId> when scopes are given")
+    a.add_argument("--api-scope", action="append", default=[], metavar="VALUE",
+                   help="a scope the API offers, e.g. Files.Read (clients ask for <identifierUri>/<value>)")
+    a.add_argument("--api-admin-scope", action="append", default=[], metavar="VALUE",
+                   help="a scope the API offers, of type Admin")
+
+
 def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Usage rules argparse can't express (exit status 2, like every usage error)."""
-    if args.command == "apps" and args.action == "add" and not args.permission and not args.redirect_uri:
-        parser.error("apps add: give --permission (a Graph API client) or --redirect-uri (an OpenID Connect "
-                     "client), or both")
+    if (args.command == "apps" and args.action == "add" and not args.permission and not args.redirect_uri
+            and not args.identifier_uri and not args.api_scope and not args.api_admin_scope):
+        parser.error("apps add: give --permission (a Graph API client), --redirect-uri (an OpenID Connect "
+                     "client) or --identifier-uri/--api-scope (an API), or several")
 
 
 def _check_text(args: argparse.Namespace) -> None:
@@ -325,9 +351,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             if args.command not in {"serve", "migrate", "backup", "restore"}:
                 commands.migrate()
-            from passgate.cli import devices
+            from passgate.cli import app_api, devices
 
-            (getattr(commands, args.func, None) or getattr(devices, args.func))(args)
+            found = (getattr(module, args.func, None) for module in (commands, app_api, devices))
+            next(command for command in found if command is not None)(args)
         except PassgateError as exc:
             raise CliError(exc.message) from None
         except DatabaseError as exc:

@@ -405,24 +405,15 @@ def _app_lines(app: Any, secret: str | None = None) -> list[str]:
                   f"{app.token_endpoint_auth_method}, ID tokens {app.id_token_signed_response_alg}",
                   "  PKCE:                     " + ("required (S256)" if app.require_pkce
                                                     else "S256, or a nonce (RFC 9700 section 2.1.1)"),
+                  "  Device code grant:        " + ("allowed (RFC 8628)" if app.allow_device_code else "not allowed"),
                   *(f"  Redirect URI:             {uri}" for uri in app.redirect_uris),
                   *(f"  Post-logout redirect URI: {uri}" for uri in app.post_logout_redirect_uris),
                   f"  Scopes:                   {' '.join(app.allowed_scopes)}",
                   f"  Discovery:                {oidc_discovery_url()}"]
+    lines += [f"  Identifier URI:           {uri}" for uri in app.identifier_uris]
+    lines += [f"  API scope:                {s['value']} ({s['type']}, {'enabled' if s['isEnabled'] else 'disabled'})"
+              for s in app.api_scopes]
     return lines
-
-
-def cmd_apps_add(args: argparse.Namespace) -> None:
-    oidc = OidcRegistration(
-        redirect_uris=tuple(args.redirect_uri), post_logout_redirect_uris=tuple(args.post_logout_redirect_uri),
-        public=args.public, auth_method=args.auth_method, jwks=_read_jwks(args.jwks),
-        scopes=tuple(args.scope) or None, id_token_alg=args.id_token_alg, require_pkce=args.require_pkce,
-        backchannel_logout_uri=args.backchannel_logout_uri)
-    app, secret = app_create(display_name=args.name, permissions=args.permission, actor=_system_actor(), oidc=oidc)
-    data = {**app_as_dict(app), "clientSecret": secret}
-    if app.permissions:
-        data.update(tokenEndpoint=token_endpoint(), scope="https://graph.microsoft.com/.default")
-    _emit(args, data, lambda: [f"Registered app {app.display_name}", *_app_lines(app, secret)])
 
 
 def cmd_apps_list(args: argparse.Namespace) -> None:

@@ -22,6 +22,7 @@ from passgate.core.errors import InvalidInput
 
 SCOPE_OPENID: Final = "openid"
 SCOPE_OFFLINE_ACCESS: Final = "offline_access"
+DEVICE_CODE_GRANT_TYPE: Final = "urn:ietf:params:oauth:grant-type:device_code"  # RFC 8628 §3.4
 SUPPORTED_SCOPES: Final = ("openid", "profile", "email", "offline_access")
 ID_TOKEN_ALGORITHMS: Final = ("ES256", "RS256")
 DEFAULT_ID_TOKEN_ALGORITHM: Final = "ES256"  # noqa: S105 - an algorithm name

@@ -36,6 +36,7 @@ class Scope(StrEnum):
     SOURCE = "source"  # one client address (IPv6: its /64), whatever it guesses at
     TAP_USER = "tap.user"  # one user name (existing or not) at Temporary Access Pass sign-in and re-authentication
     TOTP_USER = "totp.user"  # one person's authenticator-app codes
+    DEVICE_USER = "device.user"  # one signed-in person's user codes on the device verification page (RFC 8628)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,9 @@ RULES: dict[Scope, Rule] = {
     # grow to a day; a correct code (or 30 quiet days) forgets the failures.
     Scope.TOTP_USER: Rule(free_failures=5, first_wait=timedelta(seconds=30), max_wait=timedelta(days=1),
                           forget_after=timedelta(days=30)),
+    # Device user codes (20^8 of them, a few live at once): only a signed-in person can guess; a right code forgets.
+    Scope.DEVICE_USER: Rule(free_failures=5, first_wait=timedelta(seconds=1), max_wait=timedelta(minutes=15),
+                            forget_after=timedelta(days=1)),
 }
 
 

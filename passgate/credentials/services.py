@@ -148,8 +148,9 @@ def passkey_facts(passkey: Passkey) -> policy_rules.PasskeyFacts:
 
 def passkey_registration_prompt(*, user: User) -> policy_rules.RegistrationPrompt:
     """isRegistrationRequired: should this person, signed in without a passkey, be asked to add one now, and may
-    they put it off (at most ``MAX_REGISTRATION_SNOOZES`` times, counted per person)?"""
-    has_passkey = bool(passkeys_of(user))
+    they put it off (at most ``MAX_REGISTRATION_SNOOZES`` times, counted per person)? A suspended passkey (possibly
+    copied) cannot sign in, so it does not count: its owner is asked to add a new one."""
+    has_passkey = any(p.possibly_cloned_at is None for p in passkeys_of(user))
     # The snoozes count only when a passkey is asked for, which it never is from someone who has one.
     row = None if has_passkey else RegistrationSnooze.objects.filter(user=user).first()
     return policy_rules.registration_required(current_policy(), _user_facts(user), has_passkey=has_passkey,

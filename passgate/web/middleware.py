@@ -27,7 +27,7 @@ TOUCH_EVERY = timedelta(seconds=60)  # write last-seen at most once a minute
 TAP_SESSION_PATHS = ("/security-info", "/signin", "/signout", "/static/", "/healthz")
 # ... and an app sign-in: a TAP sign-in is a real sign-in, and the app's required strength decides (the
 # authorization endpoint checks it), plus the app's way out (RP-initiated logout).
-TAP_SESSION_APP_PATHS = frozenset({"/oidc/authorize", "/oidc/logout", "/oidc/logout/confirm"})
+TAP_SESSION_APP_PATHS = frozenset({"/oidc/authorize", "/oidc/logout", "/oidc/logout/confirm", "/device"})
 # Verdicts that end a session because of something done to the person or their methods (audited, and what apps
 # got from the session is revoked as at sign-out), rather than because time ran out.
 _REVOKING = frozenset({rules.SessionVerdict.SESSIONS_REVOKED, rules.SessionVerdict.METHOD_REMOVED})

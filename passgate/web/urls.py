@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from passgate.web.views import authenticator_app, oidc, ops, registration, security_info, signin, stepup
+from passgate.web.views import authenticator_app, device, oidc, ops, registration, security_info, signin, stepup
 
 urlpatterns = [
     path("", signin.home),
@@ -37,6 +37,8 @@ urlpatterns = [
     path(".well-known/oauth-authorization-server", oidc.authorization_server_metadata),  # RFC 8414
     path("oidc/token", oidc.token),
     path("oidc/revoke", oidc.revoke),  # RFC 7009
+    path("oidc/device_authorization", oidc.device_authorization),  # RFC 8628
+    path("device", device.page),  # RFC 8628 §3.3: the verification page
     path("oidc/introspect", oidc.introspect),  # RFC 7662
     path("oidc/userinfo", oidc.userinfo),
     path("oidc/jwks", oidc.jwks),

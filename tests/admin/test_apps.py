@@ -280,3 +280,21 @@ def test_a_global_reader_sees_an_app_and_changes_nothing(admin_as: Any) -> None:
     assert b" disabled" in page.content and b'id="save"' not in page.content
     assert b'id="new-secret"' not in page.content and b'id="delete-app"' not in page.content
     assert client.post(f"/admin/apps/{app.pk}", {"name": "Mine"}).status_code == 403
+
+
+def test_the_app_page_shows_the_api_it_exposes(admin_as: Any) -> None:
+    import uuid
+
+    from passgate.apps.exposed_api import ApiExposure
+    from passgate.apps.services import app_update
+    from passgate.core.app_api import PermissionScope
+
+    client, _ = admin_as(GR)
+    app, _ = app_create(display_name="Files API", permissions=[], actor=ACTOR)
+    assert 'id="exposed-api"' not in client.get(f"/admin/apps/{app.pk}").content.decode()
+    app_update(app=app, actor=ACTOR, api=ApiExposure(identifier_uris=("api://files",), scopes=(PermissionScope(
+        id=str(uuid.uuid4()), value="Files.Read", admin_consent_display_name="Read files",
+        admin_consent_description="Lets the app read files.", is_enabled=False, type="Admin"),)))
+    text = text_of(client.get(f"/admin/apps/{app.pk}"))
+    assert "Exposed API" in text and "api://files" in text
+    assert "Files.Read Admin Disabled Read files" in " ".join(text.split())

@@ -9,9 +9,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
@@ -274,3 +276,25 @@ def enroll(make_user: Any, issue_tap: Any) -> Callable[..., Any]:
         return user, Passkey.objects.get(user=user, display_name=passkey_name)
 
     return run
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def demo(app: str) -> Iterator[tuple[str, Any]]:
+    """The demo app on its own port, registered with the live Passgate as ``passgate demo-app`` does it."""
+    from passgate.cli.commands import demo_registration
+    from passgate.demo.app import DemoApp
+
+    server: WSGIServer = make_server("127.0.0.1", 0, lambda environ, start: [], handler_class=_Quiet)
+    base_url = f"http://localhost:{server.server_port}"
+    registration = demo_registration(base_url)
+    server.set_app(DemoApp(issuer=app, client_id=str(registration.app_id), base_url=base_url))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base_url, registration
+    server.shutdown()
+    server.server_close()

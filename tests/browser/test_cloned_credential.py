@@ -85,3 +85,44 @@ def test_the_whole_way_back_from_a_suspended_passkey(new_tab: Any, enroll: Any, 
     tab.sign_out_and_back_in_with_the_button()
     assert [p.display_name for p in Passkey.objects.filter(user=user)] == ["New key"]
 
+
+
+def test_on_the_way_to_an_app_a_suspended_passkey_leads_back_to_the_app(new_tab: Any, enroll: Any, issue_tap: Any,
+                                                                         demo: Any, tmp_path: Any) -> None:
+    """Issue 14 item 3: the person was going to an app when their passkey was refused as suspended; the pass page
+    keeps where they were going, the add-a-passkey page says what happened (a suspended passkey does not count as
+    one), and once a new passkey is added the person lands in the app signed in."""
+    from django.utils import timezone
+
+    base_url, _ = demo
+    tab = new_tab()
+    user, passkey = enroll(tab, "alan@contoso.com", "Alan Turing", passkey_name="Old key")
+    Passkey.objects.filter(pk=passkey.pk).update(possibly_cloned_at=timezone.now())
+    tab.sign_out()
+    assert tab.wait_autofill_settled() == "ended"
+
+    tab.page.goto(base_url + "/")
+    tab.page.click("#login")
+    tab.page.wait_for_url(lambda url: "/signin" in url and "next=" in url)
+    assert tab.wait_autofill_settled() == "ended"
+    tab.page.locator("#signin-error").wait_for(state="visible")
+    assert "suspended" in str(tab.page.locator("#signin-error").text_content())
+
+    tab.page.click("#tap-link")
+    if tab.page.locator("#upn").is_editable():
+        tab.page.fill("#upn", "alan@contoso.com")
+    tab.page.fill("#tap", issue_tap(user))
+    tab.page.click("button[type=submit]")
+    tab.page.wait_for_url(lambda url: "/signin/add-passkey" in url)  # the pass alone does not replace the passkey
+    intro = str(tab.page.locator("#suspended-passkeys").text_content())
+    assert "“Old key”" in intro and "suspended" in intro and "may have been copied" in intro
+    tab.page.screenshot(path=str(tmp_path / "item3-interrupt.png"), full_page=True, animations="disabled")
+
+    tab.remove_authenticator()
+    tab.add_authenticator()  # the copied key is not used again: a new authenticator
+    tab.page.fill("#passkey-name", "New key")
+    tab.page.click("#add-passkey")
+    tab.page.wait_for_selector("#welcome")  # back at the app, signed in
+    assert tab.page.url.startswith(base_url)
+    assert "Alan Turing" in tab.page.inner_text("#welcome")
+    assert Passkey.objects.filter(user=user, display_name="New key", possibly_cloned_at__isnull=True).exists()

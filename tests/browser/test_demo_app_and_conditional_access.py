@@ -10,41 +10,16 @@ Passgate, and Conditional Access steps up, refuses or blocks as configured.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
 from passgate.access.services import ca_policy_create, strength_create
 from passgate.audit.services import Actor
 from passgate.core.access import PHISHING_RESISTANT_MFA_ID
-from passgate.demo.app import DemoApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ADMIN = Actor.system("browser test")
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def demo(app: str) -> Iterator[tuple[str, Any]]:
-    """The demo app on its own port, registered with the live Passgate as ``passgate demo-app`` does it."""
-    from passgate.cli.commands import demo_registration
-
-    server: WSGIServer = make_server("127.0.0.1", 0, lambda environ, start: [], handler_class=_Quiet)
-    base_url = f"http://localhost:{server.server_port}"
-    registration = demo_registration(base_url)
-    server.set_app(DemoApp(issuer=app, client_id=str(registration.app_id), base_url=base_url))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base_url, registration
-    server.shutdown()
-    server.server_close()
 
 
 def _policy(app_id: str, grant: dict[str, Any], *, name: str, state: str = "enabled") -> None:

@@ -43,6 +43,7 @@ PAGES: dict[str, Callable[[World], str] | None] = {
     "security-info": None,
     "security-info/authenticator-app/new": None,
     "oidc/authorize": lambda w: "/oidc/authorize?client_id=not-a-client",  # the page for a request it can't use
+    "device": lambda w: "/device?user_code=BCDF-GHJK",  # the code entry (confirm: test_device_authorization_browser)
     "admin": None,
     "admin/users": None,
     "admin/users/new": None,
@@ -104,7 +105,7 @@ EXCUSED = {
     "^admin/conditional-access/strengths(?P<rest>(/.*)?)$": "a permanent redirect to admin/methods/strengths",
     ".well-known/openid-configuration": "JSON", ".well-known/oauth-authorization-server": "JSON",
     "<str:tenant>/v2.0/.well-known/openid-configuration": "JSON", "oidc/jwks": "JSON", "oidc/token": "JSON",
-    "oidc/introspect": "JSON", "oidc/userinfo": "JSON",
+    "oidc/introspect": "JSON", "oidc/userinfo": "JSON", "oidc/device_authorization": "JSON",
 }
 POST_OR_JSON_SUFFIXES = ("/options", "/verify", "/delete", "/rename", "/remove", "/members", "/account", "/upn",
                          "/revoke-sessions", "/secret", "/groups", "/assignments", "/revoke")
@@ -218,3 +219,17 @@ def test_every_page_fits_a_phone_and_has_no_serious_accessibility_violation(
             problems[f"{path} ({uuid.uuid4().hex[:4]})" if path in problems else path] = found
     report = "\n".join(f"{path}:\n  " + "\n  ".join(found) for path, found in problems.items())
     assert not problems, f"{len(problems)} of {len(PAGES)} pages at 390 px:\n{report}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_security_infos_buttons_share_one_line_at_desktop_width(new_tab: Any, enroll: Any, tmp_path: Path) -> None:
+    """Issue 14 item 9: "Add authenticator app" wrapped under the passkey form at 1280 px; at 390 px they stack."""
+    tab = new_tab()
+    enroll(tab, "pat@contoso.com", "Pat Example")
+    tab.goto("/security-info")
+    tab.page.set_viewport_size({"width": 1280, "height": 800})
+    passkey, app = (tab.page.locator(s).bounding_box() for s in ("#add-passkey", "#add-authenticator-app"))
+    assert passkey is not None and app is not None
+    assert abs(passkey["y"] - app["y"]) < 4 and app["x"] > passkey["x"], (passkey, app)
+    tab.page.set_viewport_size(PHONE)
+    assert not too_wide(tab.page)

@@ -153,6 +153,8 @@ def test_the_rules_allow_the_documented_rates() -> None:
     assert t.max_failures(t.RULES[t.Scope.SOURCE], timedelta(days=1)) == 871
     assert t.max_failures(t.RULES[t.Scope.TOTP_USER], timedelta(hours=12)) == 18
     assert t.max_failures(t.RULES[t.Scope.TOTP_USER], timedelta(days=30)) == 66
+    assert t.max_failures(t.RULES[t.Scope.DEVICE_USER], timedelta(minutes=10)) == 16
+    assert t.max_failures(t.RULES[t.Scope.DEVICE_USER], timedelta(days=1)) == 128
 
 
 def test_guessing_a_pass_within_its_longest_lifetime_is_hopeless() -> None:

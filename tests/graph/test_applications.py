@@ -26,7 +26,7 @@ GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 USER_READ_ALL = "df021288-bdef-4463-88db-98f22de89214"
 GROUP_READ_ALL = "5b567255-7703-4780-807c-7be8301ae99b"
 APP_KEYS = {"id", "appId", "displayName", "createdDateTime", "signInAudience", "isFallbackPublicClient", "web", "spa",
-            "publicClient", "passwordCredentials", "keyCredentials", "requiredResourceAccess",
+            "publicClient", "passwordCredentials", "keyCredentials", "requiredResourceAccess", "identifierUris", "api",
             "@passgate.postLogoutRedirectUris", "@passgate.tokenEndpointAuthMethod", "@passgate.jwks",
             "@passgate.allowedScopes", "@passgate.idTokenSignedResponseAlg", "@passgate.requirePkce",
             *EMPTY_VALUES}
@@ -211,7 +211,16 @@ def test_create_a_public_client(api: Api) -> None:
     ({}, "displayName", "required"),
     ({"displayName": ""}, "displayName", "non-empty"),
     ({"displayName": 7}, "displayName", "must be a string"),
-    ({"displayName": "A", "identifierUris": ["api://a"]}, "identifierUris", "not supported by Passgate"),
+    ({"displayName": "A", "appRoles": [{"value": "Reader"}]}, "appRoles", "not supported by Passgate"),
+    ({"displayName": "A", "identifierUris": ["api://a", "files.test"]}, "identifierUris[1]", "absolute URI"),
+    ({"displayName": "A", "identifierUris": ["api://a#b"]}, "identifierUris[0]", "fragment"),
+    ({"displayName": "A", "identifierUris": ["api://a", "API://A"]}, "identifierUris[1]", "listed twice"),
+    ({"displayName": "A", "identifierUris": "api://a"}, "identifierUris", "array"),
+    ({"displayName": "A", "api": {"oauth2PermissionScopes": [{"value": "Files.Read"}]}},
+     "api.oauth2PermissionScopes[0].id", "GUID"),
+    ({"displayName": "A", "api": {"requestedAccessTokenVersion": 1}}, "api.requestedAccessTokenVersion", "2"),
+    ({"displayName": "A", "api": {"preAuthorizedApplications": [{"appId": "x"}]}}, "api.preAuthorizedApplications",
+     "consent"),
     ({"displayName": "A", "colour": "blue"}, "colour", "does not exist"),
     ({"displayName": "A", "displayname": "B"}, "displayname", "Did you mean 'displayName'"),
     ({"displayName": "A", "id": str(uuid.uuid4())}, "id", "read-only"),
@@ -313,6 +322,19 @@ def test_patch_changes_what_it_names(api: Api) -> None:
     assert api.patch(f"/v1.0/applications/{app.id}", {"web": {"redirectUris": []}}).status_code == 204
     app.refresh_from_db()
     assert not app.is_oidc_client and app.post_logout_redirect_uris == []
+
+
+def test_patch_keeps_what_graph_has_no_property_for(api: Api) -> None:
+    """The device code grant and the back-channel logout URI are not in Graph's application: a PATCH keeps them
+    while the app stays an OpenID Connect client (before, the logout URI made the PATCH fail)."""
+    app, _ = web_app(allow_device_code=True, backchannel_logout_uri="https://wiki.contoso.test/bcl")
+    response = api.patch(f"/v1.0/applications/{app.id}", {"web": {"redirectUris": ["https://wiki.contoso.test/cb2"]}})
+    assert response.status_code == 204, response.content
+    app.refresh_from_db()
+    assert app.allow_device_code and app.backchannel_logout_uri == "https://wiki.contoso.test/bcl"
+    assert api.patch(f"/v1.0/applications/{app.id}", {"web": {"redirectUris": []}}).status_code == 204
+    app.refresh_from_db()
+    assert not app.allow_device_code and app.backchannel_logout_uri == ""  # a Graph API client only
 
 
 @pytest.mark.parametrize("oidc", [False, True], ids=["graph-only", "web-app"])

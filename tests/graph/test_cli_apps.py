@@ -110,3 +110,55 @@ def test_a_graph_script_end_to_end(cli: Any) -> None:
     gone = call("get", "/v1.0/users")
     assert gone.status_code == 401
     assert gone.json()["error"]["message"] == "Access token validation failure. The application no longer exists."
+
+
+# --- an API the app exposes (identifierUris, api.oauth2PermissionScopes) ------------------------------------------
+
+def test_apps_add_and_update_an_api(cli: Any) -> None:
+    code, out, err = cli("apps", "add", "--name", "Files API", "--api-scope", "Files.Read", "--api-admin-scope",
+                         "Files.Purge", "--json")
+    assert (code, err) == (0, ""), err
+    data = json.loads(out)
+    app = AppRegistration.objects.get()
+    assert data["identifierUris"] == [f"api://{app.app_id}"] == app.identifier_uris
+    scopes = data["api"]["oauth2PermissionScopes"]
+    assert [(s["value"], s["type"], s["isEnabled"]) for s in scopes] == [("Files.Read", "User", True),
+                                                                         ("Files.Purge", "Admin", True)]
+    assert data["clientSecret"]  # a resource server introspects with it
+
+    code, out, err = cli("apps", "update", str(app.app_id), "--identifier-uri", "https://files.contoso.test",
+                         "--disable-api-scope", "Files.Purge")
+    assert code == 0 and "Identifier URI:           https://files.contoso.test" in out, err
+    assert "Files.Purge (Admin, disabled)" in out
+    code, out, err = cli("apps", "update", str(app.app_id), "--remove-api-scope", "Files.Purge")
+    assert code == 0, err
+    app.refresh_from_db()
+    assert [s["value"] for s in app.api_scopes] == ["Files.Read"]
+    assert app.identifier_uris == ["https://files.contoso.test"]
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (("apps", "add", "--name", "X", "--identifier-uri", "files.contoso.test"), "absolute URI"),
+    (("apps", "add", "--name", "X", "--identifier-uri", "api://x#y"), "fragment"),
+    (("apps", "add", "--name", "X", "--api-scope", "Files Read"), "scope's name"),
+    (("apps", "add", "--name", "X", "--api-scope", "Files.Read", "--api-scope", "files.read"), "Two permission"),
+])
+def test_apps_add_refuses_a_bad_api_and_registers_nothing(cli: Any, argv: tuple[str, ...], fragment: str) -> None:
+    code, out, err = cli(*argv)
+    assert code != 0 and out == "" and err.startswith("passgate: error: ") and fragment in err, err
+    assert not AppRegistration.objects.exists()
+
+
+def test_apps_update_refusals(cli: Any) -> None:
+    cli("apps", "add", "--name", "A", "--identifier-uri", "api://files", "--api-scope", "Files.Read")
+    cli("apps", "add", "--name", "B", "--permission", "User.Read.All")
+    a, b = AppRegistration.objects.order_by("created_at")
+    for argv, fragment in (
+            ((str(b.app_id), "--identifier-uri", "API://FILES"), "already used by another app"),
+            ((str(a.app_id), "--remove-api-scope", "Files.Read"), "disable it"),
+            ((str(a.app_id), "--disable-api-scope", "Files.Write"), "no API scope 'Files.Write'"),
+            ((str(a.app_id),), "Nothing to change")):
+        code, out, err = cli("apps", "update", *argv)
+        assert code != 0 and out == "" and fragment in err, (argv, err)
+    b.refresh_from_db()
+    assert b.identifier_uris == [] and len(AppRegistration.objects.get(pk=a.pk).api_scopes) == 1

@@ -38,6 +38,11 @@ REFUSAL = "Your organisation's passkey policy doesn't include you, so you can't 
      False, REFUSAL),
     ({"passkey_required": True, "tap_session": True}, Situation.PASSKEY_REQUIRED, True, "requires a passkey"),
     ({"tap_session": True}, Situation.TAP_ADD_PASSKEY, True, "Add a passkey now."),
+    # a suspended passkey is why there is none: said before "requires a passkey", and never "sign back in with it"
+    ({"passkey_required": True, "tap_session": True, "suspended": ("Old key",)}, Situation.TAP_REPLACE_SUSPENDED,
+     True, "“Old key” was suspended"),
+    ({"tap_session": True, "has_passkey": True, "suspended": ("Old key",)}, Situation.TAP_SIGN_BACK_IN, True,
+     "sign back in with your passkey"),
     ({"tap_session": True, "has_passkey": True}, Situation.TAP_SIGN_BACK_IN, True, "sign back in with your passkey"),
     ({}, Situation.READY, True, ""),
 ])

@@ -29,7 +29,8 @@ def test_oidcc_discovery_endpoint_verification(db: Any) -> None:
                        ("userinfo_endpoint", "userinfo"), ("jwks_uri", "jwks"), ("end_session_endpoint", "logout")):
         assert doc[name] == f"{ISSUER}/oidc/{path}"
     assert doc["response_types_supported"] == ["code"]
-    assert doc["grant_types_supported"] == ["authorization_code", "refresh_token"]
+    assert doc["grant_types_supported"] == ["authorization_code", "refresh_token",
+                                            "urn:ietf:params:oauth:grant-type:device_code"]
     assert doc["code_challenge_methods_supported"] == ["S256"]
     assert doc["authorization_response_iss_parameter_supported"] is True
     assert doc["id_token_signing_alg_values_supported"] == ["ES256", "RS256"]

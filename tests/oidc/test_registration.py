@@ -154,7 +154,7 @@ def test_cli_apps_add_an_openid_client(cli: Any, tmp_path: Path) -> None:
         "clientType": "confidential", "redirectUris": ["https://wiki.example.org/cb", "http://localhost:8080/cb"],
         "postLogoutRedirectUris": ["https://wiki.example.org/bye"], "tokenEndpointAuthMethod": "private_key_jwt",
         "scopes": ["openid", "email"], "idTokenSignedResponseAlg": "RS256", "jwks": app.jwks, "requirePkce": False,
-        "discovery": f"{settings.PASSGATE.origin}/.well-known/openid-configuration",
+        "allowDeviceCode": False, "discovery": f"{settings.PASSGATE.origin}/.well-known/openid-configuration",
     }
     code, out, _ = cli("apps", "show", str(app.app_id), "--json")
     assert json.loads(out)["openIdConnect"]["redirectUris"] == app.redirect_uris
@@ -164,6 +164,35 @@ def test_cli_apps_add_an_openid_client(cli: Any, tmp_path: Path) -> None:
     assert "OpenID Connect (confidential)" in out
     _, out, _ = cli("apps", "show", str(app.app_id))
     assert "Redirect URI:             https://wiki.example.org/cb" in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cli_apps_add_and_update_the_device_code_grant(cli: Any) -> None:
+    code, out, err = cli("apps", "add", "--name", "Deploy CLI", "--redirect-uri", "http://127.0.0.1:8765/cb",
+                         "--public", "--allow-device-code", "--json")
+    assert (code, err) == (0, "") and json.loads(out)["openIdConnect"]["allowDeviceCode"] is True
+    app = AppRegistration.objects.get()
+    code, out, err = cli("apps", "update", str(app.app_id), "--no-allow-device-code")
+    assert (code, err) == (0, "") and "Device code grant:        not allowed" in out
+    app.refresh_from_db()
+    assert not app.allow_device_code and app.client_type == "public" and app.require_pkce
+    change = AuditEvent.objects.filter(activity="app.update").get()
+    assert change.details == {"old": {"allowDeviceCode": True}, "new": {"allowDeviceCode": False}}
+    graph_only, _ = app_create(display_name="Graph", permissions=("User.Read.All",), actor=ACTOR)
+    code, _, err = cli("apps", "update", str(graph_only.app_id), "--allow-device-code")
+    assert code != 0 and "redirect URI" in err
+
+
+def test_an_update_keeps_the_back_channel_logout_uri(db: Any) -> None:
+    """registration_of carries every setting, so changing one keeps the others (it used to drop this one)."""
+    import dataclasses
+
+    from passgate.apps.services import app_update, registration_of
+
+    app, _ = app_create(display_name="Wiki", permissions=(), actor=ACTOR, oidc=OidcRegistration(
+        redirect_uris=("https://wiki.example.org/cb",), backchannel_logout_uri="https://wiki.example.org/bcl"))
+    app = app_update(app=app, actor=ACTOR, oidc=dataclasses.replace(registration_of(app), allow_device_code=True))
+    assert app.allow_device_code and app.backchannel_logout_uri == "https://wiki.example.org/bcl"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -331,3 +331,84 @@ def test_the_official_graph_sdk_sends_query_options(server: dict[str, Any]) -> N
     assert seen["policies"].value == [] and seen["policies"].odata_count == 0
     assert seen["ne without the header"] == (400, "Request_UnsupportedQuery")
     assert seen["search without the header"] == (400, "Request_UnsupportedQuery")
+
+
+# --- authentication strengths: combination configurations, updateAllowedCombinations, usage() ----------
+
+YUBIKEY_5 = "cb69481e-8ff7-4039-93ec-0a2729a154a8"
+FEITIAN = "ee882879-721c-4913-9775-3dfcce97072a"
+
+
+async def _strength_parts(client: GraphServiceClient) -> dict[str, Any]:
+    from msgraph.generated.models.authentication_method_modes import AuthenticationMethodModes
+    from msgraph.generated.models.authentication_strength_policy import AuthenticationStrengthPolicy
+    from msgraph.generated.models.conditional_access_applications import ConditionalAccessApplications
+    from msgraph.generated.models.conditional_access_condition_set import ConditionalAccessConditionSet
+    from msgraph.generated.models.conditional_access_grant_controls import ConditionalAccessGrantControls
+    from msgraph.generated.models.conditional_access_policy import ConditionalAccessPolicy
+    from msgraph.generated.models.conditional_access_policy_state import ConditionalAccessPolicyState
+    from msgraph.generated.models.conditional_access_users import ConditionalAccessUsers
+    from msgraph.generated.models.fido2_combination_configuration import Fido2CombinationConfiguration
+    from msgraph.generated.policies.authentication_strength_policies.item.update_allowed_combinations.update_allowed_combinations_post_request_body import (  # noqa: E501
+        UpdateAllowedCombinationsPostRequestBody,
+    )
+
+    seen: dict[str, Any] = {}
+    strength = await client.policies.authentication_strength_policies.post(AuthenticationStrengthPolicy(
+        display_name="Security keys", allowed_combinations=[AuthenticationMethodModes.Fido2]))
+    assert strength is not None and strength.id
+    by_id = client.policies.authentication_strength_policies.by_authentication_strength_policy_id(strength.id)
+    configurations = by_id.combination_configurations
+    created = await configurations.post(Fido2CombinationConfiguration(
+        allowed_a_a_g_u_i_ds=[YUBIKEY_5], applies_to_combinations=[AuthenticationMethodModes.Fido2]))
+    assert created is not None and created.id
+    seen["created"] = created
+    one = configurations.by_authentication_combination_configuration_id(created.id)
+    seen["got"] = await one.get()
+    await one.patch(Fido2CombinationConfiguration(allowed_a_a_g_u_i_ds=[YUBIKEY_5, FEITIAN]))
+    seen["listed"] = await configurations.get()
+
+    await client.identity.conditional_access.policies.post(ConditionalAccessPolicy(
+        display_name="Admin portal needs a security key",
+        state=ConditionalAccessPolicyState.EnabledForReportingButNotEnforced,
+        conditions=ConditionalAccessConditionSet(users=ConditionalAccessUsers(include_users=["All"]),
+                                                 applications=ConditionalAccessApplications(
+                                                     include_applications=["All"])),
+        grant_controls=ConditionalAccessGrantControls(operator="OR", authentication_strength=strength)))
+    seen["usage"] = await by_id.usage.get()
+    seen["updated"] = await by_id.update_allowed_combinations.post(UpdateAllowedCombinationsPostRequestBody(
+        allowed_combinations=[AuthenticationMethodModes.Fido2, AuthenticationMethodModes.TemporaryAccessPassOneTime]))
+    await one.delete()
+    seen["after_delete"] = await configurations.get()
+    seen["strength"] = await by_id.get()
+    return seen
+
+
+def test_the_official_graph_sdk_manages_a_strengths_combination_configurations(server: dict[str, Any]) -> None:
+    out = _cli(server, "apps", "add", "--name", "Strengths", "--permission", "Policy.ReadWrite.ConditionalAccess",
+               "--permission", "Policy.Read.All")
+    app_id = re.search(r"Application \(client\) ID:\s+(\S+)", out)
+    secret = re.search(r"Client secret:\s+(\S+)", out)
+    assert app_id and secret, out
+    credential = PassgateClientSecretCredential(f"{server['origin']}/contoso.onmicrosoft.com/oauth2/v2.0/token",
+                                                app_id.group(1), secret.group(1))
+    client = GraphServiceClient(credentials=credential, scopes=[SCOPE])
+    client.request_adapter.base_url = f"{server['origin']}/v1.0"
+    seen = _in_own_loop(_strength_parts(client))
+
+    from msgraph.generated.models.fido2_combination_configuration import Fido2CombinationConfiguration
+
+    created, got = seen["created"], seen["got"]
+    assert isinstance(created, Fido2CombinationConfiguration) and isinstance(got, Fido2CombinationConfiguration)
+    assert got.id == created.id and got.allowed_a_a_g_u_i_ds == [YUBIKEY_5]
+    [listed] = seen["listed"].value
+    assert listed.id == created.id and listed.allowed_a_a_g_u_i_ds == [YUBIKEY_5, FEITIAN]
+    assert [p.display_name for p in seen["usage"].mfa] == ["Admin portal needs a security key"]
+    assert seen["usage"].none_ == []
+    updated = seen["updated"]
+    assert [m.value for m in updated.previous_combinations] == ["fido2"]
+    assert [m.value for m in updated.current_combinations] == ["fido2", "temporaryAccessPassOneTime"]
+    assert len(updated.conditional_access_references) == 1
+    assert seen["after_delete"].value == []
+    assert [m.value for m in seen["strength"].allowed_combinations] == ["fido2", "temporaryAccessPassOneTime"]
+    assert seen["strength"].combination_configurations in (None, [])

@@ -25,6 +25,7 @@ from joserfc.jwk import KeySet
 from passgate.apps.models import AppRegistration, ClientAssertionJti
 from passgate.apps.oidc.adapter import _ascii, _Request, _sha256, _tag
 from passgate.apps.selectors import app_for_sign_in, oidc_endpoint, oidc_issuer
+from passgate.core import app_api
 from passgate.core import oidc as rules
 from passgate.core.errors import InvalidInput
 from passgate.core.keys import key_strength_problem
@@ -51,8 +52,15 @@ class _Client(ClientMixin):  # type: ignore[misc]
     def get_default_redirect_uri(self) -> None:
         return None  # redirect_uri is required (OIDC §3.1.2.1)
 
-    def get_allowed_scope(self, scope: str) -> str:
-        return " ".join(rules.granted_scopes(scope, self.app.allowed_scopes))
+    def get_allowed_scope(self, scope: str) -> str | None:
+        """The OpenID Connect scopes the client may have, and the API scopes asked (``access_tokens.api_request``
+        checked them first)."""
+        try:
+            wanted = app_api.split_requested(scope, oidc_scopes=rules.SUPPORTED_SCOPES)
+        except InvalidInput:
+            return None
+        api = [f"{wanted.resource}/{value}" for value in wanted.values] if wanted.resource else []
+        return " ".join([*rules.granted_scopes(scope, self.app.allowed_scopes), *api])
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return isinstance(redirect_uri, str) and redirect_uri in self.app.redirect_uris  # exact string match
@@ -73,6 +81,8 @@ class _Client(ClientMixin):  # type: ignore[misc]
     def check_grant_type(self, grant_type: str) -> bool:
         if grant_type == "refresh_token":
             return rules.SCOPE_OFFLINE_ACCESS in self.app.allowed_scopes
+        if grant_type == rules.DEVICE_CODE_GRANT_TYPE:
+            return bool(self.app.allow_device_code)
         return grant_type == "authorization_code"
 
 
@@ -87,7 +97,8 @@ def query_client(client_id: object) -> _Client | None:
     if str(app_id) != client_id:  # client ids compare exactly (the canonical lower-case form)
         return None
     app = app_for_sign_in(app_id)
-    return _Client(app) if app is not None and app.is_oidc_client else None
+    # an app that exposes an API is a client too: as a resource server it introspects the tokens for it
+    return _Client(app) if app is not None and (app.is_oidc_client or app.identifier_uris) else None
 
 
 class _PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]

@@ -32,6 +32,7 @@ from joserfc import jwt
 
 from passgate.apps import keys
 from passgate.apps.models import AuthorizationCode, OidcGrant, OidcToken
+from passgate.apps.oidc.access_tokens import api_request, api_token_sign
 from passgate.apps.oidc.adapter import (
     MAX_PARAMETER_LENGTH,
     MAX_TOKEN_LENGTH,
@@ -119,7 +120,28 @@ def _refresh_token_reused(grant: OidcGrant, context: RequestContext) -> OAuth2Er
                 "refresh_token_reused")
 
 
-class _CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
+class _IssuesApiTokens:
+    """Both grants: a token asked for an API's scopes gets an RFC 9068 JWT access token (``access_tokens``), the API
+    and its scopes checked again at issue time."""
+
+    request: _Request
+
+    def generate_token(self, user: User | None = None, scope: str | None = None, grant_type: str | None = None,
+                       expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
+        token: dict[str, Any] = super().generate_token(  # type: ignore[misc]
+            user=user, scope=scope, grant_type=grant_type, expires_in=expires_in,
+            include_refresh_token=include_refresh_token)
+        facts = self.request.facts
+        api = facts["api"] if "api" in facts else api_request(scope)
+        if api is not None:
+            signed = api_token_sign(api=api, grant=facts["grant"], client_id=self.request.client.client_id,
+                                    lifetime=int(ACCESS_TOKEN_LIFETIME.total_seconds()))
+            token["access_token"] = signed.token
+            facts["api_token"] = signed
+        return token
+
+
+class _CodeGrant(_IssuesApiTokens, AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
     request: _Request
 
@@ -150,6 +172,7 @@ class _CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         if rules.SCOPE_OPENID not in scope.split():
             raise _tag(InvalidScopeError("The scope must include openid: this is an OpenID Connect provider."),
                        "openid_scope_missing")
+        self.request.facts["api"] = api_request(scope)
 
     def save_authorization_code(self, code: str, request: _Request) -> None:
         facts = request.facts
@@ -199,7 +222,7 @@ class _CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         return _enabled_user(authorization_code.row.grant)
 
 
-class _RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
+class _RefreshGrant(_IssuesApiTokens, RefreshTokenGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
     request: _Request
@@ -232,7 +255,9 @@ class _RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
 
     def issue_token(self, user: User, refresh_token: _Token) -> dict[str, Any]:
         """Rotate: the presented token is used up by one conditional UPDATE, so of two concurrent refreshes one
-        loses, and the loser is treated as a reuse (the family is revoked)."""
+        loses, and the loser is treated as a reuse (the family is revoked). An API the scope names is checked
+        first, so a refusal (a scope disabled since) leaves the refresh token usable."""
+        self.request.facts["api"] = api_request(self.request.payload.scope or refresh_token.get_scope())
         won = OidcToken.objects.filter(pk=refresh_token.row.pk, used_at__isnull=True).update(used_at=timezone.now())
         if won != 1:
             raise _refresh_token_reused(refresh_token.row.grant, self.request.context)

@@ -1,9 +1,10 @@
 """RFC 7662 token introspection at ``/oidc/introspect``: is this token live, and what does it carry?
 
-The client authenticates as at the token endpoint and may introspect the tokens it was issued. The answer is
-``{"active": false}`` for anything else (unknown, expired, revoked, a used refresh token, a revoked sign-in,
-a disabled account, or another client's token), so a client learns nothing about tokens that are not its own;
-the audit row (``oidc.introspect``) keeps the reason code.
+The client authenticates as at the token endpoint and may introspect the tokens it was issued; an app that exposes
+an API (a resource server) may also introspect the access tokens issued for its API (RFC 7662 §2.1: the token's
+audience). The answer is ``{"active": false}`` for anything else (unknown, expired, revoked, a used refresh token,
+a revoked sign-in, a disabled account, another client's token, a token for another API), so a caller learns
+nothing about tokens that are not its own; the audit row (``oidc.introspect``) keeps the reason code.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def _inactive_reason(row: OidcToken | None, client_pk: object, *, context: Reque
         return "token_unknown"
     grant = row.grant
     checks: tuple[tuple[str, Callable[[], bool]], ...] = (
-        ("token_other_client", lambda: grant.app_id != client_pk),
+        ("token_other_audience" if row.resource_id else "token_other_client",
+         lambda: client_pk not in (grant.app_id, row.resource_id)),
         ("token_revoked", lambda: row.revoked_at is not None or grant.revoked_at is not None),
         ("token_used", lambda: row.used_at is not None),
         ("token_expired", lambda: row.expires_at <= timezone.now()),
@@ -47,12 +49,15 @@ def _claims(row: OidcToken) -> dict[str, Any]:
     grant = row.grant
     found: dict[str, Any] = {
         "active": True, "scope": grant.scope, "client_id": str(grant.app.app_id), "sub": str(grant.user_id),
-        "username": grant.user.user_principal_name, "aud": str(grant.app.app_id), "iss": oidc_issuer(),
+        "username": grant.user.user_principal_name, "aud": row.audience or str(grant.app.app_id),
+        "iss": oidc_issuer(),
         "iat": int(row.created_at.timestamp()), "exp": int(row.expires_at.timestamp()),
         "auth_time": int(grant.auth_time.timestamp()),
     }
     if row.kind == OidcToken.Kind.ACCESS:
         found["token_type"] = "Bearer"  # noqa: S105 - RFC 6749 §7.1's token type, not a secret
+    if row.resource_id is not None:  # the API's scope values, as the token's scp claim carries them
+        found["scope"] = row.api_scope
     if grant.acr:
         found["acr"] = grant.acr
     return found

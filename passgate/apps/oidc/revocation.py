@@ -82,7 +82,9 @@ def _presented(oauth: _Request) -> tuple[str, str]:
 
 def _find(token: str, hint: str) -> OidcToken | None:
     """The stored token, looked up by its hint's kind first, then the other (the hint may be wrong)."""
-    if len(token) > MAX_TOKEN_LENGTH or not token.startswith((ACCESS_TOKEN_PREFIX, REFRESH_TOKEN_PREFIX)):
+    jwt_shaped = token.startswith("ey") and token.count(".") == 2  # an access token for an API (RFC 9068)
+    if len(token) > MAX_TOKEN_LENGTH or not (jwt_shaped or token.startswith((ACCESS_TOKEN_PREFIX,
+                                                                             REFRESH_TOKEN_PREFIX))):
         return None
     kinds = [HINTS[hint]] if hint else []
     kinds += [k for k in (OidcToken.Kind.ACCESS, OidcToken.Kind.REFRESH) if k not in kinds]

@@ -1,9 +1,9 @@
 """Authlib's ``AuthorizationServer`` wired to Passgate, and the token endpoint it answers (RFC 6749 §3.2, §5).
 
 One server per process, built on first use (``_the_server``): the code grant with its extensions (the
-authorization request's checks, PKCE S256, OpenID Connect), the refresh grant, Passgate's token generator and
-storage, client look-up and authentication (``clients``), and the token endpoint's answers, every refusal audited
-with its reason code (``oidc.token``).
+authorization request's checks, PKCE S256, OpenID Connect), the refresh grant, the device code grant (RFC 8628),
+Passgate's token generator and storage, client look-up and authentication (``clients``), and the token endpoint's
+answers, every refusal audited with its reason code (``oidc.token``).
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from passgate.apps.oidc.adapter import (
     _unusable_parameter,
 )
 from passgate.apps.oidc.clients import _Client, authenticate_client, query_client
+from passgate.apps.oidc.device_grant import GRANT_TYPE as DEVICE_CODE
+from passgate.apps.oidc.device_grant import _DeviceCodeGrant
 from passgate.apps.oidc.grants import _AuthorizeChecks, _CodeGrant, _OpenIDCode, _Pkce, _RefreshGrant
 from passgate.apps.oidc.tokens import _generate_tokens, _save_token
 from passgate.apps.services import app_actor, app_target
@@ -37,6 +39,8 @@ from passgate.audit.models import Category
 from passgate.audit.services import NO_CONTEXT, RequestContext, audit_failure
 
 NO_STORE = [("Cache-Control", "no-store"), ("Pragma", "no-cache")]
+GRANT_TYPES = ("authorization_code", "refresh_token", DEVICE_CODE)
+CREDENTIALS = frozenset({"client_secret", "client_assertion", "code", "refresh_token", "code_verifier", "device_code"})
 
 
 class _Server(AuthorizationServer):  # type: ignore[misc]
@@ -45,6 +49,7 @@ class _Server(AuthorizationServer):  # type: ignore[misc]
         self.register_token_generator("default", _generate_tokens)
         self.register_grant(_CodeGrant, [_AuthorizeChecks(), _Pkce(required=True), _OpenIDCode()])
         self.register_grant(_RefreshGrant)
+        self.register_grant(_DeviceCodeGrant)
 
     def get_authorization_grant(self, request: _Request) -> Any:
         """Only response_type=code; other types are refused back to the client once it and its redirect URI are
@@ -84,11 +89,12 @@ class _Server(AuthorizationServer):  # type: ignore[misc]
     def handle_error_response(self, request: _Request, error: OAuth2Error) -> OAuthResponse:
         client = request.client if isinstance(request.client, _Client) else None
         client_id = client.client_id if client else str(request.payload.client_id or "")[:64]
-        audit_failure(category=Category.SIGN_IN, activity="oidc.token", reason=_reason(error),
-                      actor=app_actor(client.app) if client else None,
-                      target=app_target(client.app) if client else None, context=request.context,
-                      details={"clientId": client_id, "grantType": str(request.payload.grant_type or "")[:64],
-                               "error": error.error})
+        if _reason(error) != "authorization_pending":  # a device waiting for its person: no refusal, not audited
+            audit_failure(category=Category.SIGN_IN, activity="oidc.token", reason=_reason(error),
+                          actor=app_actor(client.app) if client else None,
+                          target=app_target(client.app) if client else None, context=request.context,
+                          details={"clientId": client_id, "grantType": str(request.payload.grant_type or "")[:64],
+                                   "error": error.error})
         status, body, headers = error()
         headers = [(k, v) for k, v in headers if k.lower() != "www-authenticate"]
         if error.error == "invalid_client":
@@ -132,18 +138,19 @@ def _token_precheck(request: OAuthHttpRequest) -> OAuth2Error | None:
     problem = _parameter_problem(request)
     if problem is not None:
         return problem
-    if {"client_secret", "client_assertion", "code", "refresh_token", "code_verifier"} & set(request.query):
+    if CREDENTIALS & set(request.query):
         return _tag(InvalidRequestError("Credentials belong in the body, never in the URL."), "credentials_in_query")
     grant_type = (request.params.get("grant_type") or [""])[0]
     if not grant_type:
         return _tag(InvalidRequestError("The parameter 'grant_type' is required."), "grant_type_missing")
-    if grant_type not in ("authorization_code", "refresh_token"):
+    if grant_type not in GRANT_TYPES:
         return _tag(UnsupportedGrantTypeError(_ascii(grant_type, 64)), "unsupported_grant_type")
     return None
 
 
 def token_respond(*, request: OAuthHttpRequest, context: RequestContext = NO_CONTEXT) -> OAuthResponse:
-    """RFC 6749 §4.1.3 and §6 with the §5.1/§5.2 responses: authorization_code and refresh_token grants only."""
+    """RFC 6749 §4.1.3 and §6 with the §5.1/§5.2 responses, and RFC 8628 §3.4: authorization_code,
+    refresh_token and device_code grants only."""
     oauth = _Request(request, context)
     if request.method != "POST":
         response = _token_error(_tag(InvalidRequestError("The token endpoint accepts POST only."),

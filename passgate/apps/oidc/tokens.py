@@ -2,7 +2,8 @@
 
 - Access tokens: opaque 256-bit random strings (``pgat_``), 1 hour, for UserInfo only. Every use is a database
   look-up anyway (they must be revocable), so a signed JWT would add a second validation path and nothing else;
-  an opaque token also cannot be mistaken for a Graph API token.
+  an opaque token also cannot be mistaken for a Graph API token. A token for an API an app exposes is an RFC 9068
+  JWT instead (``access_tokens``), stored the same way, with its API (``resource``), audience and scope values.
 - Refresh tokens (``pgrt_``): only when ``offline_access`` was granted; 14 days each, 90 days at most per grant.
 - Revocation ends a grant (every token issued from one code): a code replayed, a rotated refresh token used again,
   the person's sign-in sessions revoked (``revokeSignInSessions``, a disabled account). A session that ends
@@ -18,7 +19,15 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from passgate.apps.models import AppRegistration, AuthorizationCode, ClientAssertionJti, OidcGrant, OidcToken
+from passgate.apps.models import (
+    AppRegistration,
+    AuthorizationCode,
+    ClientAssertionJti,
+    DeviceAuthorization,
+    OidcGrant,
+    OidcToken,
+)
+from passgate.apps.oidc.access_tokens import ApiToken
 from passgate.apps.oidc.adapter import TOKEN_BYTES, _Request, _sha256
 from passgate.apps.oidc.backchannel import backchannel_logout
 from passgate.apps.oidc.clients import _Client
@@ -56,10 +65,13 @@ def _generate_tokens(grant_type: str, client: _Client, user: User | None = None,
 def _save_token(token: dict[str, Any], request: _Request) -> None:
     """Store the tokens just issued from the request's grant (their SHA-256 only), and audit the issue."""
     grant: OidcGrant = request.facts["grant"]
+    api: ApiToken | None = request.facts.get("api_token")
     now = timezone.now()
+    for_api = {"resource": api.request.resource, "audience": api.request.audience,
+               "api_scope": " ".join(api.request.values)} if api is not None else {}
     with transaction.atomic():
         OidcToken.objects.create(token_sha256=_sha256(token["access_token"]), kind=OidcToken.Kind.ACCESS,
-                                 grant=grant, created_at=now, expires_at=now + ACCESS_TOKEN_LIFETIME)
+                                 grant=grant, created_at=now, expires_at=now + ACCESS_TOKEN_LIFETIME, **for_api)
         if "refresh_token" in token:
             OidcToken.objects.create(token_sha256=_sha256(token["refresh_token"]), kind=OidcToken.Kind.REFRESH,
                                      grant=grant, created_at=now,
@@ -68,7 +80,8 @@ def _save_token(token: dict[str, Any], request: _Request) -> None:
                      target=app_target(grant.app), context=request.context,
                      details={"grantType": request.payload.grant_type, "grantId": str(grant.pk),
                               "scope": token["scope"], "refreshToken": "refresh_token" in token,
-                              "clientAuth": request.auth_method})
+                              "clientAuth": request.auth_method,
+                              **({"audience": api.request.audience, "jti": api.jti} if api is not None else {})})
 
 
 def _token_row(token: str, kind: OidcToken.Kind) -> OidcToken | None:
@@ -126,9 +139,11 @@ def session_tokens_revoke(*, sid: str, user: User, reason: str, app: AppRegistra
 # --- purge --------------------------------------------------------------------------------------------------
 
 def oidc_purge(*, older_than: timedelta = timedelta(days=1)) -> int:
-    """Delete codes, tokens and grants that ended more than ``older_than`` ago, and spent assertion ids."""
+    """Delete codes (device codes too), tokens and grants that ended more than ``older_than`` ago, and spent
+    assertion ids."""
     cutoff = timezone.now() - older_than
     deleted = AuthorizationCode.objects.filter(expires_at__lt=cutoff).delete()[0]
+    deleted += DeviceAuthorization.objects.filter(expires_at__lt=cutoff).delete()[0]
     deleted += OidcToken.objects.filter(expires_at__lt=cutoff).delete()[0]
     deleted += OidcGrant.objects.filter(expires_at__lt=cutoff, tokens__isnull=True).delete()[0]
     deleted += ClientAssertionJti.objects.filter(expires_at__lt=timezone.now()).delete()[0]

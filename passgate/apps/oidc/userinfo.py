@@ -43,6 +43,9 @@ def userinfo_claims(*, access_token: str | None, context: RequestContext = NO_CO
     if row is None:
         raise _bearer_refuse("invalid_token", "The access token is not valid.", 401, "token_unknown", context=context)
     grant = row.grant
+    if row.resource_id is not None:  # an RFC 9068 token: its audience is an API, not this provider
+        raise _bearer_refuse("invalid_token", "The access token is for an API, not for UserInfo.", 401,
+                             "token_audience", context=context, grant=grant)
     if row.revoked_at is not None or grant.revoked_at is not None:
         raise _bearer_refuse("invalid_token", "The access token was revoked.", 401, "token_revoked",
                              context=context, grant=grant)

@@ -21,6 +21,10 @@ An app registration here is Entra's application and service principal in one. Th
   ``@passgate.idTokenSignedResponseAlg``, ``@passgate.requirePkce`` (a confidential client must use PKCE too;
   without it, PKCE or a nonce: ``core.oidc.pkce_refusal``).
 
+- An API the app exposes: ``identifierUris`` and ``api.oauth2PermissionScopes`` (``core.graph.application_api``);
+  clients ask for ``<identifierUri>/<scope value>`` and get an RFC 9068 JWT access token. ``appRoles`` are always
+  [] (not implemented).
+
 Refusals name the property in the error's ``target`` (``web.redirectUris[1]``). Graph properties Passgate does not
 keep (``tags``, ``api`` …) are accepted when null or empty and refused otherwise.
 """
@@ -33,8 +37,17 @@ from types import MappingProxyType
 from typing import Any, Final, Literal
 
 from passgate.core import oidc as rules
+from passgate.core.app_api import ApiInputError, PermissionScope
 from passgate.core.errors import InvalidInput
 from passgate.core.graph import jsonschema as js
+from passgate.core.graph.application_api import (
+    API_INPUT,
+    API_SCHEMA,
+    IDENTIFIER_URIS_INPUT,
+    IDENTIFIER_URIS_SCHEMA,
+    read_api,
+    read_identifier_uris,
+)
 from passgate.core.graph.applications_empty import empty_prop, empty_schema, empty_value
 from passgate.core.graph.authz import Permission
 from passgate.core.graph.errors import GraphCode, GraphError
@@ -78,9 +91,9 @@ ANNOTATIONS: Final = (POST_LOGOUT, AUTH_METHOD, JWKS, SCOPES, ID_TOKEN_ALG, REQU
 
 # Graph application properties Passgate does not keep: accepted when null or empty, refused otherwise.
 UNSUPPORTED: Final = frozenset({
-    "addIns", "api", "appRoles", "applicationTemplateId", "authenticationBehaviors", "certification",
+    "addIns", "appRoles", "applicationTemplateId", "authenticationBehaviors", "certification",
     "defaultRedirectUri", "deletedDateTime", "description", "disabledByMicrosoftStatus", "groupMembershipClaims",
-    "identifierUris", "info", "isDeviceOnlyAuthSupported", "nativeAuthenticationApisEnabled", "notes",
+    "info", "isDeviceOnlyAuthSupported", "nativeAuthenticationApisEnabled", "notes",
     "oauth2RequirePostResponse", "optionalClaims", "parentalControlSettings", "publisherDomain",
     "requestSignatureVerification", "samlMetadataUrl", "serviceManagementReference",
     "servicePrincipalLockConfiguration", "tags", "tokenEncryptionKeyId", "uniqueName", "verifiedPublisher",
@@ -176,6 +189,12 @@ APPLICATION = Resource(
              "(resourceAppId 00000003-0000-0000-c000-000000000000, type Role). Setting them needs a Global "
              "Administrator.", create=Write.OPTIONAL, update=True, schema=js.array(RESOURCE_ACCESS_SCHEMA, max_items=1),
              input_schema=js.nullable(js.array(RESOURCE_ACCESS_INPUT))),
+        Prop("identifierUris", Kind.STRING_LIST, "The URIs that name the API the app exposes (api://<appId>, "
+             "https://…, urn:…); unique across apps. Clients ask for <identifierUri>/<scope value>.",
+             create=Write.OPTIONAL, update=True, schema=IDENTIFIER_URIS_SCHEMA, input_schema=IDENTIFIER_URIS_INPUT),
+        Prop("api", Kind.OBJECT, "The API the app exposes: oauth2PermissionScopes (delegated permissions clients "
+             "ask for); requestedAccessTokenVersion is always 2.", create=Write.OPTIONAL, update=True,
+             nullable=True, schema=API_SCHEMA, input_schema=API_INPUT),
         *[empty_prop(name) for name in sorted(UNSUPPORTED)],
     ),
 )
@@ -258,6 +277,8 @@ class ApplicationInput:
     id_token_alg: str | None = None
     require_pkce: bool | None = None
     secret_display_name: str | None = None  # create: passwordCredentials [{"displayName": …}] (None: no secret)
+    identifier_uris: tuple[str, ...] | None = None
+    api_scopes: tuple[PermissionScope, ...] | None = None
     given: frozenset[str] = field(default_factory=frozenset)
 
     def gives(self, *names: str) -> bool:
@@ -521,6 +542,8 @@ _READERS: Mapping[str, Callable[[object, bool], dict[str, Any]]] = MappingProxyT
     "passwordCredentials": _password_credentials,
     "keyCredentials": _key_credentials,
     "requiredResourceAccess": lambda value, create: {"permissions": () if value is None else _permissions(value)},
+    "identifierUris": lambda value, create: {"identifier_uris": read_identifier_uris(value)},
+    "api": lambda value, create: {} if (scopes := read_api(value)) is None else {"api_scopes": scopes},
     POST_LOGOUT: lambda value, create: {
         "post_logout_redirect_uris": _uris(value, POST_LOGOUT, "Post-logout redirect URI")},
     AUTH_METHOD: _optional_string(AUTH_METHOD, "auth_method",
@@ -565,7 +588,10 @@ def read_application(body: object, *, create: bool) -> ApplicationInput:
     for name, value in body.items():
         reader = _READERS.get(name)
         if reader is not None:
-            values.update(reader(value, create))
+            try:
+                values.update(reader(value, create))
+            except ApiInputError as exc:
+                raise _bad(exc.target, exc.message) from None
         else:
             _other(name, value)
     found = js.violation(_INPUT_SCHEMAS["create" if create else "update"], body)

@@ -34,9 +34,6 @@ EMPTY_VALUES: Final[Mapping[str, Any]] = MappingProxyType({
                      "termsOfServiceUrl": None}),
     "parentalControlSettings": _frozen({"countriesBlockedForMinors": [], "legalAgeGroupRule": "Allow"}),
     "verifiedPublisher": _frozen({"addedDateTime": None, "displayName": None, "verifiedPublisherId": None}),
-    "identifierUris": (),
-    "api": _frozen({"acceptMappedClaims": None, "knownClientApplications": [], "oauth2PermissionScopes": [],
-                    "preAuthorizedApplications": [], "requestedAccessTokenVersion": None}),
 })
 
 

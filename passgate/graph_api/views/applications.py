@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from rest_framework.response import Response
 
+from passgate.apps.exposed_api import ApiExposure, exposure_of
 from passgate.apps.models import AppRegistration
 from passgate.apps.selectors import app_by_app_id, app_by_object_id, app_page, app_page_key
 from passgate.apps.services import (
@@ -30,6 +31,7 @@ from passgate.audit.services import audit_failure
 from passgate.core import oidc as rules
 from passgate.core.errors import InvalidInput
 from passgate.core.graph import authz
+from passgate.core.graph.application_api import api_json
 from passgate.core.graph.applications import (
     ADD_PASSWORD_SCHEMA,
     APPLICATION,
@@ -101,6 +103,8 @@ def application_json(app: AppRegistration, select: tuple[str, ...] = (), *,
         "passwordCredentials": [credential_json(app, secret)] if app.has_secret else [],
         "keyCredentials": [],
         "requiredResourceAccess": required_resource_access(app.permissions),
+        "identifierUris": list(app.identifier_uris),
+        "api": api_json(app.api_scopes),
         **{name: empty_value(name) for name in sorted(UNSUPPORTED)},  # Graph's empty values
     }
     out = {name: values[name] for name in (select or APPLICATION.default_select)}
@@ -135,7 +139,7 @@ def _targeted(work: Callable[[], T], overrides: Mapping[str, str] | None = None)
     try:
         return work()
     except InvalidInput as exc:
-        target = (overrides or {}).get(exc.code, _TARGETS.get(exc.code, ""))
+        target = getattr(exc, "target", "") or (overrides or {}).get(exc.code, _TARGETS.get(exc.code, ""))
         raise ApplicationPropertyError(target, exc.message) from None
 
 
@@ -180,10 +184,22 @@ def _registration(current: OidcRegistration, data: ApplicationInput) -> OidcRegi
         public=(public and bool(uris)) or bool(fallback), auth_method=method,
         jwks=pick("jwks", current.jwks, same_type and method == rules.ClientAuthMethod.PRIVATE_KEY_JWT.value),
         scopes=pick("scopes", current.scopes, keep), id_token_alg=pick("id_token_alg", current.id_token_alg, keep),
-        require_pkce=bool(pick("require_pkce", current.require_pkce, same_type)))
+        require_pkce=bool(pick("require_pkce", current.require_pkce, same_type)),
+        # not in Graph's application resource: kept while the app stays an OpenID Connect client
+        backchannel_logout_uri=current.backchannel_logout_uri if keep else None,
+        allow_device_code=current.allow_device_code and keep)
     if not uris and not registration.given():
         return OidcRegistration()
     return registration
+
+
+def _exposure(current: ApiExposure, data: ApplicationInput) -> ApiExposure | None:
+    """The exposed API after this body (None: the body changes none of it); what it leaves out is kept."""
+    if not data.gives("identifier_uris", "api_scopes"):
+        return None
+    return ApiExposure(
+        identifier_uris=data.identifier_uris if data.identifier_uris is not None else current.identifier_uris,
+        scopes=data.api_scopes if data.api_scopes is not None else current.scopes)
 
 
 def _uris_of(oidc: OidcRegistration | None) -> str:
@@ -234,7 +250,8 @@ def applications_create(call: Call) -> Response:
     app, secret = _targeted(lambda: app_create(
         display_name=data.display_name or "", permissions=data.permissions or (), actor=call.actor, oidc=oidc,
         with_secret=data.secret_display_name is not None, secret_display_name=data.secret_display_name or "",
-        context=call.context), {"public_client_secret": "passwordCredentials", "redirect_uri_required": _uris_of(oidc)})
+        api=_exposure(ApiExposure(), data), context=call.context),
+        {"public_client_secret": "passwordCredentials", "redirect_uri_required": _uris_of(oidc)})
     return Response({"@odata.context": call.metadata("applications/$entity"), **application_json(app, secret=secret)},
                     status=201, headers=NO_STORE if secret else None)
 
@@ -253,7 +270,8 @@ def _patch(call: Call, app: AppRegistration) -> Response:
     oidc = _registration(current, data)
     _targeted(lambda: app_update(
         app=app, actor=call.actor, display_name=data.display_name if data.gives("display_name") else None,
-        permissions=data.permissions if data.gives("permissions") else None, oidc=oidc, context=call.context),
+        permissions=data.permissions if data.gives("permissions") else None, oidc=oidc,
+        api=_exposure(exposure_of(app), data), context=call.context),
         {"redirect_uri_required": _uris_of(oidc)})
     return Response(status=204)
 

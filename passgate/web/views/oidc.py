@@ -33,6 +33,7 @@ from passgate.apps.oidc.authorization import (
     authorization_refuse,
     authorization_validate,
 )
+from passgate.apps.oidc.device_authorization import device_authorization_respond
 from passgate.apps.oidc.discovery import discovery_document, graph_tenant_document
 from passgate.apps.oidc.introspection import introspection_respond
 from passgate.apps.oidc.logout import LogoutRefused, LogoutRequest, logout_location, logout_validate
@@ -294,6 +295,13 @@ def revoke(request: HttpRequest) -> HttpResponse:
 @checks_own_text  # RFC 6749 §5.2 invalid_request (apps.oidc.revocation)
 def introspect(request: HttpRequest) -> HttpResponse:
     return _post_only(introspection_respond, request)
+
+
+@csrf_exempt  # authenticated by the client's own credentials (a public client: its client_id), never cookies
+@checks_own_text  # RFC 6749 §5.2 invalid_request (apps.oidc.device_authorization)
+def device_authorization(request: HttpRequest) -> HttpResponse:
+    """RFC 8628 §3.1: a device asks for a device code and a user code (servers and devices only: no CORS)."""
+    return _oauth_json(device_authorization_respond(request=_oauth_request(request), context=request_context(request)))
 
 
 # --- UserInfo -----------------------------------------------------------------------------------------------

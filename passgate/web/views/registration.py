@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from passgate.core.errors import PassgateError
 from passgate.credentials import services
+from passgate.credentials.selectors import passkeys_of
 from passgate.web import session
 from passgate.web.errors import request_context
 from passgate.web.messages import for_person
@@ -52,4 +53,5 @@ def page(request: HttpRequest) -> HttpResponse:
         return redirect(next_url)
     return render(request, "passgate/add_passkey_prompt.html", {
         "next": next_url, "prompt": prompt, "error": error, "recent": session.is_recent(request),
+        "suspended": [p.display_name for p in passkeys_of(user) if p.possibly_cloned_at is not None],
     }, status=400 if error else 200)

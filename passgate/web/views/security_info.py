@@ -88,6 +88,11 @@ def security_info_banner(*, registration: AccessDecision, step_up: str,  # noqa:
         return Banner(Situation.REGISTRATION_STEP_UP, registration.message or fallback, step_up)
     if passkey_refusal is not None:
         return Banner(Situation.PASSKEY_NOT_ALLOWED, passkey_refusal)
+    if tap_session and suspended and not has_passkey:  # before "requires a passkey": it says why there is none
+        names = ", ".join(f"“{name}”" for name in suspended)
+        return Banner(Situation.TAP_REPLACE_SUSPENDED,
+                      f"{_TAP} Your passkey {names} was suspended because it may have been copied: it can't sign in "
+                      "any more. Remove it below, then add a new passkey.")
     if passkey_required:
         return Banner(Situation.PASSKEY_REQUIRED, "Your organisation requires a passkey. Add one now: from then on "
                                                   "you sign in with it, without a Temporary Access Pass.")
@@ -104,11 +109,6 @@ def security_info_banner(*, registration: AccessDecision, step_up: str,  # noqa:
         return Banner(Situation.READY)
     if has_passkey:
         return Banner(Situation.TAP_SIGN_BACK_IN, f"{_TAP} Sign out and sign back in with your passkey.")
-    if suspended:
-        names = ", ".join(f"“{name}”" for name in suspended)
-        return Banner(Situation.TAP_REPLACE_SUSPENDED,
-                      f"{_TAP} Your passkey {names} was suspended because it may have been copied: it can't sign in "
-                      "any more. Remove it below, then add a new passkey.")
     return Banner(Situation.TAP_ADD_PASSKEY, f"{_TAP} Add a passkey now.")
 
 

@@ -1,0 +1,82 @@
+"""An API an app registration exposes (``core.app_api``): its identifier URIs and permission scopes stored, kept
+unique across apps, and found again from a requested scope. ``app_create`` and ``app_update`` call these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from passgate.apps.models import AppIdentifierUri, AppRegistration
+from passgate.core import app_api
+from passgate.core.app_api import ApiInputError, PermissionScope
+
+
+@dataclass(frozen=True)
+class ApiExposure:
+    """What an app exposes: the URIs that name its API and the scopes clients may ask for."""
+
+    identifier_uris: tuple[str, ...] = ()
+    scopes: tuple[PermissionScope, ...] = ()
+
+
+def exposure_of(app: AppRegistration) -> ApiExposure:
+    return ApiExposure(identifier_uris=tuple(app.identifier_uris),
+                       scopes=tuple(app_api.scope_from_stored(s) for s in app.api_scopes))
+
+
+def api_fields(api: ApiExposure, *, app: AppRegistration | None = None) -> dict[str, Any]:
+    """The columns for ``api``, checked: URIs valid and used by no other app; scopes valid and unique; an enabled
+    scope of ``app`` is not removed or renamed (Entra: disable it first)."""
+    uris = app_api.validate_identifier_uris(api.identifier_uris)
+    scopes = app_api.validate_permission_scopes(api.scopes)
+    if scopes and not uris:
+        raise ApiInputError("identifierUris", "An app that exposes scopes needs an identifier URI (e.g. "
+                            "api://<appId>): clients ask for <identifierUri>/<scope value>.",
+                            code="identifier_uri_required")
+    taken = AppIdentifierUri.objects.filter(uri__in=[u.lower() for u in uris])
+    if app is not None:
+        taken = taken.exclude(app=app)
+        dropped = app_api.removed_enabled_scopes(exposure_of(app).scopes, scopes)
+        if dropped:
+            raise ApiInputError("api.oauth2PermissionScopes", f"The scope {dropped[0]!r} is enabled: disable it "
+                                "(isEnabled false) before removing or renaming it.", code="permission_scope_enabled")
+    clash = taken.values_list("uri", flat=True).first()
+    if clash is not None:
+        raise _taken(uris, clash)
+    return {"identifier_uris": list(uris), "api_scopes": [scope.as_graph() for scope in scopes]}
+
+
+def _taken(uris: tuple[str, ...], clash: str) -> ApiInputError:
+    index = next((i for i, uri in enumerate(uris) if uri.lower() == clash), 0)
+    return ApiInputError(f"identifierUris[{index}]", f"Identifier URI {uris[index]!r} is already used by another "
+                         "app: identifier URIs are unique across apps.", code="identifier_uri_taken")
+
+
+def identifier_rows_sync(app: AppRegistration) -> None:
+    """Make the look-up rows match ``app.identifier_uris`` (in the caller's transaction); a URI another app took
+    meanwhile is refused as ``api_fields`` refuses it."""
+    wanted = [uri.lower() for uri in app.identifier_uris]
+    AppIdentifierUri.objects.filter(app=app).exclude(uri__in=wanted).delete()
+    have = set(AppIdentifierUri.objects.filter(app=app).values_list("uri", flat=True))
+    for uri in wanted:
+        if uri in have:
+            continue
+        try:
+            with transaction.atomic():
+                AppIdentifierUri.objects.create(app=app, uri=uri)
+        except IntegrityError:
+            raise _taken(tuple(app.identifier_uris), uri) from None
+
+
+def api_by_identifier_uri(uri: str) -> AppRegistration | None:
+    """The app whose API this identifier URI names (compared case-insensitively), or None."""
+    if not uri or len(uri) > app_api.MAX_URI_LENGTH:
+        return None
+    row = AppIdentifierUri.objects.select_related("app").filter(uri=uri.lower()).first()
+    return row.app if row is not None else None
+
+
+def api_scopes_of(app: AppRegistration) -> tuple[PermissionScope, ...]:
+    return tuple(app_api.scope_from_stored(s) for s in app.api_scopes)
