@@ -1,4 +1,4 @@
-"""Microsoft Graph's v1.0 metadata (the subset in tests/fixtures/graph, see its PROVENANCE.md), and a checker of
+"""Microsoft Graph's v1.0 metadata (the subset in passgate/graph_api/data, see its README.md), and a checker of
 JSON values against it: names, JSON types per CSDL type, enum members, nullability, ``@odata.type`` and
 completeness. Every mismatch is reported with its JSON path; nothing stops at the first.
 """
@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-CSDL = Path(__file__).resolve().parents[1] / "fixtures" / "graph" / "v1.0-subset.csdl"
+CSDL = Path(__file__).resolve().parents[2] / "passgate" / "graph_api" / "data" / "graph-v1.0.csdl"
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # Properties Graph documents on v1.0 that the CSDL lacks (the documentation pages decide where the two disagree).

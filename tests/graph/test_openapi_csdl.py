@@ -1,7 +1,7 @@
 """The OpenAPI schemas of Graph resources name Graph's own properties, with Graph's types.
 
-Checked against Microsoft Graph's v1.0 metadata (a subset, tests/fixtures/graph/v1.0-subset.csdl, see its
-PROVENANCE.md): every property a schema declares (read, create or update), at every level listed below, exists on
+Checked against Microsoft Graph's v1.0 metadata (a subset, passgate/graph_api/data/graph-v1.0.csdl, see the
+README.md there): every property a schema declares (read, create or update), at every level listed below, exists on
 the Graph type or its base types, and its JSON type matches the CSDL type. Passgate's own instance annotations
 (``@passgate.*``) and OData control information (``@odata.*``) are not Graph properties.
 """
@@ -19,7 +19,7 @@ from tests.graph.csdl import EXTRA
 
 pytestmark = pytest.mark.django_db
 
-CSDL = Path(__file__).resolve().parents[1] / "fixtures" / "graph" / "v1.0-subset.csdl"
+CSDL = Path(__file__).resolve().parents[2] / "passgate" / "graph_api" / "data" / "graph-v1.0.csdl"
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 JSON_TYPES = {"Edm.String": "string", "Edm.Guid": "string", "Edm.DateTimeOffset": "string", "Edm.Boolean": "boolean",
               "Edm.Int32": "integer", "Edm.Int64": "integer", "Edm.Binary": "string"}

@@ -3,7 +3,7 @@
 Real answers (GET of every collection and item, and every POST/PATCH answer with a body) of realistic data: users,
 groups, passkeys, authenticator apps, passes, the methods policy, strengths, Conditional Access policies, app
 registrations, sign-ins, directory audits, devices, device configuration, roles and the organization. Each is
-checked against the CSDL subset (tests/fixtures/graph/v1.0-subset.csdl, see its PROVENANCE.md) by ``csdl.Checker``:
+checked against the CSDL subset (passgate/graph_api/data/graph-v1.0.csdl, see the README.md there) by ``csdl.Checker``:
 
 - every property is a property of the Graph type named by ``@odata.type`` (which must be the endpoint's type or
   derived from it) or its base types, with the JSON type its CSDL type says, recursively through complex values

@@ -2,7 +2,7 @@
 
 Its properties are those of ``EntityType organization`` (and ``directoryObject``'s ``deletedDateTime``) in Graph's
 v1.0 CSDL (microsoftgraph/msgraph-metadata ``schemas/v1.0-Prod.csdl``, commit f54f11b6, MIT licence; the elements
-are copied in tests/fixtures/graph/v1.0-subset.csdl, which tests/graph/test_openapi_csdl.py checks this schema
+are copied in passgate/graph_api/data/graph-v1.0.csdl, which tests/graph/test_openapi_csdl.py checks this schema
 against). Passgate keeps none of the postal, plan or notification data: those are null, or [] for the
 collections Graph declares non-nullable. ``mobileDeviceManagementAuthority`` (a non-nullable ``mdmAuthority``) is
 ``unknown``: Passgate is no MDM authority.

@@ -1,7 +1,7 @@
 """Graph's directory role resources as Passgate serves them: ``unifiedRoleDefinition``, ``unifiedRoleAssignment``
 (``/roleManagement/directory``) and the older ``directoryRole`` and ``directoryRoleTemplate``.
 
-Properties follow the v1.0 metadata (tests/fixtures/graph/v1.0-subset.csdl). Passgate's roles are the built-in
+Properties follow the v1.0 metadata (passgate/graph_api/data/graph-v1.0.csdl). Passgate's roles are the built-in
 ones (``core.roles``); ``id`` and ``templateId`` of a definition are its template id, as in Graph, and a
 ``directoryRole``'s ``id`` is its template id too (Graph gives activated roles an object id of their own and also
 finds them by template id). Assignments are at the directory scope ``/`` only.
