@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from passgate.core import directory
 from passgate.core.access import BUILT_IN_STRENGTHS, ca_policy_from_graph, strength_from_graph
-from passgate.core.access.conditional_access import ca_policy_apply_patch
+from passgate.core.access.conditional_access_graph import ca_policy_apply_patch
 from passgate.core.access.strengths import strength_apply_patch
 from passgate.core.errors import PassgateError
 from passgate.core.graph.applications import read_application, read_key_id, read_password_credential

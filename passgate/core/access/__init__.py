@@ -5,7 +5,8 @@ decisions from values. Times are passed in; nothing here reads a clock.
 
 - :mod:`~passgate.core.access.methods`: :class:`Authentication`, the methods a session used, and its ``amr``.
 - :mod:`~passgate.core.access.strengths`: Graph's ``authenticationStrengthPolicy`` and the ``acr`` of a session.
-- :mod:`~passgate.core.access.conditional_access`: Graph's ``conditionalAccessPolicy`` and :func:`evaluate_access`.
+- :mod:`~passgate.core.access.conditional_access`: Graph's ``conditionalAccessPolicy`` and :func:`evaluate_access`;
+  :mod:`~passgate.core.access.conditional_access_graph` reads and writes it as Graph JSON.
 """
 
 from __future__ import annotations
@@ -21,16 +22,18 @@ from passgate.core.access.conditional_access import (
     PolicyResult,
     PolicyState,
     authentication_requirement,
-    ca_policy_apply_patch,
-    ca_policy_from_document,
-    ca_policy_from_graph,
-    ca_policy_to_graph,
     change_locks_out,
     conditional_access_status,
     evaluate_access,
     policy_applies,
     strength_delete_check,
     strength_usage,
+)
+from passgate.core.access.conditional_access_graph import (
+    ca_policy_apply_patch,
+    ca_policy_from_document,
+    ca_policy_from_graph,
+    ca_policy_to_graph,
 )
 from passgate.core.access.methods import (
     PASSGATE_MODES,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from passgate.core.access import conditional_access as ca
+from passgate.core.access import conditional_access_graph as ca_graph
 from passgate.core.access import strengths as st
 from passgate.core.access.methods import PASSGATE_MODES, AuthMethodMode
 from passgate.core.graph import jsonschema as js
@@ -82,14 +83,14 @@ def _ids(*keywords: str, what: str = "a GUID") -> js.Schema:
 
 def _users(*, read: bool, create: bool) -> js.Schema:
     if read:
-        users = {**{name: js.array(js.STRING) for name in ca._USER_LISTS},
-                 **{name: _NULL for name in ca._USERS_NOT_SUPPORTED}}
+        users = {**{name: js.array(js.STRING) for name in ca_graph._USER_LISTS},
+                 **{name: _NULL for name in ca_graph._USERS_NOT_SUPPORTED}}
         return js.obj(users, required=list(users))
     props = {"includeUsers": _ids(ca.ALL, ca.NONE, what="user ids"), "excludeUsers": _ids(what="user ids"),
              "includeGroups": _ids(what="group ids"), "excludeGroups": _ids(what="group ids"),
              "includeRoles": _ids(what="directory role template ids"),
              "excludeRoles": _ids(what="directory role template ids"),
-             **{name: _EMPTY for name in ca._USERS_NOT_SUPPORTED}}
+             **{name: _EMPTY for name in ca_graph._USERS_NOT_SUPPORTED}}
     return js.obj(props, context_annotations=True,
                   description="At least one of includeUsers, includeGroups, includeRoles" if create else "")
 
@@ -104,7 +105,7 @@ def _applications(*, read: bool) -> js.Schema:
     actions = js.nullable(js.array(js.string(pattern=js.any_case([ca.REGISTER_SECURITY_INFO])), unique=True))
     props = {"includeApplications": _ids(ca.ALL, ca.NONE, ca.ADMIN_PORTALS, what="application (client) ids"),
              "excludeApplications": _ids(ca.ADMIN_PORTALS, what="application (client) ids"),
-             "includeUserActions": actions, **{name: _EMPTY for name in ca._APPLICATIONS_NOT_SUPPORTED}}
+             "includeUserActions": actions, **{name: _EMPTY for name in ca_graph._APPLICATIONS_NOT_SUPPORTED}}
     return js.obj(props, context_annotations=True,
                   description="includeApplications or includeUserActions, not both")
 
@@ -114,11 +115,11 @@ def _conditions(*, read: bool, create: bool) -> js.Schema:
     if read:
         conditions = {"users": _users(read=True, create=False), "applications": _applications(read=True),
                       "clientAppTypes": js.array(js.string(enum=["all"])),
-                      **{name: js.array(js.STRING, max_items=0) if name in ca.V1_RISK_LISTS else _NULL
-                         for name in ca.V1_CONDITIONS_EMPTY}}
+                      **{name: js.array(js.STRING, max_items=0) if name in ca_graph.V1_RISK_LISTS else _NULL
+                         for name in ca_graph.V1_CONDITIONS_EMPTY}}
         return js.obj(conditions, required=list(conditions))
     props = {"users": _users(read=False, create=create), "applications": _applications(read=False),
-             "clientAppTypes": client_apps, **{name: _EMPTY for name in ca._CONDITIONS_NOT_SUPPORTED}}
+             "clientAppTypes": client_apps, **{name: _EMPTY for name in ca_graph._CONDITIONS_NOT_SUPPORTED}}
     return js.obj(props, required=["users", "applications"] if create else (), context_annotations=True)
 
 
@@ -135,13 +136,14 @@ def _grant(*, read: bool, create: bool) -> js.Schema:
                        "termsOfUse": js.array(js.STRING, max_items=0), "authenticationStrength": js.nullable(strength)},
                       required=["operator", "builtInControls", "customAuthenticationFactors", "termsOfUse",
                                 "authenticationStrength"])
-    reference = {name: js.ANY for name in ca._STRENGTH_REF_KEYS}
+    reference = {name: js.ANY for name in ca_graph._STRENGTH_REF_KEYS}
     reference["id"] = js.string(min_length=1, description="A built-in or custom strength's id")
     strength = js.obj(reference, required=["id"], odata_types=["microsoft.graph.authenticationStrengthPolicy"],
                       context_annotations=True, description="Only the id counts (a GET answers the whole strength).")
     props = {"operator": js.string(enum=list(ca.OPERATORS)),
              "builtInControls": js.nullable(js.array(js.string(enum=[ca.BLOCK, ca.MFA]), unique=True)),
-             "authenticationStrength": js.nullable(strength), **{name: _EMPTY for name in ca._GRANT_NOT_SUPPORTED}}
+             "authenticationStrength": js.nullable(strength),
+             **{name: _EMPTY for name in ca_graph._GRANT_NOT_SUPPORTED}}
     return js.obj(props, required=["operator"] if create else (), context_annotations=True,
                   description="'block' alone, or 'mfa' or an authenticationStrength")
 
@@ -162,16 +164,16 @@ def _ca_policy(mode: str) -> js.Schema:
     props: dict[str, js.Schema] = {
         "displayName": js.string(min_length=1, max_length=ca.MAX_DISPLAY_NAME), "state": state,
         "conditions": _conditions(read=False, create=create), "grantControls": _grant(read=False, create=create),
-        **{name: _EMPTY for name in ca._NOT_SUPPORTED_TOP}}
+        **{name: _EMPTY for name in ca_graph._NOT_SUPPORTED_TOP}}
     if create:
         on_post = {"id": js.nullable(js.STRING), "createdDateTime": js.nullable(js.DATETIME),
                    "modifiedDateTime": js.nullable(js.DATETIME), "templateId": _NULL, "deletedDateTime": _NULL}
         props.update({name: {**schema, "description": _READ_ONLY} for name, schema in on_post.items()})
         return js.obj(props, required=["displayName", "state", "conditions", "grantControls"],
-                      odata_types=ca._POLICY_TYPES, context_annotations=True, title=f"{CA_POLICY} (create)")
+                      odata_types=ca_graph._POLICY_TYPES, context_annotations=True, title=f"{CA_POLICY} (create)")
     props.update({name: {**_NULL, "description": "Read-only: accepted on PATCH only as null."}
-                  for name in ca._ALWAYS_NULL})
-    return js.obj(props, odata_types=ca._POLICY_TYPES, context_annotations=True, title=f"{CA_POLICY} (update)",
+                  for name in ca_graph._ALWAYS_NULL})
+    return js.obj(props, odata_types=ca_graph._POLICY_TYPES, context_annotations=True, title=f"{CA_POLICY} (update)",
                   description="Objects merge into objects, arrays replace; the result must be a valid policy.")
 
 

@@ -15,12 +15,14 @@ from passgate.core.access.conditional_access import (
     ConditionalAccessPolicy,
     GrantControls,
     PolicyState,
+    strength_delete_check,
+    strength_usage,
+)
+from passgate.core.access.conditional_access_graph import (
     ca_policy_apply_patch,
     ca_policy_from_document,
     ca_policy_from_graph,
     ca_policy_to_graph,
-    strength_delete_check,
-    strength_usage,
 )
 from passgate.core.access.strengths import MULTIFACTOR, MULTIFACTOR_ID, PHISHING_RESISTANT_MFA_ID, strength_to_graph
 from passgate.core.policy.errors import (

@@ -14,12 +14,14 @@ from passgate.core.access.conditional_access import (
     GrantControls,
     Outcome,
     PolicyState,
+    evaluate_access,
+    policy_applies,
+)
+from passgate.core.access.conditional_access_graph import (
     ca_policy_apply_patch,
     ca_policy_from_document,
     ca_policy_from_graph,
     ca_policy_to_graph,
-    evaluate_access,
-    policy_applies,
 )
 from passgate.core.access.methods import Authentication, AuthMethodMode, MethodUse
 from passgate.core.access.strengths import (
