@@ -39,14 +39,26 @@ def _new_migrations() -> list[Any]:
             if app in RULE_FROM and int(name.split("_", 1)[0]) >= RULE_FROM[app]]
 
 
+def _was_not_null_without_default(migration: Any, operation: AlterField) -> bool:
+    """Before ``migration``, the column was already NOT NULL with nothing for the database to fill in: every older
+    node sets it, so altering it otherwise (wider, say) asks nothing new of them."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    before = loader.project_state((migration.app_label, migration.name), at_end=False)
+    field = before.models[migration.app_label, operation.model_name_lower].fields[operation.name]
+    return not field.null and field.db_default is models.NOT_PROVIDED and not field.many_to_many
+
+
 def test_new_columns_are_nullable_or_have_a_database_default() -> None:
-    """An older node INSERTs rows without the new column: the database must fill it."""
+    """An older node INSERTs rows without the new column: the database must fill it. A column made NOT NULL (by an
+    AlterField) must not have been one older nodes leave out."""
     bad = []
     for migration in _new_migrations():
         for operation in migration.operations:
             if isinstance(operation, AddField | AlterField):
                 field = operation.field
                 if field.many_to_many or field.null or field.db_default is not models.NOT_PROVIDED:
+                    continue
+                if isinstance(operation, AlterField) and _was_not_null_without_default(migration, operation):
                     continue
                 bad.append(f"{migration.app_label}.{migration.name}: {operation.model_name}.{operation.name} is "
                            "NOT NULL without db_default")
