@@ -31,8 +31,8 @@ from django.utils import timezone
 from joserfc import jwt
 
 from passgate.apps import keys
-from passgate.apps.models import AuthorizationCode, OidcGrant, OidcToken
 from passgate.apps.app_roles import role_values_for
+from passgate.apps.models import AuthorizationCode, OidcGrant, OidcToken
 from passgate.apps.oidc.access_tokens import api_request, api_token_sign
 from passgate.apps.oidc.adapter import (
     MAX_PARAMETER_LENGTH,
