@@ -101,8 +101,8 @@ GROUPS = "/groups/{group-id}/appRoleAssignments"
 TAG = "appRoleAssignments"
 _CREATE_DOC = ("Body ``principalId`` (the id in the URL), ``resourceId`` (the application's object id: Passgate has "
                "no service principals) and ``appRoleId`` (one of its enabled appRoles). 400 for a role the "
-               "application does not define or has disabled, 404 for an unknown resourceId, 409 when the role is "
-               "already given.")
+               "application does not define or has disabled, and for a role already given (Graph's words: "
+               "\"Permission being assigned already exists on the object.\"); 404 for an unknown resourceId.")
 
 
 @endpoint("GET", USERS, operation="appRoleAssignments.users.read", tag=TAG, query=("$select",),
