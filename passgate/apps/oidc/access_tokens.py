@@ -107,7 +107,7 @@ def api_token_sign(*, api: ApiRequest, grant: OidcGrant, client_id: str, lifetim
         claims["acr"] = grant.acr
     if grant.amr:
         claims["amr"] = list(grant.amr)
-    roles = role_values_for(user=grant.user, app=api.resource)
+    roles = role_values_for(user=grant.user, app=api.resource) if api.resource.app_roles else ()
     if roles:
         claims["roles"] = list(roles)
     token = jwt.encode({"alg": ALGORITHM, "kid": kid, "typ": TOKEN_TYPE}, claims, key, algorithms=[ALGORITHM])
