@@ -196,6 +196,7 @@ def test_a_principal_that_does_not_exist_is_404(api: Api) -> None:
         assert api.delete(f"/v1.0/{kind}/{nobody}/appRoleAssignments/{uuid.uuid4()}").status_code == 404
         assert api.delete(f"/v1.0/{kind}/{nobody}/appRoleAssignments/not-a-guid").status_code == 404
     assert api.get("/v1.0/groups/not-a-guid/appRoleAssignments").status_code == 404
+    assert refusals("graph.appRoleAssignments.write").count("principal_not_found") == 4
 
 
 def test_assigning_needs_app_role_assignment_permission(app_api: Any, api: Api, make_user: Any) -> None:

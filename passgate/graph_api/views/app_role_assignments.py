@@ -9,6 +9,7 @@ Administrator. Passgate has no service principals: ``resourceId`` is the applica
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from rest_framework.response import Response
@@ -55,10 +56,18 @@ def _context(call: Call, kind: str, principal: Principal, *, single: bool, selec
     return call.metadata(fragment + ("/$entity" if single else ""))
 
 
-def _refuse(call: Call, error: GraphError, reason: str) -> NoReturn:
+def _refuse(call: Call, error: GraphError, reason: str, where: str = "body") -> NoReturn:
     error.code = reason
-    call.refused(error, where="body")
+    call.refused(error, where=where)
     raise error
+
+
+def _written(call: Call, load: Callable[[str], Principal], key: str) -> Principal:
+    """The user or group a write names; one that does not exist is Graph's 404, audited (``principal_not_found``)."""
+    try:
+        return load(key)
+    except GraphError as exc:
+        _refuse(call, exc, "principal_not_found", "path")
 
 
 def _list(call: Call, kind: str, principal: Principal) -> Response:
@@ -117,7 +126,7 @@ def user_app_roles_list(call: Call, user_id: str) -> Response:
           summary="Give a user an app role", responses={201: "appRoleAssignment"}, description=_CREATE_DOC,
           operation_id="users.appRoleAssignments.create")
 def user_app_roles_add(call: Call, user_id: str) -> Response:
-    return _create(call, "users", load_user(user_id))
+    return _create(call, "users", _written(call, load_user, user_id))
 
 
 @endpoint("DELETE", USERS + "/{appRoleAssignment-id}", operation=WRITE, tag=TAG,
@@ -125,7 +134,7 @@ def user_app_roles_add(call: Call, user_id: str) -> Response:
           operation_id="users.appRoleAssignments.delete")
 def user_app_roles_remove(call: Call, user_id: str, app_role_assignment_id: str) -> Response:
     """404 when the user has no such assignment."""
-    return _delete(call, load_user(user_id), app_role_assignment_id)
+    return _delete(call, _written(call, load_user, user_id), app_role_assignment_id)
 
 
 @endpoint("GET", GROUPS, operation="appRoleAssignments.groups.read", tag=TAG, query=("$select",),
@@ -140,7 +149,7 @@ def group_app_roles_list(call: Call, group_id: str) -> Response:
           summary="Give a group an app role", responses={201: "appRoleAssignment"}, description=_CREATE_DOC,
           operation_id="groups.appRoleAssignments.create")
 def group_app_roles_add(call: Call, group_id: str) -> Response:
-    return _create(call, "groups", load_group(group_id))
+    return _create(call, "groups", _written(call, load_group, group_id))
 
 
 @endpoint("DELETE", GROUPS + "/{appRoleAssignment-id}", operation=WRITE, tag=TAG,
@@ -148,4 +157,4 @@ def group_app_roles_add(call: Call, group_id: str) -> Response:
           operation_id="groups.appRoleAssignments.delete")
 def group_app_roles_remove(call: Call, group_id: str, app_role_assignment_id: str) -> Response:
     """404 when the group has no such assignment."""
-    return _delete(call, load_group(group_id), app_role_assignment_id)
+    return _delete(call, _written(call, load_group, group_id), app_role_assignment_id)
