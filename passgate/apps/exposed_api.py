@@ -1,5 +1,6 @@
 """An API an app registration exposes (``core.app_api``): its identifier URIs and permission scopes stored, kept
-unique across apps, and found again from a requested scope. ``app_create`` and ``app_update`` call these."""
+unique across apps, and found again from a requested scope; and its app roles (``core.app_roles``). ``app_create``
+and ``app_update`` call these."""
 
 from __future__ import annotations
 
@@ -8,22 +9,50 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from passgate.apps.models import AppIdentifierUri, AppRegistration
-from passgate.core import app_api
+from passgate.apps.models import AppIdentifierUri, AppRegistration, AppRoleAssignment
+from passgate.core import app_api, app_roles
 from passgate.core.app_api import ApiInputError, PermissionScope
+from passgate.core.app_roles import AppRole
 
 
 @dataclass(frozen=True)
 class ApiExposure:
-    """What an app exposes: the URIs that name its API and the scopes clients may ask for."""
+    """What an app exposes: the URIs that name its API, the scopes clients may ask for, and its app roles (None:
+    unchanged)."""
 
     identifier_uris: tuple[str, ...] = ()
     scopes: tuple[PermissionScope, ...] = ()
+    roles: tuple[AppRole, ...] | None = None
 
 
 def exposure_of(app: AppRegistration) -> ApiExposure:
     return ApiExposure(identifier_uris=tuple(app.identifier_uris),
-                       scopes=tuple(app_api.scope_from_stored(s) for s in app.api_scopes))
+                       scopes=tuple(app_api.scope_from_stored(s) for s in app.api_scopes), roles=app_roles_of(app))
+
+
+def app_roles_of(app: AppRegistration) -> tuple[AppRole, ...]:
+    return tuple(app_roles.role_from_stored(r) for r in app.app_roles)
+
+
+def _roles_fields(roles: tuple[AppRole, ...] | None, app: AppRegistration | None) -> dict[str, Any]:
+    """The ``app_roles`` column for ``roles`` (none when None), checked: valid, unique, and no enabled role of
+    ``app`` removed or given another value (Entra: disable it first)."""
+    if roles is None:
+        return {}
+    checked = app_roles.validate_app_roles(roles)
+    if app is not None:
+        dropped = app_roles.removed_enabled_roles(app_roles_of(app), checked)
+        if dropped:
+            raise ApiInputError("appRoles", f"The app role {dropped[0]!r} is enabled: disable it (isEnabled false) "
+                                "before removing it or changing its value.", code="app_role_enabled")
+    return {"app_roles": [role.as_graph() for role in checked]}
+
+
+def role_assignments_prune(app: AppRegistration) -> int:
+    """Remove the assignments of roles ``app`` no longer defines (in the caller's transaction); how many."""
+    kept = [r["id"] for r in app.app_roles]
+    removed, _ = AppRoleAssignment.objects.filter(app=app).exclude(app_role_id__in=kept).delete()
+    return int(removed)
 
 
 def api_fields(api: ApiExposure, *, app: AppRegistration | None = None) -> dict[str, Any]:
@@ -45,7 +74,8 @@ def api_fields(api: ApiExposure, *, app: AppRegistration | None = None) -> dict[
     clash = taken.values_list("uri", flat=True).first()
     if clash is not None:
         raise _taken(uris, clash)
-    return {"identifier_uris": list(uris), "api_scopes": [scope.as_graph() for scope in scopes]}
+    return {"identifier_uris": list(uris), "api_scopes": [scope.as_graph() for scope in scopes],
+            **_roles_fields(api.roles, app)}
 
 
 def _taken(uris: tuple[str, ...], clash: str) -> ApiInputError:

@@ -51,6 +51,9 @@ class AppRegistration(models.Model):
     # Graph's permissionScope objects (core.app_api). Clients ask for "<identifierUri>/<scope value>".
     identifier_uris = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True, db_default=[])
     api_scopes = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True, db_default=[])
+    # The app's roles (Graph: appRoles) as Graph's appRole objects (core.app_roles); who holds them:
+    # ``AppRoleAssignment``. Tokens for the app carry the holder's enabled role values (the ``roles`` claim).
+    app_roles = models.JSONField(decoder=ScrubbingJSONDecoder, default=list, blank=True, db_default=[])
     # RFC 8628: the app may use the device authorization grant (command-line tools, devices without a browser)
     allow_device_code = models.BooleanField(default=False, db_default=False)
 
@@ -77,6 +80,35 @@ class AppIdentifierUri(models.Model):
 
     def __str__(self) -> str:
         return self.uri
+
+
+class AppRoleAssignment(models.Model):
+    """One of an app's roles given to a user or to a security group (Graph's appRoleAssignment; the app is its
+    resource: Passgate has no separate service principals). Exactly one of ``user`` and ``group`` is set."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    app = models.ForeignKey(AppRegistration, on_delete=models.CASCADE, related_name="role_assignments")
+    app_role_id = models.UUIDField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="app_role_assignments")
+    group = models.ForeignKey("directory.SecurityGroup", on_delete=models.CASCADE, null=True, blank=True,
+                              related_name="app_role_assignments")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=(models.Q(user__isnull=False, group__isnull=True)
+                                              | models.Q(user__isnull=True, group__isnull=False)),
+                                   name="app_role_assignment_one_principal"),
+            models.UniqueConstraint(fields=["app", "app_role_id", "user"], condition=models.Q(user__isnull=False),
+                                    name="app_role_assignment_unique_user"),
+            models.UniqueConstraint(fields=["app", "app_role_id", "group"], condition=models.Q(group__isnull=False),
+                                    name="app_role_assignment_unique_group"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.app_role_id} of {self.app_id}"
 
 
 class SigningKey(models.Model):

@@ -30,7 +30,7 @@ from joserfc import jws, jwt
 from joserfc.jwk import ECKey, KeySet
 
 from passgate.apps import keys
-from passgate.apps.exposed_api import ApiExposure, api_fields, identifier_rows_sync
+from passgate.apps.exposed_api import ApiExposure, api_fields, identifier_rows_sync, role_assignments_prune
 from passgate.apps.models import AppRegistration
 from passgate.audit.models import Category
 from passgate.audit.services import (
@@ -248,7 +248,8 @@ def app_create(*, display_name: str, permissions: Iterable[str], actor: Actor,
                        scopes=app.allowed_scopes, idTokenSignedResponseAlg=app.id_token_signed_response_alg,
                        requirePkce=app.require_pkce, allowDeviceCode=app.allow_device_code)
     if exposed:
-        details.update(identifierUris=app.identifier_uris, oauth2PermissionScopes=app.api_scopes)
+        details.update(identifierUris=app.identifier_uris, oauth2PermissionScopes=app.api_scopes,
+                       appRoles=app.app_roles)
     audit_record(category=Category.DIRECTORY, activity="app.add", actor=actor, target=app_target(app),
                  context=context, details=details)
     return app, secret
@@ -289,7 +290,7 @@ _AUDITED_FIELDS = {  # column -> the name its old/new values have in the audit r
     "token_endpoint_auth_method": "tokenEndpointAuthMethod", "jwks": "jwks", "allowed_scopes": "scopes",
     "id_token_signed_response_alg": "idTokenSignedResponseAlg", "require_pkce": "requirePkce",
     "backchannel_logout_uri": "backchannelLogoutUri", "identifier_uris": "identifierUris",
-    "api_scopes": "oauth2PermissionScopes", "allow_device_code": "allowDeviceCode",
+    "api_scopes": "oauth2PermissionScopes", "allow_device_code": "allowDeviceCode", "app_roles": "appRoles",
 }
 
 
@@ -338,9 +339,11 @@ def app_update(*, app: AppRegistration, actor: Actor, display_name: str | None =
             row.save(update_fields=list(changed))
             if "identifier_uris" in changed:
                 identifier_rows_sync(row)
+            details: dict[str, Any] = {"old": old, "new": {_AUDITED_FIELDS[c]: v for c, v in changed.items()}}
+            if "app_roles" in changed:  # a disabled role removed takes its assignments with it
+                details["appRoleAssignmentsRemoved"] = role_assignments_prune(row)
             audit_record(category=Category.DIRECTORY, activity="app.update", actor=actor, target=app_target(row),
-                         context=context, details={"old": old, "new": {_AUDITED_FIELDS[c]: v
-                                                                       for c, v in changed.items()}})
+                         context=context, details=details)
             return row
     except PassgateError as exc:
         _refusal_audited("app.update", app, actor, context, exc)

@@ -203,6 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
     for verb in ("disable", "enable", "remove"):
         a.add_argument(f"--{verb}-api-scope", action="append", default=[], metavar="VALUE",
                        help=f"{verb} one of the API's scopes" + (" (disable it first)" if verb == "remove" else ""))
+    a.add_argument("--app-role", action="append", default=[], metavar="VALUE",
+                   help="a role the app defines (its value is what the tokens' roles claim carries)")
+    for verb in ("disable", "enable", "remove"):
+        a.add_argument(f"--{verb}-app-role", action="append", default=[], metavar="VALUE",
+                       help=f"{verb} one of the app's roles" + (" (disable it first)" if verb == "remove" else ""))
     a.add_argument("--allow-device-code", action=argparse.BooleanOptionalAction, default=None,
                    help="allow (or, with --no-allow-device-code, refuse) the device authorization grant")
     a.add_argument("--json", action="store_true")
@@ -217,6 +222,18 @@ def build_parser() -> argparse.ArgumentParser:
     a = apps.add_parser("remove")
     a.add_argument("app", help="client id (appId) or object id")
     a.set_defaults(func="cmd_apps_remove")
+    a = apps.add_parser("roles", help="the app's roles and who holds them")
+    a.add_argument("app", help="client id (appId) or object id")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func="cmd_apps_roles")
+    for verb, what in (("assign-role", "give a user or a group one of the app's roles"),
+                       ("unassign-role", "take one of the app's roles back from a user or a group")):
+        a = apps.add_parser(verb, help=what)
+        a.add_argument("app", help="client id (appId) or object id")
+        a.add_argument("role", help="the role's value, e.g. Survey.Admin")
+        a.add_argument("--user", metavar="UPN", help="a user (userPrincipalName or object id)")
+        a.add_argument("--group", metavar="NAME_OR_ID", help="a security group (name or object id)")
+        a.set_defaults(func=f"cmd_apps_{verb.replace('-', '_')}")
 
     signing = sub.add_parser("keys", help="token-signing keys (ID tokens, access tokens)").add_subparsers(
         dest="action", required=True)
@@ -351,9 +368,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             if args.command not in {"serve", "migrate", "backup", "restore"}:
                 commands.migrate()
-            from passgate.cli import app_api, devices
+            from passgate.cli import app_api, app_roles, devices
 
-            found = (getattr(module, args.func, None) for module in (commands, app_api, devices))
+            found = (getattr(module, args.func, None) for module in (commands, app_api, app_roles, devices))
             next(command for command in found if command is not None)(args)
         except PassgateError as exc:
             raise CliError(exc.message) from None

@@ -16,6 +16,7 @@ from passgate.apps.exposed_api import ApiExposure, exposure_of
 from passgate.apps.models import AppRegistration
 from passgate.apps.selectors import app_as_dict, token_endpoint
 from passgate.apps.services import OidcRegistration, app_create, app_get, app_update, registration_of
+from passgate.cli.app_roles import roles_after
 from passgate.cli.commands import _app_lines, _emit, _read_jwks, _system_actor
 from passgate.core.app_api import PermissionScope
 from passgate.core.errors import InvalidInput
@@ -71,6 +72,9 @@ def cmd_apps_add(args: argparse.Namespace) -> None:
 def cmd_apps_update(args: argparse.Namespace) -> None:
     app = app_get(key=args.app)
     api = _exposure(app, args)
+    roles = roles_after(app, args)
+    if roles is not None:
+        api = replace(api or exposure_of(app), roles=roles)
     oidc = None
     if args.allow_device_code is not None:
         if not app.is_oidc_client:
@@ -78,7 +82,7 @@ def cmd_apps_update(args: argparse.Namespace) -> None:
                                code="redirect_uri_required")
         oidc = replace(registration_of(app), allow_device_code=args.allow_device_code)
     if api is None and args.name is None and oidc is None:
-        raise InvalidInput("Nothing to change: give --name, --identifier-uri, an API scope option or "
+        raise InvalidInput("Nothing to change: give --name, --identifier-uri, an API scope or app role option or "
                            "--[no-]allow-device-code", code="nothing_to_change")
     with transaction.atomic():  # all the options or none
         app = app_update(app=app, actor=_system_actor(), display_name=args.name, api=api, oidc=oidc)

@@ -84,6 +84,10 @@ RESOURCE_ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
                       _D + "devices/enable"),
     "deviceConfiguration.read": ("microsoft.intune/allEntities/read",),
     "deviceConfiguration.write": ("microsoft.intune/allEntities/allTasks",),
+    "appRoleAssignments.users.read": (_D + "users/appRoleAssignments/read",),
+    "appRoleAssignments.groups.read": (_D + "groups/appRoleAssignments/read",),
+    "appRoleAssignments.write": (_D + "servicePrincipals/appRoleAssignedTo/update",
+                                 _D + "users/appRoleAssignments/update", _D + "groups/appRoleAssignments/update"),
     "roles.read": (_D + "roleDefinitions/standard/read", _D + "roleAssignments/standard/read"),
     "roles.write": (_D + "roleAssignments/allProperties/allTasks",),
 })

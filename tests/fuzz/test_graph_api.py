@@ -93,7 +93,11 @@ def _seed(graph: Graph) -> dict[str, list[str]]:
         "displayName": "Fuzz policy", "state": "disabled",
         "conditions": {"users": {"includeGroups": [group["id"]]}, "applications": {"includeApplications": ["All"]}},
         "grantControls": {"operator": "OR", "authenticationStrength": {"id": strength["id"]}}}, 201)
-    app = graph("POST", "/applications", {"displayName": "Fuzz app"}, 201)
+    app = graph("POST", "/applications", {"displayName": "Fuzz app", "appRoles": [{
+        "id": "0c2a0c5e-2f0e-4d8b-9a51-6f1f0b8f4e01", "value": "Fuzz.Admin", "displayName": "Fuzz admins",
+        "allowedMemberTypes": ["User"], "isEnabled": True}]}, 201)
+    app_role = graph("POST", f"/users/{user['id']}/appRoleAssignments", {
+        "principalId": user["id"], "resourceId": app["id"], "appRoleId": app["appRoles"][0]["id"]}, 201)
     profile = graph("POST", "/deviceManagement/deviceConfigurations", {
         "@odata.type": "#microsoft.graph.windows10CustomConfiguration", "displayName": "Fuzz profile",
         "omaSettings": [{"@odata.type": "#microsoft.graph.omaSettingInteger", "displayName": "Security keys",
@@ -123,6 +127,7 @@ def _seed(graph: Graph) -> dict[str, list[str]]:
         **{param: [reader, "62e90394-69f5-4237-9190-012177145e10"] for param in (
             "unifiedRoleDefinition-id", "directoryRole-id", "directoryRoleTemplate-id")},
         "unifiedRoleAssignment-id": [assignment["id"]],
+        "appRoleAssignment-id": [app_role["id"]],
     }
 
 

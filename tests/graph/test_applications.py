@@ -27,6 +27,7 @@ USER_READ_ALL = "df021288-bdef-4463-88db-98f22de89214"
 GROUP_READ_ALL = "5b567255-7703-4780-807c-7be8301ae99b"
 APP_KEYS = {"id", "appId", "displayName", "createdDateTime", "signInAudience", "isFallbackPublicClient", "web", "spa",
             "publicClient", "passwordCredentials", "keyCredentials", "requiredResourceAccess", "identifierUris", "api",
+            "appRoles",
             "@passgate.postLogoutRedirectUris", "@passgate.tokenEndpointAuthMethod", "@passgate.jwks",
             "@passgate.allowedScopes", "@passgate.idTokenSignedResponseAlg", "@passgate.requirePkce",
             *EMPTY_VALUES}
@@ -211,7 +212,8 @@ def test_create_a_public_client(api: Api) -> None:
     ({}, "displayName", "required"),
     ({"displayName": ""}, "displayName", "non-empty"),
     ({"displayName": 7}, "displayName", "must be a string"),
-    ({"displayName": "A", "appRoles": [{"value": "Reader"}]}, "appRoles", "not supported by Passgate"),
+    ({"displayName": "A", "appRoles": [{"value": "Reader"}]}, "appRoles[0].id", "GUID"),
+    ({"displayName": "A", "tags": ["x"]}, "tags", "not supported by Passgate"),
     ({"displayName": "A", "identifierUris": ["api://a", "files.test"]}, "identifierUris[1]", "absolute URI"),
     ({"displayName": "A", "identifierUris": ["api://a#b"]}, "identifierUris[0]", "fragment"),
     ({"displayName": "A", "identifierUris": ["api://a", "API://A"]}, "identifierUris[1]", "listed twice"),

@@ -15,10 +15,13 @@ from typing import Any
 import pytest
 
 from passgate.access.services import ca_policy_create, strength_create
-from passgate.apps.services import OidcRegistration, app_create
+from passgate.apps.app_roles import app_role_assign
+from passgate.apps.exposed_api import ApiExposure
+from passgate.apps.services import OidcRegistration, app_create, app_update
 from passgate.audit.models import Category
 from passgate.audit.services import Actor, RequestContext, audit_record
 from passgate.audit.signins import signin_record
+from passgate.core.app_roles import AppRole
 from passgate.core.graph.authz import Permission
 from passgate.core.graph.organization import tenant_id
 from passgate.core.roles import assignment_id
@@ -82,6 +85,14 @@ SECURITY_KEY_SETTING = {"@odata.type": "#microsoft.graph.omaSettingInteger", "di
 # supported for this operation", rbacapplication-post-roleassignments) and the Global Administrator.
 READ_ROLES = ({"RoleManagement.Read.Directory", "RoleManagement.ReadWrite.Directory"}, ALL_ROLES)
 WRITE_ROLES = ({"RoleManagement.ReadWrite.Directory"}, {GA, DirectoryRole.PRIVILEGED_ROLE_ADMINISTRATOR})
+# App role assignments: user-list-approleassignments (User.Read.All), group-list-approleassignments
+# (Group.Read.All), or AppRoleAssignment.ReadWrite.All; writing AppRoleAssignment.ReadWrite.All, or the Application,
+# Cloud Application, User and Privileged Role Administrators (user-post-approleassignments).
+ASSIGN_APP_ROLES = "AppRoleAssignment.ReadWrite.All"
+READ_USER_APP_ROLES = ({"User.Read.All", "User.ReadWrite.All", ASSIGN_APP_ROLES}, ALL_ROLES)
+READ_GROUP_APP_ROLES = ({"Group.Read.All", "Group.ReadWrite.All", ASSIGN_APP_ROLES}, ALL_ROLES)
+WRITE_APP_ROLES = ({ASSIGN_APP_ROLES}, {GA, *APP_ADMINS, DirectoryRole.USER_ADMINISTRATOR,
+                                        DirectoryRole.PRIVILEGED_ROLE_ADMINISTRATOR})
 ROLE_DEFINITIONS = "/v1.0/roleManagement/directory/roleDefinitions"
 ROLE_ASSIGNMENTS = "/v1.0/roleManagement/directory/roleAssignments"
 # /me: any signed-in person (session), whatever their roles; an app token gets 400 (delegated flow only).
@@ -119,6 +130,7 @@ class Case:
                 .replace("{holder}", "{directoryObject-id}")
                 .replace("{devconfig}", "{deviceConfiguration-id}")
                 .replace("{enrollconfig}", "{deviceEnrollmentConfiguration-id}")
+                .replace("{userassign}", "{appRoleAssignment-id}").replace("{groupassign}", "{appRoleAssignment-id}")
                 .replace("(challengeTimeoutInMinutes=30)", "(challengeTimeoutInMinutes={challengeTimeoutInMinutes})")
                 .removeprefix("/v1.0"))
 
@@ -240,6 +252,14 @@ CASES = [
              WRITE_APPS),
         Case("POST", prefix + "/removePassword", lambda ids: {"keyId": ids["appkey"]}, 204, WRITE_APPS),
     )],
+    *[case for kind, principal, read in (("users", "user", READ_USER_APP_ROLES),
+                                         ("groups", "group", READ_GROUP_APP_ROLES)) for case in (
+        Case("GET", f"/v1.0/{kind}/{{{principal}}}/appRoleAssignments", None, 200, read),
+        Case("POST", f"/v1.0/{kind}/{{{principal}}}/appRoleAssignments", lambda ids, p=principal: {
+            "principalId": ids[p], "resourceId": ids["app"], "appRoleId": ids["approle2"]}, 201, WRITE_APP_ROLES),
+        Case("DELETE", f"/v1.0/{kind}/{{{principal}}}/appRoleAssignments/{{{principal}assign}}", None, 204,
+             WRITE_APP_ROLES),
+    )],
     Case("GET", "/v1.0/devices", None, 200, READ_DEVICES),
     Case("GET", "/v1.0/devices/{device}", None, 200, READ_DEVICES),
     Case("PATCH", "/v1.0/devices/{device}", lambda ids: {"accountEnabled": False}, 204, WRITE_DEVICES),
@@ -320,6 +340,11 @@ def _objects(make_user: Any) -> dict[str, str]:
                                                 "displayName": "Keys", "omaSettings": [SECURITY_KEY_SETTING]},
                                           actor=Actor.system("test"))
     holder = make_user(display_name="Holds a role", roles=(GR,))
+    roles = (AppRole(id=str(uuid.uuid4()), value="Wiki.Edit", display_name="Editors"),
+             AppRole(id=str(uuid.uuid4()), value="Wiki.Admin", display_name="Administrators"))
+    app = app_update(app=app, actor=Actor.system("test"), api=ApiExposure(roles=roles))
+    user_assign = app_role_assign(app=app, app_role_id=roles[0].id, principal=target, actor=Actor.system("test"))
+    group_assign = app_role_assign(app=app, app_role_id=roles[0].id, principal=group, actor=Actor.system("test"))
     return {"org": tenant_id(ORIGIN), "device": str(joined_device().id),
             "holder": str(holder.id), "roledef": GR.value, "dirrole": GR.value,
             "roletemplate": GR.value, "roleassign": assignment_id(GR.value, str(holder.id)),
@@ -328,7 +353,8 @@ def _objects(make_user: Any) -> dict[str, str]:
             "config": "Fido2", "strength": strength.id, "cstrength": configured.id,
             "cfg": configured.fido2_configuration.id, "capolicy": policy.id, "signin": str(signin.id),
             "audit": str(audit.id), "app": str(app.id), "appid": str(app.app_id), "appkey": str(app.secret_key_id),
-            "devconfig": profile.id, "enrollconfig": "DefaultWindowsHelloForBusiness"}
+            "devconfig": profile.id, "enrollconfig": "DefaultWindowsHelloForBusiness", "approle2": roles[1].id,
+            "userassign": str(user_assign.id), "groupassign": str(group_assign.id)}
 
 
 def _api(caller: str, client: Any, make_user: Any) -> Api:

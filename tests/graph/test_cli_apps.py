@@ -162,3 +162,45 @@ def test_apps_update_refusals(cli: Any) -> None:
         assert code != 0 and out == "" and fragment in err, (argv, err)
     b.refresh_from_db()
     assert b.identifier_uris == [] and len(AppRegistration.objects.get(pk=a.pk).api_scopes) == 1
+
+
+def test_app_roles_defined_assigned_listed_and_taken_back(cli: Any) -> None:
+    from passgate.apps.models import AppRoleAssignment
+    from passgate.audit.models import AuditEvent
+    from passgate.audit.services import Actor
+    from passgate.directory.services import group_create, user_create
+
+    cli("apps", "add", "--name", "Survey", "--redirect-uri", "https://survey.contoso.test/cb")
+    app = AppRegistration.objects.get()
+    code, _, err = cli("apps", "update", str(app.app_id), "--app-role", "Survey.Admin", "--app-role", "Survey.Read")
+    assert (code, err) == (0, "")
+    user = user_create(upn="adele@contoso.com", display_name="Adele", actor=Actor.system("test"))
+    group_create(display_name="Readers", actor=Actor.system("test"))
+    assert cli("apps", "assign-role", str(app.app_id), "Survey.Admin", "--user", "adele@contoso.com")[1] == (
+        "adele@contoso.com now holds Survey.Admin of Survey\n")
+    assert cli("apps", "assign-role", str(app.app_id), "Survey.Read", "--group", "readers")[0] == 0
+    _, out, _ = cli("apps", "roles", str(app.app_id))
+    assert [line.split()[:2] + line.split()[3:] for line in out.splitlines()] == [
+        ["Survey.Admin", "enabled", "adele@contoso.com"], ["Survey.Read", "enabled", "group:Readers"]]
+    listed = json.loads(cli("apps", "roles", str(app.app_id), "--json")[1])
+    assert [r["assignedTo"] for r in listed] == [["adele@contoso.com"], ["group:Readers"]]
+    assert listed[0]["allowedMemberTypes"] == ["User"] and listed[0]["isEnabled"] is True
+    for argv, fragment in (
+            (("assign-role", str(app.app_id), "Survey.Admin", "--user", "adele@contoso.com"), "already exists"),
+            (("assign-role", str(app.app_id), "Survey.Owner", "--user", "adele@contoso.com"), "no app role"),
+            (("assign-role", str(app.app_id), "Survey.Admin"), "--user"),
+            (("assign-role", str(app.app_id), "Survey.Admin", "--user", "nobody@contoso.com"), "nobody"),
+            (("unassign-role", str(app.app_id), "Survey.Read", "--user", "adele@contoso.com"), "does not hold"),
+            (("update", str(app.app_id), "--remove-app-role", "Survey.Admin"), "disable it"),
+            (("update", str(app.app_id), "--app-role", "Has space"), "not a valid app role value")):
+        code, out, err = cli("apps", *argv)
+        assert code != 0 and out == "" and fragment in err, (argv, err)
+    assert AppRoleAssignment.objects.count() == 2
+    assert cli("apps", "unassign-role", str(app.app_id), "Survey.Admin", "--user", str(user.pk))[0] == 0
+    assert cli("apps", "update", str(app.app_id), "--disable-app-role", "Survey.Read")[0] == 0
+    assert cli("apps", "update", str(app.app_id), "--remove-app-role", "Survey.Read")[0] == 0
+    assert not AppRoleAssignment.objects.exists()
+    assert [r["value"] for r in AppRegistration.objects.get().app_roles] == ["Survey.Admin"]
+    assert AuditEvent.objects.filter(activity="app.roleAssignment.remove", result="success").count() == 1
+    assert set(AuditEvent.objects.filter(activity__startswith="app.roleAssignment", result="failure")
+               .values_list("reason", flat=True)) == {"app_role_already_assigned", "app_role_assignment_not_found"}

@@ -12,11 +12,14 @@ def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], A
     from django.conf import settings
 
     from passgate.access.services import ca_policy_create, strength_create
-    from passgate.apps.services import OidcRegistration, app_create
+    from passgate.apps.app_roles import app_role_assign
+    from passgate.apps.exposed_api import ApiExposure
+    from passgate.apps.services import OidcRegistration, app_create, app_update
     from passgate.audit.models import Category
     from passgate.audit.services import Actor, RequestContext, audit_record
     from passgate.audit.signins import signin_record
     from passgate.core import totp
+    from passgate.core.app_roles import AppRole
     from passgate.core.graph.organization import tenant_id
     from passgate.core.roles import assignment_id, find_role
     from passgate.credentials import oath
@@ -52,6 +55,9 @@ def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], A
         "grantControls": {"operator": "OR", "authenticationStrength": {"id": strength.id}}}, actor=system)
     app, _ = app_create(display_name="Wiki", permissions=[], actor=system,
                         oidc=OidcRegistration(redirect_uris=("https://wiki.contoso.test/cb",)))
+    editor = AppRole(id="5f1c2f43-3c52-4c8e-9b0f-7a4f3f3a1b2c", value="Wiki.Edit", display_name="Editors")
+    app = app_update(app=app, actor=system, api=ApiExposure(roles=(editor,)))
+    app_role = app_role_assign(app=app, app_role_id=editor.id, principal=target, actor=system)
     signin = signin_record(user_id=str(target.pk), user_principal_name=target.user_principal_name,
                            app_id=str(app.app_id), app_display_name="Wiki", context=RequestContext(), succeeded=True)
     audit = audit_record(category=Category.SYSTEM, activity="test.event")
@@ -77,6 +83,7 @@ def one_of_everything(make_user: Any, issue_tap: Any) -> tuple[dict[str, str], A
         "device_id": str(device.pk), "token_id": str(token.pk), "configuration_id": profile.id,
         "unified_role_definition_id": reader, "directory_role_id": reader, "directory_role_template_id": reader,
         "unified_role_assignment_id": assignment_id(reader, str(member.pk)), "role_id": reader,
+        "app_role_assignment_id": str(app_role.pk),  # the user's (under /groups/{id}/…: 404)
     }
     return values, admin
 

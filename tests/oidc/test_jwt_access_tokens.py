@@ -12,12 +12,15 @@ import jwt as pyjwt
 import pytest
 from django.test import Client
 
+from passgate.apps.app_roles import app_role_assign
 from passgate.apps.exposed_api import ApiExposure, exposure_of
 from passgate.apps.models import AppRegistration, OidcToken
 from passgate.apps.services import app_create, app_update
 from passgate.audit.services import Actor
 from passgate.core.app_api import PermissionScope
-from tests.oidc.conftest import ISSUER, RelyingParty, audit, b64url_json, query_of
+from passgate.core.app_roles import AppRole
+from passgate.directory.services import group_add_member, group_create
+from tests.oidc.conftest import ISSUER, RelyingParty, audit, b64url_json, query_of, verify_id_token
 from tests.oidc.test_revocation_introspection import introspect, revoke
 
 ACTOR = Actor.system("test")
@@ -185,3 +188,57 @@ def test_a_removed_api_ends_its_tokens(rp: RelyingParty, files_api: Any) -> None
     access = rp.tokens(scope=f"openid {uri}/Files.Read")["access_token"]
     api.delete()
     assert introspect(rp, access).json() == {"active": False}
+
+
+# --- the roles claim (app roles: Graph's appRoles, given with appRoleAssignments) --------------------------------
+
+def give_roles(app: AppRegistration, *roles: AppRole) -> AppRegistration:
+    return app_update(app=app, actor=ACTOR, api=replace(exposure_of(app), roles=roles))
+
+
+def role(value: str, *, enabled: bool = True) -> AppRole:
+    return AppRole(id=str(uuid.uuid4()), value=value, display_name=value, is_enabled=enabled)
+
+
+def test_roles_are_the_apis_enabled_roles_given_to_the_person_or_their_groups(
+        rp: RelyingParty, files_api: Any, person: Any) -> None:
+    api, uri, _ = files_api
+    user, _ = person
+    direct, through_group, off, unassigned = (role("Files.Admin"), role("Files.Auditor"),
+                                              role("Files.Old", enabled=False), role("Files.Owner"))
+    api = give_roles(api, direct, through_group, off, unassigned)
+    team = group_create(display_name="Auditors", actor=ACTOR)
+    group_add_member(group=team, user=user, actor=ACTOR)
+    app_role_assign(app=api, app_role_id=direct.id, principal=user, actor=ACTOR)
+    app_role_assign(app=api, app_role_id=through_group.id, principal=team, actor=ACTOR)
+    # a role given while enabled, then disabled, is left out
+    api = give_roles(api, direct, through_group, replace(off, is_enabled=True), unassigned)
+    app_role_assign(app=api, app_role_id=off.id, principal=user, actor=ACTOR)
+    api = give_roles(api, direct, through_group, off, unassigned)
+    # another API's role, given to the same person, is not this API's
+    mail, mail_uri, _ = make_api("Mail API", scope("Mail.Read"))
+    mail_role = role("Mail.Admin")
+    mail = give_roles(mail, mail_role)
+    app_role_assign(app=mail, app_role_id=mail_role.id, principal=user, actor=ACTOR)
+    tokens = rp.tokens(scope=f"openid {uri}/Files.Read")
+    assert jwks_verify(tokens["access_token"], uri)["roles"] == ["Files.Admin", "Files.Auditor"]
+    assert "roles" not in b64url_json(tokens["id_token"], 1)  # the client app has no roles of its own
+    mail_claims = jwks_verify(rp.tokens(scope=f"openid {mail_uri}/Mail.Read")["access_token"], mail_uri)
+    assert mail_claims["roles"] == ["Mail.Admin"]
+
+
+def test_no_roles_claim_without_a_role(rp: RelyingParty, files_api: Any, make_user: Any) -> None:
+    api, uri, _ = files_api
+    admin = role("Files.Admin")
+    api = give_roles(api, admin)
+    app_role_assign(app=api, app_role_id=admin.id, principal=make_user(), actor=ACTOR)  # someone else
+    assert "roles" not in jwks_verify(rp.tokens(scope=f"openid {uri}/Files.Read")["access_token"], uri)
+
+
+def test_the_id_token_carries_the_client_apps_own_roles(rp: RelyingParty, person: Any) -> None:
+    user, _ = person
+    reader, writer = role("Wiki.Read"), role("Wiki.Write")
+    app = give_roles(rp.app, reader, writer)
+    app_role_assign(app=app, app_role_id=writer.id, principal=user, actor=ACTOR)
+    tokens = rp.tokens(scope="openid profile")
+    assert verify_id_token(tokens["id_token"], audience=rp.client_id)["roles"] == ["Wiki.Write"]

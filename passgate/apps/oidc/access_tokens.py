@@ -8,7 +8,9 @@ is refused with ``invalid_scope``). Without an API scope the access token stays 
 The JWT is signed RS256 with the provider's current key (the JWKS that verifies ID tokens; RFC 9068 §2.1 names
 RS256 as the algorithm every resource server supports). Claims: ``iss``, ``sub`` (the ID token's), ``aud`` (the
 identifier URI the client asked for), ``client_id``, ``azp``, ``iat``, ``nbf``, ``exp`` (1 hour), ``jti``,
-``scp`` (the API's scope values, space-separated, without the URI), ``auth_time``, ``acr``, ``amr``, ``sid``. Its
+``scp`` (the API's scope values, space-separated, without the URI), ``roles`` (the values of the API's enabled app
+roles given to the person, directly or through a group; left out when none, as Entra does), ``auth_time``,
+``acr``, ``amr``, ``sid``. Its
 SHA-256 is stored like an opaque token's (``OidcToken`` with its ``resource``), so introspection, revocation and
 logout treat it as they treat the others.
 """
@@ -24,6 +26,7 @@ from authlib.oauth2.rfc6749 import InvalidScopeError, OAuth2Error
 from joserfc import jwt
 
 from passgate.apps import keys
+from passgate.apps.app_roles import role_values_for
 from passgate.apps.exposed_api import api_by_identifier_uri, api_scopes_of
 from passgate.apps.models import AppRegistration, OidcGrant
 from passgate.apps.oidc.adapter import _tag
@@ -104,5 +107,8 @@ def api_token_sign(*, api: ApiRequest, grant: OidcGrant, client_id: str, lifetim
         claims["acr"] = grant.acr
     if grant.amr:
         claims["amr"] = list(grant.amr)
+    roles = role_values_for(user=grant.user, app=api.resource) if api.resource.app_roles else ()
+    if roles:
+        claims["roles"] = list(roles)
     token = jwt.encode({"alg": ALGORITHM, "kid": kid, "typ": TOKEN_TYPE}, claims, key, algorithms=[ALGORITHM])
     return ApiToken(token=str(token), request=api, jti=jti)

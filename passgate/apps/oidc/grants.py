@@ -31,6 +31,7 @@ from django.utils import timezone
 from joserfc import jwt
 
 from passgate.apps import keys
+from passgate.apps.app_roles import role_values_for
 from passgate.apps.models import AuthorizationCode, OidcGrant, OidcToken
 from passgate.apps.oidc.access_tokens import api_request, api_token_sign
 from passgate.apps.oidc.adapter import (
@@ -400,4 +401,7 @@ def _id_token(*, grant: OidcGrant, client: _Client, user: User, scope: str, acce
     if at_hash is not None:
         claims["at_hash"] = at_hash.decode("ascii")
     claims.update(user_claims(user, scope))
+    roles = role_values_for(user=user, app=client.app)  # the client app's own roles, as Entra's ID tokens carry
+    if roles:
+        claims["roles"] = list(roles)
     return str(jwt.encode({"alg": alg, "kid": kid, "typ": "JWT"}, claims, key, algorithms=[alg]))

@@ -22,8 +22,8 @@ An app registration here is Entra's application and service principal in one. Th
   without it, PKCE or a nonce: ``core.oidc.pkce_refusal``).
 
 - An API the app exposes: ``identifierUris`` and ``api.oauth2PermissionScopes`` (``core.graph.application_api``);
-  clients ask for ``<identifierUri>/<scope value>`` and get an RFC 9068 JWT access token. ``appRoles`` are always
-  [] (not implemented).
+  clients ask for ``<identifierUri>/<scope value>`` and get an RFC 9068 JWT access token. ``appRoles``
+  (``core.graph.app_roles``): their values assigned to a person make the tokens' ``roles`` claim.
 
 Refusals name the property in the error's ``target`` (``web.redirectUris[1]``). Graph properties Passgate does not
 keep (``tags``, ``api`` …) are accepted when null or empty and refused otherwise.
@@ -38,8 +38,10 @@ from typing import Any, Final, Literal
 
 from passgate.core import oidc as rules
 from passgate.core.app_api import ApiInputError, PermissionScope
+from passgate.core.app_roles import AppRole
 from passgate.core.errors import InvalidInput
 from passgate.core.graph import jsonschema as js
+from passgate.core.graph.app_roles import APP_ROLES_INPUT, APP_ROLES_SCHEMA, read_app_roles
 from passgate.core.graph.application_api import (
     API_INPUT,
     API_SCHEMA,
@@ -51,35 +53,12 @@ from passgate.core.graph.application_api import (
 from passgate.core.graph.applications_empty import empty_prop, empty_schema, empty_value
 from passgate.core.graph.authz import Permission
 from passgate.core.graph.errors import GraphCode, GraphError
+from passgate.core.graph.graph_permissions import GRAPH_APP_ROLE_IDS, PERMISSION_BY_ROLE_ID
 from passgate.core.graph.schema import Kind, Prop, Resource, Write
 
 GRAPH_RESOURCE_APP_ID: Final = "00000003-0000-0000-c000-000000000000"
 SIGN_IN_AUDIENCE: Final = "AzureADMyOrg"
 
-# Microsoft Graph's application permissions (app roles of its service principal) by id, from the Microsoft Graph
-# permissions reference (https://learn.microsoft.com/graph/permissions-reference, "Application" identifiers).
-GRAPH_APP_ROLE_IDS: Mapping[Permission, str] = MappingProxyType({
-    Permission.POLICY_READ_ALL: "246dd0d5-5bd0-4def-940b-0421030a5b68",
-    Permission.POLICY_READWRITE_AUTHENTICATION_METHOD: "29c18626-4985-4dcd-85c0-193eef327366",
-    Permission.POLICY_READWRITE_CONDITIONAL_ACCESS: "01c0a623-fc9b-48e9-b794-0756f8e8f067",
-    Permission.USER_READ_ALL: "df021288-bdef-4463-88db-98f22de89214",
-    Permission.USER_READWRITE_ALL: "741f803b-c850-494e-b5df-cde7c675a1ca",
-    Permission.USER_REVOKE_SESSIONS_ALL: "77f3a031-c388-4f99-b373-dc68676a979e",
-    Permission.GROUP_READ_ALL: "5b567255-7703-4780-807c-7be8301ae99b",
-    Permission.GROUP_READWRITE_ALL: "62a82d76-70ea-41e2-9197-370581804d09",
-    Permission.USER_AUTHENTICATION_METHOD_READ_ALL: "38d9df27-64da-44fd-b7c5-a6fbac20248f",
-    Permission.USER_AUTHENTICATION_METHOD_READWRITE_ALL: "50483e42-d915-4231-9639-7fdb7fd190e5",
-    Permission.AUDIT_LOG_READ_ALL: "b0afded3-3588-46d8-8b3d-9842eff778da",
-    Permission.APPLICATION_READ_ALL: "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
-    Permission.APPLICATION_READWRITE_ALL: "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
-    Permission.DEVICE_READ_ALL: "7438b122-aefc-4978-80ed-43db9fcc7715",
-    Permission.DEVICE_READWRITE_ALL: "1138cb37-bd11-4084-a2b7-9f71582aeddb",
-    Permission.DEVICE_MANAGEMENT_CONFIGURATION_READ_ALL: "dc377aa6-52d8-4e23-b271-2a7ae04cedf3",
-    Permission.DEVICE_MANAGEMENT_CONFIGURATION_READWRITE_ALL: "9241abd9-d0e6-425a-bd4f-47ba86e767a4",
-    Permission.ROLE_MANAGEMENT_READ_DIRECTORY: "483bed4a-2ad3-4361-a73b-c83ccdbdc53c",
-    Permission.ROLE_MANAGEMENT_READWRITE_DIRECTORY: "9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8",
-})
-_PERMISSION_BY_ROLE_ID: Mapping[str, str] = {role_id: p.value for p, role_id in GRAPH_APP_ROLE_IDS.items()}
 
 POST_LOGOUT = "@passgate.postLogoutRedirectUris"
 AUTH_METHOD = "@passgate.tokenEndpointAuthMethod"
@@ -91,7 +70,7 @@ ANNOTATIONS: Final = (POST_LOGOUT, AUTH_METHOD, JWKS, SCOPES, ID_TOKEN_ALG, REQU
 
 # Graph application properties Passgate does not keep: accepted when null or empty, refused otherwise.
 UNSUPPORTED: Final = frozenset({
-    "addIns", "appRoles", "applicationTemplateId", "authenticationBehaviors", "certification",
+    "addIns", "applicationTemplateId", "authenticationBehaviors", "certification",
     "defaultRedirectUri", "deletedDateTime", "description", "disabledByMicrosoftStatus", "groupMembershipClaims",
     "info", "isDeviceOnlyAuthSupported", "nativeAuthenticationApisEnabled", "notes",
     "oauth2RequirePostResponse", "optionalClaims", "parentalControlSettings", "publisherDomain",
@@ -195,6 +174,10 @@ APPLICATION = Resource(
         Prop("api", Kind.OBJECT, "The API the app exposes: oauth2PermissionScopes (delegated permissions clients "
              "ask for); requestedAccessTokenVersion is always 2.", create=Write.OPTIONAL, update=True,
              nullable=True, schema=API_SCHEMA, input_schema=API_INPUT),
+        Prop("appRoles", Kind.OBJECT_LIST, "The app's roles (allowedMemberTypes [\"User\"]), given to users and "
+             "groups with appRoleAssignments; tokens for the app carry the assigned values as the roles claim. An "
+             "enabled role can't be removed: disable it first.", create=Write.OPTIONAL, update=True,
+             schema=APP_ROLES_SCHEMA, input_schema=APP_ROLES_INPUT),
         *[empty_prop(name) for name in sorted(UNSUPPORTED)],
     ),
 )
@@ -279,6 +262,7 @@ class ApplicationInput:
     secret_display_name: str | None = None  # create: passwordCredentials [{"displayName": …}] (None: no secret)
     identifier_uris: tuple[str, ...] | None = None
     api_scopes: tuple[PermissionScope, ...] | None = None
+    app_roles: tuple[AppRole, ...] | None = None
     given: frozenset[str] = field(default_factory=frozenset)
 
     def gives(self, *names: str) -> bool:
@@ -405,7 +389,7 @@ def _permissions(value: object) -> tuple[str, ...]:
                 raise _bad(f"{here}.type", "Passgate grants application permissions only (type 'Role'); delegated "
                            "permissions ('Scope') are not supported: apps call Graph with their own token.")
             role_id = str(access.get("id", "")).lower()
-            permission = _PERMISSION_BY_ROLE_ID.get(role_id)
+            permission = PERMISSION_BY_ROLE_ID.get(role_id)
             if permission is None:
                 raise _bad(f"{here}.id", f"'{access.get('id')}' is not a Microsoft Graph application permission "
                            "Passgate grants. It grants: " + ", ".join(
@@ -422,8 +406,6 @@ def _secret_name(value: object) -> str:
     if len(value) > 1:
         raise _bad(target, "Passgate keeps one secret per app: send at most one passwordCredential.")
     return _credential_name(value[0], f"{target}[0]") if value else ""
-
-
 
 
 def _credential_name(value: object, target: str) -> str:
@@ -544,6 +526,7 @@ _READERS: Mapping[str, Callable[[object, bool], dict[str, Any]]] = MappingProxyT
     "requiredResourceAccess": lambda value, create: {"permissions": () if value is None else _permissions(value)},
     "identifierUris": lambda value, create: {"identifier_uris": read_identifier_uris(value)},
     "api": lambda value, create: {} if (scopes := read_api(value)) is None else {"api_scopes": scopes},
+    "appRoles": lambda value, create: {"app_roles": read_app_roles(value)},
     POST_LOGOUT: lambda value, create: {
         "post_logout_redirect_uris": _uris(value, POST_LOGOUT, "Post-logout redirect URI")},
     AUTH_METHOD: _optional_string(AUTH_METHOD, "auth_method",

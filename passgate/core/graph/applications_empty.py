@@ -18,7 +18,7 @@ _NULLS: Final = ("applicationTemplateId", "authenticationBehaviors", "certificat
                  "notes", "optionalClaims", "publisherDomain", "requestSignatureVerification", "samlMetadataUrl",
                  "serviceManagementReference", "servicePrincipalLockConfiguration", "tokenEncryptionKeyId",
                  "uniqueName")
-_LISTS: Final = ("addIns", "appRoles", "managerApplications", "tags")
+_LISTS: Final = ("addIns", "managerApplications", "tags")
 
 
 def _frozen(value: Any) -> Any:

@@ -44,6 +44,7 @@ class Permission(StrEnum):
     DEVICE_MANAGEMENT_CONFIGURATION_READWRITE_ALL = "DeviceManagementConfiguration.ReadWrite.All"
     ROLE_MANAGEMENT_READ_DIRECTORY = "RoleManagement.Read.Directory"
     ROLE_MANAGEMENT_READWRITE_DIRECTORY = "RoleManagement.ReadWrite.Directory"
+    APP_ROLE_ASSIGNMENT_READWRITE_ALL = "AppRoleAssignment.ReadWrite.All"
 
 
 @unique
@@ -174,6 +175,21 @@ OPERATIONS: Mapping[str, Rule] = MappingProxyType({rule.operation: rule for rule
           [Role.APPLICATION_ADMINISTRATOR, Role.CLOUD_APPLICATION_ADMINISTRATOR],
           _GRAPH + "application-post-applications", _GRAPH + "application-update", _GRAPH + "application-delete",
           _GRAPH + "application-addpassword", _GRAPH + "application-removepassword"),
+    # App role assignments of users and groups: reading takes User.Read.All (users) or Group.Read.All (groups), or
+    # AppRoleAssignment.ReadWrite.All (Directory.Read.All is not a Passgate permission); writing
+    # AppRoleAssignment.ReadWrite.All. Entra's least privileged roles for assigning: the Application and Cloud
+    # Application Administrators, the User Administrator and the Privileged Role Administrator.
+    _rule("appRoleAssignments.users.read", [Permission.USER_READ_ALL, Permission.USER_READWRITE_ALL,
+                                            Permission.APP_ROLE_ASSIGNMENT_READWRITE_ALL], _ALL_ADMIN_ROLES,
+          _GRAPH + "user-list-approleassignments"),
+    _rule("appRoleAssignments.groups.read", [Permission.GROUP_READ_ALL, Permission.GROUP_READWRITE_ALL,
+                                             Permission.APP_ROLE_ASSIGNMENT_READWRITE_ALL], _ALL_ADMIN_ROLES,
+          _GRAPH + "group-list-approleassignments"),
+    _rule("appRoleAssignments.write", [Permission.APP_ROLE_ASSIGNMENT_READWRITE_ALL],
+          [Role.APPLICATION_ADMINISTRATOR, Role.CLOUD_APPLICATION_ADMINISTRATOR, Role.USER_ADMINISTRATOR,
+           Role.PRIVILEGED_ROLE_ADMINISTRATOR],
+          _GRAPH + "user-post-approleassignments", _GRAPH + "user-delete-approleassignments",
+          _GRAPH + "group-post-approleassignments", _GRAPH + "group-delete-approleassignments"),
     # Devices: Device.Read.All / Device.ReadWrite.All. Entra's least privileged role for updating and deleting
     # devices is the Cloud Device Administrator (not a Passgate role yet): the Global Administrator does it.
     _rule("devices.read", [Permission.DEVICE_READ_ALL, Permission.DEVICE_READWRITE_ALL], [Role.GLOBAL_READER],

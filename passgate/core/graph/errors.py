@@ -100,6 +100,7 @@ GRAPH_MESSAGES: dict[str, str] = {
     "already_member": ("One or more added object references already exist for the following modified "
                        "properties: 'members'."),
     "authorization_denied": INSUFFICIENT_PRIVILEGES,
+    "app_role_already_assigned": "Permission being assigned already exists on the object.",
     "role_already_assigned": ("A conflicting object with one or more of the specified property values is present in "
                               "the directory."),
 }

@@ -61,6 +61,7 @@ PATH_PARAMETERS: Final[Mapping[str, IdShape]] = MappingProxyType({
     "unifiedRoleAssignment-id": IdShape.ROLE_ASSIGNMENT,
     "directoryRole-id": IdShape.GUID,
     "directoryRoleTemplate-id": IdShape.GUID,
+    "appRoleAssignment-id": IdShape.GUID,
 })
 
 

@@ -105,6 +105,7 @@ def application_json(app: AppRegistration, select: tuple[str, ...] = (), *,
         "requiredResourceAccess": required_resource_access(app.permissions),
         "identifierUris": list(app.identifier_uris),
         "api": api_json(app.api_scopes),
+        "appRoles": list(app.app_roles),
         **{name: empty_value(name) for name in sorted(UNSUPPORTED)},  # Graph's empty values
     }
     out = {name: values[name] for name in (select or APPLICATION.default_select)}
@@ -195,11 +196,11 @@ def _registration(current: OidcRegistration, data: ApplicationInput) -> OidcRegi
 
 def _exposure(current: ApiExposure, data: ApplicationInput) -> ApiExposure | None:
     """The exposed API after this body (None: the body changes none of it); what it leaves out is kept."""
-    if not data.gives("identifier_uris", "api_scopes"):
+    if not data.gives("identifier_uris", "api_scopes", "app_roles"):
         return None
     return ApiExposure(
         identifier_uris=data.identifier_uris if data.identifier_uris is not None else current.identifier_uris,
-        scopes=data.api_scopes if data.api_scopes is not None else current.scopes)
+        scopes=data.api_scopes if data.api_scopes is not None else current.scopes, roles=data.app_roles)
 
 
 def _uris_of(oidc: OidcRegistration | None) -> str:

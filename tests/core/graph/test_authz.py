@@ -68,6 +68,12 @@ EXPECTED_PERMISSIONS = {
     # rbacapplication-post-roleassignments, unifiedroleassignment-delete: RoleManagement.ReadWrite.Directory.
     "roles.read": {"RoleManagement.Read.Directory", "RoleManagement.ReadWrite.Directory"},
     "roles.write": {"RoleManagement.ReadWrite.Directory"},
+    # user-list-approleassignments: User.Read.All; group-list-approleassignments: Group.Read.All; both also
+    # AppRoleAssignment.ReadWrite.All (Directory.Read.All is not a Passgate permission); user-/group-post- and
+    # -delete-approleassignments: AppRoleAssignment.ReadWrite.All.
+    "appRoleAssignments.users.read": {"User.Read.All", "User.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"},
+    "appRoleAssignments.groups.read": {"Group.Read.All", "Group.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"},
+    "appRoleAssignments.write": {"AppRoleAssignment.ReadWrite.All"},
 }
 EXPECTED_ROLES = {
     "users.read": ALL_ROLES,
@@ -94,6 +100,9 @@ EXPECTED_ROLES = {
     "roles.read": ALL_ROLES,
     # "Privileged Role Administrator is the least privileged role supported for this operation."
     "roles.write": {GA, PRA},
+    "appRoleAssignments.users.read": ALL_ROLES,
+    "appRoleAssignments.groups.read": ALL_ROLES,
+    "appRoleAssignments.write": {GA, APPA, CAPPA, UA, PRA},
 }
 
 
