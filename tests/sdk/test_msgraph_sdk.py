@@ -92,16 +92,8 @@ class PassgateClientSecretCredential:
 
 
 def _sdk_client(server: dict[str, Any]) -> tuple[GraphServiceClient, PassgateClientSecretCredential]:
-    out = _cli(server, "apps", "add", "--name", "SDK", "--permission", "DeviceManagementConfiguration.ReadWrite.All",
-               "--permission", "Device.ReadWrite.All", "--permission", "Group.ReadWrite.All")
-    app_id = re.search(r"Application \(client\) ID:\s+(\S+)", out)
-    secret = re.search(r"Client secret:\s+(\S+)", out)
-    assert app_id and secret, out
-    credential = PassgateClientSecretCredential(f"{server['origin']}/contoso.onmicrosoft.com/oauth2/v2.0/token",
-                                                app_id.group(1), secret.group(1))
-    client = GraphServiceClient(credentials=credential, scopes=[SCOPE])
-    client.request_adapter.base_url = f"{server['origin']}/v1.0"
-    return client, credential
+    return _app_client(server, "SDK", "DeviceManagementConfiguration.ReadWrite.All", "Device.ReadWrite.All",
+                       "Group.ReadWrite.All")
 
 
 async def _exercise(client: GraphServiceClient, device_id: str) -> dict[str, Any]:
@@ -131,6 +123,21 @@ async def _exercise(client: GraphServiceClient, device_id: str) -> dict[str, Any
     seen["device"] = await client.devices.by_device_id(device_id).get()
     seen["enrollment"] = await client.device_management.device_enrollment_configurations.get()
     return seen
+
+
+def _app_client(server: dict[str, Any], name: str,
+                *permissions: str) -> tuple[GraphServiceClient, PassgateClientSecretCredential]:
+    """The SDK, as an app registered with ``passgate apps add`` holding ``permissions``, and its credential."""
+    args = [arg for permission in permissions for arg in ("--permission", permission)]
+    out = _cli(server, "apps", "add", "--name", name, *args)
+    app_id = re.search(r"Application \(client\) ID:\s+(\S+)", out)
+    secret = re.search(r"Client secret:\s+(\S+)", out)
+    assert app_id and secret, out
+    credential = PassgateClientSecretCredential(f"{server['origin']}/contoso.onmicrosoft.com/oauth2/v2.0/token",
+                                                app_id.group(1), secret.group(1))
+    client = GraphServiceClient(credentials=credential, scopes=[SCOPE])
+    client.request_adapter.base_url = f"{server['origin']}/v1.0"
+    return client, credential
 
 
 def _in_own_loop(coroutine: Any) -> Any:
@@ -234,14 +241,7 @@ def test_the_official_graph_sdk_assigns_and_removes_a_role(server: dict[str, Any
     from msgraph.generated.models.user import User
 
     user_id = json.loads(_cli(server, "users", "add", "reader@contoso.test", "--json"))["id"]
-    out = _cli(server, "apps", "add", "--name", "Roles", "--permission", "RoleManagement.ReadWrite.Directory")
-    app_id = re.search(r"Application \(client\) ID:\s+(\S+)", out)
-    secret = re.search(r"Client secret:\s+(\S+)", out)
-    assert app_id and secret, out
-    credential = PassgateClientSecretCredential(f"{server['origin']}/contoso.onmicrosoft.com/oauth2/v2.0/token",
-                                                app_id.group(1), secret.group(1))
-    client = GraphServiceClient(credentials=credential, scopes=[SCOPE])
-    client.request_adapter.base_url = f"{server['origin']}/v1.0"
+    client, _ = _app_client(server, "Roles", "RoleManagement.ReadWrite.Directory")
     seen = _in_own_loop(_roles(client, user_id))
 
     definitions = seen["definitions"].value
@@ -306,15 +306,7 @@ def test_the_official_graph_sdk_sends_query_options(server: dict[str, Any]) -> N
     for upn, name in (("adele@contoso.test", "Adele Vance"), ("zoe@contoso.test", "Zoe van Dijk"),
                       ("bob@contoso.test", "Bob Kelly")):
         _cli(server, "users", "add", upn, "--display-name", name)
-    out = _cli(server, "apps", "add", "--name", "Queries", "--permission", "User.Read.All",
-               "--permission", "Policy.Read.All")
-    app_id = re.search(r"Application \(client\) ID:\s+(\S+)", out)
-    secret = re.search(r"Client secret:\s+(\S+)", out)
-    assert app_id and secret, out
-    credential = PassgateClientSecretCredential(f"{server['origin']}/contoso.onmicrosoft.com/oauth2/v2.0/token",
-                                                app_id.group(1), secret.group(1))
-    client = GraphServiceClient(credentials=credential, scopes=[SCOPE])
-    client.request_adapter.base_url = f"{server['origin']}/v1.0"
+    client, _ = _app_client(server, "Queries", "User.Read.All", "Policy.Read.All")
     seen = _in_own_loop(_queries(client))
 
     ordered = seen["ordered"]
@@ -385,15 +377,7 @@ async def _strength_parts(client: GraphServiceClient) -> dict[str, Any]:
 
 
 def test_the_official_graph_sdk_manages_a_strengths_combination_configurations(server: dict[str, Any]) -> None:
-    out = _cli(server, "apps", "add", "--name", "Strengths", "--permission", "Policy.ReadWrite.ConditionalAccess",
-               "--permission", "Policy.Read.All")
-    app_id = re.search(r"Application \(client\) ID:\s+(\S+)", out)
-    secret = re.search(r"Client secret:\s+(\S+)", out)
-    assert app_id and secret, out
-    credential = PassgateClientSecretCredential(f"{server['origin']}/contoso.onmicrosoft.com/oauth2/v2.0/token",
-                                                app_id.group(1), secret.group(1))
-    client = GraphServiceClient(credentials=credential, scopes=[SCOPE])
-    client.request_adapter.base_url = f"{server['origin']}/v1.0"
+    client, _ = _app_client(server, "Strengths", "Policy.ReadWrite.ConditionalAccess", "Policy.Read.All")
     seen = _in_own_loop(_strength_parts(client))
 
     from msgraph.generated.models.fido2_combination_configuration import Fido2CombinationConfiguration

@@ -20,15 +20,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, OAuth2Error, UnauthorizedClientError
+from authlib.oauth2.rfc6749 import InvalidScopeError, OAuth2Error, UnauthorizedClientError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from passgate.apps.models import DeviceAuthorization, OidcGrant
 from passgate.apps.oidc.adapter import TOKEN_BYTES, OAuthHttpRequest, OAuthResponse, _Request, _sha256, _tag
-from passgate.apps.oidc.clients import AUTH_METHODS, _Client, authenticate_client
-from passgate.apps.oidc.revocation import _error_response
-from passgate.apps.oidc.server import NO_STORE, _parameter_problem
+from passgate.apps.oidc.clients import _Client
+from passgate.apps.oidc.revocation import _authenticated_request, _error_response
+from passgate.apps.oidc.server import NO_STORE
 from passgate.apps.oidc.tokens import ACCESS_TOKEN_LIFETIME, GRANT_MAX_LIFETIME
 from passgate.apps.selectors import oidc_issuer
 from passgate.apps.services import app_actor, app_target
@@ -57,18 +57,7 @@ def verification_uri() -> str:
 
 
 def _client_of(request: OAuthHttpRequest, context: RequestContext) -> tuple[_Request, _Client]:
-    if request.method != "POST":
-        raise _tag(InvalidRequestError("This endpoint accepts POST only."), "method_not_allowed")
-    if request.content_type != "application/x-www-form-urlencoded":
-        raise _tag(InvalidRequestError("The body must be application/x-www-form-urlencoded."),
-                   "unsupported_media_type")
-    problem = _parameter_problem(request)
-    if problem is not None:
-        raise problem
-    if {"client_secret", "client_assertion"} & set(request.query):
-        raise _tag(InvalidRequestError("Credentials belong in the body, never in the URL."), "credentials_in_query")
-    oauth = _Request(request, context)
-    client = authenticate_client(oauth, AUTH_METHODS, endpoint="device_authorization")
+    oauth, client = _authenticated_request(request, context, endpoint="device_authorization")
     if not client.check_grant_type(rules.DEVICE_CODE_GRANT_TYPE):
         raise _tag(UnauthorizedClientError("This app is not registered for the device authorization grant."),
                    "device_code_not_allowed")

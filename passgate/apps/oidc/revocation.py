@@ -53,8 +53,10 @@ def _error_response(error: OAuth2Error, *, activity: str, context: RequestContex
     return OAuthResponse(status=error.status_code or 400, body=body, headers=headers)
 
 
-def _authenticated_request(request: OAuthHttpRequest, context: RequestContext) -> tuple[_Request, _Client]:
-    """The request as Authlib reads it and its authenticated client, or the OAuth error to answer with."""
+def _authenticated_request(request: OAuthHttpRequest, context: RequestContext, *,
+                           endpoint: str = "revocation") -> tuple[_Request, _Client]:
+    """The request as Authlib reads it and its authenticated client, or the OAuth error to answer with (revocation,
+    introspection and device authorization: a form POST, no token or credential in the URL)."""
     if request.method != "POST":
         raise _tag(InvalidRequestError("This endpoint accepts POST only."), "method_not_allowed")
     if request.content_type != "application/x-www-form-urlencoded":
@@ -67,7 +69,7 @@ def _authenticated_request(request: OAuthHttpRequest, context: RequestContext) -
         raise _tag(InvalidRequestError("Tokens and credentials belong in the body, never in the URL."),
                    "credentials_in_query")
     oauth = _Request(request, context)
-    client = authenticate_client(oauth, AUTH_METHODS, endpoint="revocation")
+    client = authenticate_client(oauth, AUTH_METHODS, endpoint=endpoint)
     return oauth, client
 
 
