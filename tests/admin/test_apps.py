@@ -298,3 +298,25 @@ def test_the_app_page_shows_the_api_it_exposes(admin_as: Any) -> None:
     text = text_of(client.get(f"/admin/apps/{app.pk}"))
     assert "Exposed API" in text and "api://files" in text
     assert "Files.Read Admin Disabled Read files" in " ".join(text.split())
+
+
+def test_the_app_page_shows_its_roles_and_who_holds_them(admin_as: Any, make_user: Any) -> None:
+    import uuid
+
+    from passgate.apps.app_roles import app_role_assign
+    from passgate.apps.exposed_api import ApiExposure
+    from passgate.apps.services import app_update
+    from passgate.core.app_roles import AppRole
+
+    client, _ = admin_as(GR)
+    app, _ = app_create(display_name="Payroll", permissions=[], actor=ACTOR)
+    assert 'id="app-roles"' not in client.get(f"/admin/apps/{app.pk}").content.decode()
+    reader, approver = str(uuid.uuid4()), str(uuid.uuid4())
+    app = app_update(app=app, actor=ACTOR, api=ApiExposure(roles=(
+        AppRole(id=reader, display_name="Payroll readers", value="Payroll.Read"),
+        AppRole(id=approver, display_name="Approvers", value="Payroll.Approve", is_enabled=False))))
+    app_role_assign(app=app, app_role_id=reader, principal=make_user("ann@contoso.com", "Ann"), actor=ACTOR)
+    text = " ".join(text_of(client.get(f"/admin/apps/{app.pk}")).split())
+    assert "App roles" in text
+    assert "Payroll.Read Payroll readers Enabled ann@contoso.com" in text
+    assert "Payroll.Approve Approvers Disabled Nobody yet." in text

@@ -207,6 +207,15 @@ def _secret_page(request: HttpRequest, admin: Admin, app: AppRegistration, secre
 
 # --- one app --------------------------------------------------------------------------------------------------------
 
+def _role_rows(app: AppRegistration) -> list[dict[str, Any]]:
+    """The app's roles with the people and groups given each (one query for all assignments)."""
+    holders: dict[str, list[str]] = {}
+    for given in app.role_assignments.select_related("user", "group").order_by("created_at"):
+        name = given.user.user_principal_name if given.user else given.group.display_name if given.group else "?"
+        holders.setdefault(str(given.app_role_id), []).append(name)
+    return [{**role, "holders": holders.get(str(role.get("id")), [])} for role in app.app_roles]
+
+
 def _app_page(request: HttpRequest, admin: Admin, app: AppRegistration, form: AppForm, *,
               status: int = 200) -> HttpResponse:
     can_write = admin.can(WRITE)
@@ -215,7 +224,7 @@ def _app_page(request: HttpRequest, admin: Admin, app: AppRegistration, form: Ap
         "can_write": can_write, "may_grant": authz.can_grant_permissions(admin.caller),
         "may_add_secret": can_write and authz.can_add_credential(admin.caller, app.permissions),
         "permissions": _permission_rows(form.permissions), "policies": _policies_naming(app),
-        "discovery": oidc_discovery_url(), "token_endpoint": token_endpoint(),
+        "discovery": oidc_discovery_url(), "token_endpoint": token_endpoint(), "roles": _role_rows(app),
     }, section="apps", status=status)
 
 
