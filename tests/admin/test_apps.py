@@ -320,3 +320,10 @@ def test_the_app_page_shows_its_roles_and_who_holds_them(admin_as: Any, make_use
     assert "App roles" in text
     assert "Payroll.Read Payroll readers Enabled ann@contoso.com" in text
     assert "Payroll.Approve Approvers Disabled Nobody yet." in text
+
+
+def test_every_graph_permission_is_described_on_the_app_form() -> None:
+    from passgate.core.graph.authz import Permission
+    from passgate.web.views.admin.apps import PERMISSION_TEXT
+
+    assert {p.value for p in Permission} == set(PERMISSION_TEXT)

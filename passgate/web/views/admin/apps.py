@@ -53,6 +53,10 @@ PERMISSION_TEXT: Mapping[str, str] = {
     "DeviceManagementConfiguration.Read.All": "Read device configuration profiles and the enrollment setting",
     "DeviceManagementConfiguration.ReadWrite.All": "Change device configuration profiles, their assignments and "
                                                    "the enrollment setting",
+    "Device.Read.All": "Read joined devices", "Device.ReadWrite.All": "Read, enable and disable joined devices",
+    "RoleManagement.Read.Directory": "Read directory roles and who holds them",
+    "RoleManagement.ReadWrite.Directory": "Give and take directory roles (administrators)",
+    "AppRoleAssignment.ReadWrite.All": "Give and take apps' roles to people and groups",
 }
 # A refusal's reason code -> the form field it belongs next to.
 FIELD_BY_CODE = {"invalid_display_name": "name", "unknown_permission": "permissions",
